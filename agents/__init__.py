@@ -1,0 +1,1 @@
+"""Everything that uses the market: client SDK, device models, strategies, simulations."""

@@ -1,0 +1,52 @@
+"""Print a Markdown table of clearing medians from a pytest-benchmark JSON file.
+
+Usage: ``python benchmarks/table.py bench.json`` after
+``pytest benchmarks/ --benchmark-json=bench.json``. One row per size and case: the median
+[ms] and its ratio to the ``np.sort`` baseline of the same size (1.00x = as fast as sorting
+the 2n prices; the issue's target at 1e6 per side is <= 1.00x and <= 10 ms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+BASELINE = "np.sort"
+
+
+def medians(report: dict) -> dict[int, dict[str, float]]:
+    """Map size -> case -> median [s] from a pytest-benchmark report."""
+    table: dict[int, dict[str, float]] = {}
+    for bench in report["benchmarks"]:
+        info = bench.get("extra_info") or bench["params"]
+        table.setdefault(int(info["size"]), {})[info["case"]] = bench["stats"]["median"]
+    return table
+
+
+def markdown(table: dict[int, dict[str, float]]) -> Iterable[str]:
+    """Yield the lines of the Markdown table, sizes ascending, the baseline first."""
+    yield "| orders per side | case | median [ms] | vs np.sort |"
+    yield "|---:|:---|---:|---:|"
+    for size in sorted(table):
+        cases = table[size]
+        base = cases.get(BASELINE)
+        # The baseline first, then the cases in the order they ran (the parametrization's).
+        for case in sorted(cases, key=lambda case: case != BASELINE):
+            ratio = f"{cases[case] / base:.2f}x" if base else "-"
+            yield f"| {size:,} | {case} | {cases[case] * 1e3:.3f} | {ratio} |"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Read the JSON file named on the command line and print its table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("json", type=Path, help="output of pytest --benchmark-json")
+    args = parser.parse_args(argv)
+    report = json.loads(args.json.read_text(encoding="utf-8"))
+    print("\n".join(markdown(medians(report))))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

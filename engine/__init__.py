@@ -1,0 +1,1 @@
+"""The market: registry, intervals, order books, clearing, settlement, gateway, CLI."""

@@ -1,0 +1,7 @@
+"""Run the ``klaster`` command line as ``python -m engine``."""
+
+import sys
+
+from engine.cli import main
+
+sys.exit(main())

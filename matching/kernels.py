@@ -1,0 +1,318 @@
+"""Numba kernels of the call auction: per-level totals, crossing, rationing, fills and
+self-trade prevention.
+
+(The trade list is built by :mod:`matching.pairing`.)
+
+Book layout: each side is a set of int64 columns (price or level key, quantity, sequence,
+member) indexed by order. Prices enter as *keys*: ``level = key - offset`` is a dense index
+into the per-level arrays (in dense mode ``key`` is the price in ticks and ``offset`` the
+lowest ask; in compressed mode the wrapper has mapped prices to ranks of the distinct prices).
+Bids below the lowest ask and asks above the highest bid get levels outside ``[0, nlev)``:
+they can never trade.
+
+Cost: every kernel is one or two linear passes over the orders plus passes over the levels;
+no comparison sort except inside a rationed group or a self-trading member's orders. That is
+why the wrapper keeps price spans dense (a histogram beats sorting 2n keys).
+
+Kernels are quiet: no raise, no print, no I/O. The wrapper (``matching/clearing.py``)
+validates, allocates what it can and turns statuses into results. The whole call graph lives
+in this module because numba's on-disk cache does not notice edits to helpers imported from
+elsewhere. Rules implemented here are specified in ``matching/SPEC.md``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+RATION_PRO_RATA = 0
+RATION_TIME_PRIORITY = 1
+NO_MEMBER = np.iinfo(np.int64).min
+MEMBER_BUCKETS = 4096
+
+_LOW20 = (1 << 20) - 1
+
+
+@njit(cache=True)
+def extent(price):
+    """Return (min, max) of a non-empty int64 array."""
+    lo = price[0]
+    hi = price[0]
+    for i in range(1, price.shape[0]):
+        p = price[i]
+        if p < lo:
+            lo = p
+        if p > hi:
+            hi = p
+    return lo, hi
+
+
+@njit(cache=True)
+def level_totals(key, quantity, offset, totals):
+    """Add each order's quantity [Wh] to its level's total, skipping outside levels."""
+    nlev = totals.shape[0]
+    for i in range(key.shape[0]):
+        level = key[i] - offset
+        if 0 <= level < nlev:
+            totals[level] += quantity[i]
+
+
+@njit(cache=True)
+def crossing(bid_totals, ask_totals):
+    """Find the uniform crossing of per-level bid and ask totals.
+
+    Returns (volume, bid_level, ask_level, unfilled_bid_level, unfilled_ask_level,
+    demand_above, supply_below). ``bid_level`` is the marginal bid level b*, ``ask_level``
+    the marginal ask level a*; the unfilled levels are the highest bid level >= a* and the
+    lowest ask level <= b* left with unfilled quantity, or -1 when there is none.
+    """
+    nlev = bid_totals.shape[0]
+    demand = np.empty(nlev, dtype=np.int64)  # demand[l]: bids at level >= l
+    acc = 0
+    for level in range(nlev - 1, -1, -1):
+        acc += bid_totals[level]
+        demand[level] = acc
+    volume = 0
+    supply = 0
+    for level in range(nlev):
+        supply += ask_totals[level]
+        v = min(demand[level], supply)
+        if v > volume:
+            volume = v
+    if volume == 0:
+        return 0, -1, -1, -1, -1, 0, 0
+    bid_level = nlev - 1
+    while demand[bid_level] < volume:
+        bid_level -= 1
+    demand_above = demand[bid_level + 1] if bid_level + 1 < nlev else 0
+    supply = 0
+    ask_level = 0
+    while True:
+        if supply + ask_totals[ask_level] >= volume:
+            break
+        supply += ask_totals[ask_level]
+        ask_level += 1
+    supply_below = supply
+    unfilled_bid = -1
+    if demand[bid_level] > volume:
+        unfilled_bid = bid_level
+    else:
+        level = bid_level - 1
+        while level >= ask_level:
+            if bid_totals[level] > 0:
+                unfilled_bid = level
+                break
+            level -= 1
+    unfilled_ask = -1
+    if supply_below + ask_totals[ask_level] > volume:
+        unfilled_ask = ask_level
+    else:
+        level = ask_level + 1
+        while level <= bid_level:
+            if ask_totals[level] > 0:
+                unfilled_ask = level
+                break
+            level += 1
+    return volume, bid_level, ask_level, unfilled_bid, unfilled_ask, demand_above, supply_below
+
+
+@njit(cache=True)
+def _muldiv(a, b, c):
+    """Return (a * b // c, a * b % c) exactly for 0 <= a, b <= c < 2**37, inside int64."""
+    high = a * (b >> 20)  # < 2**54
+    q1 = high // c
+    r1 = high - q1 * c
+    low = (r1 << 20) + a * (b & _LOW20)  # < 2**58
+    q2 = low // c
+    return (q1 << 20) + q2, low - q2 * c
+
+
+@njit(cache=True)
+def _by_sequence(group, sequence):
+    """Return ``group`` (ascending indices) ordered by (sequence, index)."""
+    n = group.shape[0]
+    seqs = np.empty(n, dtype=np.int64)
+    ordered = True
+    for t in range(n):
+        seqs[t] = sequence[group[t]]
+        if t > 0 and seqs[t] < seqs[t - 1]:
+            ordered = False
+    if ordered:
+        return group.copy()
+    order = np.argsort(seqs, kind="mergesort")
+    out = np.empty_like(group)
+    for t in range(n):
+        out[t] = group[order[t]]
+    return out
+
+
+@njit(cache=True)
+def _ration_group(group, quantity, sequence, total, allocation, rationing, fill):
+    """Share ``allocation`` [Wh] among the orders ``group`` (ascending index) of ``total`` Wh,
+    writing their fills. Pro-rata by largest remainder or time priority (SPEC section 2)."""
+    n = group.shape[0]
+    if allocation >= total:
+        for t in range(n):
+            fill[group[t]] = quantity[group[t]]
+        return
+    if rationing == RATION_TIME_PRIORITY:
+        ordered = _by_sequence(group, sequence)
+        left = allocation
+        for t in range(n):
+            i = ordered[t]
+            take = min(quantity[i], left)
+            fill[i] = take
+            left -= take
+        return
+    remainders = np.empty(n, dtype=np.int64)
+    given = 0
+    for t in range(n):
+        i = group[t]
+        base, rem = _muldiv(quantity[i], allocation, total)
+        fill[i] = base
+        remainders[t] = rem
+        given += base
+    leftover = allocation - given
+    if leftover == 0:
+        return
+    # The leftover Wh go to the largest remainders: everything above the leftover-th largest
+    # remainder gets one, and the ties at that remainder are served by (sequence, index).
+    # A linear-time partition instead of a sort keeps huge groups cheap.
+    threshold = -np.partition(-remainders, leftover - 1)[leftover - 1]
+    above = 0
+    ties = 0
+    for t in range(n):
+        if remainders[t] > threshold:
+            fill[group[t]] += 1
+            above += 1
+        elif remainders[t] == threshold:
+            ties += 1
+    tied = np.empty(ties, dtype=np.int64)
+    ties = 0
+    for t in range(n):
+        if remainders[t] == threshold:
+            tied[ties] = group[t]
+            ties += 1
+    tied = _by_sequence(tied, sequence)
+    for t in range(leftover - above):
+        fill[tied[t]] += 1
+
+
+@njit(cache=True)
+def member_bucket(m):
+    """Hash a member id to one of ``MEMBER_BUCKETS`` buckets (Fibonacci hashing)."""
+    return ((m * -7046029254386353131) >> 40) & (MEMBER_BUCKETS - 1)
+
+
+@njit(cache=True)
+def fill_side(
+    key,
+    quantity,
+    member,
+    sequence,
+    offset,
+    full_lo,
+    full_hi,
+    group_lo,
+    group_hi,
+    group_total,
+    allocation,
+    rationing,
+    price,
+    fill,
+    value,
+    buckets,
+):
+    """Fill one side: levels in [full_lo, full_hi] completely, levels in [group_lo, group_hi]
+    as one rationed group sharing ``allocation`` [Wh], every other order nothing; set
+    value = fill * price [Wh*tick] (price 0 when the mechanism prices per trade).
+
+    Also adds each fill to its member's hash bucket in ``buckets``: a member whose bought
+    plus sold exceeds the volume lies in a bucket whose two sides' sums exceed it too, so the
+    wrapper can rule out self-trade prevention without per-member sums.
+    """
+    n = key.shape[0]
+    g = 0
+    first = n
+    last = -1
+    for i in range(n):
+        level = key[i] - offset
+        q = quantity[i] if full_lo <= level <= full_hi else 0
+        fill[i] = q
+        value[i] = q * price
+        if group_lo <= level <= group_hi:
+            g += 1
+            first = min(first, i)
+            last = i
+    if g > 0 and allocation > 0:
+        # A second pass over the span of the rationed group (usually one price level).
+        group = np.empty(g, dtype=np.int64)
+        g = 0
+        for i in range(first, last + 1):
+            level = key[i] - offset
+            if group_lo <= level <= group_hi:
+                group[g] = i
+                g += 1
+        _ration_group(group, quantity, sequence, group_total, allocation, rationing, fill)
+        for t in range(g):
+            i = group[t]
+            value[i] = fill[i] * price
+    # Its own pass: fused into the first, the scattered bucket updates stall on the
+    # streaming stores (measured twice as slow).
+    for i in range(n):
+        buckets[member_bucket(member[i])] += fill[i]
+
+
+@njit(cache=True)
+def bucket_candidate(member, fill, bucket):
+    """Return the weighted majority member (Boyer-Moore vote weighted by fill) among the
+    filled orders whose member hashes to ``bucket``: the only one there that can hold more
+    than half of the bucket's fill."""
+    candidate = NO_MEMBER
+    weight = 0
+    for i in range(member.shape[0]):
+        q = fill[i]
+        m = member[i]
+        if q == 0 or member_bucket(m) != bucket:
+            continue
+        if m == candidate:
+            weight += q
+        elif q <= weight:
+            weight -= q
+        else:
+            candidate = m
+            weight = q - weight
+    return candidate
+
+
+@njit(cache=True)
+def member_fills(member, fill, first, second):
+    """Return the total fills [Wh] of members ``first`` and ``second`` on one side."""
+    a = 0
+    b = 0
+    for i in range(member.shape[0]):
+        m = member[i]
+        if m == first:
+            a += fill[i]
+        elif m == second:
+            b += fill[i]
+    return a, b
+
+
+@njit(cache=True)
+def decrement_member(order, member, fill, value, price, m, excess):
+    """Take ``excess`` [Wh] of fill from member ``m``'s orders, lowest priority first, and
+    keep value = fill * price on the orders touched.
+
+    ``order`` lists the side's filled orders in priority order.
+    """
+    left = excess
+    for t in range(order.shape[0] - 1, -1, -1):
+        if left == 0:
+            break
+        i = order[t]
+        if member[i] == m:
+            take = min(fill[i], left)
+            fill[i] -= take
+            value[i] = fill[i] * price
+            left -= take
