@@ -19,7 +19,7 @@ from matching.clearing import MECHANISMS, clear
 
 SIZES = (10**3, 10**4, 10**5, 10**6)
 # Timed rounds per size: enough for a stable median, few at 1e6 (2 cores, long runs).
-ROUNDS = {10**3: 200, 10**4: 100, 10**5: 20, 10**6: 5}
+ROUNDS = {10**3: 200, 10**4: 100, 10**5: 30, 10**6: 15}
 BASELINE = "np.sort"
 # "uniform" = per-order fills only, "uniform+trades" = with the trade list.
 CASES = (BASELINE, *(f"{m}{mode}" for m in MECHANISMS for mode in ("", "+trades")))

@@ -1,20 +1,29 @@
 """Clear a call-auction book: the public entry point of the matching core.
 
-One function, :func:`clear`, runs the pipeline of ``matching/SPEC.md`` over a validated
-:class:`~matching.book.Book`: price levels, uniform crossing, fills and rationing, the
-mechanism's prices, self-trade prevention, then (when prices or the caller need it) the
-pairing walk. Each step is a kernel in :mod:`matching.kernels`; this module only chooses
-level layouts, allocates and assembles the :class:`~matching.result.ClearingResult`.
+:func:`clear` runs the pipeline of ``matching/SPEC.md`` over a validated
+:class:`~matching.book.Book`, one step per line of its body: price levels, per-level totals,
+the uniform crossing, the mechanism's plan (which levels fill, which group is rationed, the
+prices), fills, self-trade prevention, and the pairing walk when the caller or the prices
+need it. The work is done by the kernels of :mod:`matching.kernels` and
+:mod:`matching.pairing`; this module chooses layouts, allocates and assembles results.
 
 Levels: when the crossing range (lowest ask .. highest bid) spans at most
 ``DENSE_LEVELS_MIN`` ticks, or at most ``DENSE_LEVELS_PER_ORDER`` per order, prices index a
 dense per-tick histogram directly; otherwise prices are first ranked among the distinct
-prices in the range (one ``np.unique``), which keeps memory bounded for any price spread.
+prices in the range (one sort of the prices), which keeps memory bounded for any price
+spread and saves touching a wide, nearly empty histogram for a small book.
+
+Threads: the per-side passes of large books run bids and asks at once on two threads (the
+kernels release the GIL). Each side writes only its own arrays, so the result is the same
+byte for byte as the sequential run.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -26,78 +35,20 @@ from matching.units import K_SCALE, k_to_ppm
 MECHANISMS = ("uniform", "pay-as-bid", "pair-midpoint", "trade-reduction")
 RATIONING = ("pro-rata", "time-priority")
 
-DENSE_LEVELS_MIN = 1 << 20
-DENSE_LEVELS_PER_ORDER = 4
+DENSE_LEVELS_MIN = 1 << 16
+DENSE_LEVELS_PER_ORDER = 8
+#: Books with at least this many orders run the two sides' passes on two threads.
+PARALLEL_MIN_ORDERS = 100_000
 
 _RATIONING_CODES = {
     "pro-rata": kernels.RATION_PRO_RATA,
     "time-priority": kernels.RATION_TIME_PRIORITY,
 }
+_PRICING = {"pay-as-bid": pairing.PRICE_BID, "pair-midpoint": pairing.PRICE_MIDPOINT}
 _EMPTY = np.zeros(0, dtype=np.int64)
-
-
-@dataclass(frozen=True, slots=True)
-class _Levels:
-    """Price levels of the crossing range: ``level = key - offset``."""
-
-    bid_key: np.ndarray
-    ask_key: np.ndarray
-    offset: int
-    count: int
-    prices: np.ndarray | None  # level -> price [tick] in compressed mode, None when dense
-
-    def price(self, level: int) -> int:
-        if self.prices is None:
-            return self.offset + level
-        return int(self.prices[level])
-
-
-def _levels(bids: Side, asks: Side, lo: int, hi: int) -> _Levels:
-    span = hi - lo + 1
-    if span <= max(DENSE_LEVELS_MIN, DENSE_LEVELS_PER_ORDER * (len(bids) + len(asks))):
-        return _Levels(bids.price, asks.price, lo, span, None)
-    in_range = np.concatenate((bids.price[bids.price >= lo], asks.price[asks.price <= hi]))
-    prices = np.unique(in_range)
-    bid_key = np.searchsorted(prices, bids.price).astype(np.int64)
-    bid_key[bids.price < lo] = -1  # below every ask: can never trade
-    ask_key = np.searchsorted(prices, asks.price).astype(np.int64)  # above hi -> len(prices)
-    return _Levels(bid_key, ask_key, 0, int(prices.shape[0]), prices)
-
-
-def _sequence_order(side: Side) -> tuple[np.ndarray, bool]:
-    """Visiting order by (sequence, index); the index order itself when already sorted."""
-    seq = side.sequence
-    if seq.shape[0] < 2 or bool(np.all(seq[1:] >= seq[:-1])):
-        return _EMPTY, False
-    return np.argsort(seq, kind="stable").astype(np.int64), True
-
-
-def _empty_result(mechanism: str, book: Book, with_trades: bool) -> ClearingResult:
-    nb, na = len(book.bids), len(book.asks)
-    trades = Trades(_EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY) if with_trades else None
-    return ClearingResult(
-        mechanism,
-        0,
-        None,
-        None,
-        None,
-        np.zeros(nb, np.int64),
-        np.zeros(na, np.int64),
-        np.zeros(nb, np.int64),
-        np.zeros(na, np.int64),
-        trades,
-    )
-
-
-def _uniform_price(levels: _Levels, cross: tuple, k_ppm: int) -> int:
-    _, bid_level, ask_level, unfilled_bid, unfilled_ask, _, _ = cross
-    lower = levels.price(ask_level)
-    if unfilled_bid >= 0:
-        lower = max(lower, levels.price(unfilled_bid))
-    upper = levels.price(bid_level)
-    if unfilled_ask >= 0:
-        upper = min(upper, levels.price(unfilled_ask))
-    return lower + (k_ppm * (upper - lower) + K_SCALE // 2) // K_SCALE
+_T = TypeVar("_T")
+_U = TypeVar("_U")
+_pool: ThreadPoolExecutor | None = None
 
 
 def clear(
@@ -120,145 +71,33 @@ def clear(
     if rationing not in RATIONING:
         raise ValueError(f"rationing must be one of {', '.join(RATIONING)}, was {rationing!r}")
     k_ppm = k_to_ppm(k)
-    rationing_code = _RATIONING_CODES[rationing]
-    bids, asks = book.bids, book.asks
-    if len(bids) == 0 or len(asks) == 0:
+    levels = _levels(book)
+    if levels is None:
         return _empty_result(mechanism, book, trades)
-    lo, _ = kernels.extent(asks.price)
-    _, hi = kernels.extent(bids.price)
-    lo, hi = int(lo), int(hi)
-    if hi < lo:
+    totals = _level_totals(book, levels)
+    plan = _plan(mechanism, levels, totals, k_ppm)
+    if plan is None:
         return _empty_result(mechanism, book, trades)
-
-    # 1. Per-level totals and the uniform crossing.
-    levels = _levels(bids, asks, lo, hi)
-    nlev = levels.count
-    bid_totals = np.zeros(nlev, np.int64)
-    ask_totals = np.zeros(nlev, np.int64)
-    kernels.level_totals(levels.bid_key, bids.quantity, levels.offset, bid_totals)
-    kernels.level_totals(levels.ask_key, asks.quantity, levels.offset, ask_totals)
-    cross = kernels.crossing(bid_totals, ask_totals)
-    volume, bid_level, ask_level, _, _, demand_above, supply_below = (int(x) for x in cross)
-    if volume == 0:
+    bid_fill, ask_fill = _fill(book, levels, plan, _RATIONING_CODES[rationing])
+    volume = _prevent_self_trade(book, levels, plan.volume, totals, bid_fill, ask_fill)
+    if volume == 0:  # a member only met itself: no volume, so no price
         return _empty_result(mechanism, book, trades)
-
-    # 2. The fill plan of the mechanism: which levels fill, which group is rationed, prices.
-    top = nlev - 1
-    if mechanism == "trade-reduction":
-        demand = int(bid_totals[bid_level + 1 :].sum())
-        supply = int(ask_totals[:ask_level].sum())
-        volume = min(demand, supply)
-        if volume == 0:
-            return _empty_result(mechanism, book, trades)
-        buyer_price, seller_price = levels.price(bid_level), levels.price(ask_level)
-        price = None
-        bid_plan = _side_plan(bid_level + 1, top, demand, volume)
-        ask_plan = _side_plan(0, ask_level - 1, supply, volume)
-    else:
-        bid_plan = (
-            bid_level + 1,
-            top,
-            bid_level,
-            bid_level,
-            int(bid_totals[bid_level]),
-            volume - demand_above,
+    # Values: left to the result (filled * price) where a side has one price, else summed
+    # over the paired trades.
+    bid_value = ask_value = trade_list = None
+    if plan.buyer_price is None:
+        bid_value, ask_value = (
+            np.zeros(len(book.bids), np.int64),
+            np.zeros(len(book.asks), np.int64),
         )
-        ask_plan = (
-            0,
-            ask_level - 1,
-            ask_level,
-            ask_level,
-            int(ask_totals[ask_level]),
-            volume - supply_below,
-        )
-        price = _uniform_price(levels, cross, k_ppm) if mechanism == "uniform" else None
-        buyer_price = seller_price = price
-
-    # 3. Fills and values (from one price per side where there is one, else from the trades).
-    bid_fill = np.empty(len(bids), np.int64)
-    ask_fill = np.empty(len(asks), np.int64)
-    bid_value = np.empty(len(bids), np.int64)
-    ask_value = np.empty(len(asks), np.int64)
-    bid_unit = buyer_price if buyer_price is not None else 0
-    ask_unit = seller_price if seller_price is not None else 0
-    bid_buckets = np.zeros(kernels.MEMBER_BUCKETS, np.int64)
-    ask_buckets = np.zeros(kernels.MEMBER_BUCKETS, np.int64)
-    kernels.fill_side(
-        levels.bid_key,
-        bids.quantity,
-        bids.member,
-        bids.sequence,
-        levels.offset,
-        *bid_plan,
-        rationing_code,
-        bid_unit,
-        bid_fill,
-        bid_value,
-        bid_buckets,
-    )
-    kernels.fill_side(
-        levels.ask_key,
-        asks.quantity,
-        asks.member,
-        asks.sequence,
-        levels.offset,
-        *ask_plan,
-        rationing_code,
-        ask_unit,
-        ask_fill,
-        ask_value,
-        ask_buckets,
-    )
-
-    # Self-trade prevention (SPEC section 4), decrement both. A member with bought + sold
-    # above the volume holds over half of a side within its hash bucket, and at most one
-    # bucket can have both sides' sums above the volume: look only there.
-    flagged = np.flatnonzero(bid_buckets + ask_buckets > volume)
-    if flagged.size:
-        bucket = int(flagged[0])
-        candidates = (
-            kernels.bucket_candidate(bids.member, bid_fill, bucket),
-            kernels.bucket_candidate(asks.member, ask_fill, bucket),
-        )
-        for m in dict.fromkeys(int(c) for c in candidates):  # ordered, deduplicated
-            bought, _ = kernels.member_fills(bids.member, bid_fill, m, m)
-            sold, _ = kernels.member_fills(asks.member, ask_fill, m, m)
-            excess = int(bought) + int(sold) - volume
-            if excess > 0:
-                bid_order = _queue(levels.bid_key, levels, bid_fill, bids, True)[:, 0].copy()
-                ask_order = _queue(levels.ask_key, levels, ask_fill, asks, False)[:, 0].copy()
-                kernels.decrement_member(
-                    bid_order, bids.member, bid_fill, bid_value, bid_unit, m, excess
-                )
-                kernels.decrement_member(
-                    ask_order, asks.member, ask_fill, ask_value, ask_unit, m, excess
-                )
-                volume -= excess
-                break  # at most one member can exceed
-        if volume == 0:  # the member only met itself: no volume, so no price
-            return _empty_result(mechanism, book, trades)
-
-    # 4. The trade list, and the values of mechanisms that price each pair (their values
-    #    are still 0 here: the fills were priced at 0).
-    trade_list = None
-    if trades or buyer_price is None:
-        trade_list = _pair(
-            levels,
-            book,
-            bid_fill,
-            ask_fill,
-            mechanism,
-            buyer_price,
-            seller_price,
-            bid_value,
-            ask_value,
-        )
+    if trades or plan.buyer_price is None:
+        trade_list = _pair(book, levels, plan, bid_fill, ask_fill, mechanism, bid_value, ask_value)
     return ClearingResult(
         mechanism,
         volume,
-        price,
-        buyer_price,
-        seller_price,
+        plan.price,
+        plan.buyer_price,
+        plan.seller_price,
         bid_fill,
         ask_fill,
         bid_value,
@@ -267,19 +106,217 @@ def clear(
     )
 
 
-def _side_plan(lo: int, hi: int, total: int, volume: int) -> tuple[int, ...]:
-    """Trade-reduction plan of one side's levels lo..hi: the short side fills completely,
-    the long side is one group rationed to the volume."""
+# --- levels and totals ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Levels:
+    """Price levels of the crossing range: ``level = key - offset``."""
+
+    bid_key: np.ndarray
+    ask_key: np.ndarray
+    offset: int
+    count: int
+    prices: np.ndarray | None  # level -> price [tick] in compressed mode, None when dense
+
+    def price(self, level: int) -> int:
+        if self.prices is None:
+            return self.offset + level
+        return int(self.prices[level])
+
+
+def _levels(book: Book) -> _Levels | None:
+    """Lay out the levels from the lowest ask to the highest bid; None if they do not meet."""
+    bids, asks = book.bids, book.asks
+    if len(bids) == 0 or len(asks) == 0:
+        return None
+    lo = int(kernels.extent(asks.price)[0])
+    hi = int(kernels.extent(bids.price)[1])
+    if hi < lo:
+        return None
+    span = hi - lo + 1
+    if span <= max(DENSE_LEVELS_MIN, DENSE_LEVELS_PER_ORDER * (len(bids) + len(asks))):
+        return _Levels(bids.price, asks.price, lo, span, None)
+    # np.sort and a mask: np.unique is several times slower here (numpy 2.4).
+    prices = np.sort(np.concatenate((bids.price[bids.price >= lo], asks.price[asks.price <= hi])))
+    prices = prices[np.concatenate(([True], prices[1:] != prices[:-1]))]
+    bid_key = np.searchsorted(prices, bids.price).astype(np.int64)
+    bid_key[bids.price < lo] = -1  # below every ask: can never trade
+    ask_key = np.searchsorted(prices, asks.price).astype(np.int64)  # above hi -> len(prices)
+    return _Levels(bid_key, ask_key, 0, int(prices.shape[0]), prices)
+
+
+@dataclass(frozen=True, slots=True)
+class _Totals:
+    bid: np.ndarray  # [Wh] per level
+    ask: np.ndarray
+    bid_buckets: np.ndarray  # submitted [Wh] per member hash bucket
+    ask_buckets: np.ndarray
+
+
+def _level_totals(book: Book, levels: _Levels) -> _Totals:
+    def side_totals(key: np.ndarray, side: Side) -> tuple[np.ndarray, np.ndarray]:
+        totals = np.zeros(levels.count + 1, np.int64)  # + the slot for outside orders
+        buckets = np.zeros(kernels.MEMBER_BUCKETS, np.int64)
+        kernels.level_totals(key, side.quantity, side.member, levels.offset, totals, buckets)
+        return totals[: levels.count], buckets
+
+    (bid, bid_buckets), (ask, ask_buckets) = _on_both_sides(
+        book,
+        lambda: side_totals(levels.bid_key, book.bids),
+        lambda: side_totals(levels.ask_key, book.asks),
+    )
+    return _Totals(bid, ask, bid_buckets, ask_buckets)
+
+
+# --- the mechanism's plan -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What fills: per side (full_lo, full_hi, group_lo, group_hi, group_total, allocation)
+    in levels and Wh, the volume [Wh] and the prices [tick] (None where per trade)."""
+
+    volume: int
+    price: int | None
+    buyer_price: int | None
+    seller_price: int | None
+    bid: tuple[int, int, int, int, int, int]
+    ask: tuple[int, int, int, int, int, int]
+
+
+def _plan(mechanism: str, levels: _Levels, totals: _Totals, k_ppm: int) -> _Plan | None:
+    cross = kernels.crossing(totals.bid, totals.ask)
+    volume, bid_level, ask_level, unfilled_bid, unfilled_ask, demand_above, supply_below = (
+        int(x) for x in cross
+    )
+    if volume == 0:
+        return None
+    top = levels.count - 1
+    if mechanism == "trade-reduction":  # SPEC section 3: the marginal levels are excluded
+        demand = int(totals.bid[bid_level + 1 :].sum())
+        supply = int(totals.ask[:ask_level].sum())
+        volume = min(demand, supply)
+        if volume == 0:
+            return None
+        return _Plan(
+            volume,
+            None,
+            levels.price(bid_level),
+            levels.price(ask_level),
+            _reduced_side(bid_level + 1, top, demand, volume),
+            _reduced_side(0, ask_level - 1, supply, volume),
+        )
+    price = None
+    if mechanism == "uniform":  # SPEC section 1: inside the competitive interval, by k
+        lower = levels.price(ask_level)
+        if unfilled_bid >= 0:
+            lower = max(lower, levels.price(unfilled_bid))
+        upper = levels.price(bid_level)
+        if unfilled_ask >= 0:
+            upper = min(upper, levels.price(unfilled_ask))
+        price = lower + (k_ppm * (upper - lower) + K_SCALE // 2) // K_SCALE
+    bid_total, ask_total = int(totals.bid[bid_level]), int(totals.ask[ask_level])
+    return _Plan(
+        volume,
+        price,
+        price,
+        price,
+        _marginal_side(bid_level + 1, top, bid_level, bid_total, volume - demand_above),
+        _marginal_side(0, ask_level - 1, ask_level, ask_total, volume - supply_below),
+    )
+
+
+def _marginal_side(lo: int, hi: int, margin: int, total: int, allocation: int) -> tuple:
+    """Levels lo..hi fill completely, the marginal level shares ``allocation`` of its
+    ``total`` [Wh]; a margin that fills completely joins the full range (one pass less)."""
+    if allocation < total:
+        return (lo, hi, margin, margin, total, allocation)
+    return (min(lo, margin), max(hi, margin), 0, -1, 0, 0)
+
+
+def _reduced_side(lo: int, hi: int, total: int, volume: int) -> tuple[int, ...]:
+    """Trade reduction of one side's levels lo..hi: the short side fills completely, the
+    long side is one group rationed to the volume."""
     if total <= volume:
         return (lo, hi, 0, -1, 0, 0)
     return (0, -1, lo, hi, total, volume)
 
 
+# --- fills and self-trade prevention --------------------------------------------------------
+
+
+def _fill(book: Book, levels: _Levels, plan: _Plan, rationing_code: int) -> tuple:
+    """Return (bid fills, ask fills) [Wh] by the plan, before self-trade prevention."""
+
+    def side_fill(key: np.ndarray, side: Side, side_plan: tuple) -> np.ndarray:
+        fill = np.empty(len(side), np.int64)
+        kernels.fill_side(
+            key, side.quantity, side.sequence, levels.offset, *side_plan, rationing_code, fill
+        )
+        return fill
+
+    return _on_both_sides(
+        book,
+        lambda: side_fill(levels.bid_key, book.bids, plan.bid),
+        lambda: side_fill(levels.ask_key, book.asks, plan.ask),
+    )
+
+
+def _prevent_self_trade(
+    book: Book,
+    levels: _Levels,
+    volume: int,
+    totals: _Totals,
+    bid_fill: np.ndarray,
+    ask_fill: np.ndarray,
+) -> int:
+    """Decrement both sides of the one member, if any, whose bought plus sold exceeds the
+    volume (SPEC section 4); return the volume left [Wh].
+
+    Such a member lies in a hash bucket whose submitted bid and ask quantities together
+    exceed the volume; usually no bucket does and nothing more is read. Otherwise the
+    buckets are summed again over fills, where at most one can exceed, and that bucket's
+    majority members on either side are the only candidates.
+    """
+    if not bool(np.any(totals.bid_buckets + totals.ask_buckets > volume)):
+        return volume
+    bids, asks = book.bids, book.asks
+    bid_buckets = np.zeros(kernels.MEMBER_BUCKETS, np.int64)
+    ask_buckets = np.zeros(kernels.MEMBER_BUCKETS, np.int64)
+    kernels.fill_buckets(bids.member, bid_fill, bid_buckets)
+    kernels.fill_buckets(asks.member, ask_fill, ask_buckets)
+    flagged = np.flatnonzero(bid_buckets + ask_buckets > volume)
+    if flagged.size == 0:
+        return volume
+    bucket = int(flagged[0])
+    candidates = (
+        int(kernels.bucket_candidate(bids.member, bid_fill, bucket)),
+        int(kernels.bucket_candidate(asks.member, ask_fill, bucket)),
+    )
+    for m in dict.fromkeys(candidates):  # ordered and deduplicated
+        bought = int(kernels.member_fills(bids.member, bid_fill, m, m)[0])
+        sold = int(kernels.member_fills(asks.member, ask_fill, m, m)[0])
+        excess = bought + sold - volume
+        if excess > 0:
+            bid_order = _queue(book.bids, levels.bid_key, levels, bid_fill, True)[:, 0]
+            ask_order = _queue(book.asks, levels.ask_key, levels, ask_fill, False)[:, 0]
+            kernels.decrement_member(bid_order.copy(), bids.member, bid_fill, m, excess)
+            kernels.decrement_member(ask_order.copy(), asks.member, ask_fill, m, excess)
+            return volume - excess  # at most one member can exceed
+    return volume
+
+
+# --- pairing --------------------------------------------------------------------------------
+
+
 def _queue(
-    key: np.ndarray, levels: _Levels, fill: np.ndarray, side: Side, descending: bool
+    side: Side, key: np.ndarray, levels: _Levels, fill: np.ndarray, descending: bool
 ) -> np.ndarray:
     """The side's filled orders in priority order, rows of (index, fill, member, price)."""
-    sequence_order, use = _sequence_order(side)
+    sequence = side.sequence
+    use_sequence_order = not kernels.is_non_decreasing(sequence)
+    sequence_order = np.argsort(sequence, kind="stable") if use_sequence_order else _EMPTY
     return pairing.priority_queue(
         key,
         levels.offset,
@@ -289,26 +326,26 @@ def _queue(
         side.price,
         descending,
         sequence_order,
-        use,
+        use_sequence_order,
     )
 
 
-_PRICING = {"pay-as-bid": pairing.PRICE_BID, "pair-midpoint": pairing.PRICE_MIDPOINT}
-
-
 def _pair(
-    levels: _Levels,
     book: Book,
+    levels: _Levels,
+    plan: _Plan,
     bid_fill: np.ndarray,
     ask_fill: np.ndarray,
     mechanism: str,
-    buyer_price: int | None,
-    seller_price: int | None,
-    bid_value: np.ndarray,
-    ask_value: np.ndarray,
+    bid_value: np.ndarray | None,
+    ask_value: np.ndarray | None,
 ) -> Trades:
-    bids = _queue(levels.bid_key, levels, bid_fill, book.bids, descending=True)
-    asks = _queue(levels.ask_key, levels, ask_fill, book.asks, descending=False)
+    """Build the trade list; for per-trade prices also add up the per-order values."""
+    bids, asks = _on_both_sides(
+        book,
+        lambda: _queue(book.bids, levels.bid_key, levels, bid_fill, True),
+        lambda: _queue(book.asks, levels.ask_key, levels, ask_fill, False),
+    )
     # Without a fix-up every trade spends a bid or an ask; a fix-up adds at most two trades
     # per rerouted trade plus one per order it touches, hence the retry with 3x.
     capacity = bids.shape[0] + asks.shape[0]
@@ -325,15 +362,36 @@ def _pair(
         pairing.trade_values(tb, ta, tq, n, bids, asks, pricing, bid_value, ask_value)
     out = [np.empty(n, np.int64) for _ in range(5)]
     kept = pairing.finish_trades(
-        tb, ta, tq, n, bids, asks, pricing, buyer_price or 0, seller_price or 0, *out
+        tb, ta, tq, n, bids, asks, pricing, plan.buyer_price or 0, plan.seller_price or 0, *out
     )
     return Trades(*(a[:kept] for a in out))
 
 
+# --- plumbing -------------------------------------------------------------------------------
+
+
+def _on_both_sides(book: Book, bid_call: Callable[[], _T], ask_call: Callable[[], _U]) -> tuple:
+    """Run the bid and the ask side's calls, on two threads when the book is large."""
+    global _pool
+    if len(book.bids) + len(book.asks) < PARALLEL_MIN_ORDERS:
+        return bid_call(), ask_call()
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="klaster-clearing")
+    ask_future = _pool.submit(ask_call)
+    return bid_call(), ask_future.result()
+
+
+def _empty_result(mechanism: str, book: Book, with_trades: bool) -> ClearingResult:
+    nb, na = len(book.bids), len(book.asks)
+    trades = Trades(_EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY) if with_trades else None
+    zeros = [np.zeros(n, np.int64) for n in (nb, na, nb, na)]
+    return ClearingResult(mechanism, 0, None, None, None, *zeros, trades)
+
+
 def warm_up() -> None:
-    """Compile (or load from numba's cache) every kernel on a tiny book, so that the first
+    """Compile (or load from numba's cache) every kernel on tiny books, so that the first
     real clearing pays no compile cost. Covers dense and compressed levels, both rationings,
-    self-trade prevention and the fix-up."""
+    self-trade prevention, the fix-up and unsorted sequences."""
     dense = make_book(
         [50, 40, 40], [1, 2, 3], [10, 20, 40], [1, 2, 3], bid_member=[1, 2, 3], ask_member=[4, 2, 5]
     )

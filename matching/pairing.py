@@ -29,7 +29,7 @@ _NO_MEMBER = np.iinfo(np.int64).min
 INDEX, REMAINING, MEMBER, LIMIT = 0, 1, 2, 3
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def priority_queue(
     key, offset, nlev, fill, member, price, descending, sequence_order, use_sequence_order
 ):
@@ -41,27 +41,31 @@ def priority_queue(
     when the wrapper found the sequences already non-decreasing).
     """
     n = key.shape[0]
-    starts = np.zeros(nlev + 1, dtype=np.int64)
+    # Slot nlev collects the unfilled orders (level of a bid below every ask, say): the
+    # passes below use selects instead of branching on each order's fill, which is a coin
+    # flip for the branch predictor.
+    starts = np.zeros(nlev + 2, dtype=np.int64)
     for i in range(n):
-        if fill[i] > 0:
-            level = key[i] - offset
-            slot = nlev - 1 - level if descending else level
-            starts[slot + 1] += 1
-    for s in range(nlev):
+        filled = fill[i] > 0
+        level = key[i] - offset
+        slot = (nlev - 1 - level if descending else level) if filled else nlev
+        starts[slot + 1] += 1
+    for s in range(nlev + 1):
         starts[s + 1] += starts[s]
-    queue = np.empty((starts[nlev], 4), dtype=np.int64)
+    total = starts[nlev]
+    queue = np.empty((total + 1, 4), dtype=np.int64)  # row total takes the unfilled writes
     for t in range(n):
         i = sequence_order[t] if use_sequence_order else t
-        if fill[i] > 0:
-            level = key[i] - offset
-            slot = nlev - 1 - level if descending else level
-            p = starts[slot]
-            starts[slot] = p + 1
-            queue[p, INDEX] = i
-            queue[p, REMAINING] = fill[i]
-            queue[p, MEMBER] = member[i]
-            queue[p, LIMIT] = price[i]
-    return queue
+        filled = fill[i] > 0
+        level = key[i] - offset
+        slot = (nlev - 1 - level if descending else level) if filled else nlev
+        p = starts[slot] if filled else total
+        starts[slot] += filled
+        queue[p, INDEX] = i
+        queue[p, REMAINING] = fill[i]
+        queue[p, MEMBER] = member[i]
+        queue[p, LIMIT] = price[i]
+    return queue[:total]
 
 
 @njit(cache=True)
