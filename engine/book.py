@@ -1,0 +1,130 @@
+"""The call-auction book of one delivery interval.
+
+Layout: the orders of the interval in :class:`~engine.columns.Columns` (one row per order,
+in arrival order, so ``order_id`` increases with the row), and per side a
+``sortedcontainers.SortedDict`` price [tick] -> open quantity [Wh]: the aggregated depth,
+kept up to date per batch (one update per distinct price, not per order).
+
+Invariants (:meth:`IntervalBook.check_invariants`): every order is active, cancelled or
+cleared; the depth holds exactly the sums of the active orders' quantities per price and side,
+with no empty levels; order ids increase with the row.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sortedcontainers import SortedDict
+
+from engine.columns import Columns
+from matching import Book, make_book
+
+BUY, SELL = 0, 1
+ACTIVE, CANCELLED, CLEARED = 0, 1, 2
+
+ORDER_FIELDS = ("order_id", "member", "point", "side", "price", "quantity", "status")
+
+
+def _level_sums(price: np.ndarray, quantity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct prices and the exact int64 sum of quantity at each."""
+    order = np.argsort(price, kind="stable")
+    sorted_price = price[order]
+    starts = np.flatnonzero(np.concatenate(([True], sorted_price[1:] != sorted_price[:-1])))
+    return sorted_price[starts], np.add.reduceat(quantity[order], starts)
+
+
+class IntervalBook:
+    """Orders and depth of one interval's auction."""
+
+    def __init__(self, start_s: int) -> None:
+        self.start_s = start_s
+        self.orders = Columns(ORDER_FIELDS, capacity=256)
+        self.depth = (SortedDict(), SortedDict())  # BUY, SELL: price -> open Wh
+
+    def __len__(self) -> int:
+        return len(self.orders)
+
+    def add(
+        self,
+        order_id: np.ndarray,
+        member: np.ndarray,
+        point: np.ndarray,
+        side: np.ndarray,
+        price: np.ndarray,
+        quantity: np.ndarray,
+    ) -> int:
+        """Append validated orders; return the first new row."""
+        first = self.orders.append(
+            order_id=order_id,
+            member=member,
+            point=point,
+            side=side,
+            price=price,
+            quantity=quantity,
+            status=ACTIVE,
+        )
+        for s in (BUY, SELL):
+            on_side = side == s
+            if on_side.any():
+                levels, sums = _level_sums(price[on_side], quantity[on_side])
+                self._add_depth(s, levels, sums)
+        return first
+
+    def cancel(self, row: int) -> None:
+        """Take an active order out of the book."""
+        orders = self.orders
+        orders["status"][row] = CANCELLED
+        side = int(orders["side"][row])
+        self._add_depth(side, [int(orders["price"][row])], [-int(orders["quantity"][row])])
+
+    def active_rows(self) -> np.ndarray:
+        return np.flatnonzero(self.orders["status"] == ACTIVE)
+
+    def auction_book(self, rows: np.ndarray) -> tuple[Book, np.ndarray, np.ndarray]:
+        """The matching core's book of the given (active) rows, and the rows of its bids and
+        its asks. The arrival sequence is the order id; members are member codes."""
+        o = self.orders
+        side = o["side"][rows]
+        bid_rows, ask_rows = rows[side == BUY], rows[side == SELL]
+        book = make_book(
+            o["price"][bid_rows],
+            o["quantity"][bid_rows],
+            o["price"][ask_rows],
+            o["quantity"][ask_rows],
+            bid_sequence=o["order_id"][bid_rows],
+            ask_sequence=o["order_id"][ask_rows],
+            bid_member=o["member"][bid_rows],
+            ask_member=o["member"][ask_rows],
+        )
+        return book, bid_rows, ask_rows
+
+    def mark_cleared(self, rows: np.ndarray) -> None:
+        """Freeze the auction: its orders leave the depth (their fills are in the result)."""
+        o = self.orders
+        o["status"][rows] = CLEARED
+        self.depth[BUY].clear()
+        self.depth[SELL].clear()
+
+    def _add_depth(self, side: int, prices, deltas) -> None:
+        levels = self.depth[side]
+        for p, dq in zip(prices, deltas, strict=True):
+            p, dq = int(p), int(dq)
+            total = levels.get(p, 0) + dq
+            if total:
+                levels[p] = total
+            else:
+                del levels[p]
+
+    def check_invariants(self) -> None:
+        """Raise AssertionError if the book's columns and depth disagree."""
+        o = self.orders
+        ids = o["order_id"]
+        assert bool(np.all(ids[1:] > ids[:-1])), "order ids must increase with the row"
+        assert bool(np.isin(o["status"], (ACTIVE, CANCELLED, CLEARED)).all())
+        active = o["status"] == ACTIVE
+        for s in (BUY, SELL):
+            on_side = active & (o["side"] == s)
+            expected: dict[int, int] = {}
+            if on_side.any():
+                levels, sums = _level_sums(o["price"][on_side], o["quantity"][on_side])
+                expected = {int(p): int(q) for p, q in zip(levels, sums, strict=True)}
+            assert dict(self.depth[s]) == expected, f"depth of side {s} disagrees with orders"

@@ -1,0 +1,181 @@
+"""New orders as columns, and their validation.
+
+An :class:`OrderBatch` is what a member submits: one row per order, int64 columns (interval
+start [s], connection point code, side 0 = buy / 1 = sell, price [tick], quantity [Wh]) and
+optional client order ids. :func:`validate_batch` checks every row against the registry,
+the calendar and the price bands, without touching market state, and returns every bad row
+(a batch is all or nothing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.calendar import Calendar
+from engine.registry import TRADING_ROLES, Registry
+from engine.rejects import Reject, Rejected
+
+MAX_CLIENT_ORDER_ID = 64
+MAX_REPORTED_ROWS = 100
+
+
+@dataclass(frozen=True)
+class OrderBatch:
+    """Orders of one member, one row each."""
+
+    interval_start: np.ndarray  # int64 [s]
+    point: np.ndarray  # int64 connection point code
+    side: np.ndarray  # int64: 0 buy, 1 sell
+    price: np.ndarray  # int64 [tick]
+    quantity: np.ndarray  # int64 [Wh]
+    client_order_id: tuple[str | None, ...] | None = None
+
+    def __len__(self) -> int:
+        return int(self.interval_start.shape[0])
+
+    @classmethod
+    def one(
+        cls,
+        interval_start: int,
+        point: int,
+        side: int,
+        price: int,
+        quantity: int,
+        client_order_id: str | None = None,
+    ) -> OrderBatch:
+        def col(v: int) -> np.ndarray:
+            return np.array([v], np.int64)
+
+        ids = None if client_order_id is None else (client_order_id,)
+        return cls(col(interval_start), col(point), col(side), col(price), col(quantity), ids)
+
+
+FIELDS = ("interval_start", "point", "side", "price", "quantity")
+
+
+def validate_batch(
+    batch: OrderBatch,
+    member: int,
+    registry: Registry,
+    calendar: Calendar,
+    band: Callable[[int], tuple[int, int]],
+    now_s: int,
+) -> list[Rejected]:
+    """Return every reason to refuse rows of ``batch`` from member code ``member``."""
+    if registry.member_roles[member] not in TRADING_ROLES:
+        role = registry.member_roles[member]
+        return [Rejected(Reject.ROLE_FORBIDDEN, "member", f"a {role} member cannot trade")]
+    n = len(batch)
+    if n == 0:
+        return [Rejected(Reject.EMPTY_BATCH, "orders", "a batch needs at least one order")]
+    for name in FIELDS:
+        column = getattr(batch, name)
+        if not isinstance(column, np.ndarray) or column.dtype != np.int64 or column.shape != (n,):
+            return [Rejected(Reject.BAD_VALUE, name, f"{name} must be {n} int64 values")]
+    if batch.client_order_id is not None and len(batch.client_order_id) != n:
+        return [Rejected(Reject.BAD_VALUE, "client_order_id", f"must have {n} entries")]
+
+    rejects: list[Rejected] = []
+
+    def refuse(mask: np.ndarray, code: Reject, field: str, message: Callable[[int], str]) -> None:
+        for row in np.flatnonzero(mask)[:MAX_REPORTED_ROWS]:
+            rejects.append(Rejected(code, field, message(int(row)), int(row)))
+
+    side, price, quantity = batch.side, batch.price, batch.quantity
+    start, point = batch.interval_start, batch.point
+    refuse((side != 0) & (side != 1), Reject.BAD_SIDE, "side", lambda r: "side must be buy or sell")
+    refuse(
+        quantity <= 0,
+        Reject.BAD_QUANTITY,
+        "quantity",
+        lambda r: f"quantity must be > 0 Wh, was {quantity[r]}",
+    )
+    n_points = registry.owner.shape[0]
+    known = (point >= 0) & (point < n_points)
+    refuse(
+        ~known,
+        Reject.UNKNOWN_CONNECTION_POINT,
+        "connection_point",
+        lambda r: f"no connection point with code {point[r]}",
+    )
+    safe_point = np.where(known, point, 0)
+    theirs = known & (registry.owner[safe_point] == member)
+    refuse(
+        known & ~theirs,
+        Reject.NOT_YOUR_CONNECTION_POINT,
+        "connection_point",
+        lambda r: (
+            f"connection point {registry.point_ids[point[r]]} belongs to member "
+            f"{registry.member_ids[registry.owner[point[r]]]}, not "
+            f"{registry.member_ids[member]}"
+        ),
+    )
+    limit = np.where(
+        side == 0, registry.max_import_wh[safe_point], registry.max_export_wh[safe_point]
+    )
+    refuse(
+        theirs & (quantity > limit),
+        Reject.QUANTITY_ABOVE_LIMIT,
+        "quantity",
+        lambda r: (
+            f"quantity {quantity[r]} Wh is above the {limit[r]} Wh that connection "
+            f"point {registry.point_ids[point[r]]} can {'import' if side[r] == 0 else 'export'} "
+            "in one interval"
+        ),
+    )
+    aligned = start % calendar.length_s == 0
+    refuse(
+        ~aligned,
+        Reject.BAD_INTERVAL,
+        "interval_start",
+        lambda r: f"{start[r]} is not the start of a {calendar.length_s} s interval",
+    )
+    is_open = (calendar.opens_at(start) <= now_s) & (now_s < calendar.auction_gate(start))
+    refuse(
+        aligned & ~is_open,
+        Reject.INTERVAL_NOT_OPEN,
+        "interval_start",
+        lambda r: f"interval {start[r]} is not open for orders",
+    )
+    # Bands per distinct interval: a batch spans few intervals.
+    floor = np.empty(n, np.int64)
+    cap = np.empty(n, np.int64)
+    for s in np.unique(start):
+        f, c = band(int(s))
+        rows = start == s
+        floor[rows], cap[rows] = f, c
+    refuse(
+        (price < floor) | (price > cap),
+        Reject.PRICE_OUT_OF_BAND,
+        "price",
+        lambda r: f"price {price[r]} ticks is outside the band {floor[r]}..{cap[r]} ticks",
+    )
+    if batch.client_order_id is not None:
+        seen: set[str] = set()
+        for row, cid in enumerate(batch.client_order_id):
+            if cid is None:
+                continue
+            if not isinstance(cid, str) or not 1 <= len(cid) <= MAX_CLIENT_ORDER_ID:
+                rejects.append(
+                    Rejected(
+                        Reject.BAD_CLIENT_ORDER_ID,
+                        "client_order_id",
+                        f"client_order_id must be 1..{MAX_CLIENT_ORDER_ID} characters",
+                        row,
+                    )
+                )
+            elif cid in seen:
+                rejects.append(
+                    Rejected(
+                        Reject.BAD_CLIENT_ORDER_ID,
+                        "client_order_id",
+                        f"client_order_id {cid!r} appears twice in the batch",
+                        row,
+                    )
+                )
+            seen.add(cid)
+    rejects.sort(key=lambda r: r.row if r.row is not None else -1)
+    return rejects
