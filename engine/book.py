@@ -5,9 +5,10 @@ in arrival order, so ``order_id`` increases with the row), and per side a
 ``sortedcontainers.SortedDict`` price [tick] -> open quantity [Wh]: the aggregated depth,
 kept up to date per batch (one update per distinct price, not per order).
 
-Invariants (:meth:`IntervalBook.check_invariants`): every order is active, cancelled or
-cleared; the depth holds exactly the sums of the active orders' quantities per price and side,
-with no empty levels; order ids increase with the row.
+Invariants (:meth:`IntervalBook.check_invariants`): every order is active (in the
+auction), cancelled, cleared (its auction is over) or continuous (arrived after the auction:
+its life is in the continuous book); the depth holds exactly the sums of the active orders'
+quantities per price and side, with no empty levels; order ids increase with the row.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from engine.columns import Columns
 from matching import Book, make_book
 
 BUY, SELL = 0, 1
-ACTIVE, CANCELLED, CLEARED = 0, 1, 2
+ACTIVE, CANCELLED, CLEARED, CONTINUOUS = 0, 1, 2, 3
+STATUS_NAMES = ("active", "cancelled", "cleared", "continuous")
 
 ORDER_FIELDS = ("order_id", "member", "point", "side", "price", "quantity", "status")
 
@@ -51,8 +53,10 @@ class IntervalBook:
         side: np.ndarray,
         price: np.ndarray,
         quantity: np.ndarray,
+        auction: bool = True,
     ) -> int:
-        """Append validated orders; return the first new row."""
+        """Append validated orders; return the first new row. Orders that arrive after the
+        auction (``auction=False``) are recorded as CONTINUOUS and stay out of the depth."""
         first = self.orders.append(
             order_id=order_id,
             member=member,
@@ -60,8 +64,10 @@ class IntervalBook:
             side=side,
             price=price,
             quantity=quantity,
-            status=ACTIVE,
+            status=ACTIVE if auction else CONTINUOUS,
         )
+        if not auction:
+            return first
         for s in (BUY, SELL):
             on_side = side == s
             if on_side.any():
@@ -119,7 +125,7 @@ class IntervalBook:
         o = self.orders
         ids = o["order_id"]
         assert bool(np.all(ids[1:] > ids[:-1])), "order ids must increase with the row"
-        assert bool(np.isin(o["status"], (ACTIVE, CANCELLED, CLEARED)).all())
+        assert bool(np.isin(o["status"], (ACTIVE, CANCELLED, CLEARED, CONTINUOUS)).all())
         active = o["status"] == ACTIVE
         for s in (BUY, SELL):
             on_side = active & (o["side"] == s)

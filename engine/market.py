@@ -20,10 +20,11 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from engine.book import ACTIVE, BUY, SELL, IntervalBook
+from engine.book import ACTIVE, BUY, CANCELLED, CONTINUOUS, SELL, STATUS_NAMES, IntervalBook
 from engine.calendar import Calendar, IntervalState
 from engine.clock import Clock
 from engine.columns import Columns
+from engine.continuous import ContinuousBook, Fill
 from engine.orders import OrderBatch, validate_batch
 from engine.registry import Registry
 from engine.rejects import BatchRejected, Reject, Rejected
@@ -78,6 +79,8 @@ class Market:
         self._index = Columns(("interval", "row", "member"), capacity=1024)  # by order_id - 1
         self._client_ids: dict[tuple[int, str], tuple[int, tuple[int, ...]]] = {}
         self._cleared_now: dict[int, ClearingResult] = {}  # live results awaiting their event
+        self._continuous: dict[int, ContinuousBook] = {}
+        self._continuous_fills: dict[int, list[Fill]] = {}
 
     # --- commands -----------------------------------------------------------------------
 
@@ -93,6 +96,13 @@ class Market:
         rejects = validate_batch(
             batch, member, self.registry, self.calendar, self.cluster.band, now_s
         )
+        if not rejects and self.cluster.continuous_minutes == 0:
+            # A gate the coordinator closed early: without continuous trading it is shut.
+            cleared = np.isin(batch.interval_start, list(self._results))
+            rejects = [
+                Rejected(Reject.INTERVAL_NOT_OPEN, "interval_start", "its gate is closed", int(r))
+                for r in np.flatnonzero(cleared)
+            ]
         if rejects:
             return BatchRejected(tuple(rejects), len(rejects))
         order_ids, new = self._repeats(member, batch)
@@ -139,6 +149,9 @@ class Market:
             return found
         member, start, row = found
         o = self._books[start].orders
+        if o["status"][row] == CONTINUOUS:
+            message = "in continuous trading, cancel the order and submit a new one"
+            return Rejected(Reject.ORDER_NOT_ACTIVE, "order_id", message)
         new = OrderBatch.one(
             start,
             int(o["point"][row]),
@@ -197,6 +210,9 @@ class Market:
 
     def depth(self, start_s: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         """Open quantity [Wh] per price [tick]: bids best (highest) first, asks lowest first."""
+        if self.state(start_s) == IntervalState.CONTINUOUS and start_s in self._continuous:
+            resting = self._continuous[start_s]
+            return resting.depth(BUY), resting.depth(SELL)
         book = self._books.get(start_s)
         if book is None:
             return [], []
@@ -225,7 +241,6 @@ class Market:
             if book is None:
                 continue
             o = book.orders
-            result = self._results.get(start)
             for row in np.flatnonzero(o["member"] == member):
                 order_id = int(o["order_id"][row])
                 rows.append(
@@ -236,11 +251,26 @@ class Market:
                         "side": "buy" if o["side"][row] == BUY else "sell",
                         "price": int(o["price"][row]),
                         "quantity": int(o["quantity"][row]),
-                        "status": ("active", "cancelled", "cleared")[int(o["status"][row])],
-                        "filled": None if result is None else result.filled(order_id),
+                        "status": STATUS_NAMES[int(o["status"][row])],
+                        "filled": self._filled(start, order_id, int(o["quantity"][row])),
                     }
                 )
         return rows
+
+    def continuous_fills(self, start_s: int) -> list[Fill]:
+        """The trades of an interval's continuous phase, in the order they happened."""
+        return list(self._continuous_fills.get(start_s, ()))
+
+    def _filled(self, start: int, order_id: int, quantity: int) -> int | None:
+        """Filled Wh of an order: its auction fill plus its continuous trades."""
+        result = self._results.get(start)
+        if result is None:
+            return None
+        filled = result.filled(order_id)
+        for f in self._continuous_fills.get(start, ()):
+            if order_id in (f.buyer_order_id, f.seller_order_id):
+                filled += f.quantity
+        return filled
 
     # --- the pipeline's last steps ------------------------------------------------------
 
@@ -289,15 +319,25 @@ class Market:
                 book = self._books[start] = IntervalBook(start)
                 self._uncleared.add(start)
             k = int(mask.sum())
+            auction = start not in self._results
+            side = np.asarray(p["side"], np.int64)[mask]
+            price = np.asarray(p["price"], np.int64)[mask]
+            quantity = np.asarray(p["quantity"], np.int64)[mask]
             first_row = book.add(
                 order_ids[mask],
                 np.full(k, member, np.int64),
                 np.asarray(p["point"], np.int64)[mask],
-                np.asarray(p["side"], np.int64)[mask],
-                np.asarray(p["price"], np.int64)[mask],
-                np.asarray(p["quantity"], np.int64)[mask],
+                side,
+                price,
+                quantity,
+                auction=auction,
             )
             rows[mask] = np.arange(first_row, first_row + k)
+            if not auction:  # continuous trading: match on arrival, in order id order
+                resting = self._continuous[start]
+                fills = self._continuous_fills.setdefault(start, [])
+                for oid, sd, pr, qt in zip(order_ids[mask], side, price, quantity, strict=True):
+                    fills += resting.submit(int(oid), member, int(sd), int(pr), int(qt))
         self._index.append(interval=starts, row=rows, member=member)
         client_ids = p.get("client_order_id")
         if client_ids:
@@ -313,8 +353,17 @@ class Market:
                     self._client_ids[(member, cid)] = (first + i, tuple(content[i].tolist()))
 
     def _apply_order_cancelled(self, p: dict[str, Any]) -> None:
-        i = int(p["order_id"]) - 1
-        self._books[int(self._index["interval"][i])].cancel(int(self._index["row"][i]))
+        order_id = int(p["order_id"])
+        start, row = (
+            int(self._index["interval"][order_id - 1]),
+            int(self._index["row"][order_id - 1]),
+        )
+        book = self._books[start]
+        if book.orders["status"][row] == CONTINUOUS:
+            self._continuous[start].cancel(order_id)
+            book.orders["status"][row] = CANCELLED
+        else:
+            book.cancel(row)
 
     def _apply_order_replaced(self, p: dict[str, Any]) -> None:
         i = int(p["order_id"]) - 1
@@ -349,7 +398,7 @@ class Market:
             raise ReplayMismatch(f"the clearing of interval {start} does not reproduce")
         book.mark_cleared(rows)
         o = book.orders
-        self._results[start] = IntervalResult(
+        cleared = IntervalResult(
             start,
             result,
             o["order_id"][bid_rows].copy(),
@@ -357,7 +406,25 @@ class Market:
             o["member"][bid_rows].copy(),
             o["member"][ask_rows].copy(),
         )
+        self._results[start] = cleared
         self._uncleared.discard(start)
+        if self.cluster.continuous_minutes > 0:
+            # What the auction left rests in the continuous book, in arrival order.
+            resting = self._continuous[start] = ContinuousBook()
+            for side, sel, filled in (
+                (BUY, bid_rows, result.bid_filled),
+                (SELL, ask_rows, result.ask_filled),
+            ):
+                left = o["quantity"][sel] - filled
+                for row, q in zip(sel, left, strict=True):
+                    if q > 0:
+                        resting.rest(
+                            int(o["order_id"][row]),
+                            int(o["member"][row]),
+                            side,
+                            int(o["price"][row]),
+                            int(q),
+                        )
 
     # --- helpers ------------------------------------------------------------------------
 
@@ -428,6 +495,17 @@ class Market:
             return Rejected(Reject.UNKNOWN_ORDER, "order_id", f"no order {order_id!r}")
         self.advance()
         start, row = int(self._index["interval"][i]), int(self._index["row"][i])
-        if self._books[start].orders["status"][row] != ACTIVE:
+        status = self._books[start].orders["status"][row]
+        resting = self._continuous.get(start)
+        in_continuous = (status == CONTINUOUS or start in self._continuous) and self.state(
+            start
+        ) == IntervalState.CONTINUOUS
+        if in_continuous and resting is not None and order_id in resting:
+            if status != CONTINUOUS:  # an auction leftover resting in continuous trading
+                return Rejected(
+                    Reject.ORDER_NOT_ACTIVE, "order_id", f"order {order_id} is an auction order"
+                )
+            return member, start, row
+        if status != ACTIVE:
             return Rejected(Reject.ORDER_NOT_ACTIVE, "order_id", f"order {order_id} is not active")
         return member, start, row

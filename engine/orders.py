@@ -133,7 +133,8 @@ def validate_batch(
         "interval_start",
         lambda r: f"{start[r]} is not the start of a {calendar.length_s} s interval",
     )
-    is_open = (calendar.opens_at(start) <= now_s) & (now_s < calendar.auction_gate(start))
+    # Open: the auction takes orders, or continuous trading runs (between the gates).
+    is_open = (calendar.opens_at(start) <= now_s) & (now_s < calendar.final_gate(start))
     refuse(
         aligned & ~is_open,
         Reject.INTERVAL_NOT_OPEN,
