@@ -25,7 +25,7 @@ from engine.calendar import Calendar, IntervalState
 from engine.clock import Clock
 from engine.columns import Columns
 from engine.continuous import ContinuousBook, Fill
-from engine.orders import OrderBatch, validate_batch
+from engine.orders import FIELDS, OrderBatch, validate_batch
 from engine.registry import Registry
 from engine.rejects import BatchRejected, Reject, Rejected
 from engine.result import IntervalResult
@@ -91,10 +91,15 @@ class Market:
         if member is None:
             reject = Rejected(Reject.UNKNOWN_MEMBER, "member", f"no member {member_id!r}")
             return BatchRejected((reject,), 1)
+        # A retry of acknowledged orders gets the same answer, whatever happened since.
+        order_ids, new = self._repeats(member, batch)
+        if isinstance(new, BatchRejected):
+            return new
+        if len(batch) and not new.any():
+            return BatchAccepted(order_ids, self.seq)
         self.advance()
-        now_s = self._now_s()
         rejects = validate_batch(
-            batch, member, self.registry, self.calendar, self.cluster.band, now_s
+            batch, member, self.registry, self.calendar, self.cluster.band, self._now_s()
         )
         if not rejects and self.cluster.continuous_minutes == 0:
             # A gate the coordinator closed early: without continuous trading it is shut.
@@ -105,11 +110,6 @@ class Market:
             ]
         if rejects:
             return BatchRejected(tuple(rejects), len(rejects))
-        order_ids, new = self._repeats(member, batch)
-        if isinstance(new, BatchRejected):
-            return new
-        if not new.any():
-            return BatchAccepted(order_ids, self.seq)
         first = len(self._index) + 1
         client_ids = None
         if batch.client_order_id is not None:
@@ -452,8 +452,9 @@ class Market:
         n = len(batch)
         order_ids = np.zeros(n, np.int64)
         new = np.ones(n, bool)
-        if batch.client_order_id is None:
-            return order_ids, new
+        ids = batch.client_order_id
+        if ids is None or len(ids) != n or any(np.shape(getattr(batch, f)) != (n,) for f in FIELDS):
+            return order_ids, new  # nothing to look up, or malformed: validation will say
         conflicts = []
         for row, cid in enumerate(batch.client_order_id):
             if cid is None:
