@@ -75,6 +75,24 @@ class IntervalBook:
                 self._add_depth(s, levels, sums)
         return first
 
+    def add_one(
+        self,
+        order_id: int,
+        member: int,
+        point: int,
+        side: int,
+        price: int,
+        quantity: int,
+        auction: bool = True,
+    ) -> int:
+        """Append one validated order (the scalar twin of :meth:`add`); return its row."""
+        status = ACTIVE if auction else CONTINUOUS
+        row = self.orders.append_row(order_id, member, point, side, price, quantity, status)
+        if auction:
+            levels = self.depth[side]
+            levels[price] = levels.get(price, 0) + quantity
+        return row
+
     def cancel(self, row: int) -> None:
         """Take an active order out of the book."""
         orders = self.orders
@@ -111,14 +129,20 @@ class IntervalBook:
         self.depth[SELL].clear()
 
     def _add_depth(self, side: int, prices, deltas) -> None:
+        """Add quantity deltas [Wh] to price levels, dropping levels that reach zero."""
         levels = self.depth[side]
-        for p, dq in zip(prices, deltas, strict=True):
-            p, dq = int(p), int(dq)
-            total = levels.get(p, 0) + dq
-            if total:
-                levels[p] = total
-            else:
-                del levels[p]
+        fresh: dict[int, int] = {}
+        for p, dq in zip(np.asarray(prices).tolist(), np.asarray(deltas).tolist(), strict=True):
+            if p in levels:  # a dict lookup: SortedDict is a dict
+                total = levels[p] + dq
+                if total:
+                    levels[p] = total  # an existing key: no re-sorting
+                else:
+                    del levels[p]
+            elif dq:
+                fresh[p] = dq
+        if fresh:
+            levels.update(fresh)  # one bulk insert sorts the new keys once
 
     def check_invariants(self) -> None:
         """Raise AssertionError if the book's columns and depth disagree."""

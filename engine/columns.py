@@ -39,6 +39,15 @@ class Columns:
         self._length = first + n
         return first
 
+    def append_row(self, *values: int) -> int:
+        """Append one row, values in column order (the fast path of single orders)."""
+        row = self._length
+        self._reserve(row + 1)
+        for name, value in zip(self._names, values, strict=True):
+            self._buffers[name][row] = value
+        self._length = row + 1
+        return row
+
     def _reserve(self, size: int) -> None:
         capacity = len(next(iter(self._buffers.values())))
         if size <= capacity:

@@ -25,7 +25,7 @@ from engine.calendar import Calendar, IntervalState
 from engine.clock import Clock
 from engine.columns import Columns
 from engine.continuous import ContinuousBook, Fill
-from engine.orders import FIELDS, OrderBatch, validate_batch
+from engine.orders import FIELDS, NewOrder, OrderBatch, validate_batch, validate_one
 from engine.registry import Registry
 from engine.rejects import BatchRejected, Reject, Rejected
 from engine.result import IntervalResult
@@ -83,6 +83,49 @@ class Market:
         self._continuous_fills: dict[int, list[Fill]] = {}
 
     # --- commands -----------------------------------------------------------------------
+
+    def submit(self, member_id: str, order: NewOrder) -> Done | Rejected:
+        """Accept one order (the same rules as a batch of one, on plain ints: the path of
+        agents that send orders one by one)."""
+        member = self.registry.member_code.get(member_id)
+        if member is None:
+            return Rejected(Reject.UNKNOWN_MEMBER, "member", f"no member {member_id!r}")
+        cid = order.client_order_id
+        if cid is not None:
+            known = self._client_ids.get((member, cid))
+            if known is not None:
+                if known[1] == order.content():
+                    return Done(self.seq, known[0])
+                message = (
+                    f"client_order_id {cid!r} was used for order {known[0]} with other content"
+                )
+                return Rejected(Reject.CLIENT_ORDER_ID_CONFLICT, "client_order_id", message, 0)
+        self.advance()
+        reject = validate_one(
+            order, member, self.registry, self.calendar, self.cluster.band, self._now_s()
+        )
+        early_closed = (
+            self.cluster.continuous_minutes == 0 and order.interval_start in self._results
+        )
+        if reject is None and early_closed:
+            reject = Rejected(Reject.INTERVAL_NOT_OPEN, "interval_start", "its gate is closed", 0)
+        if reject is not None:
+            return reject
+        order_id = len(self._index) + 1
+        self._record(
+            "OrderAccepted",
+            {
+                "member": member,
+                "order_id": order_id,
+                "interval_start": order.interval_start,
+                "point": order.point,
+                "side": order.side,
+                "price": order.price,
+                "quantity": order.quantity,
+                "client_order_id": cid,
+            },
+        )
+        return Done(self.seq, order_id)
 
     def submit_batch(self, member_id: str, batch: OrderBatch) -> BatchAccepted | BatchRejected:
         """Accept every row of ``batch`` or none (a repeated client order id with the same
@@ -287,6 +330,7 @@ class Market:
     def _apply(self, kind: str, payload: dict[str, Any]) -> None:
         {
             "OrdersAccepted": self._apply_orders_accepted,
+            "OrderAccepted": self._apply_order_accepted,
             "OrderCancelled": self._apply_order_cancelled,
             "OrderReplaced": self._apply_order_replaced,
             "GateClosed": self._apply_gate_closed,
@@ -311,33 +355,42 @@ class Market:
             )
         order_ids = np.arange(first, first + n, dtype=np.int64)
         rows = np.empty(n, np.int64)
-        for start in np.unique(starts):
-            start = int(start)
-            mask = starts == start
+        point = np.asarray(p["point"], np.int64)
+        side = np.asarray(p["side"], np.int64)
+        price = np.asarray(p["price"], np.int64)
+        quantity = np.asarray(p["quantity"], np.int64)
+        # Rows grouped by interval, arrival order kept inside each group.
+        by_start = np.argsort(starts, kind="stable")
+        bounds = np.flatnonzero(np.diff(starts[by_start])) + 1
+        for group in np.split(by_start, bounds):
+            start = int(starts[group[0]])
             book = self._books.get(start)
             if book is None:
                 book = self._books[start] = IntervalBook(start)
                 self._uncleared.add(start)
-            k = int(mask.sum())
+            k = group.shape[0]
             auction = start not in self._results
-            side = np.asarray(p["side"], np.int64)[mask]
-            price = np.asarray(p["price"], np.int64)[mask]
-            quantity = np.asarray(p["quantity"], np.int64)[mask]
             first_row = book.add(
-                order_ids[mask],
+                order_ids[group],
                 np.full(k, member, np.int64),
-                np.asarray(p["point"], np.int64)[mask],
-                side,
-                price,
-                quantity,
+                point[group],
+                side[group],
+                price[group],
+                quantity[group],
                 auction=auction,
             )
-            rows[mask] = np.arange(first_row, first_row + k)
+            rows[group] = np.arange(first_row, first_row + k)
             if not auction:  # continuous trading: match on arrival, in order id order
                 resting = self._continuous[start]
                 fills = self._continuous_fills.setdefault(start, [])
-                for oid, sd, pr, qt in zip(order_ids[mask], side, price, quantity, strict=True):
-                    fills += resting.submit(int(oid), member, int(sd), int(pr), int(qt))
+                for i in group.tolist():
+                    oid, sd, pr, qt = (
+                        int(order_ids[i]),
+                        int(side[i]),
+                        int(price[i]),
+                        int(quantity[i]),
+                    )
+                    fills += resting.submit(oid, member, sd, pr, qt)
         self._index.append(interval=starts, row=rows, member=member)
         client_ids = p.get("client_order_id")
         if client_ids:
@@ -351,6 +404,25 @@ class Market:
             for i, cid in enumerate(client_ids):
                 if cid is not None:
                     self._client_ids[(member, cid)] = (first + i, tuple(content[i].tolist()))
+
+    def _apply_order_accepted(self, p: dict[str, Any]) -> None:
+        member, order_id, start = p["member"], p["order_id"], p["interval_start"]
+        if order_id != len(self._index) + 1:
+            raise ReplayMismatch(f"order ids continue at {len(self._index) + 1}, not {order_id}")
+        book = self._books.get(start)
+        if book is None:
+            book = self._books[start] = IntervalBook(start)
+            self._uncleared.add(start)
+        side, price, quantity = p["side"], p["price"], p["quantity"]
+        auction = start not in self._results
+        row = book.add_one(order_id, member, p["point"], side, price, quantity, auction)
+        self._index.append_row(start, row, member)
+        if p["client_order_id"] is not None:
+            content = (start, p["point"], side, price, quantity)
+            self._client_ids[(member, p["client_order_id"])] = (order_id, content)
+        if not auction:
+            fills = self._continuous[start].submit(order_id, member, side, price, quantity)
+            self._continuous_fills.setdefault(start, []).extend(fills)
 
     def _apply_order_cancelled(self, p: dict[str, Any]) -> None:
         order_id = int(p["order_id"])

@@ -56,6 +56,21 @@ class OrderBatch:
 FIELDS = ("interval_start", "point", "side", "price", "quantity")
 
 
+@dataclass(frozen=True, slots=True)
+class NewOrder:
+    """One order, as plain ints: the single-order path skips numpy altogether."""
+
+    interval_start: int  # [s]
+    point: int  # connection point code
+    side: int  # 0 buy, 1 sell
+    price: int  # [tick]
+    quantity: int  # [Wh]
+    client_order_id: str | None = None
+
+    def content(self) -> tuple[int, int, int, int, int]:
+        return (self.interval_start, self.point, self.side, self.price, self.quantity)
+
+
 def validate_batch(
     batch: OrderBatch,
     member: int,
@@ -180,3 +195,63 @@ def validate_batch(
             seen.add(cid)
     rejects.sort(key=lambda r: r.row if r.row is not None else -1)
     return rejects
+
+
+def validate_one(
+    order: NewOrder,
+    member: int,
+    registry: Registry,
+    calendar: Calendar,
+    band: Callable[[int], tuple[int, int]],
+    now_s: int,
+) -> Rejected | None:
+    """The first reason to refuse a single order, checking in the same order and with the
+    same words as :func:`validate_batch` (a test holds the two together)."""
+    role = registry.member_roles[member]
+    if role not in TRADING_ROLES:
+        return Rejected(Reject.ROLE_FORBIDDEN, "member", f"a {role} member cannot trade")
+    for name in FIELDS:
+        value = getattr(order, name)
+        if type(value) is not int or not -(2**63) <= value < 2**63:
+            return Rejected(Reject.BAD_VALUE, name, f"{name} must be 1 int64 values")
+    side, price, quantity = order.side, order.price, order.quantity
+    start, point = order.interval_start, order.point
+    if side not in (0, 1):
+        return Rejected(Reject.BAD_SIDE, "side", "side must be buy or sell", 0)
+    if quantity <= 0:
+        return Rejected(
+            Reject.BAD_QUANTITY, "quantity", f"quantity must be > 0 Wh, was {quantity}", 0
+        )
+    if not 0 <= point < registry.owner.shape[0]:
+        message = f"no connection point with code {point}"
+        return Rejected(Reject.UNKNOWN_CONNECTION_POINT, "connection_point", message, 0)
+    owner = int(registry.owner[point])
+    if owner != member:
+        message = (
+            f"connection point {registry.point_ids[point]} belongs to member "
+            f"{registry.member_ids[owner]}, not {registry.member_ids[member]}"
+        )
+        return Rejected(Reject.NOT_YOUR_CONNECTION_POINT, "connection_point", message, 0)
+    limit = int(registry.max_import_wh[point] if side == 0 else registry.max_export_wh[point])
+    if quantity > limit:
+        message = (
+            f"quantity {quantity} Wh is above the {limit} Wh that connection point "
+            f"{registry.point_ids[point]} can {'import' if side == 0 else 'export'} in one "
+            "interval"
+        )
+        return Rejected(Reject.QUANTITY_ABOVE_LIMIT, "quantity", message, 0)
+    if start % calendar.length_s:
+        message = f"{start} is not the start of a {calendar.length_s} s interval"
+        return Rejected(Reject.BAD_INTERVAL, "interval_start", message, 0)
+    if not calendar.opens_at(start) <= now_s < calendar.final_gate(start):
+        message = f"interval {start} is not open for orders"
+        return Rejected(Reject.INTERVAL_NOT_OPEN, "interval_start", message, 0)
+    floor, cap = band(start)
+    if not floor <= price <= cap:
+        message = f"price {price} ticks is outside the band {floor}..{cap} ticks"
+        return Rejected(Reject.PRICE_OUT_OF_BAND, "price", message, 0)
+    cid = order.client_order_id
+    if cid is not None and (not isinstance(cid, str) or not 1 <= len(cid) <= MAX_CLIENT_ORDER_ID):
+        message = f"client_order_id must be 1..{MAX_CLIENT_ORDER_ID} characters"
+        return Rejected(Reject.BAD_CLIENT_ORDER_ID, "client_order_id", message, 0)
+    return None

@@ -7,12 +7,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.book import BUY, SELL
 from engine.clock import SimulatedClock
 from engine.cluster import parse_cluster
 from engine.market import BatchAccepted, Done, Market, ReplayMismatch
-from engine.orders import OrderBatch
+from engine.orders import NewOrder, OrderBatch, validate_batch, validate_one
 from engine.rejects import BatchRejected, Reject, Rejected
 from matching import clear
 
@@ -319,3 +321,58 @@ def test_continuous_trading_matches_arriving_orders_against_the_auctions_leftove
     assert codes(market.submit_batch("dom-2", order(P2, BUY, 600, 10))) == [
         Reject.INTERVAL_NOT_OPEN
     ]
+
+
+def test_a_single_order_follows_the_same_rules_and_events_replay() -> None:
+    market, clock, journal = make_market()
+    done = market.submit("dom-1", NewOrder(START, P1, SELL, 300 * PLN, 1500, "one"))
+    assert isinstance(done, Done) and done.order_id == 1
+    assert market.submit("dom-1", NewOrder(START, P1, SELL, 300 * PLN, 1500, "one")) == Done(1, 1)
+    assert codes(market.submit("dom-1", NewOrder(START, P1, SELL, 301 * PLN, 1500, "one"))) == [
+        Reject.CLIENT_ORDER_ID_CONFLICT
+    ]
+    assert codes(market.submit("dom-1", NewOrder(START, P2, SELL, 300 * PLN, 1))) == [
+        Reject.NOT_YOUR_CONNECTION_POINT
+    ]
+    market.submit_batch("dom-2", order(P2, BUY, 500, 1000))
+    clock.advance_to(GATE * 1_000_000)
+    market.advance()
+    replayed, _, _ = make_market()
+    replayed.replay(journal.events)
+    assert replayed.result(START).clearing.digest() == market.result(START).clearing.digest()
+    assert market.result(START).clearing.volume == 1000
+
+
+single_orders = st.builds(
+    NewOrder,
+    interval_start=st.sampled_from([START, START + 60, T0, T0 + 9 * 900, START + 900]),
+    point=st.integers(-1, 4),
+    side=st.integers(-1, 2),
+    price=st.integers(200, 950).map(lambda pln: pln * PLN),
+    quantity=st.integers(-1, 3500),
+    client_order_id=st.sampled_from([None, "", "x", "y" * 65]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(order=single_orders, member=st.sampled_from(["oke", "dom-1", "dom-2", "tauron"]))
+def test_the_single_order_path_refuses_exactly_what_a_batch_of_one_refuses(
+    order: NewOrder, member: str
+) -> None:
+    market, _, _ = make_market()
+    code = market.registry.member_code[member]
+    args = (code, market.registry, market.calendar, market.cluster.band, T0)
+    single = validate_one(order, *args)
+    batch = OrderBatch.one(
+        order.interval_start,
+        order.point,
+        order.side,
+        order.price,
+        order.quantity,
+        order.client_order_id,
+    )
+    rejects = validate_batch(batch, *args)
+    if single is None:
+        assert rejects == []
+    else:
+        assert rejects and (rejects[0].code, rejects[0].message) == (single.code, single.message)
