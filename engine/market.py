@@ -25,10 +25,13 @@ from engine.calendar import Calendar, IntervalState
 from engine.clock import Clock
 from engine.columns import Columns
 from engine.continuous import ContinuousBook, Fill
+from engine.kpis import Kpis, kpis
+from engine.metering import ReadingBatch, Readings, validate_readings
 from engine.orders import FIELDS, NewOrder, OrderBatch, validate_batch, validate_one
 from engine.registry import Registry
 from engine.rejects import BatchRejected, Reject, Rejected
 from engine.result import IntervalResult
+from engine.settlement import PeriodTrades, Settlement, Statement, adjustment, settle, statement
 from matching import ClearingResult, clear
 
 
@@ -81,6 +84,9 @@ class Market:
         self._cleared_now: dict[int, ClearingResult] = {}  # live results awaiting their event
         self._continuous: dict[int, ContinuousBook] = {}
         self._continuous_fills: dict[int, list[Fill]] = {}
+        self.readings = Readings(self.registry)
+        # Re-settlements after late or corrected readings: (interval start, new - old).
+        self.adjustments: list[tuple[int, Settlement]] = []
 
     # --- commands -----------------------------------------------------------------------
 
@@ -232,6 +238,31 @@ class Market:
         self._close_gate(start_s)
         return Done(self.seq)
 
+    def record_readings(self, member_id: str, batch: ReadingBatch) -> Done | BatchRejected:
+        """Record meter readings (the dso's and the coordinator's command). A reading that
+        corrects an earlier one re-settles its interval; the difference is kept in
+        :attr:`adjustments`, the old lines are never silently overwritten."""
+        member = self.registry.member_code.get(member_id)
+        if member is None or self.registry.member_roles[member] not in ("dso", "coordinator"):
+            reject = Rejected(
+                Reject.ROLE_FORBIDDEN, "member", "only the dso or the coordinator sends readings"
+            )
+            return BatchRejected((reject,), 1)
+        self.advance()  # a delivered interval's auction comes before its readings
+        rejects = validate_readings(batch, self.registry, self.calendar, self._now_s())
+        if rejects:
+            return BatchRejected(tuple(rejects), len(rejects))
+        self._record(
+            "MeterReadingsRecorded",
+            {
+                "interval_start": batch.interval_start,
+                "point": batch.point,
+                "import_wh": batch.import_wh,
+                "export_wh": batch.export_wh,
+            },
+        )
+        return Done(self.seq)
+
     def advance(self) -> None:
         """Close every auction gate that the clock has passed, earliest first."""
         now_s = self._now_s()
@@ -249,7 +280,37 @@ class Market:
     # --- queries ------------------------------------------------------------------------
 
     def state(self, start_s: int) -> IntervalState:
-        return self.calendar.state(start_s, self._now_s())
+        return self.calendar.state(start_s, self._now_s(), self.is_settled(start_s))
+
+    def is_settled(self, start_s: int) -> bool:
+        """True once every connection point's reading of the interval is in."""
+        return not self.readings.missing_points(start_s)
+
+    def settlement(self, start_s: int, end_s: int) -> tuple[list[int], Settlement]:
+        """Settle the delivered intervals starting in [start_s, end_s): (their starts, the
+        member x interval lines). Intervals with missing readings are pending in it."""
+        self.advance()
+        now_s = self._now_s()
+        length = self.calendar.length_s
+        first = start_s + (-start_s) % length
+        starts = [s for s in range(first, end_s, length) if self.calendar.delivered_at(s) <= now_s]
+        return starts, self._settle(starts)
+
+    def statement(self, member_id: str, start_s: int, end_s: int) -> Statement | Rejected:
+        """A member's statement over the delivered intervals in [start_s, end_s)."""
+        member = self.registry.member_code.get(member_id)
+        if member is None:
+            return Rejected(Reject.UNKNOWN_MEMBER, "member", f"no member {member_id!r}")
+        _, settled = self.settlement(start_s, end_s)
+        return statement(settled, member, tick_pln_mwh=self.cluster.tick_pln_mwh)
+
+    def kpis(self, start_s: int, end_s: int) -> Kpis:
+        """The cluster KPIs over the complete intervals in [start_s, end_s)."""
+        starts, settled = self.settlement(start_s, end_s)
+        members = len(self.registry.member_ids)
+        imports, exports, _ = self.readings.members(starts, members)
+        floor, cap = self._bands(starts)
+        return kpis(settled, imports, exports, floor, cap, self.cluster.tick_pln_mwh)
 
     def depth(self, start_s: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         """Open quantity [Wh] per price [tick]: bids best (highest) first, asks lowest first."""
@@ -334,6 +395,7 @@ class Market:
             "OrderCancelled": self._apply_order_cancelled,
             "OrderReplaced": self._apply_order_replaced,
             "GateClosed": self._apply_gate_closed,
+            "MeterReadingsRecorded": self._apply_readings,
         }[kind](payload)
 
     def replay(self, events: Iterable[tuple[str, dict[str, Any]]]) -> None:
@@ -498,7 +560,61 @@ class Market:
                             int(q),
                         )
 
+    def _apply_readings(self, p: dict[str, Any]) -> None:
+        starts = np.asarray(p["interval_start"], np.int64)
+        point = np.asarray(p["point"], np.int64)
+        imports = np.asarray(p["import_wh"], np.int64)
+        exports = np.asarray(p["export_wh"], np.int64)
+        for start in np.unique(starts).tolist():
+            rows = starts == start
+            before = self._settle([start]) if self.is_settled(start) else None
+            changed = self.readings.record(start, point[rows], imports[rows], exports[rows])
+            if before is not None and changed:
+                self.adjustments.append((start, adjustment(before, self._settle([start]))))
+
     # --- helpers ------------------------------------------------------------------------
+
+    def _bands(self, starts: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        bands = [self.cluster.band(s) for s in starts]
+        floor = np.array([b[0] for b in bands], np.int64)
+        cap = np.array([b[1] for b in bands], np.int64)
+        return floor, cap
+
+    def _settle(self, starts: list[int]) -> Settlement:
+        """Settlement lines of the given intervals from trades, readings and bands."""
+        columns: list[list[np.ndarray]] = [[] for _ in range(6)]
+        for t, start in enumerate(starts):
+            result = self._results.get(start)
+            if result is not None and result.clearing.trades is not None:
+                tr = result.trades()
+                parts = (
+                    tr["buyer"],
+                    tr["seller"],
+                    tr["quantity"],
+                    tr["buyer_price"],
+                    tr["seller_price"],
+                )
+                columns[0].append(np.full(parts[0].shape[0], t, np.int64))
+                for c, part in zip(columns[1:], parts, strict=True):
+                    c.append(part)
+            fills = self._continuous_fills.get(start, [])
+            if fills:
+                columns[0].append(np.full(len(fills), t, np.int64))
+                columns[1].append(np.array([f.buyer for f in fills], np.int64))
+                columns[2].append(np.array([f.seller for f in fills], np.int64))
+                columns[3].append(np.array([f.quantity for f in fills], np.int64))
+                prices = np.array([f.price for f in fills], np.int64)
+                columns[4].append(prices)
+                columns[5].append(prices)
+        trades = (
+            PeriodTrades(*(np.concatenate(c) for c in columns))
+            if columns[0]
+            else PeriodTrades.empty()
+        )
+        members = len(self.registry.member_ids)
+        imports, exports, metered = self.readings.members(starts, members)
+        floor, cap = self._bands(starts)
+        return settle(trades, imports, exports, floor, cap, self.cluster.network_fee_ticks, metered)
 
     def _close_gate(self, start: int) -> None:
         book = self._books.get(start) or IntervalBook(start)

@@ -11,9 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.book import BUY, SELL
+from engine.calendar import IntervalState
 from engine.clock import SimulatedClock
 from engine.cluster import parse_cluster
 from engine.market import BatchAccepted, Done, Market, ReplayMismatch
+from engine.metering import ReadingBatch
 from engine.orders import NewOrder, OrderBatch, validate_batch, validate_one
 from engine.rejects import BatchRejected, Reject, Rejected
 from matching import clear
@@ -376,3 +378,50 @@ def test_the_single_order_path_refuses_exactly_what_a_batch_of_one_refuses(
         assert rejects == []
     else:
         assert rejects and (rejects[0].code, rejects[0].message) == (single.code, single.message)
+
+
+def readings(rows: list[tuple[int, int, int, int]]) -> ReadingBatch:
+    columns = list(zip(*rows, strict=True))
+    return ReadingBatch(*(np.array(c, np.int64) for c in columns))
+
+
+def test_meter_readings_settle_the_interval_and_late_corrections_are_adjustments() -> None:
+    market, clock, _ = make_market()
+    market.submit_batch("dom-1", order(P1, SELL, 300, 1500))
+    market.submit_batch("dom-2", order(P2, BUY, 500, 1000))
+    clock.advance_to((START + 900) * 1_000_000)  # delivered
+    assert market.state(START) == IntervalState.DELIVERED
+    assert codes(market.record_readings("dom-1", readings([(START, P1, 0, 1500)]))) == [
+        Reject.ROLE_FORBIDDEN
+    ]
+    early = readings([(START + 900, P1, 0, 1)])
+    assert codes(market.record_readings("tauron", early)) == [Reject.READING_NOT_DELIVERED]
+    assert isinstance(
+        market.record_readings("tauron", readings([(START, 0, 0, 0), (START, P1, 0, 1000)])), Done
+    )
+    assert market.readings.missing_points(START) == ["P-2"]
+    assert market.state(START) == IntervalState.DELIVERED
+    # dom-1's own point is metered, so its lines are final although the interval is not.
+    early_statement = market.statement("dom-1", START, START + 900)
+    assert early_statement.pending == () and early_statement.sold_wh == 1000
+    assert market.statement("dom-2", START, START + 900).pending == (0,)
+    market.record_readings("tauron", readings([(START, P2, 1200, 0)]))
+    assert market.state(START) == IntervalState.SETTLED
+    # Excess supply at 300 PLN/MWh sets the price there. dom-1 sold 1000 Wh of its 1500 and
+    # exported exactly 1000: no imbalance.
+    seller = market.statement("dom-1", START, START + 900)
+    assert (seller.sold_wh, seller.shortfall_wh, seller.surplus_wh) == (1000, 0, 0)
+    assert seller.sold_value == 1000 * 300 * PLN
+    # dom-2 bought 1000 but imported 1200: 200 Wh from the supplier at the cap, and the fee.
+    buyer = market.statement("dom-2", START, START + 900)
+    assert (buyer.bought_wh, buyer.shortfall_wh) == (1000, 200)
+    assert buyer.cost_value == 1000 * 300 * PLN + 1000 * 4500 + 200 * 900 * PLN
+    assert buyer.baseline_value == 1200 * 900 * PLN
+    assert market.adjustments == []
+    # A corrected reading re-settles: the difference is recorded, not overwritten.
+    market.record_readings("tauron", readings([(START, P2, 1300, 0)]))
+    assert len(market.adjustments) == 1
+    start, delta = market.adjustments[0]
+    assert start == START and int(delta.shortfall_wh[2, 0]) == 100
+    kpis = market.kpis(START, START + 900)
+    assert kpis is not None

@@ -1,0 +1,128 @@
+"""Meter readings: import and export [Wh] per connection point and interval.
+
+Readings come from the dso or the coordinator, usually the day after delivery, sometimes
+late, sometimes corrected. The store keeps the latest reading per (interval, point) and
+tells whether a reading replaced an earlier one (the market then re-settles the interval and
+records the difference as an adjustment). A member counts as metered in an interval when
+every one of its connection points has a reading; members without points (the dso) always
+do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.calendar import Calendar
+from engine.registry import Registry
+from engine.rejects import Reject, Rejected
+from engine.settlement import MAX_CELL_WH
+
+
+@dataclass(frozen=True)
+class ReadingBatch:
+    """Readings as int64 columns, one row per (interval, connection point)."""
+
+    interval_start: np.ndarray  # [s]
+    point: np.ndarray  # connection point code
+    import_wh: np.ndarray  # [Wh]
+    export_wh: np.ndarray  # [Wh]
+
+    def __len__(self) -> int:
+        return int(self.point.shape[0])
+
+
+READING_FIELDS = ("interval_start", "point", "import_wh", "export_wh")
+
+
+def validate_readings(
+    batch: ReadingBatch, registry: Registry, calendar: Calendar, now_s: int
+) -> list[Rejected]:
+    """Every reason to refuse rows of a reading batch (all or nothing, like orders)."""
+    n = len(batch)
+    if n == 0:
+        return [Rejected(Reject.EMPTY_BATCH, "readings", "a batch needs at least one reading")]
+    for name in READING_FIELDS:
+        column = getattr(batch, name)
+        if not isinstance(column, np.ndarray) or column.dtype != np.int64 or column.shape != (n,):
+            return [Rejected(Reject.BAD_VALUE, name, f"{name} must be {n} int64 values")]
+    rejects: list[Rejected] = []
+    start, point = batch.interval_start, batch.point
+    for row in range(n):
+        s, p = int(start[row]), int(point[row])
+        imp, exp = int(batch.import_wh[row]), int(batch.export_wh[row])
+        if not 0 <= p < registry.owner.shape[0]:
+            rejects.append(
+                Rejected(
+                    Reject.UNKNOWN_CONNECTION_POINT,
+                    "connection_point",
+                    f"no connection point with code {p}",
+                    row,
+                )
+            )
+        if s % calendar.length_s:
+            message = f"{s} is not the start of a {calendar.length_s} s interval"
+            rejects.append(Rejected(Reject.BAD_INTERVAL, "interval_start", message, row))
+        elif now_s < calendar.delivered_at(s):
+            message = f"interval {s} is not delivered yet"
+            rejects.append(Rejected(Reject.READING_NOT_DELIVERED, "interval_start", message, row))
+        for name, value in (("import_wh", imp), ("export_wh", exp)):
+            if not 0 <= value <= MAX_CELL_WH:
+                message = f"{name} must be within 0..{MAX_CELL_WH} Wh, was {value}"
+                rejects.append(Rejected(Reject.BAD_VALUE, name, message, row))
+    pairs = start * (registry.owner.shape[0] + 1) + point
+    if np.unique(pairs).shape[0] != n:
+        message = "a connection point appears twice for one interval"
+        rejects.append(Rejected(Reject.BAD_VALUE, "readings", message))
+    return rejects
+
+
+class Readings:
+    """The latest reading per interval and connection point."""
+
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+        self._points = registry.owner.shape[0]
+        # interval start -> (import, export, present), each indexed by point code
+        self._by_interval: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def record(self, start: int, point: np.ndarray, imp: np.ndarray, exp: np.ndarray) -> bool:
+        """Store readings of one interval; return True if any replaced a different one."""
+        entry = self._by_interval.get(start)
+        if entry is None:
+            entry = (
+                np.zeros(self._points, np.int64),
+                np.zeros(self._points, np.int64),
+                np.zeros(self._points, bool),
+            )
+            self._by_interval[start] = entry
+        imports, exports, present = entry
+        changed = bool(np.any(present[point] & ((imports[point] != imp) | (exports[point] != exp))))
+        imports[point], exports[point], present[point] = imp, exp, True
+        return changed
+
+    def members(self, starts: list[int], members: int) -> tuple[np.ndarray, ...]:
+        """(import, export, metered) as (members x intervals) matrices over ``starts``."""
+        owner = self._registry.owner
+        imports = np.zeros((members, len(starts)), np.int64)
+        exports = np.zeros((members, len(starts)), np.int64)
+        missing = np.zeros((members, len(starts)), np.int64)
+        for t, start in enumerate(starts):
+            entry = self._by_interval.get(start)
+            if entry is None:
+                np.add.at(missing[:, t], owner, 1)
+                continue
+            imp, exp, present = entry
+            np.add.at(imports[:, t], owner, np.where(present, imp, 0))
+            np.add.at(exports[:, t], owner, np.where(present, exp, 0))
+            np.add.at(missing[:, t], owner, (~present).astype(np.int64))
+        return imports, exports, missing == 0
+
+    def missing_points(self, start: int) -> list[str]:
+        """The ids of connection points without a reading for the interval."""
+        entry = self._by_interval.get(start)
+        ids = self._registry.point_ids
+        if entry is None:
+            return list(ids)
+        return [ids[p] for p in np.flatnonzero(~entry[2])]
