@@ -3,9 +3,8 @@
 Every command runs one pipeline, top to bottom: look up the member, validate completely
 (nothing is applied if anything is wrong), turn the command into an event, append the event
 to the journal, apply the event to memory, tell the subscribers. State changes only in the
-``_apply_*`` methods, which read nothing but the event and the state, so replaying a journal
-through them rebuilds the same state; gate closures recompute their clearing on replay and
-must reproduce the recorded digest byte for byte.
+event handlers of :class:`~engine.state.MarketState`, which read nothing but the event and
+the state, so replaying a journal through them rebuilds the same state.
 
 Durability is the caller's: events are appended to the journal (if any) but committed by
 whoever drives the market (the gateway's group commit, a simulation's ``commit``); an order
@@ -14,33 +13,28 @@ is acknowledged to a client only once the seq returned with it is durable.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
 
-from engine.book import ACTIVE, BUY, CANCELLED, CONTINUOUS, SELL, STATUS_NAMES, IntervalBook
-from engine.calendar import Calendar, IntervalState
+from engine.book import ACTIVE, BUY, CONTINUOUS, SELL, STATUS_NAMES, IntervalBook
+from engine.calendar import IntervalState
 from engine.clock import Clock
-from engine.columns import Columns
-from engine.continuous import ContinuousBook, Fill
+from engine.continuous import Fill
 from engine.kpis import Kpis, kpis
-from engine.metering import ReadingBatch, Readings, validate_readings
+from engine.metering import ReadingBatch, validate_readings
 from engine.orders import FIELDS, NewOrder, OrderBatch, validate_batch, validate_one
-from engine.registry import Registry
 from engine.rejects import BatchRejected, Reject, Rejected
 from engine.result import IntervalResult
-from engine.settlement import PeriodTrades, Settlement, Statement, adjustment, settle, statement
+from engine.settlement import Settlement, Statement, statement
+from engine.state import MarketState
 from matching import ClearingResult, clear
 
 
 class EventSink(Protocol):
     def append(self, kind: str, ts_us: int, payload: dict[str, Any]) -> int: ...
-
-
-class ReplayMismatch(RuntimeError):
-    """A journal whose recorded clearing does not come out the same again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,33 +54,15 @@ class Done:
 Subscriber = Callable[[str, dict[str, Any]], None]
 
 
-class Market:
-    """One cluster's market (see the module docstring for the pipeline)."""
+class Market(MarketState):
+    """One cluster's market (see the module docstring for the pipeline); the state and
+    its event handlers are :class:`~engine.state.MarketState`'s."""
 
     def __init__(self, cluster: Any, clock: Clock, journal: EventSink | None = None) -> None:
-        self.cluster = cluster
+        super().__init__(cluster)
         self.clock = clock
-        self.registry = Registry.of(cluster)
-        self.calendar = Calendar(
-            length_s=cluster.interval_minutes * 60,
-            gate_closure_s=cluster.gate_closure_minutes * 60,
-            continuous_s=cluster.continuous_minutes * 60,
-            horizon=cluster.horizon_intervals,
-        )
-        self.seq = 0  # the last event's seq
         self._journal = journal
         self._subscribers: list[Subscriber] = []
-        self._books: dict[int, IntervalBook] = {}
-        self._results: dict[int, IntervalResult] = {}
-        self._uncleared: set[int] = set()  # starts of books whose auction is not cleared
-        self._index = Columns(("interval", "row", "member"), capacity=1024)  # by order_id - 1
-        self._client_ids: dict[tuple[int, str], tuple[int, tuple[int, ...]]] = {}
-        self._cleared_now: dict[int, ClearingResult] = {}  # live results awaiting their event
-        self._continuous: dict[int, ContinuousBook] = {}
-        self._continuous_fills: dict[int, list[Fill]] = {}
-        self.readings = Readings(self.registry)
-        # Re-settlements after late or corrected readings: (interval start, new - old).
-        self.adjustments: list[tuple[int, Settlement]] = []
 
     # --- commands -----------------------------------------------------------------------
 
@@ -384,237 +360,9 @@ class Market:
             self.seq = self._journal.append(kind, ts_us, payload)
         else:
             self.seq += 1
-        self._apply(kind, payload)
+        self.apply(kind, payload)
         for subscriber in list(self._subscribers):
             subscriber(kind, payload)
-
-    def _apply(self, kind: str, payload: dict[str, Any]) -> None:
-        {
-            "OrdersAccepted": self._apply_orders_accepted,
-            "OrderAccepted": self._apply_order_accepted,
-            "OrderCancelled": self._apply_order_cancelled,
-            "OrderReplaced": self._apply_order_replaced,
-            "GateClosed": self._apply_gate_closed,
-            "MeterReadingsRecorded": self._apply_readings,
-        }[kind](payload)
-
-    def replay(self, events: Iterable[tuple[str, dict[str, Any]]]) -> None:
-        """Apply recorded events to a new market, in order; gate closures recompute their
-        clearing and raise :class:`ReplayMismatch` if a digest differs."""
-        for kind, payload in events:
-            self.seq += 1
-            self._apply(kind, payload)
-
-    # --- applying events ----------------------------------------------------------------
-
-    def _apply_orders_accepted(self, p: dict[str, Any]) -> None:
-        member, first = int(p["member"]), int(p["first_order_id"])
-        starts = np.asarray(p["interval_start"], np.int64)
-        n = starts.shape[0]
-        if first != len(self._index) + 1:
-            raise ReplayMismatch(
-                f"order ids continue at {len(self._index) + 1}, event says {first}"
-            )
-        order_ids = np.arange(first, first + n, dtype=np.int64)
-        rows = np.empty(n, np.int64)
-        point = np.asarray(p["point"], np.int64)
-        side = np.asarray(p["side"], np.int64)
-        price = np.asarray(p["price"], np.int64)
-        quantity = np.asarray(p["quantity"], np.int64)
-        # Rows grouped by interval, arrival order kept inside each group.
-        by_start = np.argsort(starts, kind="stable")
-        bounds = np.flatnonzero(np.diff(starts[by_start])) + 1
-        for group in np.split(by_start, bounds):
-            start = int(starts[group[0]])
-            book = self._books.get(start)
-            if book is None:
-                book = self._books[start] = IntervalBook(start)
-                self._uncleared.add(start)
-            k = group.shape[0]
-            auction = start not in self._results
-            first_row = book.add(
-                order_ids[group],
-                np.full(k, member, np.int64),
-                point[group],
-                side[group],
-                price[group],
-                quantity[group],
-                auction=auction,
-            )
-            rows[group] = np.arange(first_row, first_row + k)
-            if not auction:  # continuous trading: match on arrival, in order id order
-                resting = self._continuous[start]
-                fills = self._continuous_fills.setdefault(start, [])
-                for i in group.tolist():
-                    oid, sd, pr, qt = (
-                        int(order_ids[i]),
-                        int(side[i]),
-                        int(price[i]),
-                        int(quantity[i]),
-                    )
-                    fills += resting.submit(oid, member, sd, pr, qt)
-        self._index.append(interval=starts, row=rows, member=member)
-        client_ids = p.get("client_order_id")
-        if client_ids:
-            content = np.stack(
-                [
-                    starts,
-                    *(np.asarray(p[f], np.int64) for f in ("point", "side", "price", "quantity")),
-                ],
-                axis=1,
-            )
-            for i, cid in enumerate(client_ids):
-                if cid is not None:
-                    self._client_ids[(member, cid)] = (first + i, tuple(content[i].tolist()))
-
-    def _apply_order_accepted(self, p: dict[str, Any]) -> None:
-        member, order_id, start = p["member"], p["order_id"], p["interval_start"]
-        if order_id != len(self._index) + 1:
-            raise ReplayMismatch(f"order ids continue at {len(self._index) + 1}, not {order_id}")
-        book = self._books.get(start)
-        if book is None:
-            book = self._books[start] = IntervalBook(start)
-            self._uncleared.add(start)
-        side, price, quantity = p["side"], p["price"], p["quantity"]
-        auction = start not in self._results
-        row = book.add_one(order_id, member, p["point"], side, price, quantity, auction)
-        self._index.append_row(start, row, member)
-        if p["client_order_id"] is not None:
-            content = (start, p["point"], side, price, quantity)
-            self._client_ids[(member, p["client_order_id"])] = (order_id, content)
-        if not auction:
-            fills = self._continuous[start].submit(order_id, member, side, price, quantity)
-            self._continuous_fills.setdefault(start, []).extend(fills)
-
-    def _apply_order_cancelled(self, p: dict[str, Any]) -> None:
-        order_id = int(p["order_id"])
-        start, row = (
-            int(self._index["interval"][order_id - 1]),
-            int(self._index["row"][order_id - 1]),
-        )
-        book = self._books[start]
-        if book.orders["status"][row] == CONTINUOUS:
-            self._continuous[start].cancel(order_id)
-            book.orders["status"][row] = CANCELLED
-        else:
-            book.cancel(row)
-
-    def _apply_order_replaced(self, p: dict[str, Any]) -> None:
-        i = int(p["order_id"]) - 1
-        start, row = int(self._index["interval"][i]), int(self._index["row"][i])
-        book = self._books[start]
-        o = book.orders
-        point, side = int(o["point"][row]), int(o["side"][row])
-        book.cancel(row)
-        if int(p["new_order_id"]) != len(self._index) + 1:
-            raise ReplayMismatch("a replacing order must take the next order id")
-        member = int(p["member"])
-        new_row = book.add(
-            np.array([p["new_order_id"]], np.int64),
-            np.array([member], np.int64),
-            np.array([point], np.int64),
-            np.array([side], np.int64),
-            np.array([p["price"]], np.int64),
-            np.array([p["quantity"]], np.int64),
-        )
-        self._index.append(interval=start, row=new_row, member=member)
-
-    def _apply_gate_closed(self, p: dict[str, Any]) -> None:
-        start = int(p["interval_start"])
-        book = self._books.get(start) or IntervalBook(start)
-        rows = book.active_rows()
-        auction, bid_rows, ask_rows = book.auction_book(rows)
-        result = self._cleared_now.pop(start, None)
-        if result is None:  # replaying: clear again, and it must come out the same
-            c = self.cluster
-            result = clear(auction, c.mechanism, k=c.k, rationing=c.rationing)
-        if result.digest() != p["digest"]:
-            raise ReplayMismatch(f"the clearing of interval {start} does not reproduce")
-        book.mark_cleared(rows)
-        o = book.orders
-        cleared = IntervalResult(
-            start,
-            result,
-            o["order_id"][bid_rows].copy(),
-            o["order_id"][ask_rows].copy(),
-            o["member"][bid_rows].copy(),
-            o["member"][ask_rows].copy(),
-        )
-        self._results[start] = cleared
-        self._uncleared.discard(start)
-        if self.cluster.continuous_minutes > 0:
-            # What the auction left rests in the continuous book, in arrival order.
-            resting = self._continuous[start] = ContinuousBook()
-            for side, sel, filled in (
-                (BUY, bid_rows, result.bid_filled),
-                (SELL, ask_rows, result.ask_filled),
-            ):
-                left = o["quantity"][sel] - filled
-                for row, q in zip(sel, left, strict=True):
-                    if q > 0:
-                        resting.rest(
-                            int(o["order_id"][row]),
-                            int(o["member"][row]),
-                            side,
-                            int(o["price"][row]),
-                            int(q),
-                        )
-
-    def _apply_readings(self, p: dict[str, Any]) -> None:
-        starts = np.asarray(p["interval_start"], np.int64)
-        point = np.asarray(p["point"], np.int64)
-        imports = np.asarray(p["import_wh"], np.int64)
-        exports = np.asarray(p["export_wh"], np.int64)
-        for start in np.unique(starts).tolist():
-            rows = starts == start
-            before = self._settle([start]) if self.is_settled(start) else None
-            changed = self.readings.record(start, point[rows], imports[rows], exports[rows])
-            if before is not None and changed:
-                self.adjustments.append((start, adjustment(before, self._settle([start]))))
-
-    # --- helpers ------------------------------------------------------------------------
-
-    def _bands(self, starts: list[int]) -> tuple[np.ndarray, np.ndarray]:
-        bands = [self.cluster.band(s) for s in starts]
-        floor = np.array([b[0] for b in bands], np.int64)
-        cap = np.array([b[1] for b in bands], np.int64)
-        return floor, cap
-
-    def _settle(self, starts: list[int]) -> Settlement:
-        """Settlement lines of the given intervals from trades, readings and bands."""
-        columns: list[list[np.ndarray]] = [[] for _ in range(6)]
-        for t, start in enumerate(starts):
-            result = self._results.get(start)
-            if result is not None and result.clearing.trades is not None:
-                tr = result.trades()
-                parts = (
-                    tr["buyer"],
-                    tr["seller"],
-                    tr["quantity"],
-                    tr["buyer_price"],
-                    tr["seller_price"],
-                )
-                columns[0].append(np.full(parts[0].shape[0], t, np.int64))
-                for c, part in zip(columns[1:], parts, strict=True):
-                    c.append(part)
-            fills = self._continuous_fills.get(start, [])
-            if fills:
-                columns[0].append(np.full(len(fills), t, np.int64))
-                columns[1].append(np.array([f.buyer for f in fills], np.int64))
-                columns[2].append(np.array([f.seller for f in fills], np.int64))
-                columns[3].append(np.array([f.quantity for f in fills], np.int64))
-                prices = np.array([f.price for f in fills], np.int64)
-                columns[4].append(prices)
-                columns[5].append(prices)
-        trades = (
-            PeriodTrades(*(np.concatenate(c) for c in columns))
-            if columns[0]
-            else PeriodTrades.empty()
-        )
-        members = len(self.registry.member_ids)
-        imports, exports, metered = self.readings.members(starts, members)
-        floor, cap = self._bands(starts)
-        return settle(trades, imports, exports, floor, cap, self.cluster.network_fee_ticks, metered)
 
     def _close_gate(self, start: int) -> None:
         book = self._books.get(start) or IntervalBook(start)

@@ -14,10 +14,11 @@ from engine.book import BUY, SELL
 from engine.calendar import IntervalState
 from engine.clock import SimulatedClock
 from engine.cluster import parse_cluster
-from engine.market import BatchAccepted, Done, Market, ReplayMismatch
+from engine.market import BatchAccepted, Done, Market
 from engine.metering import ReadingBatch
 from engine.orders import NewOrder, OrderBatch, validate_batch, validate_one
 from engine.rejects import BatchRejected, Reject, Rejected
+from engine.state import ReplayMismatch
 from matching import clear
 
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
