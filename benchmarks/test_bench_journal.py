@@ -1,0 +1,179 @@
+"""Journal speed against the issue's targets.
+
+- Batch ingestion with a durable journal >= 500,000 orders/s: encode one event holding a
+  10,000-order batch (five int64 columns), append it, commit it (one fsync'ed transaction).
+- Single-order submissions >= 20,000/s: 10,000 small events appended through a
+  :class:`GroupCommitter` from 10, 100 or 1,000 concurrent tasks, each acknowledged only once
+  durable (payloads pre-encoded: the codec has its own rows here).
+- Replay of a 1,000,000-order journal <= 5 s: ``Journal.read`` of 1,000,000 single-order
+  events, with and without decoding every payload; and ``verify`` of the same chain.
+
+The journal lives under pytest's temporary directory (``/tmp``) unless ``KLASTER_BENCH_DIR``
+names another (e.g. ``/dev/shm`` to take the disk out). Run with ``pytest benchmarks/
+test_bench_journal.py``; ``extra_info`` of every row holds the throughput.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.codec import decode, encode
+from engine.journal import GroupCommitter, Journal
+
+TS = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z [us]
+BATCH_ORDERS = 10_000
+SINGLE_EVENTS = 10_000
+REPLAY_EVENTS = 1_000_000
+SINGLE_ORDER = {
+    "order_id": 1_234_567,
+    "member": 17,
+    "connection_point": 42,
+    "side": 1,
+    "price": 45_000,
+    "quantity": 1_500,
+    "interval_start": 1_767_225_600,
+    "client_order_id": "pv-roof-0042-000017",
+}
+TARGET_BATCH_ORDERS_PER_S = 500_000
+TARGET_SINGLE_ORDERS_PER_S = 20_000
+TARGET_REPLAY_S = 5.0
+
+
+def batch_columns(seed: int = 20250515) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    n = BATCH_ORDERS
+    return {
+        "order_id": np.arange(n, dtype=np.int64),
+        "member": rng.integers(0, 500, n, dtype=np.int64),
+        "side": rng.integers(0, 2, n, dtype=np.int64),
+        "price": rng.integers(25_000, 90_000, n, dtype=np.int64),
+        "quantity": rng.integers(1, 10_000, n, dtype=np.int64),
+    }
+
+
+@pytest.fixture(scope="module")
+def directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    where = os.environ.get("KLASTER_BENCH_DIR")
+    if where:
+        return Path(where) / f"klaster-bench-{os.getpid()}"
+    return tmp_path_factory.mktemp("journal")
+
+
+@pytest.fixture
+def journal(directory: Path, request: pytest.FixtureRequest) -> Iterator[Journal]:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{request.node.name}.sqlite"
+    j = Journal.open(path)
+    yield j
+    j.close(discard=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def per_second(benchmark, items: int) -> float:
+    """Record ``items / median`` in the row's extra_info and return it (inf if disabled)."""
+    if benchmark.stats is None:  # --benchmark-disable
+        return float("inf")
+    rate = items / benchmark.stats.stats.median
+    benchmark.extra_info["per_second"] = round(rate)
+    return rate
+
+
+def test_batch_ingestion_of_10000_orders_per_durable_commit(benchmark, journal: Journal) -> None:
+    columns = batch_columns()
+    benchmark.group = "journal: batch ingestion"
+    benchmark.extra_info.update(size=BATCH_ORDERS, case="encode+append+commit 10k-order batch")
+
+    def ingest() -> int:
+        journal.append("OrdersAccepted", TS, encode(columns))
+        return journal.commit()
+
+    benchmark.pedantic(ingest, rounds=200, warmup_rounds=5)
+    assert journal.verify().ok
+    assert per_second(benchmark, BATCH_ORDERS) >= TARGET_BATCH_ORDERS_PER_S
+
+
+@pytest.mark.parametrize("tasks", [10, 100, 1000])
+def test_single_orders_through_group_commit(benchmark, journal: Journal, tasks: int) -> None:
+    payload = encode(SINGLE_ORDER)
+    benchmark.group = "journal: single orders, group commit"
+    benchmark.extra_info.update(size=SINGLE_EVENTS, case=f"{tasks} concurrent tasks")
+    groups: list[int] = []
+
+    async def submit_all() -> None:
+        async with GroupCommitter(journal) as committer:
+
+            async def submitter(count: int) -> None:
+                for _ in range(count):
+                    await committer.append("OrderAccepted", TS, payload)
+
+            await asyncio.gather(*(submitter(SINGLE_EVENTS // tasks) for _ in range(tasks)))
+        groups.append(committer.groups)
+
+    benchmark.pedantic(lambda: asyncio.run(submit_all()), rounds=5, warmup_rounds=1)
+    benchmark.extra_info["mean_group_size"] = round(SINGLE_EVENTS / np.mean(groups), 1)
+    rate = per_second(benchmark, SINGLE_EVENTS)
+    if tasks >= 100:  # a loaded gateway has hundreds of submissions in flight
+        assert rate >= TARGET_SINGLE_ORDERS_PER_S
+
+
+@pytest.fixture(scope="module")
+def million_events(directory: Path) -> Iterator[Journal]:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "replay.sqlite"
+    j = Journal.open(path)
+    if j.durable_seq < REPLAY_EVENTS:
+        for i in range(REPLAY_EVENTS):
+            j.append("OrderAccepted", TS + i, encode({**SINGLE_ORDER, "order_id": i}))
+        j.commit()
+    yield j
+    j.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize("case", ["read", "read+decode", "verify"])
+def test_replay_of_a_million_single_order_events(
+    benchmark, million_events: Journal, case: str
+) -> None:
+    benchmark.group = "journal: 1,000,000 single-order events"
+    benchmark.extra_info.update(size=REPLAY_EVENTS, case=case)
+
+    def read() -> int:
+        n = 0
+        for _ in million_events.read():
+            n += 1
+        return n
+
+    def read_and_decode() -> int:
+        n = 0
+        for event in million_events.read():
+            n += decode(event.payload)["quantity"] > 0
+        return n
+
+    def verify() -> int:
+        return million_events.verify().events
+
+    run = {"read": read, "read+decode": read_and_decode, "verify": verify}[case]
+    assert benchmark.pedantic(run, rounds=3, warmup_rounds=0) == REPLAY_EVENTS
+    per_second(benchmark, REPLAY_EVENTS)
+    if case != "verify" and benchmark.stats is not None:
+        assert benchmark.stats.stats.median <= TARGET_REPLAY_S
+
+
+@pytest.mark.parametrize("case", ["encode single", "decode single", "encode batch", "decode batch"])
+def test_codec(benchmark, case: str) -> None:
+    benchmark.group = "codec"
+    kind, _, what = case.partition(" ")
+    payload = SINGLE_ORDER if what == "single" else batch_columns()
+    benchmark.extra_info.update(size=1 if what == "single" else BATCH_ORDERS, case=case)
+    if kind == "encode":
+        benchmark(encode, payload)
+    else:
+        benchmark(decode, encode(payload))
