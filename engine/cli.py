@@ -23,6 +23,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from engine import cli_journal
 from engine.book_csv import PRICE_DECIMALS, QUANTITY_DECIMALS, BookCsvError, OrderRow, read_book_csv
 from matching.clearing import MECHANISMS, RATIONING, clear
 from matching.result import ClearingResult
@@ -70,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="how orders at the marginal price share what is left",
     )
     clear_cmd.add_argument("--out", metavar="FILLS.csv", help="write fills here, not stdout")
+    cli_journal.add_commands(commands)
     return parser
 
 
@@ -172,4 +174,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "clear":
         return run_clear(args)
+    if args.command == "replay":
+        return cli_journal.run_replay(args)
+    if args.command == "audit":
+        return cli_journal.run_verify(args)
     raise AssertionError(f"unhandled command {args.command!r}")  # argparse limits the choices
