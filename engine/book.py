@@ -37,10 +37,12 @@ def _level_sums(price: np.ndarray, quantity: np.ndarray) -> tuple[np.ndarray, np
 class IntervalBook:
     """Orders and depth of one interval's auction."""
 
-    def __init__(self, start_s: int) -> None:
+    def __init__(self, start_s: int, live_depth: bool = True) -> None:
         self.start_s = start_s
         self.orders = Columns(ORDER_FIELDS, capacity=256)
         self.depth = (SortedDict(), SortedDict())  # BUY, SELL: price -> open Wh
+        # During a replay the depth is built once at the end (rebuild_depth), not per order.
+        self.live_depth = live_depth
 
     def __len__(self) -> int:
         return len(self.orders)
@@ -66,7 +68,7 @@ class IntervalBook:
             quantity=quantity,
             status=ACTIVE if auction else CONTINUOUS,
         )
-        if not auction:
+        if not auction or not self.live_depth:
             return first
         for s in (BUY, SELL):
             on_side = side == s
@@ -88,7 +90,7 @@ class IntervalBook:
         """Append one validated order (the scalar twin of :meth:`add`); return its row."""
         status = ACTIVE if auction else CONTINUOUS
         row = self.orders.append_row(order_id, member, point, side, price, quantity, status)
-        if auction:
+        if auction and self.live_depth:
             levels = self.depth[side]
             levels[price] = levels.get(price, 0) + quantity
         return row
@@ -97,8 +99,21 @@ class IntervalBook:
         """Take an active order out of the book."""
         orders = self.orders
         orders["status"][row] = CANCELLED
-        side = int(orders["side"][row])
-        self._add_depth(side, [int(orders["price"][row])], [-int(orders["quantity"][row])])
+        if self.live_depth:
+            side = int(orders["side"][row])
+            self._add_depth(side, [int(orders["price"][row])], [-int(orders["quantity"][row])])
+
+    def rebuild_depth(self) -> None:
+        """Recompute the depth from the active orders and keep it live from now on."""
+        o = self.orders
+        active = o["status"] == ACTIVE
+        for s in (BUY, SELL):
+            on_side = active & (o["side"] == s)
+            self.depth[s].clear()
+            if on_side.any():
+                levels, sums = _level_sums(o["price"][on_side], o["quantity"][on_side])
+                self.depth[s].update(zip(levels.tolist(), sums.tolist(), strict=True))
+        self.live_depth = True
 
     def active_rows(self) -> np.ndarray:
         return np.flatnonzero(self.orders["status"] == ACTIVE)

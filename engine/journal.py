@@ -58,6 +58,7 @@ _SEQ_BYTES = struct.Struct(">Q").pack
 _TS_BYTES = struct.Struct(">q").pack
 _INSERT = "INSERT INTO events (seq, kind, ts, payload, hash) VALUES (?, ?, ?, ?, ?)"
 _SELECT = "SELECT seq, kind, ts, payload, hash FROM events WHERE seq >= ? ORDER BY seq"
+_SELECT_PAYLOADS = "SELECT kind, payload FROM events WHERE seq >= ? ORDER BY seq"
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
     "CREATE TABLE IF NOT EXISTS events"
@@ -290,6 +291,11 @@ class Journal(_Appender):
         for rows in self._row_chunks(from_seq):
             yield from map(make, rows)
 
+    def read_payloads(self, from_seq: int = 1) -> Iterator[list[tuple[str, bytes]]]:
+        """Yield the committed events as lists of plain (kind, payload) rows, in seq order:
+        the replay path, which needs neither an :class:`Event` per row nor the hashes."""
+        yield from self._row_chunks(from_seq, _SELECT_PAYLOADS)
+
     def verify(self) -> VerifyReport:
         """Recompute the hash chain over every committed event; report the first fault."""
         head, expected = GENESIS_HASH, 1
@@ -338,13 +344,13 @@ class Journal(_Appender):
             raise JournalError(f"{self._path}: the journal is closed")
         return self._conn
 
-    def _row_chunks(self, from_seq: int) -> Iterator[list[tuple]]:
+    def _row_chunks(self, from_seq: int, select: str = _SELECT) -> Iterator[list[tuple]]:
         writer = self._connection()
         # Reads from a file get their own connection: a consistent snapshot of what is
         # committed that never interleaves with a transaction of the writer thread.
         conn = writer if self._path == MEMORY else sqlite3.connect(self._path)
         try:
-            cursor = conn.execute(_SELECT, (from_seq,))
+            cursor = conn.execute(select, (from_seq,))
             while chunk := cursor.fetchmany(READ_CHUNK_ROWS):
                 yield chunk
         finally:

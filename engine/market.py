@@ -242,10 +242,9 @@ class Market(MarketState):
     def advance(self) -> None:
         """Close every auction gate that the clock has passed, earliest first."""
         now_s = self._now_s()
-        for start in sorted(self._uncleared):
-            if self.calendar.auction_gate(start) > now_s:
-                break
-            self._close_gate(start)
+        uncleared = self._uncleared  # sorted: look only at the earliest
+        while uncleared and self.calendar.auction_gate(uncleared[0]) <= now_s:
+            self._close_gate(uncleared[0])
 
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         """Call ``subscriber(kind, payload)`` after each applied event; returns an

@@ -13,6 +13,7 @@ then may anything be acknowledged (orders whose seq is at most :attr:`Node.durab
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from typing import Any
 
 from engine import codec
 from engine.clock import Clock, WallClock
-from engine.journal import Journal
+from engine.journal import GroupCommitter, Journal
 from engine.market import Market
 from engine.state import MarketState, ReplayMismatch
 
@@ -52,6 +53,35 @@ class JournalSink:
 
     def append(self, kind: str, ts_us: int, payload: dict[str, Any]) -> int:
         return self.journal.append(kind, ts_us, codec.encode(payload))
+
+
+class GroupCommitSink:
+    """The market's sink under a :class:`~engine.journal.GroupCommitter`: events are appended
+    at once, and whoever acknowledges awaits :meth:`durable` (concurrent submissions share
+    one commit)."""
+
+    def __init__(self, committer: GroupCommitter) -> None:
+        self.committer = committer
+        self._pending: dict[int, asyncio.Future[int]] = {}
+
+    def append(self, kind: str, ts_us: int, payload: dict[str, Any]) -> int:
+        future = self.committer.append_nowait(kind, ts_us, codec.encode(payload))
+        seq = self.committer.journal.last_seq
+        self._pending[seq] = future
+        if len(self._pending) > 4096:  # forget what is durable already, now and then
+            durable = self.committer.journal.durable_seq
+            self._pending = {k: f for k, f in self._pending.items() if k > durable}
+        return seq
+
+    async def durable(self, seq: int) -> None:
+        """Return once the event ``seq`` (and so every earlier one) is durable. Several
+        acknowledgers may wait for one seq (a retried order gets the same answer), so the
+        wait is shielded: one of them being cancelled cancels nobody else's."""
+        future = self._pending.get(seq)
+        if future is not None:
+            await asyncio.shield(future)
+        elif seq > self.committer.journal.durable_seq:
+            raise KeyError(f"event {seq} was never appended")
 
 
 @dataclass
@@ -112,12 +142,9 @@ def replay_journal(path: str | Path, cluster: Any) -> ReplayReport:
             return ReplayReport(0, 0, 0)
         _check_configured(first, cluster, cluster_fingerprint(cluster), Path(path))
         state = MarketState(cluster)
-        count, closures = 1, 0
-        for kind, payload in events:
-            state.apply(kind, payload)
-            count += 1
-            closures += kind == "GateClosed"
-        return ReplayReport(count, len(state._index), closures)
+        kinds = state.replay(events)
+        events_seen = 1 + sum(kinds.values())
+        return ReplayReport(events_seen, len(state._index), kinds.get("GateClosed", 0))
     finally:
         journal.close()
 
@@ -140,5 +167,7 @@ def _check_configured(first: tuple[str, dict], cluster: Any, fingerprint: str, p
 
 
 def _decoded(journal: Journal) -> Iterator[tuple[str, dict[str, Any]]]:
-    for event in journal.read():
-        yield event.kind, codec.decode(event.payload)
+    decode = codec.decode
+    for chunk in journal.read_payloads():
+        for kind, payload in chunk:
+            yield kind, decode(payload)

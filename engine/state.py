@@ -10,9 +10,11 @@ raise :class:`ReplayMismatch` unless the digest comes out byte-identical.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
+from sortedcontainers import SortedSet
 
 from engine.book import BUY, CANCELLED, CONTINUOUS, SELL, IntervalBook
 from engine.calendar import Calendar
@@ -23,6 +25,8 @@ from engine.registry import Registry
 from engine.result import IntervalResult
 from engine.settlement import PeriodTrades, Settlement, adjustment, settle
 from matching import ClearingResult, clear
+
+REPLAY_RUN = 10_000  # single-order events applied together on replay
 
 
 class ReplayMismatch(RuntimeError):
@@ -44,8 +48,9 @@ class MarketState:
         )
         self.seq = 0  # the last event's seq
         self._books: dict[int, IntervalBook] = {}
+        self._replaying = False  # books built during a replay get their depth at its end
         self._results: dict[int, IntervalResult] = {}
-        self._uncleared: set[int] = set()  # starts of books whose auction is not cleared
+        self._uncleared = SortedSet()  # starts of books whose auction is not cleared
         self._index = Columns(("interval", "row", "member"), capacity=1024)  # by order_id - 1
         self._client_ids: dict[tuple[int, str], tuple[int, tuple[int, ...]]] = {}
         self._cleared_now: dict[int, ClearingResult] = {}  # live results awaiting their event
@@ -66,29 +71,96 @@ class MarketState:
             "MeterReadingsRecorded": self._apply_readings,
         }[kind](payload)
 
-    def replay(self, events: Iterable[tuple[str, dict[str, Any]]]) -> None:
-        """Apply recorded events to a new market, in order; gate closures recompute their
-        clearing and raise :class:`ReplayMismatch` if a digest differs."""
+    def replay(self, events: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, int]:
+        """Apply recorded events to a new market, in order; return how many of each kind.
+        Gate closures recompute their clearing and raise :class:`ReplayMismatch` if a
+        digest differs.
+
+        Runs of single-order events are applied as one columnar batch (the same rows in the
+        same order, so the same state, at the speed of the batch path), and the books' depth
+        is built once at the end."""
+        self._replaying = True
+        kinds: dict[str, int] = {}
+        run: list[dict[str, Any]] = []
+        orders = 0
         for kind, payload in events:
-            self.seq += 1
+            if kind == "OrderAccepted":
+                run.append(payload)
+                if len(run) == REPLAY_RUN:
+                    self._apply_order_run(run)
+                    orders += len(run)
+                    run = []
+                continue
+            if run:
+                self._apply_order_run(run)
+                orders += len(run)
+                run = []
+            kinds[kind] = kinds.get(kind, 0) + 1
             self.apply(kind, payload)
+        if run:
+            self._apply_order_run(run)
+            orders += len(run)
+        if orders:
+            kinds["OrderAccepted"] = orders
+        self.seq += sum(kinds.values())
+        self._replaying = False
+        for book in self._books.values():
+            if not book.live_depth:
+                book.rebuild_depth()
+        return kinds
 
     # --- applying events ----------------------------------------------------------------
 
     def _apply_orders_accepted(self, p: dict[str, Any]) -> None:
-        member, first = int(p["member"]), int(p["first_order_id"])
         starts = np.asarray(p["interval_start"], np.int64)
+        self._add_orders(
+            np.full(starts.shape[0], int(p["member"]), np.int64),
+            int(p["first_order_id"]),
+            starts,
+            np.asarray(p["point"], np.int64),
+            np.asarray(p["side"], np.int64),
+            np.asarray(p["price"], np.int64),
+            np.asarray(p["quantity"], np.int64),
+            p.get("client_order_id"),
+        )
+
+    def _apply_order_run(self, run: list[dict[str, Any]]) -> None:
+        """Apply consecutive single-order events at once (see :meth:`replay`)."""
+        ids = [p["order_id"] for p in run]
+        if ids != list(range(ids[0], ids[0] + len(ids))):
+            raise ReplayMismatch(f"order ids of single-order events jump near {ids[0]}")
+
+        row = itemgetter("member", "interval_start", "point", "side", "price", "quantity")
+        table = np.array(list(map(row, run)), np.int64).T
+        member, starts, point, side, price, quantity = table
+        self._add_orders(
+            member,
+            ids[0],
+            starts,
+            point,
+            side,
+            price,
+            quantity,
+            [p["client_order_id"] for p in run],
+        )
+
+    def _add_orders(
+        self,
+        member: np.ndarray,
+        first: int,
+        starts: np.ndarray,
+        point: np.ndarray,
+        side: np.ndarray,
+        price: np.ndarray,
+        quantity: np.ndarray,
+        client_ids: list[str | None] | None,
+    ) -> None:
+        """Book accepted orders with ids ``first``, ``first + 1``, ... (columns by row)."""
         n = starts.shape[0]
         if first != len(self._index) + 1:
-            raise ReplayMismatch(
-                f"order ids continue at {len(self._index) + 1}, event says {first}"
-            )
+            raise ReplayMismatch(f"order ids continue at {len(self._index) + 1}, not {first}")
         order_ids = np.arange(first, first + n, dtype=np.int64)
         rows = np.empty(n, np.int64)
-        point = np.asarray(p["point"], np.int64)
-        side = np.asarray(p["side"], np.int64)
-        price = np.asarray(p["price"], np.int64)
-        quantity = np.asarray(p["quantity"], np.int64)
         # Rows grouped by interval, arrival order kept inside each group.
         by_start = np.argsort(starts, kind="stable")
         bounds = np.flatnonzero(np.diff(starts[by_start])) + 1
@@ -96,44 +168,37 @@ class MarketState:
             start = int(starts[group[0]])
             book = self._books.get(start)
             if book is None:
-                book = self._books[start] = IntervalBook(start)
+                book = self._books[start] = IntervalBook(start, live_depth=not self._replaying)
                 self._uncleared.add(start)
-            k = group.shape[0]
             auction = start not in self._results
             first_row = book.add(
                 order_ids[group],
-                np.full(k, member, np.int64),
+                member[group],
                 point[group],
                 side[group],
                 price[group],
                 quantity[group],
                 auction=auction,
             )
-            rows[group] = np.arange(first_row, first_row + k)
+            rows[group] = np.arange(first_row, first_row + group.shape[0])
             if not auction:  # continuous trading: match on arrival, in order id order
                 resting = self._continuous[start]
                 fills = self._continuous_fills.setdefault(start, [])
                 for i in group.tolist():
-                    oid, sd, pr, qt = (
+                    fills += resting.submit(
                         int(order_ids[i]),
+                        int(member[i]),
                         int(side[i]),
                         int(price[i]),
                         int(quantity[i]),
                     )
-                    fills += resting.submit(oid, member, sd, pr, qt)
         self._index.append(interval=starts, row=rows, member=member)
-        client_ids = p.get("client_order_id")
         if client_ids:
-            content = np.stack(
-                [
-                    starts,
-                    *(np.asarray(p[f], np.int64) for f in ("point", "side", "price", "quantity")),
-                ],
-                axis=1,
-            )
+            content = np.stack([starts, point, side, price, quantity], axis=1)
             for i, cid in enumerate(client_ids):
                 if cid is not None:
-                    self._client_ids[(member, cid)] = (first + i, tuple(content[i].tolist()))
+                    key = (int(member[i]), cid)
+                    self._client_ids[key] = (first + i, tuple(content[i].tolist()))
 
     def _apply_order_accepted(self, p: dict[str, Any]) -> None:
         member, order_id, start = p["member"], p["order_id"], p["interval_start"]
@@ -141,7 +206,7 @@ class MarketState:
             raise ReplayMismatch(f"order ids continue at {len(self._index) + 1}, not {order_id}")
         book = self._books.get(start)
         if book is None:
-            book = self._books[start] = IntervalBook(start)
+            book = self._books[start] = IntervalBook(start, live_depth=not self._replaying)
             self._uncleared.add(start)
         side, price, quantity = p["side"], p["price"], p["quantity"]
         auction = start not in self._results
@@ -189,7 +254,7 @@ class MarketState:
 
     def _apply_gate_closed(self, p: dict[str, Any]) -> None:
         start = int(p["interval_start"])
-        book = self._books.get(start) or IntervalBook(start)
+        book = self._books.get(start) or IntervalBook(start, live_depth=not self._replaying)
         rows = book.active_rows()
         auction, bid_rows, ask_rows = book.auction_book(rows)
         result = self._cleared_now.pop(start, None)

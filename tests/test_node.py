@@ -129,3 +129,35 @@ def test_every_acknowledged_order_survives_sigkill_and_none_is_duplicated(tmp_pa
     assert stored == list(range(1, len(stored) + 1))
     assert node.journal.verify().ok
     node.close()
+
+
+def test_concurrent_submissions_are_acknowledged_after_one_shared_commit(tmp_path: Path) -> None:
+    import asyncio
+
+    from engine.journal import GroupCommitter, Journal
+    from engine.market import Market
+    from engine.node import GroupCommitSink
+
+    cluster = demo_cluster()
+    (seller, point), _ = households(cluster)
+    floor, _ = cluster.band(START)
+
+    async def run() -> tuple[list[int], GroupCommitter]:
+        journal = Journal.open(tmp_path / "journal.sqlite")
+        async with GroupCommitter(journal) as committer:
+            sink = GroupCommitSink(committer)
+            market = Market(cluster, SimulatedClock(T0 * 1_000_000), sink)
+
+            async def client(i: int) -> int:
+                done = market.submit(seller, NewOrder(START, point, SELL, floor + i, 10))
+                await sink.durable(done.seq)
+                assert journal.durable_seq >= done.seq  # acknowledged only when durable
+                return done.order_id
+
+            ids = await asyncio.gather(*(client(i) for i in range(200)))
+        journal.close()
+        return ids, committer
+
+    ids, committer = asyncio.run(run())
+    assert sorted(ids) == list(range(1, 201))
+    assert committer.groups < 20  # far fewer commits than submissions
