@@ -16,6 +16,7 @@ class Columns:
     def __init__(self, names: tuple[str, ...], capacity: int = 1024) -> None:
         self._names = names
         self._buffers = {name: np.empty(capacity, np.int64) for name in names}
+        self._capacity = capacity
         self._length = 0
 
     def __len__(self) -> int:
@@ -42,9 +43,10 @@ class Columns:
     def append_row(self, *values: int) -> int:
         """Append one row, values in column order (the fast path of single orders)."""
         row = self._length
-        self._reserve(row + 1)
-        for name, value in zip(self._names, values, strict=True):
-            self._buffers[name][row] = value
+        if row == self._capacity:
+            self._reserve(row + 1)
+        for buffer, value in zip(self._buffers.values(), values, strict=True):
+            buffer[row] = value
         self._length = row + 1
         return row
 
@@ -58,3 +60,4 @@ class Columns:
             new = np.empty(capacity, np.int64)
             new[: self._length] = old[: self._length]
             self._buffers[name] = new
+        self._capacity = capacity
