@@ -1,4 +1,4 @@
-"""Print a Markdown table of clearing medians from a pytest-benchmark JSON file.
+"""Print Markdown tables of benchmark medians from a pytest-benchmark JSON file.
 
 Usage: ``python benchmarks/table.py bench.json`` after
 ``pytest benchmarks/ --benchmark-json=bench.json``. One row per size and case: the median
@@ -16,13 +16,38 @@ from pathlib import Path
 BASELINE = "np.sort"
 
 
+def is_clearing(bench: dict) -> bool:
+    return "test_bench_clearing" in bench["fullname"]
+
+
 def medians(report: dict) -> dict[int, dict[str, float]]:
-    """Map size -> case -> median [s] from a pytest-benchmark report."""
+    """Map size -> case -> median [s] of the clearing rows of a pytest-benchmark report."""
     table: dict[int, dict[str, float]] = {}
-    for bench in report["benchmarks"]:
+    for bench in filter(is_clearing, report["benchmarks"]):
         info = bench.get("extra_info") or bench["params"]
         table.setdefault(int(info["size"]), {})[info["case"]] = bench["stats"]["median"]
     return table
+
+
+def others(report: dict) -> Iterable[str]:
+    """Yield a Markdown table of every other row: its name, median and extra figures."""
+    rows = [b for b in report["benchmarks"] if not is_clearing(b)]
+    if not rows:
+        return
+    yield "| benchmark | median [ms] | figures |"
+    yield "|:---|---:|:---|"
+    for bench in rows:
+        module = bench["fullname"].split("::")[0].rsplit("/", 1)[-1].removesuffix(".py")
+        figures = ", ".join(
+            f"{k}={v:,.2f}"
+            if isinstance(v, float)
+            else f"{k}={v:,}"
+            if isinstance(v, int)
+            else f"{k}={v}"
+            for k, v in (bench.get("extra_info") or {}).items()
+        )
+        name = f"{module.removeprefix('test_bench_')}: {bench['name'].removeprefix('test_')}"
+        yield f"| {name} | {bench['stats']['median'] * 1e3:.3f} | {figures} |"
 
 
 def markdown(table: dict[int, dict[str, float]]) -> Iterable[str]:
@@ -44,7 +69,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("json", type=Path, help="output of pytest --benchmark-json")
     args = parser.parse_args(argv)
     report = json.loads(args.json.read_text(encoding="utf-8"))
-    print("\n".join(markdown(medians(report))))
+    clearing = medians(report)
+    if clearing:
+        print("\n".join(markdown(clearing)))
+        print()
+    print("\n".join(others(report)))
     return 0
 
 

@@ -246,6 +246,11 @@ class Market(MarketState):
         while uncleared and self.calendar.auction_gate(uncleared[0]) <= now_s:
             self._close_gate(uncleared[0])
 
+    def attach(self, journal: EventSink) -> None:
+        """Send the events from now on to ``journal`` (a server switches from the plain
+        journal of recovery to the group commit)."""
+        self._journal = journal
+
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         """Call ``subscriber(kind, payload)`` after each applied event; returns an
         unsubscribe function."""
