@@ -1,0 +1,98 @@
+"""Prometheus metrics of a running market, named by Prometheus' conventions.
+
+One :class:`Metrics` per process, on its own ``CollectorRegistry`` (tests make fresh ones).
+Names carry the ``klaster_`` prefix, base units (seconds, Wh) and ``_total`` on counters;
+labels are bounded sets (side, outcome, route template, method, status class): never a
+member or an order id. Everything is updated per batch or per event, not per order.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+SIDES = ("buy", "sell")
+OUTCOMES = ("accepted", "rejected")
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+# Request latencies from 0.25 ms to 2.5 s: the gateway's targets are in milliseconds.
+LATENCY_BUCKETS = (0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5)
+
+
+class Metrics:
+    """The market's metrics; call the ``record_*`` methods from the gateway and runtime."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.orders = Counter(
+            "klaster_orders_total",
+            "Orders received, by side and outcome",
+            ("side", "outcome"),
+            registry=r,
+        )
+        for side in SIDES:  # label sets pre-initialised: a series exists from the start
+            for outcome in OUTCOMES:
+                self.orders.labels(side, outcome)
+        self.requests = Histogram(
+            "klaster_http_request_duration_seconds",
+            "HTTP request latency by route",
+            ("route", "method", "status"),
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.clearing = Histogram(
+            "klaster_clearing_duration_seconds",
+            "Gate closure: freeze, clear, journal",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.cleared_volume = Counter(
+            "klaster_cleared_volume_wh_total", "Energy traded in auctions", registry=r
+        )
+        self.last_volume = Gauge(
+            "klaster_last_cleared_volume_wh", "Volume of the last cleared interval", registry=r
+        )
+        self.last_price = Gauge(
+            "klaster_last_clearing_price_pln_per_mwh",
+            "Uniform price of the last cleared interval (NaN without one)",
+            registry=r,
+        )
+        self.book_orders = Gauge(
+            "klaster_book_orders", "Orders in open auction books, by side", ("side",), registry=r
+        )
+        for side in SIDES:
+            self.book_orders.labels(side)
+        self.commit = Histogram(
+            "klaster_journal_commit_duration_seconds",
+            "Journal group commit latency",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.streams = Gauge("klaster_websocket_streams", "Open WebSocket streams", registry=r)
+
+    def record_orders(self, buy: int, sell: int, accepted: bool) -> None:
+        """Count a command's orders (one call per batch)."""
+        outcome = "accepted" if accepted else "rejected"
+        if buy:
+            self.orders.labels("buy", outcome).inc(buy)
+        if sell:
+            self.orders.labels("sell", outcome).inc(sell)
+
+    def record_request(self, route: str, method: str, status: int, seconds: float) -> None:
+        """Observe one request; ``route`` is the route template, never the raw path."""
+        self.requests.labels(route, method, str(status)).observe(seconds)
+
+    def record_clearing(self, seconds: float, volume_wh: int, price_pln_mwh: float) -> None:
+        self.clearing.observe(seconds)
+        self.cleared_volume.inc(volume_wh)
+        self.last_volume.set(volume_wh)
+        self.last_price.set(price_pln_mwh)
+
+    def set_book_orders(self, buy: int, sell: int) -> None:
+        self.book_orders.labels("buy").set(buy)
+        self.book_orders.labels("sell").set(sell)
+
+    def exposition(self) -> bytes:
+        """The text format of every metric, for ``/metrics``."""
+        return generate_latest(self.registry)
