@@ -16,7 +16,7 @@ import numpy as np
 
 from engine.calendar import Calendar
 from engine.registry import Registry
-from engine.rejects import Reject, Rejected
+from engine.rejects import Reject, Rejected, column_shape_rejects
 from engine.settlement import MAX_CELL_WH
 
 
@@ -40,13 +40,10 @@ def validate_readings(
     batch: ReadingBatch, registry: Registry, calendar: Calendar, now_s: int
 ) -> list[Rejected]:
     """Every reason to refuse rows of a reading batch (all or nothing, like orders)."""
+    malformed = column_shape_rejects(batch, READING_FIELDS, "readings")
+    if malformed:
+        return malformed
     n = len(batch)
-    if n == 0:
-        return [Rejected(Reject.EMPTY_BATCH, "readings", "a batch needs at least one reading")]
-    for name in READING_FIELDS:
-        column = getattr(batch, name)
-        if not isinstance(column, np.ndarray) or column.dtype != np.int64 or column.shape != (n,):
-            return [Rejected(Reject.BAD_VALUE, name, f"{name} must be {n} int64 values")]
     rejects: list[Rejected] = []
     start, point = batch.interval_start, batch.point
     for row in range(n):

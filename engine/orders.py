@@ -16,7 +16,7 @@ import numpy as np
 
 from engine.calendar import Calendar
 from engine.registry import TRADING_ROLES, Registry
-from engine.rejects import Reject, Rejected
+from engine.rejects import Reject, Rejected, column_shape_rejects
 
 MAX_CLIENT_ORDER_ID = 64
 MAX_REPORTED_ROWS = 100
@@ -83,13 +83,10 @@ def validate_batch(
     if registry.member_roles[member] not in TRADING_ROLES:
         role = registry.member_roles[member]
         return [Rejected(Reject.ROLE_FORBIDDEN, "member", f"a {role} member cannot trade")]
+    malformed = column_shape_rejects(batch, FIELDS, "orders")
+    if malformed:
+        return malformed
     n = len(batch)
-    if n == 0:
-        return [Rejected(Reject.EMPTY_BATCH, "orders", "a batch needs at least one order")]
-    for name in FIELDS:
-        column = getattr(batch, name)
-        if not isinstance(column, np.ndarray) or column.dtype != np.int64 or column.shape != (n,):
-            return [Rejected(Reject.BAD_VALUE, name, f"{name} must be {n} int64 values")]
     if batch.client_order_id is not None and len(batch.client_order_id) != n:
         return [Rejected(Reject.BAD_VALUE, "client_order_id", f"must have {n} entries")]
 

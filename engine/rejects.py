@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
+
+import numpy as np
 
 
 class Reject(IntEnum):
@@ -53,3 +56,16 @@ class BatchRejected:
 
     rows: tuple[Rejected, ...]
     bad_rows: int  # how many rows failed in all (rows may be cut short)
+
+
+def column_shape_rejects(batch: Any, names: tuple[str, ...], what: str) -> list[Rejected]:
+    """The first reason a columnar batch is malformed: empty, or a named column that is not
+    ``len(batch)`` int64 values. Empty list when the columns are fine."""
+    n = len(batch)
+    if n == 0:
+        return [Rejected(Reject.EMPTY_BATCH, what, f"a batch needs at least one of its {what}")]
+    for name in names:
+        column = getattr(batch, name)
+        if not isinstance(column, np.ndarray) or column.dtype != np.int64 or column.shape != (n,):
+            return [Rejected(Reject.BAD_VALUE, name, f"{name} must be {n} int64 values")]
+    return []
