@@ -260,7 +260,13 @@ class Market(MarketState):
     # --- queries ------------------------------------------------------------------------
 
     def state(self, start_s: int) -> IntervalState:
-        return self.calendar.state(start_s, self._now_s(), self.is_settled(start_s))
+        """The interval's state: by the clock, except that a gate the coordinator closed
+        early is closed from then on."""
+        state = self.calendar.state(start_s, self._now_s(), self.is_settled(start_s))
+        if start_s in self._results and state in (IntervalState.PLANNED, IntervalState.OPEN):
+            continuous = self.cluster.continuous_minutes > 0
+            return IntervalState.CONTINUOUS if continuous else IntervalState.CLEARED
+        return state
 
     def is_settled(self, start_s: int) -> bool:
         """True once every connection point's reading of the interval is in."""

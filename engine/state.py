@@ -169,7 +169,8 @@ class MarketState:
             book = self._books.get(start)
             if book is None:
                 book = self._books[start] = IntervalBook(start, live_depth=not self._replaying)
-                self._uncleared.add(start)
+                if start not in self._results:  # a gate closed early may get orders later
+                    self._uncleared.add(start)
             auction = start not in self._results
             first_row = book.add(
                 order_ids[group],
@@ -207,7 +208,8 @@ class MarketState:
         book = self._books.get(start)
         if book is None:
             book = self._books[start] = IntervalBook(start, live_depth=not self._replaying)
-            self._uncleared.add(start)
+            if start not in self._results:  # a gate closed early may get orders later
+                self._uncleared.add(start)
         side, price, quantity = p["side"], p["price"], p["quantity"]
         auction = start not in self._results
         row = book.add_one(order_id, member, p["point"], side, price, quantity, auction)

@@ -426,3 +426,14 @@ def test_meter_readings_settle_the_interval_and_late_corrections_are_adjustments
     assert start == START and int(delta.shortfall_wh[2, 0]) == 100
     kpis = market.kpis(START, START + 900)
     assert kpis is not None
+
+
+def test_a_gate_closed_early_is_cleared_once_even_when_continuous_orders_follow() -> None:
+    market, clock, journal = make_market(continuous=30)
+    assert isinstance(market.close_gate("oke", START), Done)  # no orders at all yet
+    assert market.state(START) == IntervalState.CONTINUOUS
+    assert isinstance(market.submit_batch("dom-1", order(P1, SELL, 300, 100)), BatchAccepted)
+    clock.advance_to((START - 35 * 60) * 1_000_000)  # the auction gate passes
+    market.advance()
+    assert [kind for kind, _ in journal.events].count("GateClosed") == 1
+    assert market.depth(START) == ([], [(300 * PLN, 100)])
