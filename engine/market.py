@@ -26,6 +26,7 @@ from engine.continuous import Fill
 from engine.kpis import Kpis, kpis
 from engine.metering import ReadingBatch, validate_readings
 from engine.orders import FIELDS, NewOrder, OrderBatch, validate_batch, validate_one
+from engine.published_bands import BandBatch, validate_bands
 from engine.rejects import BatchRejected, Reject, Rejected
 from engine.result import IntervalResult
 from engine.settlement import Settlement, Statement, statement
@@ -83,9 +84,7 @@ class Market(MarketState):
                 )
                 return Rejected(Reject.CLIENT_ORDER_ID_CONFLICT, "client_order_id", message, 0)
         self.advance()
-        reject = validate_one(
-            order, member, self.registry, self.calendar, self.cluster.band, self._now_s()
-        )
+        reject = validate_one(order, member, self.registry, self.calendar, self.band, self._now_s())
         early_closed = (
             self.cluster.continuous_minutes == 0 and order.interval_start in self._results
         )
@@ -124,7 +123,7 @@ class Market(MarketState):
             return BatchAccepted(order_ids, self.seq)
         self.advance()
         rejects = validate_batch(
-            batch, member, self.registry, self.calendar, self.cluster.band, self._now_s()
+            batch, member, self.registry, self.calendar, self.band, self._now_s()
         )
         if not rejects and self.cluster.continuous_minutes == 0:
             # A gate the coordinator closed early: without continuous trading it is shut.
@@ -185,7 +184,7 @@ class Market(MarketState):
             int(o["quantity"][row]) if quantity is None else quantity,
         )
         rejects = validate_batch(
-            new, member, self.registry, self.calendar, self.cluster.band, self._now_s()
+            new, member, self.registry, self.calendar, self.band, self._now_s()
         )
         if rejects:
             return rejects[0]
@@ -236,6 +235,25 @@ class Market(MarketState):
                 "import_wh": batch.import_wh,
                 "export_wh": batch.export_wh,
             },
+        )
+        return Done(self.seq)
+
+    def publish_bands(self, member_id: str, batch: BandBatch) -> Done | BatchRejected:
+        """Override the price band of intervals whose auction is still open (the
+        coordinator's control; see :mod:`engine.published_bands`)."""
+        member = self.registry.member_code.get(member_id)
+        if member is None or self.registry.member_roles[member] != "coordinator":
+            reject = Rejected(
+                Reject.ROLE_FORBIDDEN, "member", "only the coordinator publishes price bands"
+            )
+            return BatchRejected((reject,), 1)
+        self.advance()  # a gate the clock has passed is closed before we look
+        rejects = validate_bands(batch, self.calendar, self._results, self._now_s())
+        if rejects:
+            return BatchRejected(tuple(rejects), len(rejects))
+        self._record(
+            "PriceBandsPublished",
+            {"interval_start": batch.interval_start, "floor": batch.floor, "cap": batch.cap},
         )
         return Done(self.seq)
 

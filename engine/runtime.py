@@ -45,6 +45,11 @@ class Runtime:
         self.market.attach(self.sink)  # appends now resolve through shared commits
         self._ticker = asyncio.get_running_loop().create_task(self._tick(), name="market-tick")
 
+    @property
+    def started(self) -> bool:
+        """True between :meth:`start` and :meth:`stop` (the gateway's readiness)."""
+        return self._ticker is not None
+
     async def durable(self, seq: int) -> None:
         """Return once event ``seq`` is durable (acknowledge only after this)."""
         await self.sink.durable(seq)

@@ -57,6 +57,8 @@ class MarketState:
         self._continuous: dict[int, ContinuousBook] = {}
         self._continuous_fills: dict[int, list[Fill]] = {}
         self.readings = Readings(self.registry)
+        # Bands the coordinator published, overriding the cluster's: start -> (floor, cap).
+        self._published_bands: dict[int, tuple[int, int]] = {}
         # Re-settlements after late or corrected readings: (interval start, new - old).
         self.adjustments: list[tuple[int, Settlement]] = []
 
@@ -69,7 +71,13 @@ class MarketState:
             "OrderReplaced": self._apply_order_replaced,
             "GateClosed": self._apply_gate_closed,
             "MeterReadingsRecorded": self._apply_readings,
+            "PriceBandsPublished": self._apply_price_bands,
         }[kind](payload)
+
+    def band(self, start_s: int) -> tuple[int, int]:
+        """Return ``(floor, cap)`` [tick] of an interval: published, else the cluster's."""
+        published = self._published_bands.get(start_s)
+        return published if published is not None else self.cluster.band(start_s)
 
     def replay(self, events: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, int]:
         """Apply recorded events to a new market, in order; return how many of each kind.
@@ -307,10 +315,15 @@ class MarketState:
             if before is not None and changed:
                 self.adjustments.append((start, adjustment(before, self._settle([start]))))
 
+    def _apply_price_bands(self, p: dict[str, Any]) -> None:
+        starts, floors, caps = (p[k].tolist() for k in ("interval_start", "floor", "cap"))
+        for start, floor, cap in zip(starts, floors, caps, strict=True):
+            self._published_bands[start] = (floor, cap)
+
     # --- helpers ------------------------------------------------------------------------
 
     def _bands(self, starts: list[int]) -> tuple[np.ndarray, np.ndarray]:
-        bands = [self.cluster.band(s) for s in starts]
+        bands = [self.band(s) for s in starts]
         floor = np.array([b[0] for b in bands], np.int64)
         cap = np.array([b[1] for b in bands], np.int64)
         return floor, cap

@@ -1,0 +1,32 @@
+"""Unauthenticated probes: ``/healthz`` (the process answers), ``/readyz`` (the runtime is
+started and the ``ready`` callable says so: compiled kernels warm), ``/metrics``
+(Prometheus' text format, only when the app was given metrics)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from engine.gateway.encoding import respond
+from engine.gateway.keys import METRICS, READY, RUNTIME
+from engine.gateway.problems import Problem
+from engine.metrics import CONTENT_TYPE
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return respond(request, {"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    if not request.app[RUNTIME].started:
+        raise Problem(503, "not-ready", "the market runtime is not running")
+    if not request.app[READY]():
+        raise Problem(503, "not-ready", "warming up")
+    return respond(request, {"status": "ready"})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    registry = request.app[METRICS]
+    assert registry is not None  # the route exists only with metrics
+    response = web.Response(body=registry.exposition())
+    response.headers["Content-Type"] = CONTENT_TYPE  # with its version parameter
+    return response

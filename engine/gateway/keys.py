@@ -1,0 +1,55 @@
+"""Typed keys of the gateway's application and requests, and who is calling.
+
+One place for every ``web.AppKey`` and ``web.RequestKey`` so that modules share them without
+importing each other (aiohttp's typed keys instead of strings).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from aiohttp import web
+
+from engine.metrics import Metrics
+from engine.runtime import Runtime
+
+if TYPE_CHECKING:
+    pass
+
+
+class TokenLookup(Protocol):
+    """What the gateway needs of a token store: the member a bearer token belongs to."""
+
+    def member_for(self, token: str) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The gateway's limits on what one client may send."""
+
+    max_body_bytes: int = 16 * 1024 * 1024  # a request body above this is refused with 413
+    rate_per_s: float = 2000.0  # requests per second per member, sustained (token bucket)
+    burst: int = 4000  # requests a member may send at once (the bucket's size)
+    stream_queue: int = 4096  # messages a slow stream may lag behind before it is closed
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The authenticated member behind a request."""
+
+    member_id: str
+    code: int  # the member's code in the market's registry
+    role: str  # "member" | "coordinator" | "dso"
+
+
+RUNTIME = web.AppKey("runtime", Runtime)
+TOKENS = web.AppKey("tokens", TokenLookup)
+METRICS = web.AppKey("metrics", Metrics | None)  # type: ignore[arg-type]
+LIMITS = web.AppKey("limits", Limits)
+READY = web.AppKey("ready", Callable[[], bool])  # type: ignore[arg-type]
+HUB = web.AppKey("hub", "Hub")
+
+CALLER = web.RequestKey("caller", Caller)
+FORMAT = web.RequestKey("format", str)  # the response media type the client accepts

@@ -1,0 +1,187 @@
+"""Problem details (RFC 9457): every refusal the gateway answers, and the one table that maps
+the engine's :class:`~engine.rejects.Reject` codes to HTTP statuses and problem types.
+
+A problem is ``application/problem+json`` with ``type`` (a URI under
+``https://klaster.invalid/problems/``), ``title``, ``status``, ``detail`` and, where one
+field is at fault, ``field`` (the API's name for it: ``quantity_wh``, ``connection_point``);
+a refused batch also lists ``errors: [{row, field, code, detail}]`` (``code`` is the problem
+type's last segment) and ``bad_rows`` (how many rows failed; ``errors`` may be cut short).
+The batch problem's own status and type are those of its first listed error.
+
+The engine's rejections are values (:class:`~engine.rejects.Rejected`); the gateway turns
+them into a :class:`Problem` with :func:`from_rejected` / :func:`from_batch`. Problems found
+while decoding a request at the edge are raised as :class:`Problem` (an exception: decoding
+is nested, and the problems middleware is the one place that renders them).
+
+Statuses: 400 malformed body, 401 no or unknown token, 403 role (or another member's
+statement), 404 unknown resource (also another member's order: ids must not leak), 405,
+406 no acceptable media type, 409 the market's state forbids it now (gate closed, order no
+longer active, client order id reused with other content, interval not delivered), 413 body
+too large, 415 unsupported content type, 422 a value the rules refuse, 429 rate limit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from aiohttp import web
+
+from engine.rejects import BatchRejected, Reject, Rejected
+
+BASE = "https://klaster.invalid/problems/"
+PROBLEM_JSON = "application/problem+json"
+
+#: Engine reject code -> (HTTP status, problem type slug). Every Reject has a row (tested).
+REJECTS: dict[Reject, tuple[int, str]] = {
+    Reject.BAD_VALUE: (422, "bad-value"),
+    Reject.BAD_SIDE: (422, "bad-side"),
+    Reject.PRICE_OFF_TICK: (422, "price-off-tick"),
+    Reject.PRICE_OUT_OF_BAND: (422, "price-out-of-band"),
+    Reject.BAD_QUANTITY: (422, "bad-quantity"),
+    Reject.QUANTITY_ABOVE_LIMIT: (422, "quantity-above-limit"),
+    Reject.BAD_CLIENT_ORDER_ID: (422, "bad-client-order-id"),
+    Reject.BAD_INTERVAL: (422, "bad-interval"),
+    Reject.EMPTY_BATCH: (422, "empty-batch"),
+    Reject.UNKNOWN_MEMBER: (403, "unknown-member"),
+    # A foreign connection point reads like an unknown one: owners must not leak.
+    Reject.UNKNOWN_CONNECTION_POINT: (422, "unknown-connection-point"),
+    Reject.NOT_YOUR_CONNECTION_POINT: (422, "unknown-connection-point"),
+    Reject.ROLE_FORBIDDEN: (403, "role-forbidden"),
+    Reject.INTERVAL_NOT_OPEN: (409, "interval-not-open"),
+    # Another member's order is "not found", never "forbidden": ids must not leak.
+    Reject.UNKNOWN_ORDER: (404, "unknown-order"),
+    Reject.NOT_YOUR_ORDER: (404, "unknown-order"),
+    Reject.ORDER_NOT_ACTIVE: (409, "order-not-active"),
+    Reject.CLIENT_ORDER_ID_CONFLICT: (409, "client-order-id-conflict"),
+    Reject.INTERVAL_NOT_CLEARED: (409, "interval-not-cleared"),
+    Reject.READING_NOT_DELIVERED: (409, "interval-not-delivered"),
+}
+
+TITLES: dict[str, str] = {
+    "bad-value": "A value is not acceptable",
+    "bad-side": "Side must be buy or sell",
+    "price-off-tick": "Price is not a whole number of ticks",
+    "price-out-of-band": "Price is outside the interval's band",
+    "bad-quantity": "Quantity must be a positive number of Wh",
+    "quantity-above-limit": "Quantity is above the connection point's limit",
+    "bad-client-order-id": "Bad client order id",
+    "bad-interval": "Not the start of an interval",
+    "empty-batch": "Empty batch",
+    "unknown-member": "Unknown member",
+    "unknown-connection-point": "Not one of your connection points",
+    "role-forbidden": "Your role may not do this",
+    "interval-not-open": "The interval is not open",
+    "unknown-order": "No such order",
+    "order-not-active": "The order is no longer active",
+    "client-order-id-conflict": "Client order id used with other content",
+    "interval-not-cleared": "The interval is not cleared yet",
+    "interval-not-delivered": "The interval is not delivered yet",
+    "malformed-body": "The body cannot be decoded",
+    "bad-request": "Bad request",
+    "unauthorized": "A valid bearer token is required",
+    "not-found": "Not found",
+    "method-not-allowed": "Method not allowed",
+    "not-acceptable": "No acceptable response media type",
+    "body-too-large": "The body is too large",
+    "unsupported-media-type": "Unsupported content type",
+    "rate-limited": "Too many requests",
+    "not-ready": "Not ready",
+    "internal-error": "Internal error",
+}
+
+#: The engine's field names -> the API's.
+FIELD_NAMES = {"quantity": "quantity_wh", "point": "connection_point"}
+
+
+class Problem(Exception):
+    """A refusal to answer with problem details (see the module docstring)."""
+
+    def __init__(
+        self,
+        status: int,
+        slug: str,
+        detail: str,
+        field: str | None = None,
+        *,
+        errors: Sequence[Mapping[str, Any]] | None = None,
+        bad_rows: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.slug = slug
+        self.detail = detail
+        self.field = field
+        self.errors = errors
+        self.bad_rows = bad_rows
+        self.headers = headers
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": BASE + self.slug,
+            "title": TITLES.get(self.slug, self.slug),
+            "status": self.status,
+            "detail": self.detail,
+        }
+        if self.field is not None:
+            body["field"] = self.field
+        if self.errors is not None:
+            body["errors"] = list(self.errors)
+            body["bad_rows"] = self.bad_rows
+        return body
+
+    def response(self) -> web.Response:
+        # Always JSON (the media type RFC 9457 registers), whatever the request's Accept.
+        text = json.dumps(self.body(), ensure_ascii=False, separators=(",", ":"))
+        return web.Response(
+            text=text, status=self.status, content_type=PROBLEM_JSON, headers=self.headers
+        )
+
+
+def unprocessable(field: str, detail: str, slug: str = "bad-value") -> Problem:
+    return Problem(422, slug, detail, field)
+
+
+def _row_detail(r: Rejected, point_ids: Sequence[str] | None) -> str:
+    if r.code in (Reject.UNKNOWN_CONNECTION_POINT, Reject.NOT_YOUR_CONNECTION_POINT):
+        if point_ids is not None:
+            point = point_ids[r.row or 0]
+            return f"connection point {point!r} is not one of yours"
+        return "connection point is not one of yours"
+    return r.message
+
+
+def from_rejected(r: Rejected, point_ids: Sequence[str] | None = None) -> Problem:
+    """The problem of one refused command; ``point_ids`` are the connection point ids as the
+    client sent them (row by row), so details name them without naming their owners."""
+    status, slug = REJECTS[r.code]
+    return Problem(status, slug, _row_detail(r, point_ids), FIELD_NAMES.get(r.field, r.field))
+
+
+def from_batch(b: BatchRejected, point_ids: Sequence[str] | None = None) -> Problem:
+    """The problem of a refused batch: every listed row, status and type of the first."""
+    errors = []
+    for r in b.rows:
+        _, slug = REJECTS[r.code]
+        errors.append(
+            {
+                "row": r.row,
+                "field": FIELD_NAMES.get(r.field, r.field),
+                "code": slug,
+                "detail": _row_detail(r, point_ids),
+            }
+        )
+    first = b.rows[0]
+    status, slug = REJECTS[first.code]
+    detail = f"{b.bad_rows} bad row(s); nothing was applied. First: {errors[0]['detail']}"
+    field = FIELD_NAMES.get(first.field, first.field)
+    return Problem(status, slug, detail, field, errors=errors, bad_rows=b.bad_rows)
+
+
+def row_problems(errors: list[dict[str, Any]], bad_rows: int) -> Problem:
+    """A 422 for rows the gateway itself could not convert (wrong types, off-tick prices)."""
+    first = errors[0]
+    detail = f"{bad_rows} bad row(s); nothing was applied. First: {first['detail']}"
+    return Problem(422, first["code"], detail, first["field"], errors=errors, bad_rows=bad_rows)

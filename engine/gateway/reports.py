@@ -1,0 +1,49 @@
+"""Statements and KPIs over a period ``?from=&to=`` (half-open, at most a year).
+
+- GET /v1/statements: the caller's own statement; the coordinator may ask for any member's
+  with ``?member=`` (anyone else asking for another member: 403). Intervals of the period
+  that are delivered count; those with missing readings are listed in ``pending`` and left
+  out of the totals.
+- GET /v1/kpis: the cluster's KPIs, for every authenticated member: they are aggregates
+  over the whole cluster (no member's own figures), the kind a cluster publishes anyway.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from engine.gateway import params, views
+from engine.gateway.encoding import respond
+from engine.gateway.intervals import caught_up
+from engine.gateway.problems import Problem
+from engine.gateway.units import format_instant
+from engine.settlement import statement as settle_statement
+
+
+async def statements(request: web.Request) -> web.Response:
+    who = params.caller(request)
+    market = await caught_up(request)
+    member_id = request.query.get("member", who.member_id)
+    if member_id != who.member_id:
+        if who.role != "coordinator":
+            raise Problem(403, "role-forbidden", "only the coordinator sees other statements")
+        if member_id not in market.registry.member_code:
+            raise Problem(404, "unknown-member", f"no member {member_id!r:.60}", "member")
+    start, end = params.period(request)
+    starts, settled = market.settlement(start, end)
+    code = market.registry.member_code[member_id]
+    s = settle_statement(settled, code, tick_pln_mwh=market.cluster.tick_pln_mwh)
+    body = {"from": format_instant(start), "to": format_instant(end)}
+    body.update(views.statement(member_id, s, starts))
+    return respond(request, body)
+
+
+async def kpis(request: web.Request) -> web.Response:
+    params.caller(request)
+    market = await caught_up(request)
+    start, end = params.period(request)
+    starts, _ = market.settlement(start, end)
+    k = market.kpis(start, end)
+    body = {"from": format_instant(start), "to": format_instant(end)}
+    body.update(views.kpis(k, starts, market.cluster.tick_pln_mwh))
+    return respond(request, body)

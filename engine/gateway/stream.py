@@ -1,0 +1,221 @@
+"""GET /v1/stream: a WebSocket of what happens in the market, per member.
+
+Messages (JSON text frames; msgpack binary frames with ``?format=msgpack``):
+
+- ``{"type": "hello", "member", "now"}`` once, when the stream is open;
+- ``{"type": "interval", "interval_start", "state", "result"}`` when a gate closes (with the
+  clearing result: volume, price) and when readings change an interval's state;
+- ``{"type": "fill", "interval_start", "phase", "order_id", "side", "quantity_wh",
+  "price"}`` for each of the member's own trades (auction and continuous);
+- ``{"type": "price_bands", "bands": [...]}`` when the coordinator publishes bands.
+
+A message leaves only once the event behind it is durable. The :class:`Hub` is the one
+market subscriber: it turns each event into messages (only while streams are open) and puts
+them on each stream's queue without waiting; a stream that falls ``Limits.stream_queue``
+messages behind is closed (code 1013, try again later) rather than let memory grow. Clients
+only listen; what they send is ignored. Streams are counted in ``klaster_websocket_streams``
+and closed when the app shuts down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgpack
+import numpy as np
+from aiohttp import WSCloseCode, WSMsgType, web
+
+from engine.gateway import params, views
+from engine.gateway.keys import HUB, METRICS, RUNTIME, Caller
+from engine.gateway.problems import unprocessable
+from engine.gateway.units import format_instant, format_price
+from engine.market import Market
+from engine.runtime import Runtime
+
+HEARTBEAT_S = 30.0
+_OVERFLOW: Any = object()  # the queue's last message for a stream that fell behind
+
+
+@dataclass(eq=False)
+class Stream:
+    caller: Caller
+    ws: web.WebSocketResponse
+    queue: asyncio.Queue[Any] = field(default_factory=asyncio.Queue)
+
+
+class Hub:
+    """Fans market events out to the open streams (see the module docstring)."""
+
+    def __init__(self, runtime: Runtime, queue_size: int) -> None:
+        self.runtime = runtime
+        self.market: Market = runtime.market
+        self.queue_size = queue_size
+        self.streams: set[Stream] = set()
+        self._fills_seen: dict[int, int] = {}  # interval -> continuous fills already sent
+
+    def on_event(self, kind: str, payload: dict[str, Any]) -> None:
+        """The market's subscriber: called right after the event was applied."""
+        seq = self.market.seq
+        if kind in ("OrderAccepted", "OrdersAccepted"):
+            if self.market.cluster.continuous_minutes > 0:  # only then can an order trade
+                self._continuous(seq, payload)  # (counts fills even with no stream open)
+            return
+        if not self.streams:
+            return
+        if kind == "GateClosed":
+            start = int(payload["interval_start"])
+            self._interval(seq, start)
+            self._fills(seq, start, views.trades(self.market, start, None), "auction")
+        elif kind == "MeterReadingsRecorded":
+            for start in np.unique(payload["interval_start"]).tolist():
+                self._interval(seq, start)
+        elif kind == "PriceBandsPublished":
+            tick = self.market.cluster.tick_pln_mwh
+            bands = [
+                {
+                    "interval_start": format_instant(s),
+                    "floor": format_price(f, tick),
+                    "cap": format_price(c, tick),
+                }
+                for s, f, c in zip(
+                    payload["interval_start"].tolist(),
+                    payload["floor"].tolist(),
+                    payload["cap"].tolist(),
+                    strict=True,
+                )
+            ]
+            self._send_all(seq, {"type": "price_bands", "bands": bands})
+
+    def _interval(self, seq: int, start: int) -> None:
+        message = {
+            "type": "interval",
+            "interval_start": format_instant(start),
+            "state": str(views.interval_state(self.market, start)),
+            "result": views.result(self.market, start),
+        }
+        self._send_all(seq, message)
+
+    def _continuous(self, seq: int, payload: dict[str, Any]) -> None:
+        """New continuous trades after an order arrived in a continuous book."""
+        starts = payload["interval_start"]
+        unique = [int(starts)] if np.ndim(starts) == 0 else np.unique(starts).tolist()
+        for start in unique:
+            fills = self.market.continuous_fills(start)
+            seen = self._fills_seen.get(start, 0)
+            if len(fills) > seen:
+                self._fills_seen[start] = len(fills)
+                if not self.streams:
+                    continue
+                rows = [
+                    {
+                        "buyer": self.market.registry.member_ids[f.buyer],
+                        "seller": self.market.registry.member_ids[f.seller],
+                        "buyer_order_id": f.buyer_order_id,
+                        "seller_order_id": f.seller_order_id,
+                        "quantity_wh": f.quantity,
+                        "buyer_price": format_price(f.price, self.market.cluster.tick_pln_mwh),
+                        "seller_price": format_price(f.price, self.market.cluster.tick_pln_mwh),
+                    }
+                    for f in fills[seen:]
+                ]
+                self._fills(seq, start, rows, "continuous")
+
+    def _fills(self, seq: int, start: int, rows: list[dict[str, Any]], phase: str) -> None:
+        by_member: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            for side, who, order_key, price_key in (
+                ("buy", row["buyer"], "buyer_order_id", "buyer_price"),
+                ("sell", row["seller"], "seller_order_id", "seller_price"),
+            ):
+                by_member.setdefault(who, []).append(
+                    {
+                        "type": "fill",
+                        "interval_start": format_instant(start),
+                        "phase": phase,
+                        "order_id": row[order_key],
+                        "side": side,
+                        "quantity_wh": row["quantity_wh"],
+                        "price": row[price_key],
+                    }
+                )
+        for stream in list(self.streams):
+            for message in by_member.get(stream.caller.member_id, ()):
+                self._put(stream, seq, message)
+
+    def _send_all(self, seq: int, message: dict[str, Any]) -> None:
+        for stream in list(self.streams):
+            self._put(stream, seq, message)
+
+    def _put(self, stream: Stream, seq: int, message: dict[str, Any]) -> None:
+        if stream.queue.qsize() >= self.queue_size:
+            stream.queue.put_nowait((0, _OVERFLOW))
+            self.streams.discard(stream)  # nothing more for it: it is closing
+            return
+        stream.queue.put_nowait((seq, message))
+
+    async def close_all(self) -> None:
+        for stream in list(self.streams):
+            await stream.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+
+
+async def stream(request: web.Request) -> web.WebSocketResponse:
+    who = params.caller(request)
+    fmt = request.query.get("format", "json")
+    if fmt not in ("json", "msgpack"):
+        raise unprocessable("format", f'format must be "json" or "msgpack", was {fmt!r:.20}')
+    hub = request.app[HUB]
+    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S)
+    await ws.prepare(request)
+    s = Stream(who, ws)
+    hub.streams.add(s)
+    metrics = request.app[METRICS]
+    if metrics is not None:
+        metrics.streams.inc()
+    runtime = request.app[RUNTIME]
+    now = format_instant(runtime.market.clock.now_us() // 1_000_000)
+    s.queue.put_nowait((0, {"type": "hello", "member": who.member_id, "now": now}))
+    sender = asyncio.create_task(_send(runtime, s, fmt == "msgpack"), name="stream-send")
+    try:
+        async for message in ws:  # clients only listen; this sees pings and the close
+            if message.type == WSMsgType.ERROR:
+                break
+    finally:
+        hub.streams.discard(s)
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sender
+        if metrics is not None:
+            metrics.streams.dec()
+    return ws
+
+
+async def _send(runtime: Runtime, s: Stream, binary: bool) -> None:
+    with contextlib.suppress(ConnectionError):
+        while True:
+            seq, message = await s.queue.get()
+            if message is _OVERFLOW:
+                await s.ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"stream fell behind")
+                return
+            if seq:
+                await runtime.durable(seq)  # tell nothing that could still be lost
+            if binary:
+                await s.ws.send_bytes(msgpack.packb(message, use_bin_type=True))
+            else:
+                await s.ws.send_str(json.dumps(message, separators=(",", ":")))
+
+
+async def hub_context(app: web.Application):  # noqa: ANN201 (an async generator)
+    """cleanup_ctx: subscribe the hub to the market for the app's lifetime."""
+    hub = app[HUB]
+    unsubscribe = hub.market.subscribe(hub.on_event)
+    yield
+    unsubscribe()
+
+
+async def close_streams(app: web.Application) -> None:
+    """on_shutdown: close every open stream so the server can stop."""
+    await app[HUB].close_all()

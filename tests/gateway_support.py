@@ -1,0 +1,221 @@
+"""The real gateway app on a loopback port, for the ``test_gateway_*`` tests.
+
+``serve()`` opens a :class:`~engine.runtime.Runtime` on a temporary data directory with a
+:class:`~engine.clock.SimulatedClock` (so the test moves time and so drives gate closures),
+starts it, serves ``create_app`` with aiohttp's ``AppRunner`` + ``TCPSite`` on 127.0.0.1
+port 0, and hands back a :class:`Gateway` whose :meth:`Gateway.call` speaks JSON or msgpack
+through a real ``aiohttp.ClientSession``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import msgpack
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+
+from engine.clock import SimulatedClock
+from engine.cluster import parse_cluster
+from engine.gateway import Limits, create_app
+from engine.metrics import Metrics
+from engine.node import open_market
+from engine.runtime import Runtime
+
+T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
+START = T0 + 3600  # 2026-01-01T01:00:00Z: open at T0, its gate closes at START - 300
+START_ISO = "2026-01-01T01:00:00Z"
+JSON = "application/json"
+MSGPACK = "application/msgpack"
+
+CLUSTER = """
+[cluster]
+id = "test"
+name = "Test cluster"
+timezone = "Europe/Warsaw"
+interval_minutes = 15
+gate_closure_minutes = 5
+horizon_intervals = 8
+continuous_minutes = 0
+mechanism = "uniform"
+k = 0.5
+rationing = "pro-rata"
+tick_pln_mwh = "0.01"
+network_fee_pln_mwh = "45.00"
+
+[prices]
+floor_pln_mwh = "250.00"
+cap_pln_mwh = "900.00"
+
+[[members]]
+id = "oke"
+name = "Operator"
+role = "coordinator"
+[[members.connection_points]]
+id = "P-OKE"
+terc = "2417011"
+dso = "TAURON Dystrybucja"
+max_import_kw = "40"
+max_export_kw = "40"
+
+[[members]]
+id = "dom-1"
+name = "Household 1"
+role = "member"
+[[members.connection_points]]
+id = "P-1"
+terc = "2417011"
+dso = "TAURON Dystrybucja"
+max_import_kw = "12"
+max_export_kw = "8"
+
+[[members]]
+id = "dom-2"
+name = "Household 2"
+role = "member"
+[[members.connection_points]]
+id = "P-2"
+terc = "2417011"
+dso = "TAURON Dystrybucja"
+max_import_kw = "12"
+max_export_kw = "8"
+
+[[members]]
+id = "tauron"
+name = "DSO"
+role = "dso"
+"""
+
+TOKENS = {"t-oke": "oke", "t-dom-1": "dom-1", "t-dom-2": "dom-2", "t-dso": "tauron"}
+
+
+class DictTokens:
+    """A token lookup from a dict (the real store hashes tokens; the gateway does not care)."""
+
+    def __init__(self, tokens: dict[str, str]) -> None:
+        self.tokens = tokens
+
+    def member_for(self, token: str) -> str | None:
+        return self.tokens.get(token)
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: Any
+    body: Any  # decoded JSON or msgpack; bytes for anything else
+
+
+@dataclass
+class Gateway:
+    url: str
+    session: aiohttp.ClientSession
+    clock: SimulatedClock
+    runtime: Runtime
+    metrics: Metrics
+    app: web.Application
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        token: str | None = None,
+        body: Any = None,
+        *,
+        encoding: str = JSON,
+        accept: str | None = None,
+        raw: bytes | None = None,
+        content_type: str | None = None,
+    ) -> Reply:
+        """One request: ``body`` encoded as ``encoding`` (or ``raw`` bytes as they are),
+        answer decoded by its Content-Type."""
+        headers = {"Accept": accept or encoding}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        data = raw
+        if body is not None:
+            data = json.dumps(body).encode() if encoding == JSON else msgpack.packb(body)
+        if data is not None:
+            headers["Content-Type"] = content_type or encoding
+        async with self.session.request(method, self.url + path, data=data, headers=headers) as r:
+            payload = await r.read()
+            ctype = r.headers.get("Content-Type", "").split(";")[0]
+            decoded: Any = payload
+            if ctype in (JSON, "application/problem+json"):
+                decoded = json.loads(payload)
+            elif ctype == MSGPACK:
+                decoded = msgpack.unpackb(payload)
+            return Reply(r.status, r.headers, decoded)
+
+    def at(self, t_s: int) -> None:
+        """Move the market's clock to ``t_s`` [s]."""
+        self.clock.advance_to(t_s * 1_000_000)
+
+    def snapshot(self) -> tuple[int, list[dict[str, Any]]]:
+        """The market's seq and every member's orders: what a refusal must leave as it was."""
+        market = self.runtime.market
+        return market.seq, [market.orders(m) for m in market.registry.member_ids]
+
+
+@contextlib.asynccontextmanager
+async def serve(
+    data_dir: Path,
+    *,
+    limits: Limits = Limits(),  # noqa: B008
+    ready: Callable[[], bool] | None = None,
+    metrics: bool = True,
+    cluster_text: str = CLUSTER,
+) -> AsyncIterator[Gateway]:
+    clock = SimulatedClock(T0 * 1_000_000)
+    runtime = Runtime(open_market(data_dir, parse_cluster(cluster_text), clock), tick_seconds=0.01)
+    registry_metrics = Metrics(CollectorRegistry())
+    await runtime.start()
+    app = create_app(
+        runtime,
+        DictTokens(TOKENS),
+        registry_metrics if metrics else None,
+        limits=limits,
+        ready=ready,
+    )
+    runner = web.AppRunner(app, shutdown_timeout=5)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = runner.addresses[0][:2]
+        async with aiohttp.ClientSession() as session:
+            yield Gateway(f"http://{host}:{port}", session, clock, runtime, registry_metrics, app)
+    finally:
+        await runner.cleanup()
+        await runtime.stop()
+
+
+def run(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
+    """Run an async test on a fresh event loop (no pytest plugin needed)."""
+
+    @functools.wraps(test)  # pytest reads the test's parameters through __wrapped__
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        asyncio.run(asyncio.wait_for(test(*args, **kwargs), timeout=60))
+
+    return wrapper
+
+
+def order(**overrides: Any) -> dict[str, Any]:
+    """A valid sell order of dom-1 for START, with ``overrides``."""
+    base = {
+        "interval_start": START_ISO,
+        "connection_point": "P-1",
+        "side": "sell",
+        "price": "300.00",
+        "quantity_wh": 1000,
+    }
+    base.update(overrides)
+    return base
