@@ -23,7 +23,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from engine import cli_journal
+from engine import cli_journal, cli_members, serve
 from engine.book_csv import PRICE_DECIMALS, QUANTITY_DECIMALS, BookCsvError, OrderRow, read_book_csv
 from matching.clearing import MECHANISMS, RATIONING, clear
 from matching.result import ClearingResult
@@ -72,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     clear_cmd.add_argument("--out", metavar="FILLS.csv", help="write fills here, not stdout")
     cli_journal.add_commands(commands)
+    cli_members.add_commands(commands)
+    serve.add_command(commands)
     return parser
 
 
@@ -178,4 +180,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cli_journal.run_replay(args)
     if args.command == "audit":
         return cli_journal.run_verify(args)
+    if args.command == "members":
+        return cli_members.run(args)
+    if args.command == "serve":
+        return serve.run(args)
     raise AssertionError(f"unhandled command {args.command!r}")  # argparse limits the choices

@@ -8,15 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from aiohttp import web
 
 from engine.metrics import Metrics
 from engine.runtime import Runtime
-
-if TYPE_CHECKING:
-    pass
 
 
 class TokenLookup(Protocol):

@@ -1,0 +1,197 @@
+"""The gateway's speed over HTTP on loopback: ``klaster serve`` in a subprocess, clients in
+this process (``benchmarks/http_load.py``), the journal on this machine's disk.
+
+Issue 4's targets: single-order submissions (JSON and msgpack, many concurrent keep-alive
+connections, each order acknowledged only once journaled) >= 8,000 orders/s with p99
+latency <= 10 ms; columnar msgpack batches of 10,000 orders >= 1,000,000 orders/s end to end.
+After each benchmark the server is stopped with SIGTERM and the journal replayed: it must
+hold every acknowledged order. Figures go to ``extra_info`` (``benchmarks/table.py``).
+Run: ``pytest benchmarks/test_bench_gateway.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import time
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+
+import msgpack
+import numpy as np
+import pytest
+from http_load import LoadResult, closed_loop, encode_request
+
+from engine.demo import demo_cluster
+from engine.node import JOURNAL_FILE, replay_journal
+from tests.serving import Server, start_server, wait_ready
+
+BATCH = 10_000
+CODECS = {"json": "application/json", "msgpack": "application/msgpack"}
+
+
+def encode(codec: str, body: object) -> bytes:
+    if codec == "json":
+        return json.dumps(body, separators=(",", ":")).encode()
+    return msgpack.packb(body)
+
+
+def traders() -> list[tuple[str, str, int]]:
+    """(member, connection point id, most Wh per order either way) of the demo traders."""
+    out = []
+    for m in demo_cluster().members:
+        if m.role == "member" and m.connection_points:
+            p = m.connection_points[0]
+            limit = min(p.max_import_wh, p.max_export_wh)
+            if limit > 0:
+                out.append((m.id, p.id, limit))
+    return out
+
+
+def open_intervals(n: int = 8) -> list[int]:
+    """Starts [s] of ``n`` intervals whose gates are more than 10 minutes away."""
+    length = demo_cluster().interval_seconds
+    first = (int(time.time()) // length + 2) * length
+    return [first + i * length for i in range(n)]
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    server = start_server(tmp_path / "data")
+    try:
+        wait_ready(server)
+        yield server
+    finally:
+        server.stop(signal.SIGTERM)
+
+
+def journaled_orders(server: Server, data: Path) -> int:
+    assert server.stop(signal.SIGTERM) == 0
+    return replay_journal(data / JOURNAL_FILE, demo_cluster()).orders
+
+
+def run(server: Server, requests: list[list[bytes]]) -> LoadResult:
+    netloc = urllib.parse.urlsplit(server.url)
+    return asyncio.run(closed_loop(netloc.hostname, netloc.port, requests))
+
+
+@pytest.mark.parametrize("codec", ["json", "msgpack"])
+@pytest.mark.parametrize("connections", [8, 32])
+def test_single_orders_over_http(
+    benchmark, server: Server, tmp_path: Path, codec: str, connections: int
+) -> None:
+    content_type = CODECS[codec]
+    starts, who = open_intervals(), traders()
+    rng = np.random.default_rng(4)
+    per_connection = 250
+    host = urllib.parse.urlsplit(server.url).netloc
+
+    def requests() -> list[list[bytes]]:
+        out = []
+        for c in range(connections):
+            member, point, limit = who[c % len(who)]
+            token = server.tokens[member]
+            out.append(
+                [
+                    encode_request(
+                        "POST",
+                        "/v1/orders",
+                        host,
+                        encode(
+                            codec,
+                            {
+                                "interval_start": int(rng.choice(starts)),
+                                "connection_point": point,
+                                "side": "buy" if rng.random() < 0.5 else "sell",
+                                "price": f"{rng.integers(25_000, 90_001) / 100:.2f}",
+                                "quantity_wh": int(rng.integers(1, min(limit, 5_000) + 1)),
+                            },
+                        ),
+                        content_type,
+                        token,
+                    )
+                    for _ in range(per_connection)
+                ]
+            )
+        return out
+
+    run(server, requests())  # warm: connections, first books, the allocator
+    results: list[LoadResult] = []
+    benchmark.pedantic(
+        lambda work: results.append(run(server, work)),
+        setup=lambda: ((requests(),), {}),
+        rounds=3,
+        iterations=1,
+    )
+    latencies = np.concatenate([r.latencies for r in results])
+    seconds = sum(r.seconds for r in results)
+    statuses = sum((r.statuses for r in results), start=type(results[0].statuses)())
+    acked = statuses[200] + statuses[201]
+    benchmark.extra_info.update(
+        orders_per_second=round(len(latencies) / seconds),
+        p50_ms=float(np.percentile(latencies, 50) * 1e3),
+        p99_ms=float(np.percentile(latencies, 99) * 1e3),
+        connections=connections,
+        codec=codec,
+        target="8,000/s, p99 <= 10 ms",
+    )
+    assert acked == len(latencies), statuses
+    warm = connections * per_connection
+    assert journaled_orders(server, tmp_path / "data") == acked + warm
+
+
+@pytest.mark.parametrize("prices", ["any tick", "whole PLN"])
+@pytest.mark.parametrize("connections", [1, 4])
+def test_columnar_msgpack_batches_of_10k_orders(
+    benchmark, server: Server, tmp_path: Path, connections: int, prices: str
+) -> None:
+    """``prices``: uniform over every tick of the band (~6,500 new depth levels per batch,
+    the engine's worst case) or on whole PLN/MWh (650 levels in all)."""
+    starts, who = open_intervals(), traders()
+    rng = np.random.default_rng(5)
+    grid = 1 if prices == "any tick" else 100  # [tick]
+    batches_per_connection = 20 // connections
+    host = urllib.parse.urlsplit(server.url).netloc
+
+    def batch(member: str, point: str, limit: int) -> bytes:
+        body = {
+            "interval_start": rng.choice(starts, BATCH).tolist(),
+            "connection_point": [point] * BATCH,
+            "side": np.where(rng.integers(0, 2, BATCH) == 0, "buy", "sell").tolist(),
+            "price": (rng.integers(25_000, 90_001, BATCH) // grid * grid / 100).tolist(),
+            "quantity_wh": rng.integers(1, min(limit, 5_000) + 1, BATCH).tolist(),
+        }
+        token = server.tokens[member]
+        return encode_request(
+            "POST", "/v1/orders/batch", host, encode("msgpack", body), "application/msgpack", token
+        )
+
+    def requests() -> list[list[bytes]]:
+        return [
+            [batch(*who[c % len(who)]) for _ in range(batches_per_connection)]
+            for c in range(connections)
+        ]
+
+    run(server, requests())  # warm
+    results: list[LoadResult] = []
+    benchmark.pedantic(
+        lambda work: results.append(run(server, work)),
+        setup=lambda: ((requests(),), {}),
+        rounds=3,
+        iterations=1,
+    )
+    seconds = sum(r.seconds for r in results)
+    batches = sum(len(r.latencies) for r in results)
+    acked = sum(r.statuses[200] + r.statuses[201] for r in results)
+    benchmark.extra_info.update(
+        orders_per_second=round(batches * BATCH / seconds),
+        batch_p50_ms=float(np.percentile(np.concatenate([r.latencies for r in results]), 50) * 1e3),
+        connections=connections,
+        prices=prices,
+        target="1,000,000/s",
+    )
+    assert acked == batches, (results[-1].statuses, results[-1].last_body[:500])
+    warm = connections * batches_per_connection
+    assert journaled_orders(server, tmp_path / "data") == (acked + warm) * BATCH

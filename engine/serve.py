@@ -1,0 +1,173 @@
+"""``klaster serve``: the gateway of one cluster's market on a TCP port.
+
+``klaster serve [--config CLUSTER.toml] [--data DIR] [--host 127.0.0.1] [--port 8080]``
+
+Start-up, in order: load the cluster (the built-in demo without ``--config``); open the
+:class:`~engine.runtime.Runtime` on ``DIR`` (default ``./data``), which recovers the market
+from the journal; open the token store; on the demo cluster's first start (no token issued
+yet) issue one token per demo member, print them once to stdout and write them to
+``DIR/demo-tokens.txt`` (mode 0600); start the runtime (group commit, clock ticker); serve
+:func:`engine.gateway.create_app` with aiohttp's ``AppRunner``/``TCPSite``. ``/healthz``
+answers from then on; numba's kernels are then warmed up (:func:`matching.warm_up`, in a
+thread) and only after that does ``/readyz`` say ready and one line
+``klaster: serving CLUSTER on http://HOST:PORT`` go to stdout (``--port 0`` picks a free
+port; the line names the real one).
+
+Shut-down on SIGTERM or SIGINT: ``/readyz`` turns not-ready, the listening socket closes (no
+new connections), in-flight requests finish (up to ``DRAIN_SECONDS``), the runtime stops
+(every appended event is committed, so everything acknowledged is in the journal), exit 0.
+
+Exit codes: 0 stopped by a signal; 1 the data directory cannot be served (a journal of
+another cluster config, a replay mismatch); 2 bad arguments or an invalid config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+from engine.cluster import Cluster, ClusterError, load_cluster
+from engine.demo import demo_cluster
+from engine.metrics import Metrics
+from engine.node import ClusterMismatch
+from engine.runtime import Runtime
+from engine.state import ReplayMismatch
+from engine.tokens import TokenStore
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+DEFAULT_DATA, DEFAULT_HOST, DEFAULT_PORT = "data", "127.0.0.1", 8080
+DEMO_TOKENS_FILE = "demo-tokens.txt"
+DRAIN_SECONDS = 10.0  # how long in-flight requests may take to finish at shut-down
+
+AppFactory = Callable[..., Any]  # engine.gateway.create_app's signature
+
+
+def add_command(commands: Any) -> None:
+    """Register ``serve`` on the ``klaster`` subparsers."""
+    cmd = commands.add_parser(
+        "serve",
+        help="serve the cluster's market over HTTP",
+        description="Serve the market's HTTP API (/v1, /healthz, /readyz, /metrics) until "
+        "SIGTERM or SIGINT.",
+    )
+    cmd.add_argument("--config", metavar="CLUSTER.toml", help="the cluster (default: the demo)")
+    cmd.add_argument("--data", default=DEFAULT_DATA, metavar="DIR", help="data dir (./data)")
+    cmd.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (127.0.0.1)")
+    cmd.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (8080; 0 = any)")
+
+
+def run(args: argparse.Namespace, app_factory: AppFactory | None = None) -> int:
+    """Run ``klaster serve``; return the exit code. ``app_factory`` replaces
+    :func:`engine.gateway.create_app` (tests)."""
+    try:
+        cluster = demo_cluster() if args.config is None else load_cluster(args.config)
+    except ClusterError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if app_factory is None:
+        from engine.gateway import create_app  # aiohttp only for the commands that serve
+
+        app_factory = create_app
+    try:
+        return asyncio.run(
+            serve(
+                cluster,
+                Path(args.data),
+                args.host,
+                args.port,
+                demo=args.config is None,
+                app_factory=app_factory,
+            )
+        )
+    except (ClusterMismatch, ReplayMismatch) as exc:
+        print(f"klaster: cannot serve {args.data}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as exc:  # the port is taken, the data directory is not writable, ...
+        print(f"klaster: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+async def serve(
+    cluster: Cluster,
+    data_dir: Path,
+    host: str,
+    port: int,
+    *,
+    demo: bool,
+    app_factory: AppFactory,
+    out: TextIO = sys.stdout,
+) -> int:
+    """Serve until SIGTERM/SIGINT (see the module docstring); return the exit code."""
+    from aiohttp import web
+
+    from matching.clearing import warm_up
+
+    runtime = Runtime.open(data_dir, cluster)
+    tokens = TokenStore.open(data_dir)
+    try:
+        if demo and len(tokens) == 0:
+            _issue_demo_tokens(cluster, tokens, data_dir, out)
+        elif demo and (data_dir / DEMO_TOKENS_FILE).exists():
+            print(f"klaster: demo tokens are in {data_dir / DEMO_TOKENS_FILE}", file=out)
+
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+
+        ready = False
+        warming: asyncio.Future[None] | None = None
+        await runtime.start()
+        app = app_factory(runtime, tokens, Metrics(), ready=lambda: ready)
+        runner = web.AppRunner(app, shutdown_timeout=DRAIN_SECONDS, access_log=None)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, host, port)
+            await site.start()
+            # Compile the kernels off the loop: /healthz keeps answering meanwhile.
+            warming = asyncio.ensure_future(asyncio.to_thread(warm_up))
+            stopping = asyncio.ensure_future(stop.wait())
+            await asyncio.wait((warming, stopping), return_when=asyncio.FIRST_COMPLETED)
+            if warming.done():
+                warming.result()
+                ready = True
+                bound_host, bound_port = runner.addresses[0][:2]
+                url_host = f"[{bound_host}]" if ":" in bound_host else bound_host
+                print(f"klaster: serving {cluster.id} on http://{url_host}:{bound_port}", file=out)
+                out.flush()
+            await stopping
+        finally:
+            ready = False
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(signum)
+            # Stop listening, let in-flight requests finish, run the app's cleanup.
+            await runner.cleanup()
+            # The warm-up thread cannot be interrupted; a stop during warm-up waits for it.
+            if warming is not None:
+                await warming
+    finally:
+        await runtime.stop()  # commits everything appended: acknowledged orders are durable
+        tokens.close()
+    print("klaster: stopped", file=sys.stderr)
+    return EXIT_OK
+
+
+def _issue_demo_tokens(cluster: Cluster, tokens: TokenStore, data_dir: Path, out: TextIO) -> None:
+    """Issue one token per member, print them once and keep them in DIR/demo-tokens.txt."""
+    lines = [f"{member.id} {tokens.issue(member.id)}" for member in cluster.members]
+    path = data_dir / DEMO_TOKENS_FILE
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # a stale file from an earlier data directory keeps its mode
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write("# member token (demo cluster; shown once, kept only here)\n")
+        f.write("\n".join(lines) + "\n")
+    print(f"klaster: demo member tokens (also in {path}, mode 0600):", file=out)
+    for line in lines:
+        print(f"  {line}", file=out)
+    out.flush()

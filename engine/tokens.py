@@ -1,0 +1,147 @@
+"""Members' API tokens, stored only as SHA-256 hashes in ``DATA/tokens.sqlite``.
+
+A token is 32 random bytes from :mod:`secrets`, urlsafe base64 without padding (43
+characters). It is returned once by :meth:`TokenStore.issue` and never stored: the table
+keeps ``sha256(token)``, the member, when it was issued and revoked, and a short token id.
+
+Why a fast hash and not bcrypt/scrypt/argon2: slow password hashes exist because passwords
+have little entropy, so a stolen table can be brute-forced guess by guess. A token has 256
+bits of entropy; even at 10^12 SHA-256 per second, finding a preimage takes ~10^57 years, so
+slowing each guess buys nothing. A fast, unsalted hash also makes the lookup an indexed
+equality query costing microseconds per request (a salted slow hash would need a separate
+identifier in the token and milliseconds of CPU per request).
+
+Why no constant-time compare: :meth:`TokenStore.member_for` never compares the presented
+token with a stored secret; it hashes it and looks the hash up in a B-tree. Timing can at
+most tell an attacker how the hash of *their own guess* relates to stored hashes, which
+does not help to find a token whose hash matches (that needs a SHA-256 preimage).
+
+The token id is the token's first 8 characters (48 of its 256 bits): enough for a holder to
+recognise their token in ``klaster members list``, while the remaining 208 bits keep it
+unguessable. Several live tokens per member are allowed (rotation without downtime: issue
+the new one, switch, revoke the old one). Revocation is a timestamp, never a delete, so the
+list stays an audit trail.
+
+The file is opened in WAL mode, so ``klaster members revoke`` in another process takes
+effect on the next request of a running server (lookups read the table each time).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+TOKENS_FILE = "tokens.sqlite"
+TOKEN_BYTES = 32
+TOKEN_ID_CHARS = 8
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS tokens (
+    hash BLOB PRIMARY KEY,      -- sha256(token)
+    token_id TEXT NOT NULL,     -- the token's first 8 characters (not a secret)
+    member TEXT NOT NULL,
+    created_us INTEGER NOT NULL,
+    revoked_us INTEGER          -- NULL while the token is live
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS tokens_member ON tokens(member);
+"""
+
+
+def token_hash(token: str) -> bytes:
+    """Return the SHA-256 of ``token`` (what the store keeps)."""
+    return hashlib.sha256(token.encode("utf-8")).digest()
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    """One issued token, without the secret."""
+
+    token_id: str
+    member: str
+    created_us: int  # [µs since the epoch, UTC]
+    revoked_us: int | None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_us is not None
+
+
+class TokenStore:
+    """The token table of a data directory; satisfies the gateway's ``TokenLookup``."""
+
+    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
+        self._db = db
+        self.path = path
+
+    @classmethod
+    def open(cls, data_dir: str | Path) -> TokenStore:
+        """Open (or create, readable by the owner only) ``DATA/tokens.sqlite``."""
+        directory = Path(data_dir)
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / TOKENS_FILE
+        if not path.exists():  # create it 0600 before SQLite opens it with the umask
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        # Autocommit mode: every write below is one statement, so one implicit transaction.
+        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA busy_timeout=5000")  # wait for another process's short write
+        db.executescript(_SCHEMA)
+        return cls(db, path)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> TokenStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def issue(self, member_id: str) -> str:
+        """Create a token for ``member_id`` and return it (the only time it is visible)."""
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        self._db.execute(
+            "INSERT INTO tokens (hash, token_id, member, created_us) VALUES (?, ?, ?, ?)",
+            (token_hash(token), token[:TOKEN_ID_CHARS], member_id, time.time_ns() // 1000),
+        )
+        return token
+
+    def member_for(self, token: str) -> str | None:
+        """Return the member of a live ``token``, None for an unknown or revoked one."""
+        row = self._db.execute(
+            "SELECT member FROM tokens WHERE hash = ? AND revoked_us IS NULL",
+            (token_hash(token),),
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def revoke(self, member_id: str, token_id: str | None = None) -> list[TokenInfo]:
+        """Revoke the member's live tokens (only the one with ``token_id`` if given);
+        return what was revoked (empty if nothing matched)."""
+        now = time.time_ns() // 1000
+        query = "UPDATE tokens SET revoked_us = ? WHERE member = ? AND revoked_us IS NULL"
+        params: tuple[object, ...] = (now, member_id)
+        if token_id is not None:
+            query += " AND token_id = ?"
+            params += (token_id,)
+        rows = self._db.execute(
+            query + " RETURNING token_id, member, created_us, revoked_us", params
+        ).fetchall()
+        return sorted((TokenInfo(*row) for row in rows), key=lambda t: (t.created_us, t.token_id))
+
+    def list(self, member_id: str | None = None) -> list[TokenInfo]:
+        """Every token ever issued (or the member's), oldest first."""
+        query = "SELECT token_id, member, created_us, revoked_us FROM tokens"
+        params: tuple[object, ...] = ()
+        if member_id is not None:
+            query += " WHERE member = ?"
+            params = (member_id,)
+        rows = self._db.execute(query + " ORDER BY created_us, token_id", params).fetchall()
+        return [TokenInfo(*row) for row in rows]
+
+    def __len__(self) -> int:
+        return self._db.execute("SELECT count(*) FROM tokens").fetchone()[0]
