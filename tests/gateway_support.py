@@ -29,6 +29,7 @@ from engine.gateway import Limits, create_app
 from engine.metrics import Metrics
 from engine.node import open_market
 from engine.runtime import Runtime
+from tests.clusters import small_cluster_toml
 
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
 START = T0 + 3600  # 2026-01-01T01:00:00Z: open at T0, its gate closes at START - 300
@@ -36,63 +37,7 @@ START_ISO = "2026-01-01T01:00:00Z"
 JSON = "application/json"
 MSGPACK = "application/msgpack"
 
-CLUSTER = """
-[cluster]
-id = "test"
-name = "Test cluster"
-timezone = "Europe/Warsaw"
-interval_minutes = 15
-gate_closure_minutes = 5
-horizon_intervals = 8
-continuous_minutes = 0
-mechanism = "uniform"
-k = 0.5
-rationing = "pro-rata"
-tick_pln_mwh = "0.01"
-network_fee_pln_mwh = "45.00"
-
-[prices]
-floor_pln_mwh = "250.00"
-cap_pln_mwh = "900.00"
-
-[[members]]
-id = "oke"
-name = "Operator"
-role = "coordinator"
-[[members.connection_points]]
-id = "P-OKE"
-terc = "2417011"
-dso = "TAURON Dystrybucja"
-max_import_kw = "40"
-max_export_kw = "40"
-
-[[members]]
-id = "dom-1"
-name = "Household 1"
-role = "member"
-[[members.connection_points]]
-id = "P-1"
-terc = "2417011"
-dso = "TAURON Dystrybucja"
-max_import_kw = "12"
-max_export_kw = "8"
-
-[[members]]
-id = "dom-2"
-name = "Household 2"
-role = "member"
-[[members.connection_points]]
-id = "P-2"
-terc = "2417011"
-dso = "TAURON Dystrybucja"
-max_import_kw = "12"
-max_export_kw = "8"
-
-[[members]]
-id = "tauron"
-name = "DSO"
-role = "dso"
-"""
+CLUSTER = small_cluster_toml(continuous=0)
 
 TOKENS = {"t-oke": "oke", "t-dom-1": "dom-1", "t-dom-2": "dom-2", "t-dso": "tauron"}
 

@@ -20,68 +20,12 @@ from engine.orders import NewOrder, OrderBatch, validate_batch, validate_one
 from engine.rejects import BatchRejected, Reject, Rejected
 from engine.state import ReplayMismatch
 from matching import clear
+from tests.clusters import small_cluster_toml
 
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
 START = T0 + 3600  # an interval an hour ahead: open at T0
 GATE = START - 5 * 60  # gate closure lead of 5 minutes
 
-CLUSTER = """
-[cluster]
-id = "test"
-name = "Test cluster"
-timezone = "Europe/Warsaw"
-interval_minutes = 15
-gate_closure_minutes = 5
-horizon_intervals = 8
-continuous_minutes = {continuous}
-mechanism = "uniform"
-k = 0.5
-rationing = "pro-rata"
-tick_pln_mwh = "0.01"
-network_fee_pln_mwh = "45.00"
-
-[prices]
-floor_pln_mwh = "250.00"
-cap_pln_mwh = "900.00"
-
-[[members]]
-id = "oke"
-name = "Operator"
-role = "coordinator"
-[[members.connection_points]]
-id = "P-OKE"
-terc = "2417011"
-dso = "TAURON Dystrybucja"
-max_import_kw = "40"
-max_export_kw = "40"
-
-[[members]]
-id = "dom-1"
-name = "Household 1"
-role = "member"
-[[members.connection_points]]
-id = "P-1"
-terc = "2417011"
-dso = "TAURON Dystrybucja"
-max_import_kw = "12"
-max_export_kw = "8"
-
-[[members]]
-id = "dom-2"
-name = "Household 2"
-role = "member"
-[[members.connection_points]]
-id = "P-2"
-terc = "2417011"
-dso = "TAURON Dystrybucja"
-max_import_kw = "12"
-max_export_kw = "8"
-
-[[members]]
-id = "tauron"
-name = "DSO"
-role = "dso"
-"""
 P1, P2 = 1, 2  # connection point codes of dom-1 and dom-2
 PLN = 100  # ticks per PLN/MWh
 
@@ -98,7 +42,7 @@ class RecordingJournal:
 
 
 def make_market(continuous: int = 0) -> tuple[Market, SimulatedClock, RecordingJournal]:
-    cluster = parse_cluster(CLUSTER.format(continuous=continuous), source="test.toml")
+    cluster = parse_cluster(small_cluster_toml(continuous), source="test.toml")
     clock = SimulatedClock(T0 * 1_000_000)
     journal = RecordingJournal()
     return Market(cluster, clock, journal), clock, journal
