@@ -2,8 +2,10 @@
 
 Layout: the orders of the interval in :class:`~engine.columns.Columns` (one row per order,
 in arrival order, so ``order_id`` increases with the row), and per side a
-``sortedcontainers.SortedDict`` price [tick] -> open quantity [Wh]: the aggregated depth,
-kept up to date per batch (one update per distinct price, not per order).
+``sortedcontainers.SortedDict`` price [tick] -> open quantity [Wh]: the aggregated depth.
+Writes only queue (price, delta) columns; the depth is brought up to date when it is read,
+in one columnar merge. Submissions far outnumber depth reads, and inserting thousands of
+new price levels one by one was most of a batch's cost.
 
 Invariants (:meth:`IntervalBook.check_invariants`): every order is active (in the
 auction), cancelled, cleared (its auction is over) or continuous (arrived after the auction:
@@ -37,15 +39,21 @@ def _level_sums(price: np.ndarray, quantity: np.ndarray) -> tuple[np.ndarray, np
 class IntervalBook:
     """Orders and depth of one interval's auction."""
 
-    def __init__(self, start_s: int, live_depth: bool = True) -> None:
+    def __init__(self, start_s: int) -> None:
         self.start_s = start_s
         self.orders = Columns(ORDER_FIELDS, capacity=256)
-        self.depth = (SortedDict(), SortedDict())  # BUY, SELL: price -> open Wh
-        # During a replay the depth is built once at the end (rebuild_depth), not per order.
-        self.live_depth = live_depth
+        self._depth = (SortedDict(), SortedDict())  # BUY, SELL: price -> open Wh
+        self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # side, price, dq
 
     def __len__(self) -> int:
         return len(self.orders)
+
+    @property
+    def depth(self) -> tuple[SortedDict, SortedDict]:
+        """(bids, asks): open auction quantity [Wh] per price [tick], no empty levels."""
+        if self._pending:
+            self._merge_pending()
+        return self._depth
 
     def add(
         self,
@@ -68,13 +76,8 @@ class IntervalBook:
             quantity=quantity,
             status=ACTIVE if auction else CONTINUOUS,
         )
-        if not auction or not self.live_depth:
-            return first
-        for s in (BUY, SELL):
-            on_side = side == s
-            if on_side.any():
-                levels, sums = _level_sums(price[on_side], quantity[on_side])
-                self._add_depth(s, levels, sums)
+        if auction:
+            self._pending.append((side, price, quantity))
         return first
 
     def add_one(
@@ -90,30 +93,15 @@ class IntervalBook:
         """Append one validated order (the scalar twin of :meth:`add`); return its row."""
         status = ACTIVE if auction else CONTINUOUS
         row = self.orders.append_row(order_id, member, point, side, price, quantity, status)
-        if auction and self.live_depth:
-            levels = self.depth[side]
-            levels[price] = levels.get(price, 0) + quantity
+        if auction:
+            self._pending.append((side, price, quantity))
         return row
 
     def cancel(self, row: int) -> None:
         """Take an active order out of the book."""
-        orders = self.orders
-        orders["status"][row] = CANCELLED
-        if self.live_depth:
-            side = int(orders["side"][row])
-            self._add_depth(side, [int(orders["price"][row])], [-int(orders["quantity"][row])])
-
-    def rebuild_depth(self) -> None:
-        """Recompute the depth from the active orders and keep it live from now on."""
         o = self.orders
-        active = o["status"] == ACTIVE
-        for s in (BUY, SELL):
-            on_side = active & (o["side"] == s)
-            self.depth[s].clear()
-            if on_side.any():
-                levels, sums = _level_sums(o["price"][on_side], o["quantity"][on_side])
-                self.depth[s].update(zip(levels.tolist(), sums.tolist(), strict=True))
-        self.live_depth = True
+        o["status"][row] = CANCELLED
+        self._pending.append((int(o["side"][row]), int(o["price"][row]), -int(o["quantity"][row])))
 
     def active_rows(self) -> np.ndarray:
         return np.flatnonzero(self.orders["status"] == ACTIVE)
@@ -138,26 +126,35 @@ class IntervalBook:
 
     def mark_cleared(self, rows: np.ndarray) -> None:
         """Freeze the auction: its orders leave the depth (their fills are in the result)."""
-        o = self.orders
-        o["status"][rows] = CLEARED
-        self.depth[BUY].clear()
-        self.depth[SELL].clear()
+        self.orders["status"][rows] = CLEARED
+        self._pending.clear()
+        for levels in self._depth:
+            levels.clear()
 
-    def _add_depth(self, side: int, prices, deltas) -> None:
-        """Add quantity deltas [Wh] to price levels, dropping levels that reach zero."""
-        levels = self.depth[side]
-        fresh: dict[int, int] = {}
-        for p, dq in zip(np.asarray(prices).tolist(), np.asarray(deltas).tolist(), strict=True):
-            if p in levels:  # a dict lookup: SortedDict is a dict
-                total = levels[p] + dq
-                if total:
-                    levels[p] = total  # an existing key: no re-sorting
-                else:
-                    del levels[p]
-            elif dq:
-                fresh[p] = dq
-        if fresh:
-            levels.update(fresh)  # one bulk insert sorts the new keys once
+    def _merge_pending(self) -> None:
+        """Fold the queued deltas into the depth: per side one sum over (levels + deltas)
+        and one rebuild of the SortedDict from already sorted pairs."""
+        pending = self._pending
+        sides, prices, deltas = (
+            np.concatenate([np.atleast_1d(entry[k]) for entry in pending]).astype(np.int64)
+            for k in range(3)
+        )
+        self._pending.clear()
+        for s in (BUY, SELL):
+            mine = sides == s
+            if not mine.any():
+                continue
+            levels = self._depth[s]
+            price = np.concatenate(
+                (np.fromiter(levels.keys(), np.int64, len(levels)), prices[mine])
+            )
+            delta = np.concatenate(
+                (np.fromiter(levels.values(), np.int64, len(levels)), deltas[mine])
+            )
+            keys, sums = _level_sums(price, delta)
+            keep = sums != 0
+            levels.clear()
+            levels.update(zip(keys[keep].tolist(), sums[keep].tolist(), strict=True))
 
     def check_invariants(self) -> None:
         """Raise AssertionError if the book's columns and depth disagree."""

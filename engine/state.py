@@ -48,7 +48,6 @@ class MarketState:
         )
         self.seq = 0  # the last event's seq
         self._books: dict[int, IntervalBook] = {}
-        self._replaying = False  # books built during a replay get their depth at its end
         self._results: dict[int, IntervalResult] = {}
         self._uncleared = SortedSet()  # starts of books whose auction is not cleared
         self._index = Columns(("interval", "row", "member"), capacity=1024)  # by order_id - 1
@@ -85,9 +84,7 @@ class MarketState:
         digest differs.
 
         Runs of single-order events are applied as one columnar batch (the same rows in the
-        same order, so the same state, at the speed of the batch path), and the books' depth
-        is built once at the end."""
-        self._replaying = True
+        same order, so the same state, at the speed of the batch path)."""
         kinds: dict[str, int] = {}
         run: list[dict[str, Any]] = []
         orders = 0
@@ -111,10 +108,6 @@ class MarketState:
         if orders:
             kinds["OrderAccepted"] = orders
         self.seq += sum(kinds.values())
-        self._replaying = False
-        for book in self._books.values():
-            if not book.live_depth:
-                book.rebuild_depth()
         return kinds
 
     # --- applying events ----------------------------------------------------------------
@@ -176,7 +169,7 @@ class MarketState:
             start = int(starts[group[0]])
             book = self._books.get(start)
             if book is None:
-                book = self._books[start] = IntervalBook(start, live_depth=not self._replaying)
+                book = self._books[start] = IntervalBook(start)
                 if start not in self._results:  # a gate closed early may get orders later
                     self._uncleared.add(start)
             auction = start not in self._results
@@ -215,7 +208,7 @@ class MarketState:
             raise ReplayMismatch(f"order ids continue at {len(self._index) + 1}, not {order_id}")
         book = self._books.get(start)
         if book is None:
-            book = self._books[start] = IntervalBook(start, live_depth=not self._replaying)
+            book = self._books[start] = IntervalBook(start)
             if start not in self._results:  # a gate closed early may get orders later
                 self._uncleared.add(start)
         side, price, quantity = p["side"], p["price"], p["quantity"]
@@ -264,7 +257,7 @@ class MarketState:
 
     def _apply_gate_closed(self, p: dict[str, Any]) -> None:
         start = int(p["interval_start"])
-        book = self._books.get(start) or IntervalBook(start, live_depth=not self._replaying)
+        book = self._books.get(start) or IntervalBook(start)
         rows = book.active_rows()
         auction, bid_rows, ask_rows = book.auction_book(rows)
         result = self._cleared_now.pop(start, None)
