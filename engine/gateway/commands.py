@@ -14,6 +14,7 @@ name them) or raises :class:`~engine.gateway.problems.Problem`.
 from __future__ import annotations
 
 from decimal import Decimal
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -123,7 +124,7 @@ def order_columns(
     points = _point_column(point_ids, point_codes, errors)
     sides_in = column(body, "side", n)
     # An unknown side is -1: the engine refuses it row by row (BAD_SIDE).
-    sides = np.fromiter((SIDES.get(s, -1) if type(s) is str else -1 for s in sides_in), np.int64, n)
+    sides = _codes(sides_in, SIDES)
     prices = price_column(column(body, "price", n), tick, "price", errors)
     quantities = int_column(column(body, "quantity_wh", n), "quantity_wh", errors)
     ids = None
@@ -198,13 +199,23 @@ def bands(body: Any, tick: Decimal) -> BandBatch:
     return BandBatch(*table)
 
 
+def _codes(values: list[Any], table: dict[str, int]) -> np.ndarray:
+    """Map ids to codes, -1 for anything not in ``table``: ``map`` over ``dict.get`` runs
+    in C, where a generator of the same lookups cost ~5 ms per 10,000 rows."""
+    try:
+        return np.fromiter(map(table.get, values, repeat(-1)), np.int64, len(values))
+    except TypeError:  # an unhashable value (a list, a map): look row by row
+        return np.fromiter(
+            (table.get(v, -1) if type(v) is str else -1 for v in values), np.int64, len(values)
+        )
+
+
 def _point_column(values: list[Any], point_codes: dict[str, int], errors: RowErrors) -> np.ndarray:
     """Connection point ids -> codes (-1 for an id the cluster does not know)."""
-    codes = np.fromiter(
-        (point_codes.get(p, -1) if type(p) is str else -2 for p in values), np.int64, len(values)
-    )
-    for row in np.flatnonzero(codes == -2).tolist():
-        errors.add(row, "connection_point", "bad-value", "connection_point must be a string id")
+    codes = _codes(values, point_codes)
+    for row in np.flatnonzero(codes == -1).tolist():
+        if type(values[row]) is not str:
+            errors.add(row, "connection_point", "bad-value", "connection_point must be a string id")
     return codes
 
 
