@@ -77,6 +77,8 @@ class TokenStore:
     def __init__(self, db: sqlite3.Connection, path: Path) -> None:
         self._db = db
         self.path = path
+        self._cache: dict[bytes, str] = {}  # token hash -> member, live tokens only
+        self._cache_version = -1
 
     @classmethod
     def open(cls, data_dir: str | Path) -> TokenStore:
@@ -112,16 +114,31 @@ class TokenStore:
         return token
 
     def member_for(self, token: str) -> str | None:
-        """Return the member of a live ``token``, None for an unknown or revoked one."""
-        row = self._db.execute(
-            "SELECT member FROM tokens WHERE hash = ? AND revoked_us IS NULL",
-            (token_hash(token),),
-        ).fetchone()
-        return None if row is None else row[0]
+        """Return the member of a live ``token``, None for an unknown or revoked one.
+
+        Live tokens are cached per hash; SQLite's ``data_version`` changes whenever another
+        connection commits (a ``klaster members revoke`` in another process), and then the
+        cache is dropped, so a revocation still counts from the very next request. Unknown
+        tokens are not cached: a client must not be able to grow the cache."""
+        version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._cache_version:
+            self._cache.clear()
+            self._cache_version = version
+        digest = token_hash(token)
+        member = self._cache.get(digest)
+        if member is None:
+            row = self._db.execute(
+                "SELECT member FROM tokens WHERE hash = ? AND revoked_us IS NULL", (digest,)
+            ).fetchone()
+            if row is None:
+                return None
+            member = self._cache[digest] = row[0]
+        return member
 
     def revoke(self, member_id: str, token_id: str | None = None) -> list[TokenInfo]:
         """Revoke the member's live tokens (only the one with ``token_id`` if given);
         return what was revoked (empty if nothing matched)."""
+        self._cache.clear()  # our own commits do not move data_version
         now = time.time_ns() // 1000
         query = "UPDATE tokens SET revoked_us = ? WHERE member = ? AND revoked_us IS NULL"
         params: tuple[object, ...] = (now, member_id)
