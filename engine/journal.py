@@ -37,7 +37,8 @@ import hashlib
 import re
 import sqlite3
 import struct
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
@@ -402,6 +403,8 @@ class GroupCommitter:
         self.groups = 0
         """Number of groups committed (each one transaction)."""
         self.largest_group = 0
+        self.on_commit: Callable[[float, int], None] | None = None
+        """Called after each group with (seconds it took, events in it): for metrics."""
         self._waiters: list[tuple[asyncio.Future[int], int]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -469,6 +472,7 @@ class GroupCommitter:
                 continue
             group = self.journal.drain()
             waiters, self._waiters = self._waiters, []
+            started = time.perf_counter()
             try:
                 await loop.run_in_executor(self._executor, self.journal.write_group, group)
             except BaseException as exc:  # CancelledError too: no waiter may hang
@@ -478,6 +482,8 @@ class GroupCommitter:
                 return
             self.groups += 1
             self.largest_group = max(self.largest_group, len(group))
+            if self.on_commit is not None:
+                self.on_commit(time.perf_counter() - started, len(group))
             for future, seq in waiters:
                 if not future.done():  # a cancelled awaiter: nobody to tell
                     future.set_result(seq)

@@ -13,6 +13,7 @@ is acknowledged to a client only once the seq returned with it is durable.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -64,6 +65,7 @@ class Market(MarketState):
         self.clock = clock
         self._journal = journal
         self._subscribers: list[Subscriber] = []
+        self.last_clearing_seconds = 0.0  # of the last gate closure [s]
 
     # --- commands -----------------------------------------------------------------------
 
@@ -334,6 +336,17 @@ class Market(MarketState):
         c = self.cluster
         return clear(auction, c.mechanism, k=c.k, rationing=c.rationing, trades=False)
 
+    def open_book_orders(self) -> tuple[int, int]:
+        """Active auction orders in books not yet cleared: (bids, asks)."""
+        buy = sell = 0
+        for start in self._uncleared:
+            o = self._books[start].orders
+            active = o["status"] == ACTIVE
+            bids = int(np.count_nonzero(active & (o["side"] == BUY)))
+            buy += bids
+            sell += int(np.count_nonzero(active)) - bids
+        return buy, sell
+
     def result(self, start_s: int) -> IntervalResult | None:
         return self._results.get(start_s)
 
@@ -393,11 +406,15 @@ class Market(MarketState):
             subscriber(kind, payload)
 
     def _close_gate(self, start: int) -> None:
+        began = time.perf_counter()
         book = self._books.get(start) or IntervalBook(start)
         auction, _, _ = book.auction_book(book.active_rows())
         c = self.cluster
         result = clear(auction, c.mechanism, k=c.k, rationing=c.rationing)
         self._cleared_now[start] = result
+        # Freeze and clear: what the clearing-duration metric reports (set before the event
+        # goes out, so subscribers read this gate's figure).
+        self.last_clearing_seconds = time.perf_counter() - began
         self._record(
             "GateClosed",
             {

@@ -18,6 +18,7 @@ from typing import Any
 from engine.clock import Clock, WallClock
 from engine.journal import GroupCommitter
 from engine.market import Market
+from engine.metrics import Metrics
 from engine.node import GroupCommitSink, Node, open_market
 
 TICK_SECONDS = 0.5  # how often the ticker looks at the clock
@@ -33,6 +34,7 @@ class Runtime:
         self.sink = GroupCommitSink(self.committer)
         self._tick_seconds = tick_seconds
         self._ticker: asyncio.Task[None] | None = None
+        self._metrics: Metrics | None = None
 
     @classmethod
     def open(cls, data_dir: str | Path, cluster: Any, clock: Clock | None = None) -> Runtime:
@@ -49,6 +51,21 @@ class Runtime:
     def started(self) -> bool:
         """True between :meth:`start` and :meth:`stop` (the gateway's readiness)."""
         return self._ticker is not None
+
+    def instrument(self, metrics: Metrics) -> None:
+        """Feed ``metrics``: journal commit latency per group, every clearing (duration,
+        volume, price) as it is published, and the open books' sizes on each tick."""
+        self._metrics = metrics
+        self.committer.on_commit = lambda seconds, _events: metrics.commit.observe(seconds)
+        tick = self.market.cluster.tick_pln_mwh
+
+        def on_event(kind: str, payload: dict[str, Any]) -> None:
+            if kind == "GateClosed":
+                price = payload["price"]
+                pln = float("nan") if price is None else float(price * tick)
+                metrics.record_clearing(self.market.last_clearing_seconds, payload["volume"], pln)
+
+        self.market.subscribe(on_event)
 
     async def durable(self, seq: int) -> None:
         """Return once event ``seq`` is durable (acknowledge only after this)."""
@@ -67,4 +84,6 @@ class Runtime:
     async def _tick(self) -> None:
         while True:
             self.market.advance()
+            if self._metrics is not None:
+                self._metrics.set_book_orders(*self.market.open_book_orders())
             await asyncio.sleep(self._tick_seconds)

@@ -124,7 +124,9 @@ async def serve(
         ready = False
         warming: asyncio.Future[None] | None = None
         await runtime.start()
-        app = app_factory(runtime, tokens, Metrics(), ready=lambda: ready)
+        metrics = Metrics()
+        runtime.instrument(metrics)
+        app = app_factory(runtime, tokens, metrics, ready=lambda: ready)
         runner = web.AppRunner(app, shutdown_timeout=DRAIN_SECONDS, access_log=None)
         await runner.setup()
         try:
