@@ -25,6 +25,8 @@ BUY, SELL = 0, 1
 ACTIVE, CANCELLED, CLEARED, CONTINUOUS = 0, 1, 2, 3
 STATUS_NAMES = ("active", "cancelled", "cleared", "continuous")
 
+PENDING_LIMIT = 65_536  # queued depth updates before a merge even without a read
+
 ORDER_FIELDS = ("order_id", "member", "point", "side", "price", "quantity", "status")
 
 
@@ -77,7 +79,7 @@ class IntervalBook:
             status=ACTIVE if auction else CONTINUOUS,
         )
         if auction:
-            self._pending.append((side, price, quantity))
+            self._queue_depth(side, price, quantity)
         return first
 
     def add_one(
@@ -94,14 +96,14 @@ class IntervalBook:
         status = ACTIVE if auction else CONTINUOUS
         row = self.orders.append_row(order_id, member, point, side, price, quantity, status)
         if auction:
-            self._pending.append((side, price, quantity))
+            self._queue_depth(side, price, quantity)
         return row
 
     def cancel(self, row: int) -> None:
         """Take an active order out of the book."""
         o = self.orders
         o["status"][row] = CANCELLED
-        self._pending.append((int(o["side"][row]), int(o["price"][row]), -int(o["quantity"][row])))
+        self._queue_depth(int(o["side"][row]), int(o["price"][row]), -int(o["quantity"][row]))
 
     def active_rows(self) -> np.ndarray:
         return np.flatnonzero(self.orders["status"] == ACTIVE)
@@ -131,6 +133,13 @@ class IntervalBook:
         for levels in self._depth:
             levels.clear()
 
+    def _queue_depth(self, side, price, delta) -> None:
+        """Queue depth deltas (scalars or columns); merge now and then so that the queue
+        of an unread book stays bounded."""
+        self._pending.append((side, price, delta))
+        if len(self._pending) >= PENDING_LIMIT:
+            self._merge_pending()
+
     def _merge_pending(self) -> None:
         """Fold the queued deltas into the depth: per side one sum over (levels + deltas)
         and one rebuild of the SortedDict from already sorted pairs."""
@@ -145,12 +154,18 @@ class IntervalBook:
             if not mine.any():
                 continue
             levels = self._depth[s]
-            price = np.concatenate(
-                (np.fromiter(levels.keys(), np.int64, len(levels)), prices[mine])
-            )
-            delta = np.concatenate(
-                (np.fromiter(levels.values(), np.int64, len(levels)), deltas[mine])
-            )
+            keys, sums = _level_sums(prices[mine], deltas[mine])
+            if 8 * len(keys) < len(levels):  # a few levels into many: one by one
+                for p, dq in zip(keys.tolist(), sums.tolist(), strict=True):
+                    total = levels.get(p, 0) + dq
+                    if total:
+                        levels[p] = total
+                    else:
+                        levels.pop(p, None)
+                continue
+            # Many levels: one sum over everything, and a rebuild from sorted pairs.
+            price = np.concatenate((np.fromiter(levels.keys(), np.int64, len(levels)), keys))
+            delta = np.concatenate((np.fromiter(levels.values(), np.int64, len(levels)), sums))
             keys, sums = _level_sums(price, delta)
             keep = sums != 0
             levels.clear()
