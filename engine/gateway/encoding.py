@@ -77,6 +77,11 @@ def _constant(name: str) -> float:
     return float(name)  # NaN, Infinity, -Infinity: refused later by the field checks
 
 
+# Built once: json.loads with keyword arguments builds a new decoder on every call.
+_EXACT_JSON = json.JSONDecoder(parse_float=Decimal, parse_constant=_constant)
+_FLOAT_JSON = json.JSONDecoder(parse_float=float, parse_constant=_constant)
+
+
 async def read_body(request: web.Request, *, exact: bool = True) -> Any:
     """Decode the request body by its Content-Type (see the module docstring).
 
@@ -94,8 +99,8 @@ async def read_body(request: web.Request, *, exact: bool = True) -> Any:
         raise Problem(400, "malformed-body", "a body is required")
     try:
         if content_type == JSON:
-            parse_float = Decimal if exact else float
-            return json.loads(raw, parse_float=parse_float, parse_constant=_constant)
+            # JSON between systems is UTF-8 (RFC 8259); a bad byte is a ValueError too.
+            return (_EXACT_JSON if exact else _FLOAT_JSON).decode(raw.decode("utf-8"))
         return msgpack.unpackb(raw, raw=False, strict_map_key=True)
     except (ValueError, TypeError, RecursionError, msgpack.UnpackException) as exc:
         kind = "JSON" if content_type == JSON else "msgpack"
