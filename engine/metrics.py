@@ -8,6 +8,8 @@ member or an order id. Everything is updated per batch or per event, not per ord
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -69,6 +71,7 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
+        self._request_children: dict[tuple[str, str, int], Any] = {}
         self.streams = Gauge("klaster_websocket_streams", "Open WebSocket streams", registry=r)
 
     def record_orders(self, buy: int, sell: int, accepted: bool) -> None:
@@ -80,8 +83,14 @@ class Metrics:
             self.orders.labels("sell", outcome).inc(sell)
 
     def record_request(self, route: str, method: str, status: int, seconds: float) -> None:
-        """Observe one request; ``route`` is the route template, never the raw path."""
-        self.requests.labels(route, method, str(status)).observe(seconds)
+        """Observe one request; ``route`` is the route template, never the raw path.
+        Children are kept per label set (routes x methods x statuses, a bounded set):
+        ``labels()`` costs more than the observation itself."""
+        key = (route, method, status)
+        child = self._request_children.get(key)
+        if child is None:
+            child = self._request_children[key] = self.requests.labels(route, method, str(status))
+        child.observe(seconds)
 
     def record_clearing(self, seconds: float, volume_wh: int, price_pln_mwh: float) -> None:
         self.clearing.observe(seconds)
