@@ -55,6 +55,7 @@ __all__ = [
     "ROLES",
     "Cluster",
     "ClusterError",
+    "cluster_from_document",
     "ConnectionPoint",
     "Member",
     "PriceBands",
@@ -164,6 +165,14 @@ def parse_cluster(
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ClusterError(source, "", f"not valid TOML: {exc}") from None
+    return cluster_from_document(document, source, base_dir)
+
+
+def cluster_from_document(
+    document: dict, source: str = "<string>", base_dir: str | Path | None = None
+) -> Cluster:
+    """Validate an already parsed TOML document (a simulation scenario builds its cluster
+    tables in memory); errors as :func:`parse_cluster`'s."""
     try:
         return _cluster(document, source, Path(base_dir) if base_dir is not None else Path())
     except FieldError as exc:

@@ -129,10 +129,11 @@ class Market(MarketState):
         )
         if not rejects and self.cluster.continuous_minutes == 0:
             # A gate the coordinator closed early: without continuous trading it is shut.
-            cleared = np.isin(batch.interval_start, list(self._results))
+            distinct, which = np.unique(batch.interval_start, return_inverse=True)
+            closed = np.array([s in self._results for s in distinct.tolist()], bool)
             rejects = [
                 Rejected(Reject.INTERVAL_NOT_OPEN, "interval_start", "its gate is closed", int(r))
-                for r in np.flatnonzero(cleared)
+                for r in np.flatnonzero(closed[which])
             ]
         if rejects:
             return BatchRejected(tuple(rejects), len(rejects))

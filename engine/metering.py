@@ -46,28 +46,35 @@ def validate_readings(
     n = len(batch)
     rejects: list[Rejected] = []
     start, point = batch.interval_start, batch.point
-    for row in range(n):
-        s, p = int(start[row]), int(point[row])
-        imp, exp = int(batch.import_wh[row]), int(batch.export_wh[row])
-        if not 0 <= p < registry.owner.shape[0]:
-            rejects.append(
-                Rejected(
-                    Reject.UNKNOWN_CONNECTION_POINT,
-                    "connection_point",
-                    f"no connection point with code {p}",
-                    row,
-                )
+    # Vectorised checks, then one reject per bad row and check (a day of a cluster's
+    # readings is ~10^5 rows; a Python loop over them would dominate a simulation).
+    unknown = (point < 0) | (point >= registry.owner.shape[0])
+    misaligned = start % calendar.length_s != 0
+    undelivered = ~misaligned & (now_s < start + calendar.length_s)
+    checks = [
+        (unknown, Reject.UNKNOWN_CONNECTION_POINT, "connection_point",
+         lambda r: f"no connection point with code {point[r]}"),
+        (misaligned, Reject.BAD_INTERVAL, "interval_start",
+         lambda r: f"{start[r]} is not the start of a {calendar.length_s} s interval"),
+        (undelivered, Reject.READING_NOT_DELIVERED, "interval_start",
+         lambda r: f"interval {start[r]} is not delivered yet"),
+    ]  # fmt: skip
+    for name, values in (("import_wh", batch.import_wh), ("export_wh", batch.export_wh)):
+        bad = (values < 0) | (values > MAX_CELL_WH)
+        checks.append(
+            (
+                bad,
+                Reject.BAD_VALUE,
+                name,
+                lambda r, name=name, values=values: (
+                    f"{name} must be within 0..{MAX_CELL_WH} Wh, was {values[r]}"
+                ),
             )
-        if s % calendar.length_s:
-            message = f"{s} is not the start of a {calendar.length_s} s interval"
-            rejects.append(Rejected(Reject.BAD_INTERVAL, "interval_start", message, row))
-        elif now_s < calendar.delivered_at(s):
-            message = f"interval {s} is not delivered yet"
-            rejects.append(Rejected(Reject.READING_NOT_DELIVERED, "interval_start", message, row))
-        for name, value in (("import_wh", imp), ("export_wh", exp)):
-            if not 0 <= value <= MAX_CELL_WH:
-                message = f"{name} must be within 0..{MAX_CELL_WH} Wh, was {value}"
-                rejects.append(Rejected(Reject.BAD_VALUE, name, message, row))
+        )
+    for mask, code, field, message in checks:
+        for row in np.flatnonzero(mask).tolist():
+            rejects.append(Rejected(code, field, message(row), row))
+    rejects.sort(key=lambda r: r.row)
     pairs = start * (registry.owner.shape[0] + 1) + point
     if np.unique(pairs).shape[0] != n:
         message = "a connection point appears twice for one interval"

@@ -154,12 +154,9 @@ def validate_batch(
         lambda r: f"interval {start[r]} is not open for orders",
     )
     # Bands per distinct interval: a batch spans few intervals.
-    floor = np.empty(n, np.int64)
-    cap = np.empty(n, np.int64)
-    for s in np.unique(start):
-        f, c = band(int(s))
-        rows = start == s
-        floor[rows], cap[rows] = f, c
+    distinct, which = np.unique(start, return_inverse=True)
+    bands = np.array([band(s) for s in distinct.tolist()], np.int64).reshape(-1, 2)
+    floor, cap = bands[which, 0], bands[which, 1]
     refuse(
         (price < floor) | (price > cap),
         Reject.PRICE_OUT_OF_BAND,

@@ -161,17 +161,53 @@ class MarketState:
         if first != len(self._index) + 1:
             raise ReplayMismatch(f"order ids continue at {len(self._index) + 1}, not {first}")
         order_ids = np.arange(first, first + n, dtype=np.int64)
-        rows = np.empty(n, np.int64)
         # Rows grouped by interval, arrival order kept inside each group.
         by_start = np.argsort(starts, kind="stable")
         bounds = np.flatnonzero(np.diff(starts[by_start])) + 1
+        if 4 * (len(bounds) + 1) > n:
+            # Few rows per interval (a day-ahead batch: one per interval): numpy's cost per
+            # group exceeds the rows' own, so book them one by one.
+            rows = self._add_rows(member, first, starts, point, side, price, quantity)
+        else:
+            rows = self._add_groups(
+                member, order_ids, starts, point, side, price, quantity, by_start, bounds
+            )
+        self._index.append(interval=starts, row=rows, member=member)
+        if client_ids:
+            content = np.stack([starts, point, side, price, quantity], axis=1)
+            for i, cid in enumerate(client_ids):
+                if cid is not None:
+                    key = (int(member[i]), cid)
+                    self._client_ids[key] = (first + i, tuple(content[i].tolist()))
+
+    def _book(self, start: int) -> IntervalBook:
+        book = self._books.get(start)
+        if book is None:
+            book = self._books[start] = IntervalBook(start)
+            if start not in self._results:  # a gate closed early may get orders later
+                self._uncleared.add(start)
+        return book
+
+    def _add_rows(self, member, first, starts, point, side, price, quantity) -> np.ndarray:
+        rows = []
+        columns = (starts, member, point, side, price, quantity)
+        lists = [c.tolist() for c in columns]
+        for i, (start, m, pt, sd, pr, q) in enumerate(zip(*lists, strict=True)):
+            book = self._book(start)
+            auction = start not in self._results
+            rows.append(book.add_one(first + i, m, pt, sd, pr, q, auction))
+            if not auction:  # continuous trading: match on arrival
+                fills = self._continuous[start].submit(first + i, m, sd, pr, q)
+                self._continuous_fills.setdefault(start, []).extend(fills)
+        return np.array(rows, np.int64)
+
+    def _add_groups(
+        self, member, order_ids, starts, point, side, price, quantity, by_start, bounds
+    ) -> np.ndarray:
+        rows = np.empty(starts.shape[0], np.int64)
         for group in np.split(by_start, bounds):
             start = int(starts[group[0]])
-            book = self._books.get(start)
-            if book is None:
-                book = self._books[start] = IntervalBook(start)
-                if start not in self._results:  # a gate closed early may get orders later
-                    self._uncleared.add(start)
+            book = self._book(start)
             auction = start not in self._results
             first_row = book.add(
                 order_ids[group],
@@ -194,13 +230,7 @@ class MarketState:
                         int(price[i]),
                         int(quantity[i]),
                     )
-        self._index.append(interval=starts, row=rows, member=member)
-        if client_ids:
-            content = np.stack([starts, point, side, price, quantity], axis=1)
-            for i, cid in enumerate(client_ids):
-                if cid is not None:
-                    key = (int(member[i]), cid)
-                    self._client_ids[key] = (first + i, tuple(content[i].tolist()))
+        return rows
 
     def _apply_order_accepted(self, p: dict[str, Any]) -> None:
         member, order_id, start = p["member"], p["order_id"], p["interval_start"]

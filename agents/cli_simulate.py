@@ -1,0 +1,124 @@
+"""``klaster simulate``: play a scenario in accelerated time and write its report.
+
+``klaster simulate SCENARIO [--days N] [--seed S] [--group-size N] [--out DIR] [--no-plots]``
+
+Loads the scenario (exit 2 with the file, member and field named if it is invalid), runs it
+through an in-process market (:mod:`agents.simulation`) with a progress bar on stderr,
+writes per-interval results, per-member statements, the KPIs and the plots to DIR (default
+``out/<cluster id>``, :mod:`agents.report`) and prints a short summary to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+BAR_WIDTH = 30
+
+
+def add_command(commands: Any) -> None:
+    """Register ``simulate`` on the ``klaster`` subparsers."""
+    cmd = commands.add_parser(
+        "simulate",
+        help="simulate a cluster scenario in accelerated time",
+        description="Run a scenario (agents/scenarios/*.toml) through the market and write "
+        "intervals.csv, statements.csv, kpis.json and PNG plots.",
+    )
+    cmd.add_argument("scenario", metavar="SCENARIO", help="scenario TOML file")
+    cmd.add_argument("--days", type=_positive, help="days to simulate (default: the scenario's)")
+    cmd.add_argument("--seed", type=_non_negative, help="random seed (default: the scenario's)")
+    cmd.add_argument(
+        "--group-size", type=_positive, metavar="N", help="members in each [[groups]] table"
+    )
+    cmd.add_argument("--out", metavar="DIR", help="output directory (default: out/CLUSTER)")
+    cmd.add_argument("--no-plots", action="store_true", help="write no PNG plots")
+
+
+def _positive(text: str) -> int:
+    value = _integer(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, was {text!r}")
+    return value
+
+
+def _non_negative(text: str) -> int:
+    value = _integer(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, was {text!r}")
+    return value
+
+
+def _integer(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, was {text!r}") from None
+
+
+class ProgressBar:
+    """Days done as a bar on a terminal, one line per tenth of the run otherwise."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.started = time.perf_counter()
+        self.tty = out.isatty()
+        self.shown = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        elapsed = time.perf_counter() - self.started
+        tenth = done * 10 // total
+        if not self.tty and tenth == self.shown:
+            return
+        self.shown = tenth
+        filled = done * BAR_WIDTH // total
+        bar = "#" * filled + "." * (BAR_WIDTH - filled)
+        line = f"day {done}/{total} [{bar}] {elapsed:.1f} s"
+        self.out.write(f"\r{line}" if self.tty else f"{line}\n")
+        if self.tty and done == total:
+            self.out.write("\n")
+        self.out.flush()
+
+
+def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run ``klaster simulate``; return the exit code (``out``, ``err``: default the
+    standard streams of the moment)."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    from agents.report import summary_lines, write_report
+    from agents.scenario import ScenarioError, load_scenario
+    from agents.simulation import SimulationError, simulate
+
+    try:
+        scenario = load_scenario(
+            args.scenario, days=args.days, seed=args.seed, group_size=args.group_size
+        )
+    except ScenarioError as exc:
+        print(exc, file=err)
+        return EXIT_BAD_INPUT
+    out_dir = Path(args.out) if args.out else Path("out") / scenario.cluster.id
+    points = len(scenario.cluster.points)
+    print(
+        f"klaster: simulating {scenario.name}: {len(scenario.agents)} members, {points} "
+        f"connection points, {scenario.days} days from {scenario.start}",
+        file=err,
+    )
+    started = time.perf_counter()
+    try:
+        result = simulate(scenario, progress=ProgressBar(err))
+    except SimulationError as exc:
+        print(f"klaster: {exc}", file=err)
+        return EXIT_FAILED
+    seconds = time.perf_counter() - started
+    try:
+        files = write_report(result, out_dir, plots=not args.no_plots)
+    except OSError as exc:
+        print(f"klaster: cannot write {out_dir}: {exc.strerror or exc}", file=err)
+        return EXIT_FAILED
+    for line in summary_lines(result):
+        print(line, file=out)
+    print(f"simulated in {seconds:.1f} s; wrote {len(files)} files to {out_dir}", file=out)
+    return EXIT_OK
