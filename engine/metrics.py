@@ -33,9 +33,13 @@ class Metrics:
             ("side", "outcome"),
             registry=r,
         )
-        for side in SIDES:  # label sets pre-initialised: a series exists from the start
-            for outcome in OUTCOMES:
-                self.orders.labels(side, outcome)
+        # Label sets pre-initialised (a series exists from the start) and kept: labels()
+        # costs more than the increment.
+        self._order_children = {
+            (side, outcome): self.orders.labels(side, outcome)
+            for side in SIDES
+            for outcome in OUTCOMES
+        }
         self.requests = Histogram(
             "klaster_http_request_duration_seconds",
             "HTTP request latency by route",
@@ -78,9 +82,9 @@ class Metrics:
         """Count a command's orders (one call per batch)."""
         outcome = "accepted" if accepted else "rejected"
         if buy:
-            self.orders.labels("buy", outcome).inc(buy)
+            self._order_children["buy", outcome].inc(buy)
         if sell:
-            self.orders.labels("sell", outcome).inc(sell)
+            self._order_children["sell", outcome].inc(sell)
 
     def record_request(self, route: str, method: str, status: int, seconds: float) -> None:
         """Observe one request; ``route`` is the route template, never the raw path.

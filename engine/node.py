@@ -79,7 +79,10 @@ class GroupCommitSink:
         wait is shielded: one of them being cancelled cancels nobody else's."""
         future = self._pending.get(seq)
         if future is not None:
-            await asyncio.shield(future)
+            if not future.done():
+                await asyncio.shield(future)
+            else:
+                future.result()  # a failed commit raises here too
         elif seq > self.committer.journal.durable_seq:
             raise KeyError(f"event {seq} was never appended")
 

@@ -14,7 +14,7 @@ from aiohttp import web
 from engine.gateway import controls, health, intervals, orders, readings, reports
 from engine.gateway.encoding import respond
 from engine.gateway.keys import HUB, LIMITS, METRICS, READY, RUNTIME, TOKENS, Limits, TokenLookup
-from engine.gateway.middlewares import authenticate, observe, problems
+from engine.gateway.middlewares import gateway
 from engine.gateway.openapi import document
 from engine.gateway.ratelimit import RateLimiter
 from engine.gateway.stream import Hub, close_streams, hub_context, stream
@@ -36,10 +36,8 @@ def create_app(
     order and stream metrics; ``ready`` (default: always) is what ``/readyz`` asks besides
     the runtime running (``klaster serve`` says ready once the kernels are compiled).
     """
-    middlewares = [problems, authenticate(tokens, runtime.market.registry, _limiter(limits))]
-    if metrics is not None:
-        middlewares.insert(0, observe(metrics))
-    app = web.Application(middlewares=middlewares, client_max_size=limits.max_body_bytes)
+    middleware = gateway(tokens, runtime.market.registry, _limiter(limits), metrics)
+    app = web.Application(middlewares=[middleware], client_max_size=limits.max_body_bytes)
     app[RUNTIME] = runtime
     app[TOKENS] = tokens
     app[METRICS] = metrics

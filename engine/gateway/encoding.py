@@ -107,6 +107,11 @@ async def read_body(request: web.Request, *, exact: bool = True) -> Any:
         raise Problem(400, "malformed-body", f"the body is not valid {kind}: {exc}") from None
 
 
+def json_string(text: str) -> bytes:
+    """``text`` as a JSON string, exactly as :func:`encode` writes it inside a document."""
+    return json.dumps(text, ensure_ascii=False).encode()
+
+
 def encode(media: str, data: Any) -> bytes:
     if media == MSGPACK:
         return msgpack.packb(data, use_bin_type=True)

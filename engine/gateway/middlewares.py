@@ -1,14 +1,18 @@
-"""The gateway's middlewares, outermost first:
+"""The gateway's middleware: one function (one await layer per request) doing, outermost
+first:
 
-1. ``observe`` (only with metrics): request latency by route *template*
-   (``/v1/orders/{order_id}``, never the raw path: ids must not become label values),
-   method and status; requests that match no route count as ``unmatched``.
-2. ``problems``: renders :class:`~engine.gateway.problems.Problem` and aiohttp's HTTP errors
+1. (only with metrics) request latency by route *template* (``/v1/orders/{order_id}``,
+   never the raw path: ids must not become label values), method and status; requests that
+   match no route count as ``unmatched``; a stream (minutes long) is not observed.
+2. problems: renders :class:`~engine.gateway.problems.Problem` and aiohttp's HTTP errors
    (404, 405, 413) as ``application/problem+json``; anything else is a bug: logged, 500.
-3. ``authenticate``: ``Authorization: Bearer <token>`` through the token lookup (401 with
+3. authentication: ``Authorization: Bearer <token>`` through the token lookup (401 with
    ``WWW-Authenticate: Bearer`` if missing or unknown), the member's rate limit (429 with
    ``Retry-After``), and the response media type from Accept (406), all before a handler
    runs, so a refused request has changed nothing. Public paths skip the token.
+
+One middleware rather than three: every layer is another coroutine and an
+``@web.middleware`` wrapper per request, which the single-order path feels.
 """
 
 from __future__ import annotations
@@ -41,83 +45,119 @@ _HTTP_PROBLEMS = {
 }
 
 
-def observe(metrics: Metrics) -> Middleware:
+def gateway(
+    tokens: TokenLookup, registry: Registry, limiter: RateLimiter, metrics: Metrics | None
+) -> Middleware:
+    """Observe, render problems and authenticate in one middleware (see the docstring)."""
+    guarded = _guard(tokens, registry, limiter)
+    if metrics is None:
+        return guarded
+    record = metrics.record_request
+    clock = time.perf_counter
+
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         resource = request.match_info.route.resource
         route = resource.canonical if resource is not None else "unmatched"
         if route == STREAM_PATH:  # a stream lasts minutes: not a request latency
-            return await handler(request)
-        started = time.perf_counter()
+            return await guarded(request, handler)
+        started = clock()
         status = 500
         try:
-            response = await handler(request)
+            response = await guarded(request, handler)
             status = response.status
             return response
         except web.HTTPException as exc:
             status = exc.status
             raise
         finally:
-            metrics.record_request(route, request.method, status, time.perf_counter() - started)
+            record(route, request.method, status, clock() - started)
 
     return middleware
 
 
-@web.middleware
-async def problems(request: web.Request, handler: Handler) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except Problem as problem:
-        return problem.response()
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        slug, detail = _HTTP_PROBLEMS.get(exc.status, ("bad-request", exc.reason))
-        if exc.status == 413:
-            detail = f"the request body is above the limit of {request.client_max_size} bytes"
-        headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
-        return Problem(exc.status, slug, detail, headers=headers).response()
-    except (asyncio.CancelledError, ConnectionResetError):
-        raise
-    except Exception:  # a bug: say so without details, keep them in the log
-        log.exception("unhandled error in %s %s", request.method, request.path)
-        return Problem(500, "internal-error", "the gateway failed; this is a bug").response()
-
-
-def authenticate(tokens: TokenLookup, registry: Registry, limiter: RateLimiter) -> Middleware:
-    roles = dict(zip(registry.member_ids, registry.member_roles, strict=True))
+def _guard(tokens: TokenLookup, registry: Registry, limiter: RateLimiter) -> Middleware:
+    """Problems around authentication around the handler, in one coroutine."""
+    callers = _callers(registry)
+    member_for = tokens.member_for
+    take = limiter.take
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path in PUBLIC_PATHS:
-            request[FORMAT] = _format(request)
+        try:
+            path = request.path
+            if path in PUBLIC_PATHS:
+                request[FORMAT] = _format(request)
+                return await handler(request)
+            scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+            member_id = member_for(token.strip()) if scheme.lower() == "bearer" else None
+            if member_id is None:
+                raise _unauthorized()
+            caller = callers.get(member_id)
+            if caller is None:  # a token for a member this cluster's market does not know
+                raise _unknown_member(member_id)
+            wait = take(member_id)
+            if wait:
+                raise _rate_limited(limiter, wait)
+            request[CALLER] = caller
+            if path != STREAM_PATH:  # a stream picks its format with ?format=
+                request[FORMAT] = _format(request)
             return await handler(request)
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        member_id = tokens.member_for(token.strip()) if scheme.lower() == "bearer" else None
-        if member_id is None:
-            raise Problem(
-                401,
-                "unauthorized",
-                "send Authorization: Bearer <token> with a valid token",
-                headers={"WWW-Authenticate": 'Bearer realm="klaster"'},
-            )
-        role = roles.get(member_id)
-        if role is None:  # a token for a member this cluster's market does not know
-            raise Problem(403, "unknown-member", f"member {member_id!r} is not in this cluster")
-        wait = limiter.take(member_id)
-        if wait:
-            raise Problem(
-                429,
-                "rate-limited",
-                f"more than {limiter.rate:g} requests/s; retry in {wait} s",
-                headers={"Retry-After": str(wait)},
-            )
-        request[CALLER] = Caller(member_id, registry.member_code[member_id], role)
-        if request.path != STREAM_PATH:  # a stream picks its format with ?format=
-            request[FORMAT] = _format(request)
-        return await handler(request)
+        except Problem as problem:
+            return problem.response()
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            return _http_problem(request, exc)
+        except (asyncio.CancelledError, ConnectionResetError):
+            raise
+        except Exception:  # a bug: say so without details, keep them in the log
+            return _bug(request)
 
     return middleware
+
+
+def _callers(registry: Registry) -> dict[str, Caller]:
+    """Every member's :class:`Caller`, built once (the registry does not change)."""
+    return {
+        member_id: Caller(member_id, registry.member_code[member_id], role)
+        for member_id, role in zip(registry.member_ids, registry.member_roles, strict=True)
+    }
+
+
+def _unauthorized() -> Problem:
+    return Problem(
+        401,
+        "unauthorized",
+        "send Authorization: Bearer <token> with a valid token",
+        headers={"WWW-Authenticate": 'Bearer realm="klaster"'},
+    )
+
+
+def _unknown_member(member_id: str) -> Problem:
+    return Problem(403, "unknown-member", f"member {member_id!r} is not in this cluster")
+
+
+def _rate_limited(limiter: RateLimiter, wait: int) -> Problem:
+    return Problem(
+        429,
+        "rate-limited",
+        f"more than {limiter.rate:g} requests/s; retry in {wait} s",
+        headers={"Retry-After": str(wait)},
+    )
+
+
+def _http_problem(request: web.Request, exc: web.HTTPException) -> web.Response:
+    slug, detail = _HTTP_PROBLEMS.get(exc.status, ("bad-request", exc.reason))
+    if exc.status == 413:
+        detail = f"the request body is above the limit of {request.client_max_size} bytes"
+    headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+    return Problem(exc.status, slug, detail, headers=headers).response()
+
+
+def _bug(request: web.Request) -> web.Response:
+    log.exception("unhandled error in %s %s", request.method, request.path)
+    return Problem(500, "internal-error", "the gateway failed; this is a bug").response()
 
 
 def _format(request: web.Request) -> str:
