@@ -1,9 +1,13 @@
 """``klaster simulate``: play a scenario in accelerated time and write its report.
 
-``klaster simulate SCENARIO [--days N] [--seed S] [--group-size N] [--out DIR] [--no-plots]``
+``klaster simulate SCENARIO [--days N] [--seed S] [--group-size N] [--out DIR] [--no-plots]
+[--url URL [--tokens FILE]]``
 
 Loads the scenario (exit 2 with the file, member and field named if it is invalid), runs it
-through an in-process market (:mod:`agents.simulation`) with a progress bar on stderr,
+through an in-process market (:mod:`agents.simulation`) with a progress bar on stderr, or
+with ``--url`` through a live ``klaster serve --scenario SCENARIO`` over HTTP (tokens from
+``data/scenario-tokens.txt`` unless ``--tokens`` says otherwise; the same scenario and seed
+give the same results either way),
 writes per-interval results, per-member statements, the KPIs and the plots to DIR (default
 ``out/<cluster id>``, :mod:`agents.report`) and prints a short summary to stdout.
 """
@@ -36,6 +40,15 @@ def add_command(commands: Any) -> None:
     )
     cmd.add_argument("--out", metavar="DIR", help="output directory (default: out/CLUSTER)")
     cmd.add_argument("--no-plots", action="store_true", help="write no PNG plots")
+    cmd.add_argument(
+        "--url", help="run against a live `klaster serve --scenario SCENARIO` at URL"
+    )
+    cmd.add_argument(
+        "--tokens",
+        default="data/scenario-tokens.txt",
+        metavar="FILE",
+        help="member tokens for --url (default: data/scenario-tokens.txt)",
+    )
 
 
 def _positive(text: str) -> int:
@@ -88,9 +101,10 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     standard streams of the moment)."""
     out = out or sys.stdout
     err = err or sys.stderr
+    from agents.market_port import HttpMarket, PortError, read_tokens
     from agents.report import summary_lines, write_report
     from agents.scenario import ScenarioError, load_scenario
-    from agents.simulation import SimulationError, simulate
+    from agents.simulation import simulate
 
     try:
         scenario = load_scenario(
@@ -107,11 +121,22 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         file=err,
     )
     started = time.perf_counter()
+    port = None
     try:
-        result = simulate(scenario, progress=ProgressBar(err))
-    except SimulationError as exc:
+        if args.url:
+            try:
+                tokens = read_tokens(args.tokens)
+            except OSError as exc:
+                print(f"klaster: cannot read {args.tokens}: {exc.strerror or exc}", file=err)
+                return EXIT_BAD_INPUT
+            port = HttpMarket(args.url, scenario.cluster, tokens)
+        result = simulate(scenario, progress=ProgressBar(err), port=port)
+    except PortError as exc:
         print(f"klaster: {exc}", file=err)
         return EXIT_FAILED
+    finally:
+        if port is not None:
+            port.close()
     seconds = time.perf_counter() - started
     try:
         files = write_report(result, out_dir, plots=not args.no_plots)

@@ -43,6 +43,7 @@ from agents.client_types import (
     Statement,
     Trade,
     from_wire,
+    parse_instant,
 )
 
 JSON = "application/json"
@@ -388,6 +389,18 @@ class KlasterClient:
         params = {"from": instant(from_), "to": instant(to)}
         _, body = await self.request("GET", "/v1/kpis", params=params)
         return from_wire(Kpis, body)
+
+    # -- the clock --------------------------------------------------------------------------
+
+    async def clock(self) -> int:
+        """The market's time [s since the epoch]."""
+        _, body = await self.request("GET", "/v1/clock")
+        return instant(parse_instant(body["now"]))
+
+    async def set_clock(self, now: Instant) -> int:
+        """Coordinator, on a simulated clock: move it forward to ``now``; the new time [s]."""
+        _, body = await self.request("POST", "/v1/clock", {"now": instant(now)})
+        return instant(parse_instant(body["now"]))
 
     # -- the stream -------------------------------------------------------------------------
 

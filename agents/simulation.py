@@ -33,6 +33,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -40,6 +41,7 @@ import numpy as np
 
 from agents.battery import self_consumption
 from agents.loads import load_energy_wh
+from agents.market_port import LocalMarket, MarketPort
 from agents.pv import pv_energy_wh
 from agents.scenario import PointDevices, Scenario
 from agents.sim_result import SimulationResult
@@ -57,20 +59,13 @@ from agents.strategies import (
     ZeroIntelligenceConstrained,
 )
 from agents.weather import clear_sky_index
-from engine.clock import SimulatedClock
-from engine.market import BatchAccepted, Market
 from engine.metering import ReadingBatch
 from engine.orders import OrderBatch
 
-US = 1_000_000
 Progress = Callable[[int, int], None]  # (days done, days in all)
 
 #: Roles of the orders, for routing fills back.
 NET, GENERATOR, STORAGE = 0, 1, 2
-
-
-class SimulationError(RuntimeError):
-    """The market refused what the simulation sent (a bug in a scenario or in the loop)."""
 
 
 @dataclass(frozen=True)
@@ -111,20 +106,23 @@ class _Points:
     own_cover: np.ndarray  # a generator's output used by its own point's load
 
 
-def simulate(scenario: Scenario, progress: Progress | None = None) -> SimulationResult:
-    """Run ``scenario`` through an in-process market; return its outcome."""
-    return _Run(scenario).run(progress)
+def simulate(
+    scenario: Scenario, progress: Progress | None = None, port: MarketPort | None = None
+) -> SimulationResult:
+    """Run ``scenario`` through ``port`` (default: an in-process market); return its
+    outcome. A live server's port (:class:`~agents.market_port.HttpMarket`) must serve the
+    scenario's cluster on a simulated clock that has not passed the scenario's start."""
+    return _Run(scenario, port).run(progress)
 
 
 class _Run:
-    def __init__(self, scenario: Scenario) -> None:
+    def __init__(self, scenario: Scenario, port: MarketPort | None = None) -> None:
         self.scenario = scenario
         self.cluster = cluster = scenario.cluster
         self.time = timeline(scenario)
         self.length = cluster.interval_seconds
         self.gate = cluster.gate_closure_minutes * 60
-        self.clock = SimulatedClock(int(self.time.starts[0] - 2 * 86400) * US)
-        self.market = Market(cluster, self.clock)
+        self.port = port or LocalMarket(cluster, int(self.time.starts[0]) - 2 * 86400)
         self.agents = scenario.agents
         self.points = _profiles(scenario, self.time)
         meterer = cluster.dso or cluster.coordinator
@@ -186,19 +184,18 @@ class _Run:
         return self._result()
 
     def _move_to(self, t_s: int) -> None:
-        self.clock.advance_to(t_s * US)
-        self.market.advance()
+        self.port.move_to(t_s)
 
     def _bid(self, day: int) -> list:
         """Send every member's orders for ``day``; return what is needed to learn later."""
         first, end = int(self.time.day_first[day]), int(self.time.day_first[day + 1])
         starts = self.time.starts[first:end].tolist()
-        cal = self.market.calendar
-        now = self.clock.now_us() // US
+        cal = self.port.calendar
+        now = self.port.now_s()
         fee = self.cluster.network_fee_ticks
         views = []
         for t, s in zip(range(first, end), starts, strict=True):
-            floor, cap = self.market.band(s)
+            floor, cap = self.port.band(s)
             opens, gate = cal.opens_at(s), cal.auction_gate(s)
             yesterday = t - (end - first)
             last = int(self.prices[yesterday]) if yesterday >= 0 else -1
@@ -292,10 +289,7 @@ class _Run:
             cols = np.array(member_rows, dtype=np.int64).T
             batch = OrderBatch(cols[0], cols[1], cols[2], cols[3], cols[4])
             member_id = self.agents[member].member_id
-            answer = self.market.submit_batch(member_id, batch)
-            if not isinstance(answer, BatchAccepted):
-                raise SimulationError(f"orders of {member_id} refused: {answer.rejects[:3]}")
-            ids.append(answer.order_ids)
+            ids.append(self.port.submit(member_id, batch))
             np.add.at(self.offered, (cols[2], self._t_index(cols[0])), cols[4])
         self.order_count += sum(len(i) for i in ids)
         return np.concatenate(ids) if ids else np.zeros(0, np.int64)
@@ -309,18 +303,14 @@ class _Run:
         first, end = int(self.time.day_first[day]), int(self.time.day_first[day + 1])
         filled_by_id: dict[int, int] = {}
         for t in range(first, end):
-            result = self.market.result(int(self.time.starts[t]))
-            if result is None:
+            cleared = self.port.outcome(int(self.time.starts[t]))
+            if cleared is None:
                 continue
-            c = result.clearing
-            self.volume[t] = c.volume
-            self.prices[t] = _price(c)
-            for ids, fills in (
-                (result.bid_order_ids, c.bid_filled),
-                (result.ask_order_ids, c.ask_filled),
-            ):
-                nz = np.flatnonzero(fills)
-                filled_by_id.update(zip(ids[nz].tolist(), fills[nz].tolist(), strict=True))
+            self.volume[t] = cleared.volume
+            self.prices[t] = cleared.price
+            filled_by_id.update(
+                zip(cleared.order_ids.tolist(), cleared.filled.tolist(), strict=True)
+            )
         outcomes = {}
         for (p, t, role, slot, side), order_id in zip(memo, order_ids.tolist(), strict=True):
             filled = filled_by_id.get(order_id, 0)
@@ -379,22 +369,22 @@ class _Run:
         starts = np.repeat(self.time.starts[first:end][None, :], all_points, axis=0)
         codes = np.repeat(np.arange(all_points, dtype=np.int64)[:, None], T, axis=1)
         batch = ReadingBatch(starts.ravel(), codes.ravel(), imp.ravel(), exp.ravel())
-        answer = self.market.record_readings(self.meterer, batch)
-        if hasattr(answer, "rejects"):
-            raise SimulationError(f"readings refused: {answer.rejects[:3]}")
+        self.port.send_readings(self.meterer, batch)
 
     def _result(self) -> SimulationResult:
         cluster, time = self.cluster, self.time
         begin, end = int(time.day_starts[0]), int(time.day_starts[-1])
-        _, settled = self.market.settlement(begin, end)
-        kpis = self.market.kpis(begin, end)
+        totals = [self.port.statement(m.id, begin, end) for m in cluster.members]
+        kpis = self.port.kpis(begin, end)
         tick = float(cluster.tick_pln_mwh)
-        pln = tick / 1e6  # [Wh*tick] -> PLN
 
-        def kwh(wh: np.ndarray) -> np.ndarray:
+        def kwh(wh: Any) -> np.ndarray:
             return np.asarray(wh, np.float64) / 1000.0
 
-        band = np.array([self.market.band(int(s)) for s in time.starts], np.int64).reshape(-1, 2)
+        def pln(grosz: list[int]) -> np.ndarray:
+            return np.asarray(grosz, np.float64) / 100.0
+
+        band = np.array([self.port.band(int(s)) for s in time.starts], np.int64).reshape(-1, 2)
         price = np.where(self.prices >= 0, self.prices * tick, np.nan)
         intervals = {
             "interval_start": time.starts.copy(),
@@ -417,16 +407,16 @@ class _Run:
             "name": [m.name for m in cluster.members],
             "kind": [self.scenario.kinds[m.id] for m in cluster.members],
             "strategy": [strategies.get(m.id, "") for m in cluster.members],
-            "bought_kwh": kwh(settled.bought_wh.sum(axis=1)),
-            "sold_kwh": kwh(settled.sold_wh.sum(axis=1)),
-            "shortfall_kwh": kwh(settled.shortfall_wh.sum(axis=1)),
-            "surplus_kwh": kwh(settled.surplus_wh.sum(axis=1)),
-            "cost_pln": _money(settled.cost_value, pln),
-            "baseline_pln": _money(settled.baseline_value, pln),
-            "savings_pln": _money(settled.savings_value, pln),
+            "bought_kwh": kwh([t.bought_wh for t in totals]),
+            "sold_kwh": kwh([t.sold_wh for t in totals]),
+            "shortfall_kwh": kwh([t.shortfall_wh for t in totals]),
+            "surplus_kwh": kwh([t.surplus_wh for t in totals]),
+            "cost_pln": pln([t.cost_grosz for t in totals]),
+            "baseline_pln": pln([t.baseline_grosz for t in totals]),
+            "savings_pln": pln([t.savings_grosz for t in totals]),
         }
 
-        def ratio(value: Fraction | None, scale: float = 1.0) -> float | None:
+        def ratio(value: Fraction | Decimal | None, scale: float = 1.0) -> float | None:
             return None if value is None else float(value) * scale
 
         summary = {
@@ -435,7 +425,7 @@ class _Run:
             "start": self.scenario.start.isoformat(),
             "days": self.scenario.days,
             "intervals": kpis.intervals,
-            "pending_intervals": len(kpis.pending),
+            "pending_intervals": kpis.pending,
             "members": len(cluster.members),
             "agents": len(self.agents),
             "connection_points": len(cluster.points),
@@ -467,23 +457,6 @@ def _member_order(members: list[int]) -> list[int]:
     for m in members:
         seen.setdefault(m, None)
     return list(seen)
-
-
-def _price(clearing: Any) -> int:
-    """The interval's price [tick]: the uniform price, else the volume-weighted average paid
-    by buyers; -1 when nothing traded."""
-    if not clearing.volume:
-        return -1
-    if clearing.price is not None:
-        return int(clearing.price)
-    if clearing.buyer_price is not None:
-        return int(clearing.buyer_price)
-    return int(Fraction(int(clearing.bid_value.sum()), int(clearing.volume)))
-
-
-def _money(values: np.ndarray, pln: float) -> np.ndarray:
-    """Row sums of an (M x T) [Wh*tick] matrix in PLN (exact sums, one float conversion)."""
-    return np.array([sum(row) * pln for row in values.tolist()], np.float64)
 
 
 def _profiles(scenario: Scenario, time: Timeline) -> _Points:
@@ -551,4 +524,4 @@ def _profiles(scenario: Scenario, time: Timeline) -> _Points:
     )  # fmt: skip
 
 
-__all__ = ["SimulationError", "Timeline", "simulate", "timeline"]
+__all__ = ["Timeline", "simulate", "timeline"]

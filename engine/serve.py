@@ -32,6 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from engine.clock import SimulatedClock
 from engine.cluster import Cluster, ClusterError, load_cluster
 from engine.demo import demo_cluster
 from engine.metrics import Metrics
@@ -43,6 +44,7 @@ from engine.tokens import TokenStore
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 DEFAULT_DATA, DEFAULT_HOST, DEFAULT_PORT = "data", "127.0.0.1", 8080
 DEMO_TOKENS_FILE = "demo-tokens.txt"
+SCENARIO_TOKENS_FILE = "scenario-tokens.txt"
 DRAIN_SECONDS = 10.0  # how long in-flight requests may take to finish at shut-down
 
 AppFactory = Callable[..., Any]  # engine.gateway.create_app's signature
@@ -56,7 +58,15 @@ def add_command(commands: Any) -> None:
         description="Serve the market's HTTP API (/v1, /healthz, /readyz, /metrics) until "
         "SIGTERM or SIGINT.",
     )
-    cmd.add_argument("--config", metavar="CLUSTER.toml", help="the cluster (default: the demo)")
+    source = cmd.add_mutually_exclusive_group()
+    source.add_argument("--config", metavar="CLUSTER.toml", help="the cluster (default: the demo)")
+    source.add_argument(
+        "--scenario",
+        metavar="SCENARIO.toml",
+        help="serve a simulation scenario's cluster on a simulated clock that the "
+        "coordinator moves (POST /v1/clock); tokens for every member go to "
+        f"DIR/{SCENARIO_TOKENS_FILE}",
+    )
     cmd.add_argument("--data", default=DEFAULT_DATA, metavar="DIR", help="data dir (./data)")
     cmd.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (127.0.0.1)")
     cmd.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (8080; 0 = any)")
@@ -65,8 +75,14 @@ def add_command(commands: Any) -> None:
 def run(args: argparse.Namespace, app_factory: AppFactory | None = None) -> int:
     """Run ``klaster serve``; return the exit code. ``app_factory`` replaces
     :func:`engine.gateway.create_app` (tests)."""
+    clock = None
+    tokens_file = DEMO_TOKENS_FILE if args.config is None else None
     try:
-        cluster = demo_cluster() if args.config is None else load_cluster(args.config)
+        if args.scenario is not None:
+            cluster, clock = _scenario(args.scenario)
+            tokens_file = SCENARIO_TOKENS_FILE
+        else:
+            cluster = demo_cluster() if args.config is None else load_cluster(args.config)
     except ClusterError as exc:
         print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -81,8 +97,9 @@ def run(args: argparse.Namespace, app_factory: AppFactory | None = None) -> int:
                 Path(args.data),
                 args.host,
                 args.port,
-                demo=args.config is None,
+                tokens_file=tokens_file,
                 app_factory=app_factory,
+                clock=clock,
             )
         )
     except (ClusterMismatch, ReplayMismatch) as exc:
@@ -99,22 +116,32 @@ async def serve(
     host: str,
     port: int,
     *,
-    demo: bool,
+    tokens_file: str | None,
     app_factory: AppFactory,
     out: TextIO = sys.stdout,
+    clock: SimulatedClock | None = None,
 ) -> int:
-    """Serve until SIGTERM/SIGINT (see the module docstring); return the exit code."""
+    """Serve until SIGTERM/SIGINT (see the module docstring); return the exit code.
+
+    ``tokens_file``: on the first start, issue a token to every member and keep them in
+    DIR/tokens_file (the demo cluster and scenarios). ``clock``: a simulated clock (a
+    restart moves it on to the journal's last event)."""
     from aiohttp import web
 
     from matching.clearing import warm_up
 
-    runtime = Runtime.open(data_dir, cluster)
+    runtime = Runtime.open(data_dir, cluster, clock)
+    if clock is not None:
+        journal = runtime.node.journal
+        last = next(journal.read(journal.last_seq), None)
+        if last is not None and last.ts_us > clock.now_us():
+            clock.advance_to(last.ts_us)
     tokens = TokenStore.open(data_dir)
     try:
-        if demo and len(tokens) == 0:
-            _issue_demo_tokens(cluster, tokens, data_dir, out)
-        elif demo and (data_dir / DEMO_TOKENS_FILE).exists():
-            print(f"klaster: demo tokens are in {data_dir / DEMO_TOKENS_FILE}", file=out)
+        if tokens_file and len(tokens) == 0:
+            _issue_tokens(cluster, tokens, data_dir / tokens_file, out)
+        elif tokens_file and (data_dir / tokens_file).exists():
+            print(f"klaster: member tokens are in {data_dir / tokens_file}", file=out)
 
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -160,16 +187,33 @@ async def serve(
     return EXIT_OK
 
 
-def _issue_demo_tokens(cluster: Cluster, tokens: TokenStore, data_dir: Path, out: TextIO) -> None:
-    """Issue one token per member, print them once and keep them in DIR/demo-tokens.txt."""
+def _scenario(path: str) -> tuple[Cluster, SimulatedClock]:
+    """A scenario's cluster and a clock two days before its first day (as a simulation
+    starts), or ClusterError naming what is wrong."""
+    import datetime as dt
+
+    from agents.scenario import ScenarioError, load_scenario
+
+    try:
+        scenario = load_scenario(path)
+    except ScenarioError as exc:
+        raise ClusterError(path, "", str(exc).removeprefix(f"{path}: ")) from None
+    first = dt.datetime.combine(scenario.start, dt.time(), scenario.cluster.timezone)
+    start_us = int(first.timestamp() - 2 * 86400) * 1_000_000
+    return scenario.cluster, SimulatedClock(start_us)
+
+
+def _issue_tokens(cluster: Cluster, tokens: TokenStore, path: Path, out: TextIO) -> None:
+    """Issue one token per member, print them once (up to 20) and keep them in ``path``."""
     lines = [f"{member.id} {tokens.issue(member.id)}" for member in cluster.members]
-    path = data_dir / DEMO_TOKENS_FILE
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.fchmod(fd, 0o600)  # a stale file from an earlier data directory keeps its mode
     with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write("# member token (demo cluster; shown once, kept only here)\n")
+        f.write(f"# member token ({cluster.id}; shown once, kept only here)\n")
         f.write("\n".join(lines) + "\n")
-    print(f"klaster: demo member tokens (also in {path}, mode 0600):", file=out)
-    for line in lines:
+    print(f"klaster: member tokens (also in {path}, mode 0600):", file=out)
+    for line in lines[:20]:
         print(f"  {line}", file=out)
+    if len(lines) > 20:
+        print(f"  ... and {len(lines) - 20} more in {path}", file=out)
     out.flush()

@@ -72,7 +72,8 @@ def test_energy_is_conserved(result) -> None:
     # Nobody trades more than was offered, nor more than the cluster could use locally
     # give or take forecast errors (imbalances are settled at the band's edges).
     assert (i["traded_kwh"] <= np.minimum(i["bid_kwh"], i["ask_kwh"]) + 1e-9).all()
-    assert np.allclose(m["savings_pln"], m["baseline_pln"] - m["cost_pln"])
+    # Each statement figure is rounded to the grosz once, so they agree within 2 grosz.
+    assert np.allclose(m["savings_pln"], m["baseline_pln"] - m["cost_pln"], rtol=0, atol=0.021)
     assert m["savings_pln"].sum() == pytest.approx(result.kpis["savings_pln"], abs=0.05)
 
 

@@ -78,6 +78,8 @@ TITLES: dict[str, str] = {
     "client-order-id-conflict": "Client order id used with other content",
     "interval-not-cleared": "The interval is not cleared yet",
     "interval-not-delivered": "The interval is not delivered yet",
+    "clock-not-simulated": "The server's clock is the wall clock",
+    "clock-backwards": "The clock never goes back",
     "malformed-body": "The body cannot be decoded",
     "bad-request": "Bad request",
     "unauthorized": "A valid bearer token is required",
