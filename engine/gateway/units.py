@@ -34,6 +34,7 @@ from matching.units import MAX_ABS_PRICE_TICKS
 INT64_MAX = 2**63 - 1
 _EXACT = Context(prec=60)  # wide enough for any price within the limit, at any tick
 _NUMBER_TYPES = frozenset({int, float})
+_LE_INT64 = np.dtype("<i8")
 
 
 def format_instant(s: int) -> str:
@@ -132,10 +133,13 @@ class RowErrors:
         return sorted(self.rows, key=lambda e: e["row"])
 
 
-def column(body: dict[str, Any], field: str, n: int | None) -> list[Any]:
-    """The list under ``field``, of length ``n`` if given."""
+def column(body: dict[str, Any], field: str, n: int | None, *, int64: bool = False) -> Any:
+    """The list under ``field``, of length ``n`` if given. With ``int64``, a msgpack ``bin``
+    of raw little-endian int64 values (8 bytes a row) is read too, as an int64 array."""
     values = body.get(field)
-    if not isinstance(values, list):
+    if int64 and type(values) is bytes:
+        values = int64_bin(values, field)
+    elif not isinstance(values, list):
         raise unprocessable(field, f"{field} must be an array, was {_show(values)}")
     if n is not None and len(values) != n:
         raise unprocessable(
@@ -144,8 +148,23 @@ def column(body: dict[str, Any], field: str, n: int | None) -> list[Any]:
     return values
 
 
-def int_column(values: list[Any], field: str, errors: RowErrors) -> np.ndarray:
-    """Ints -> int64; other types and values beyond int64 are row errors."""
+def int64_bin(raw: bytes, field: str) -> np.ndarray:
+    """Raw little-endian int64 bytes -> a read-only int64 array viewing them (no copy on a
+    little-endian host); a length that is not a multiple of 8 is refused (422)."""
+    if len(raw) % 8:
+        raise unprocessable(
+            field,
+            f"{field} as bin must hold little-endian int64 values, 8 bytes each, "
+            f"had {len(raw)} bytes",
+        )
+    return np.frombuffer(raw, _LE_INT64).astype(np.int64, copy=False)
+
+
+def int_column(values: list[Any] | np.ndarray, field: str, errors: RowErrors) -> np.ndarray:
+    """Ints -> int64; other types and values beyond int64 are row errors. An int64 array
+    (a bin column) is taken as it is."""
+    if isinstance(values, np.ndarray):
+        return values
     if set(map(type, values)) <= {int}:
         try:
             return np.array(values, dtype=np.int64)
@@ -160,8 +179,18 @@ def int_column(values: list[Any], field: str, errors: RowErrors) -> np.ndarray:
     return out
 
 
-def instant_column(values: list[Any], field: str, errors: RowErrors) -> np.ndarray:
-    """Instants (ints, or ISO strings: parsed once per distinct value) -> int64 [s]."""
+def instant_column(values: list[Any] | np.ndarray, field: str, errors: RowErrors) -> np.ndarray:
+    """Instants (ints, or ISO strings: parsed once per distinct value; or an int64 array
+    from a bin column) -> int64 [s]."""
+    if isinstance(values, np.ndarray):
+        negative = np.flatnonzero(values < 0)  # the only int64 values that are no instant
+        for row in negative[:MAX_REPORTED_ROWS].tolist():
+            try:
+                parse_instant(int(values[row]), field)
+            except Problem as problem:
+                errors.add_problem(row, problem)
+        errors.count += max(0, negative.shape[0] - MAX_REPORTED_ROWS)
+        return values
     if set(map(type, values)) <= {int}:
         try:
             out = np.array(values, dtype=np.int64)
