@@ -35,7 +35,7 @@ CODECS = {"json": "application/json", "msgpack": "application/msgpack"}
 def encode(codec: str, body: object) -> bytes:
     if codec == "json":
         return json.dumps(body, separators=(",", ":")).encode()
-    return msgpack.packb(body)
+    return msgpack.packb(body, use_bin_type=True)
 
 
 def traders() -> list[tuple[str, str, int]]:
@@ -142,26 +142,32 @@ def test_single_orders_over_http(
     assert journaled_orders(server, tmp_path / "data") == acked + warm
 
 
+@pytest.mark.parametrize("columns", ["bin", "array"])
 @pytest.mark.parametrize("prices", ["any tick", "whole PLN"])
 @pytest.mark.parametrize("connections", [1, 4])
 def test_columnar_msgpack_batches_of_10k_orders(
-    benchmark, server: Server, tmp_path: Path, connections: int, prices: str
+    benchmark, server: Server, tmp_path: Path, connections: int, prices: str, columns: str
 ) -> None:
     """``prices``: uniform over every tick of the band (~6,500 new depth levels per batch,
-    the engine's worst case) or on whole PLN/MWh (650 levels in all)."""
+    the engine's worst case) or on whole PLN/MWh (650 levels in all). ``columns``: the
+    int64 columns (``interval_start``, ``quantity_wh``) as msgpack bin of raw int64, as the
+    client SDK sends numpy arrays, or as msgpack arrays of ints."""
     starts, who = open_intervals(), traders()
     rng = np.random.default_rng(5)
     grid = 1 if prices == "any tick" else 100  # [tick]
     batches_per_connection = 20 // connections
     host = urllib.parse.urlsplit(server.url).netloc
 
+    def int64_column(values: np.ndarray) -> bytes | list[int]:
+        return values.astype("<i8").tobytes() if columns == "bin" else values.tolist()
+
     def batch(member: str, point: str, limit: int) -> bytes:
         body = {
-            "interval_start": rng.choice(starts, BATCH).tolist(),
+            "interval_start": int64_column(rng.choice(starts, BATCH)),
             "connection_point": [point] * BATCH,
             "side": np.where(rng.integers(0, 2, BATCH) == 0, "buy", "sell").tolist(),
             "price": (rng.integers(25_000, 90_001, BATCH) // grid * grid / 100).tolist(),
-            "quantity_wh": rng.integers(1, min(limit, 5_000) + 1, BATCH).tolist(),
+            "quantity_wh": int64_column(rng.integers(1, min(limit, 5_000) + 1, BATCH)),
         }
         token = server.tokens[member]
         return encode_request(
@@ -190,6 +196,7 @@ def test_columnar_msgpack_batches_of_10k_orders(
         batch_p50_ms=float(np.percentile(np.concatenate([r.latencies for r in results]), 50) * 1e3),
         connections=connections,
         prices=prices,
+        columns=columns,
         target="1,000,000/s",
     )
     assert acked == batches, (results[-1].statuses, results[-1].last_body[:500])
