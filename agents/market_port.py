@@ -8,7 +8,7 @@ so :mod:`agents.simulation` runs one loop against either and gets the same resul
 - ``outcome(start)``: the interval's cleared volume [Wh], price [tick] (-1: no trade) and
   fills per order id;
 - ``send_readings(batch)``: meter readings (as the dso, or the coordinator);
-- ``statement(member, begin, end)``, ``kpis(begin, end)``: the settlement's figures.
+- ``statements(begin, end)``, ``kpis(begin, end)``: the settlement's figures.
 
 :class:`HttpMarket` talks to a server started with ``klaster serve --scenario FILE``: its
 clock is simulated and moved by the coordinator (``POST /v1/clock``), and every member's
@@ -34,6 +34,7 @@ from engine.clock import SimulatedClock
 from engine.market import BatchAccepted, Market
 from engine.metering import ReadingBatch
 from engine.orders import OrderBatch
+from engine.settlement import statement
 
 US = 1_000_000
 T = TypeVar("T")
@@ -54,7 +55,7 @@ class MarketPort(Protocol):
     def submit(self, member_id: str, batch: OrderBatch) -> np.ndarray: ...
     def outcome(self, start_s: int) -> Cleared | None: ...
     def send_readings(self, member_id: str, batch: ReadingBatch) -> None: ...
-    def statement(self, member_id: str, begin_s: int, end_s: int) -> Totals: ...
+    def statements(self, begin_s: int, end_s: int) -> dict[str, Totals]: ...
     def kpis(self, begin_s: int, end_s: int) -> ClusterKpis: ...
     def close(self) -> None: ...
 
@@ -155,12 +156,18 @@ class LocalMarket:
         if hasattr(answer, "rejects"):
             raise PortError(f"readings refused: {answer.rejects[:3]}")
 
-    def statement(self, member_id: str, begin_s: int, end_s: int) -> Totals:
-        s = self.market.statement(member_id, begin_s, end_s)
-        return Totals(
-            s.bought_wh, s.sold_wh, s.shortfall_wh, s.surplus_wh,
-            s.cost_grosz, s.baseline_grosz, s.savings_grosz,
-        )  # fmt: skip
+    def statements(self, begin_s: int, end_s: int) -> dict[str, Totals]:
+        """Every member's statement, from one settlement of the period."""
+        _, settled = self.market.settlement(begin_s, end_s)
+        tick = self.market.cluster.tick_pln_mwh
+        totals = {}
+        for code, member_id in enumerate(self.market.registry.member_ids):
+            s = statement(settled, code, tick_pln_mwh=tick)
+            totals[member_id] = Totals(
+                s.bought_wh, s.sold_wh, s.shortfall_wh, s.surplus_wh,
+                s.cost_grosz, s.baseline_grosz, s.savings_grosz,
+            )  # fmt: skip
+        return totals
 
     def kpis(self, begin_s: int, end_s: int) -> ClusterKpis:
         k = self.market.kpis(begin_s, end_s)
@@ -288,12 +295,16 @@ class HttpMarket:
             ]
             self._call(client.send_readings(readings))
 
-    def statement(self, member_id: str, begin_s: int, end_s: int) -> Totals:
-        s = self._call(self._coordinator.statement(begin_s, end_s, member=member_id))
-        return Totals(
-            s.bought_wh, s.sold_wh, s.shortfall_wh, s.surplus_wh,
-            s.cost_grosz, s.baseline_grosz, s.savings_grosz,
-        )  # fmt: skip
+    def statements(self, begin_s: int, end_s: int) -> dict[str, Totals]:
+        """Every member's statement, one request each (as the coordinator)."""
+        totals = {}
+        for member in self.cluster.members:
+            s = self._call(self._coordinator.statement(begin_s, end_s, member=member.id))
+            totals[member.id] = Totals(
+                s.bought_wh, s.sold_wh, s.shortfall_wh, s.surplus_wh,
+                s.cost_grosz, s.baseline_grosz, s.savings_grosz,
+            )  # fmt: skip
+        return totals
 
     def kpis(self, begin_s: int, end_s: int) -> ClusterKpis:
         k = self._call(self._coordinator.kpis(begin_s, end_s))

@@ -374,7 +374,8 @@ class _Run:
     def _result(self) -> SimulationResult:
         cluster, time = self.cluster, self.time
         begin, end = int(time.day_starts[0]), int(time.day_starts[-1])
-        totals = [self.port.statement(m.id, begin, end) for m in cluster.members]
+        by_member = self.port.statements(begin, end)
+        totals = [by_member[m.id] for m in cluster.members]
         kpis = self.port.kpis(begin, end)
         tick = float(cluster.tick_pln_mwh)
 
