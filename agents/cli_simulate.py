@@ -129,6 +129,9 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
             except OSError as exc:
                 print(f"klaster: cannot read {args.tokens}: {exc.strerror or exc}", file=err)
                 return EXIT_BAD_INPUT
+            except PortError as exc:  # a line that is not "member token"
+                print(f"klaster: {exc}", file=err)
+                return EXIT_BAD_INPUT
             port = HttpMarket(args.url, scenario.cluster, tokens)
         result = simulate(scenario, progress=ProgressBar(err), port=port)
     except PortError as exc:

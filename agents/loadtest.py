@@ -57,6 +57,7 @@ from agents.client import KlasterClient, KlasterError
 from agents.client_types import Interval, Order, from_wire, parse_instant
 from engine.cluster import Cluster, ClusterError, load_cluster
 from engine.demo import demo_cluster
+from engine.tokens import read_token_file
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 DEFAULT_TOKENS = "data/demo-tokens.txt"
@@ -165,15 +166,10 @@ class Trader:
 def read_tokens(path: Path) -> list[tuple[str, str]]:
     """``(member, token)`` pairs of a tokens file; raises OSError, or LoadTestError (exit 2)
     naming the line that is not ``member token``."""
-    pairs = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        words = line.split()
-        if not words or words[0].startswith("#"):
-            continue
-        if len(words) != 2:
-            raise LoadTestError(f'{path}:{number}: expected "member token"', EXIT_BAD_INPUT)
-        pairs.append((words[0], words[1]))
-    return pairs
+    try:
+        return read_token_file(path)
+    except ValueError as exc:
+        raise LoadTestError(str(exc), EXIT_BAD_INPUT) from None
 
 
 def select_traders(

@@ -35,6 +35,7 @@ from engine.market import BatchAccepted, Market
 from engine.metering import ReadingBatch
 from engine.orders import OrderBatch
 from engine.settlement import statement
+from engine.tokens import read_token_file
 
 US = 1_000_000
 T = TypeVar("T")
@@ -183,17 +184,11 @@ class LocalMarket:
 
 
 def read_tokens(path: str | Path) -> dict[str, str]:
-    """``member token`` lines (``#`` comments) as written by ``klaster serve``."""
-    tokens = {}
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        parts = line.split()
-        if len(parts) != 2:
-            raise PortError(f"{path}:{number}: expected 'member token', was {line!r}")
-        tokens[parts[0]] = parts[1]
-    return tokens
+    """Member -> token, from a token file as ``klaster serve`` writes it."""
+    try:
+        return dict(read_token_file(path))
+    except ValueError as exc:
+        raise PortError(str(exc)) from None
 
 
 class HttpMarket:

@@ -52,6 +52,21 @@ CREATE INDEX IF NOT EXISTS tokens_member ON tokens(member);
 """
 
 
+def read_token_file(path: str | Path) -> list[tuple[str, str]]:
+    """The ``(member, token)`` lines of a plain-text token file as ``klaster serve`` writes
+    it (``member token`` per line, ``#`` comments); raises OSError, or ValueError naming
+    the line that is not ``member token``."""
+    pairs = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        words = line.split()
+        if not words or words[0].startswith("#"):
+            continue
+        if len(words) != 2:
+            raise ValueError(f'{path}:{number}: expected "member token"')
+        pairs.append((words[0], words[1]))
+    return pairs
+
+
 def token_hash(token: str) -> bytes:
     """Return the SHA-256 of ``token`` (what the store keeps)."""
     return hashlib.sha256(token.encode("utf-8")).digest()
