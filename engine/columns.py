@@ -61,3 +61,38 @@ class Columns:
             new[: self._length] = old[: self._length]
             self._buffers[name] = new
         self._capacity = capacity
+
+
+#: Most interval slots :func:`group_starts` counts directly (a month of minutes).
+MAX_COUNTED_SLOTS = 1 << 16
+
+
+def group_starts(starts: np.ndarray, length_s: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(starts, return_inverse=True)`` for interval starts [s], without a sort.
+
+    A batch spans few intervals of one calendar, so the starts fall into a small range of
+    ``length_s`` slots: counting the slots is O(n) where a sort is O(n log n) and, at 10,000
+    orders, about 0.3 ms each time. Starts that are not on the grid, or spread over more
+    than :data:`MAX_COUNTED_SLOTS` slots, take numpy's sort instead (same answer).
+    """
+    if starts.shape[0] == 0:
+        return starts[:0].copy(), np.zeros(0, np.intp)
+    low = int(starts.min())
+    offsets = starts - low
+    slots = offsets // length_s
+    if (offsets % length_s).any():
+        return np.unique(starts, return_inverse=True)
+    span = int(slots.max()) + 1
+    if span > MAX_COUNTED_SLOTS:
+        return np.unique(starts, return_inverse=True)
+    present = np.bincount(slots, minlength=span) > 0
+    rank = np.cumsum(present) - 1  # slot -> index among the distinct starts
+    distinct = low + np.flatnonzero(present).astype(np.int64) * length_s
+    return distinct, rank[slots]
+
+
+def stable_order(inverse: np.ndarray, groups: int) -> np.ndarray:
+    """Row order grouped by ``inverse`` (ascending), arrival order kept within a group:
+    numpy sorts 16-bit keys stably by radix, far faster than 64-bit ones."""
+    key = inverse.astype(np.int16 if groups <= 32767 else np.int64)
+    return np.argsort(key, kind="stable")

@@ -23,6 +23,7 @@ import numpy as np
 from engine.book import ACTIVE, BUY, CONTINUOUS, SELL, STATUS_NAMES, IntervalBook
 from engine.calendar import IntervalState
 from engine.clock import Clock
+from engine.columns import group_starts
 from engine.continuous import Fill
 from engine.kpis import Kpis, kpis
 from engine.metering import ReadingBatch, validate_readings
@@ -129,7 +130,7 @@ class Market(MarketState):
         )
         if not rejects and self.cluster.continuous_minutes == 0:
             # A gate the coordinator closed early: without continuous trading it is shut.
-            distinct, which = np.unique(batch.interval_start, return_inverse=True)
+            distinct, which = group_starts(batch.interval_start, self.calendar.length_s)
             closed = np.array([s in self._results for s in distinct.tolist()], bool)
             rejects = [
                 Rejected(Reject.INTERVAL_NOT_OPEN, "interval_start", "its gate is closed", int(r))

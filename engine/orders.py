@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.calendar import Calendar
+from engine.columns import group_starts
 from engine.registry import TRADING_ROLES, Registry
 from engine.rejects import Reject, Rejected, column_shape_rejects
 
@@ -154,7 +155,7 @@ def validate_batch(
         lambda r: f"interval {start[r]} is not open for orders",
     )
     # Bands per distinct interval: a batch spans few intervals.
-    distinct, which = np.unique(start, return_inverse=True)
+    distinct, which = group_starts(start, calendar.length_s)
     bands = np.array([band(s) for s in distinct.tolist()], np.int64).reshape(-1, 2)
     floor, cap = bands[which, 0], bands[which, 1]
     refuse(

@@ -18,7 +18,7 @@ from sortedcontainers import SortedSet
 
 from engine.book import BUY, CANCELLED, CONTINUOUS, SELL, IntervalBook
 from engine.calendar import Calendar
-from engine.columns import Columns
+from engine.columns import Columns, group_starts, stable_order
 from engine.continuous import ContinuousBook, Fill
 from engine.metering import Readings
 from engine.registry import Registry
@@ -161,14 +161,15 @@ class MarketState:
         if first != len(self._index) + 1:
             raise ReplayMismatch(f"order ids continue at {len(self._index) + 1}, not {first}")
         order_ids = np.arange(first, first + n, dtype=np.int64)
-        # Rows grouped by interval, arrival order kept inside each group.
-        by_start = np.argsort(starts, kind="stable")
-        bounds = np.flatnonzero(np.diff(starts[by_start])) + 1
-        if 4 * (len(bounds) + 1) > n:
+        distinct, inverse = group_starts(starts, self.calendar.length_s)
+        if 4 * distinct.shape[0] > n:
             # Few rows per interval (a day-ahead batch: one per interval): numpy's cost per
             # group exceeds the rows' own, so book them one by one.
             rows = self._add_rows(member, first, starts, point, side, price, quantity)
         else:
+            # Rows grouped by interval, arrival order kept inside each group.
+            by_start = stable_order(inverse, distinct.shape[0])
+            bounds = np.cumsum(np.bincount(inverse, minlength=distinct.shape[0]))[:-1]
             rows = self._add_groups(
                 member, order_ids, starts, point, side, price, quantity, by_start, bounds
             )
