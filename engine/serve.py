@@ -1,12 +1,17 @@
 """``klaster serve``: the gateway of one cluster's market on a TCP port.
 
-``klaster serve [--config CLUSTER.toml] [--data DIR] [--host 127.0.0.1] [--port 8080]``
+``klaster serve [--config CLUSTER.toml | --scenario SCENARIO.toml] [--data DIR]
+[--host 127.0.0.1] [--port 8080]``
 
-Start-up, in order: load the cluster (the built-in demo without ``--config``); open the
+Start-up, in order: load the cluster (the built-in demo without ``--config``; with
+``--scenario`` a simulation scenario's cluster on a simulated clock that starts two days
+before the scenario's first day, or at the journal's last event on a restart, and moves only
+when the coordinator sets it, ``POST /v1/clock``); open the
 :class:`~engine.runtime.Runtime` on ``DIR`` (default ``./data``), which recovers the market
-from the journal; open the token store; on the demo cluster's first start (no token issued
-yet) issue one token per demo member, print them once to stdout and write them to
-``DIR/demo-tokens.txt`` (mode 0600); start the runtime (group commit, clock ticker); serve
+from the journal; open the token store; on the first start of the demo or a scenario (no
+token issued yet) issue one token per member, print them once to stdout and write them to
+``DIR/demo-tokens.txt`` or ``DIR/scenario-tokens.txt`` (mode 0600); start the runtime
+(group commit, clock ticker); serve
 :func:`engine.gateway.create_app` with aiohttp's ``AppRunner``/``TCPSite``. ``/healthz``
 answers from then on; numba's kernels are then warmed up (:func:`matching.warm_up`, in a
 thread) and only after that does ``/readyz`` say ready and one line
