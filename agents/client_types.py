@@ -62,6 +62,7 @@ class Order:
     quantity_wh: int
     status: str  # "active" | "cancelled" | "cleared" | "continuous"
     filled_wh: int | None = None  # None before clearing
+    client_order_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

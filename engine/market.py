@@ -376,6 +376,7 @@ class Market(MarketState):
                         "quantity": int(o["quantity"][row]),
                         "status": STATUS_NAMES[int(o["status"][row])],
                         "filled": self._filled(start, order_id, int(o["quantity"][row])),
+                        "client_order_id": self._client_id_of.get(order_id),
                     }
                 )
         return rows

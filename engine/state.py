@@ -52,6 +52,7 @@ class MarketState:
         self._uncleared = SortedSet()  # starts of books whose auction is not cleared
         self._index = Columns(("interval", "row", "member"), capacity=1024)  # by order_id - 1
         self._client_ids: dict[tuple[int, str], tuple[int, tuple[int, ...]]] = {}
+        self._client_id_of: dict[int, str] = {}  # order id -> its client order id, if any
         self._cleared_now: dict[int, ClearingResult] = {}  # live results awaiting their event
         self._continuous: dict[int, ContinuousBook] = {}
         self._continuous_fills: dict[int, list[Fill]] = {}
@@ -180,6 +181,7 @@ class MarketState:
                 if cid is not None:
                     key = (int(member[i]), cid)
                     self._client_ids[key] = (first + i, tuple(content[i].tolist()))
+                    self._client_id_of[first + i] = cid
 
     def _book(self, start: int) -> IntervalBook:
         book = self._books.get(start)
@@ -249,6 +251,7 @@ class MarketState:
         if p["client_order_id"] is not None:
             content = (start, p["point"], side, price, quantity)
             self._client_ids[(member, p["client_order_id"])] = (order_id, content)
+            self._client_id_of[order_id] = p["client_order_id"]
         if not auction:
             fills = self._continuous[start].submit(order_id, member, side, price, quantity)
             self._continuous_fills.setdefault(start, []).extend(fills)

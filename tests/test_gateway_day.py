@@ -143,6 +143,8 @@ async def test_an_interval_from_orders_to_statement_in_each_encoding(
             (3, "cancelled", 0),
             (6, "cleared", 0),
         ]
+        own = await call("GET", f"/v1/orders?interval_start={START}", "t-dom-1")
+        assert [(o["order_id"], o["client_order_id"]) for o in own.body["orders"]] == [(1, "s1")]
 
         # Delivery, readings from the dso, statements and KPIs.
         g.at(DELIVERED)

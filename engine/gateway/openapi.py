@@ -133,6 +133,7 @@ SCHEMAS: dict[str, Any] = {
             "quantity_wh": WH,
             "status": {"type": "string", "enum": ["active", "cancelled", "cleared", "continuous"]},
             "filled_wh": {"type": ["integer", "null"], "description": "Wh, null before clearing"},
+            "client_order_id": {"type": ["string", "null"]},
         }
     ),
     "Result": {

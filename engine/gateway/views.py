@@ -44,6 +44,7 @@ def order(row: dict[str, Any], tick: Decimal) -> dict[str, Any]:
         "quantity_wh": row["quantity"],
         "status": row["status"],
         "filled_wh": row["filled"],
+        "client_order_id": row["client_order_id"],
     }
 
 
