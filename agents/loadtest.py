@@ -22,9 +22,9 @@ that the server holds exactly the orders it acknowledged.
   p50/p95/p99/max [ms] of acknowledged requests (a request the client retried after a 429
   includes its waits), errors by ``STATUS problem-type`` or ``connection ErrorName``.
 - Verification: each member's own orders in the intervals used are listed before and after
-  the load; the orders new on the server must be exactly the acknowledged ones, each with the
-  content sent. The listing carries no ``client_order_id``, so orders are matched by the
-  ``order_id`` of their acknowledgement; a missing order is named by its client order id.
+  the load; the orders new on the server must be exactly the acknowledged ones (matched by
+  the ``order_id`` of their acknowledgement), each with the content and the client order id
+  sent; a missing order is named by its client order id.
 
 Errors: a 429 the client still gets after its retries (``max_retries``) is counted but is no
 failure (it books nothing); every other error is. Exit codes: 0 verified and no unexpected
@@ -258,7 +258,7 @@ def compare_orders(
                 o.price,
                 o.quantity_wh,
             )
-            if content != sent.content():
+            if content != sent.content() or o.client_order_id != sent.client_order_id:
                 changed.append(sent.client_order_id)
     missing = [s.client_order_id for order_id, s in acked.items() if order_id not in found]
     return Verification(listed, tuple(missing), tuple(sorted(extra)), tuple(changed))

@@ -208,25 +208,37 @@ def sent(cid: str, member: str = "dom-01", quantity_wh: int = 100) -> SentOrder:
     return SentOrder(cid, member, START, "PL-TAURON-0011", "buy", Decimal("400.00"), quantity_wh)
 
 
-def listed(order_id: int, quantity_wh: int = 100) -> Order:
+def listed(order_id: int, quantity_wh: int = 100, cid: str | None = None) -> Order:
     at = datetime.fromtimestamp(START, UTC)
-    return Order(order_id, at, "PL-TAURON-0011", "buy", Decimal("400"), quantity_wh, "active")
+    return Order(
+        order_id, at, "PL-TAURON-0011", "buy", Decimal("400"), quantity_wh, "active",
+        client_order_id=cid,
+    )  # fmt: skip
 
 
 def test_the_comparison_finds_missing_extra_and_changed_orders() -> None:
     acked = {1: sent("lt-0-0-0"), 2: sent("lt-0-0-1"), 3: sent("lt-0-0-2"), 5: sent("lt-0-1-0")}
     before = {"dom-01": {0}}
     after = {
-        "dom-01": [listed(0), listed(1), listed(3, quantity_wh=99), listed(4), listed(5)],
+        "dom-01": [
+            listed(0),
+            listed(1, cid="lt-0-0-0"),
+            listed(3, quantity_wh=99, cid="lt-0-0-2"),
+            listed(4),
+            listed(5, cid="lt-0-1-0"),
+        ],
         "dom-02": [],
     }
     v = compare_orders(acked, before, after)
     assert v == Verification(listed=4, missing=("lt-0-0-1",), extra=(4,), changed=("lt-0-0-2",))
     assert not v.ok
     # listed under another member than the one that sent it: extra there, missing here
-    v = compare_orders({7: sent("lt-x", member="dom-02")}, {}, {"dom-01": [listed(7)]})
+    v = compare_orders({7: sent("lt-x", member="dom-02")}, {}, {"dom-01": [listed(7, cid="lt-x")]})
     assert (v.missing, v.extra, v.ok) == (("lt-x",), (7,), False)
-    assert compare_orders({1: sent("a")}, {"dom-01": set()}, {"dom-01": [listed(1)]}).ok
+    assert compare_orders({1: sent("a")}, {"dom-01": set()}, {"dom-01": [listed(1, cid="a")]}).ok
+    # the server holds the order under another client order id: changed
+    v = compare_orders({1: sent("a")}, {"dom-01": set()}, {"dom-01": [listed(1, cid="b")]})
+    assert v.changed == ("a",) and not v.ok
 
 
 def a_result(verification: Verification, errors: Counter[str]) -> LoadResult:
