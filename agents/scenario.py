@@ -19,8 +19,10 @@ Scenario keys (units in brackets; the shipped files in ``agents/scenarios/`` use
   reported per kind) and ``strategy`` (truthful, zic, zip, ramp).
 - per connection point, each optional: ``load = {profile, annual_kwh}`` (BDEW profile h0,
   g0-g6, l0), ``pv = {kwp, tilt, azimuth}``, ``battery = {capacity_kwh, power_kw,
-  efficiency, mode}`` (mode ``self-consumption`` behind the meter, or ``arbitrage``: a
-  stand-alone storage point trading on prices), ``generator = {kw, marginal_cost_pln_mwh}``
+  efficiency, mode, spread}`` (mode ``self-consumption`` behind the meter, or ``arbitrage``:
+  a stand-alone storage point trading on prices, charging when the expected price is
+  ``spread`` x the band below the mean of recent prices and discharging when it is as far
+  above; default 0.1), ``generator = {kw, marginal_cost_pln_mwh}``
   (a dispatchable seller: heat plant CHP, biogas, power plant).
 - ``[[groups]]``: ``count`` similar members ``{id_prefix}-0001``... with one connection point
   each (``{point_prefix}-0001``...); numbers may be ``[low, high]`` ranges drawn uniformly
@@ -94,6 +96,7 @@ class PointDevices:
     pv: PvSystem | None = None
     battery: BatterySpec | None = None
     battery_mode: str = "self-consumption"
+    battery_spread: float = 0.1  # arbitrage thresholds around the mean price [band]
     generator: Generator | None = None
 
 
@@ -277,6 +280,7 @@ def _check_timing(cluster: Cluster) -> None:
 def _devices(raw: dict, where: str, code: int, cluster: Cluster) -> PointDevices:
     load = pv = battery = generator = None
     mode = "self-consumption"
+    spread = 0.1
     minutes = cluster.interval_minutes
     if "load" in raw:
         t = Table(raw["load"], where, "load.", ("profile", "annual_kwh"), "load")
@@ -289,12 +293,13 @@ def _devices(raw: dict, where: str, code: int, cluster: Cluster) -> PointDevices
             kwp, _real(t, "tilt", 0.0, 90.0, 35.0), _real(t, "azimuth", 0.0, 359.999, 180.0)
         )
     if "battery" in raw:
-        keys = ("capacity_kwh", "power_kw", "efficiency", "mode")
+        keys = ("capacity_kwh", "power_kw", "efficiency", "mode", "spread")
         t = Table(raw["battery"], where, "battery.", keys, "battery")
         capacity = _real(t, "capacity_kwh", 0.0, 1e6, unit="kWh", above=True)
         power = _real(t, "power_kw", 0.0, 1e6, unit="kW", above=True)
         efficiency = _real(t, "efficiency", 0.5, 1.0, 0.9)
         mode = t.choice("mode", BATTERY_MODES, "self-consumption")
+        spread = _real(t, "spread", 0.0, 1.0, 0.1)
         battery = BatterySpec(round(capacity * 1000), round(power * 1000), efficiency)
     if "generator" in raw:
         t = Table(
@@ -311,7 +316,9 @@ def _devices(raw: dict, where: str, code: int, cluster: Cluster) -> PointDevices
         raise FieldError(
             where, 'battery.mode "arbitrage" is for a storage-only point (no load, pv, generator)'
         )
-    return PointDevices(code, load, pv, battery, mode, generator)
+    return PointDevices(
+        code, load, pv, battery, battery_mode=mode, battery_spread=spread, generator=generator
+    )
 
 
 def _real(

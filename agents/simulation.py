@@ -159,6 +159,7 @@ class _Run:
                     b.efficiency,
                     soc_wh=round(b.capacity_wh * b.initial_soc),
                     interval_s=self.length,
+                    spread_permille=round(devices.battery_spread * 1000),
                 )
         seed = scenario.seed
         self.rngs = [np.random.default_rng([seed, 7, int(c)]) for c in self.points.code]

@@ -37,7 +37,7 @@ terc = "2417011"
 dso = "D"
 max_import_kw = "50"
 max_export_kw = "50"
-battery = { capacity_kwh = 100, power_kw = 50, mode = "arbitrage" }
+battery = { capacity_kwh = 100, power_kw = 50, mode = "arbitrage", spread = 0.01 }
 
 [[members]]
 id = "dso"
@@ -143,3 +143,13 @@ def test_cli_names_the_bad_field(tmp_path: Path, capsys: pytest.CaptureFixture[s
     err = capsys.readouterr().err
     assert 'bad.toml: member "school", connection point "PL-2": pv.kwp' in err
     assert not (tmp_path / "o").exists()
+
+
+def test_arbitrage_battery_delivers_what_it_traded_within_its_energy(result) -> None:
+    m = result.members
+    i = m["member_id"].index("storage")
+    assert m["bought_kwh"][i] > 0 and m["sold_kwh"][i] > 0
+    # Its meter reads exactly its trades: nothing left to settle at the band's edges.
+    assert m["shortfall_kwh"][i] == 0 and m["surplus_kwh"][i] == 0
+    # It cannot sell more than it stored (charging losses) plus its initial 50 of 100 kWh.
+    assert m["sold_kwh"][i] <= m["bought_kwh"][i] * 0.9 + 50 + 1e-9
