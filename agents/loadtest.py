@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ipaddress
 import json
 import random
 import secrets
@@ -48,7 +47,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp
 import numpy as np
@@ -60,7 +58,6 @@ from engine.demo import demo_cluster
 from engine.tokens import read_token_file
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
-DEFAULT_TOKENS = "data/demo-tokens.txt"
 TRADING_ROLE = "member"
 MAX_INTERVALS = 4  # spread the orders over this many intervals (books of a few intervals)
 GRACE_S = 30.0  # requests still in flight this long after the end are cancelled (in doubt)
@@ -76,68 +73,6 @@ class LoadTestError(Exception):
     def __init__(self, message: str, exit_code: int = EXIT_FAILED) -> None:
         super().__init__(message)
         self.exit_code = exit_code
-
-
-# -- arguments ------------------------------------------------------------------------------
-
-
-def loopback_url(text: str) -> str:
-    """An argparse type: ``text`` if it is an http(s) URL on a loopback host."""
-    try:
-        parts = urlsplit(text)
-        host, _ = parts.hostname, parts.port  # .port raises on a bad port
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not a URL: {text!r} ({exc})") from None
-    if parts.scheme not in ("http", "https") or not host:
-        raise argparse.ArgumentTypeError(f"expected http://HOST:PORT, was {text!r}")
-    if host != "localhost":
-        try:
-            ip = ipaddress.ip_address(host)
-        except ValueError:
-            ip = None
-        mapped = getattr(ip, "ipv4_mapped", None)  # ::ffff:127.0.0.1
-        if ip is None or not (ip.is_loopback or (mapped is not None and mapped.is_loopback)):
-            raise argparse.ArgumentTypeError(
-                f"loopback only: {host} is not in 127.0.0.0/8, ::1 or localhost"
-            )
-    return text.rstrip("/")
-
-
-def _at_least_one(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, was {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, was {value}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number of seconds, was {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be > 0 s, was {text}")
-    return value
-
-
-def add_command(commands: Any) -> None:
-    """Register ``loadtest`` on the ``klaster`` subparsers."""
-    cmd = commands.add_parser(
-        "loadtest",
-        help="put order load on a local gateway and verify what it acknowledged",
-        description="N agents submit orders for S seconds to a klaster serve on loopback, "
-        "then the server's own-order lists are checked against the acknowledgements.",
-    )
-    cmd.add_argument("--url", required=True, type=loopback_url, help="http://127.0.0.1:8080")
-    cmd.add_argument("--agents", required=True, type=_at_least_one, metavar="N")
-    cmd.add_argument("--duration", required=True, type=_seconds, metavar="S", help="[s]")
-    cmd.add_argument("--batch", type=_at_least_one, metavar="K", help="K orders per request")
-    cmd.add_argument("--tokens", default=DEFAULT_TOKENS, metavar="FILE", help=DEFAULT_TOKENS)
-    cmd.add_argument("--config", metavar="CLUSTER.toml", help="the cluster (default: the demo)")
-    cmd.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 # -- who trades -----------------------------------------------------------------------------

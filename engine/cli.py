@@ -23,7 +23,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from agents import cli_simulate, loadtest
+from agents import cli_loadtest, cli_simulate
 from engine import cli_journal, cli_members, serve
 from engine.book_csv import PRICE_DECIMALS, QUANTITY_DECIMALS, BookCsvError, OrderRow, read_book_csv
 from matching.clearing import MECHANISMS, RATIONING, clear
@@ -76,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_members.add_commands(commands)
     serve.add_command(commands)
     cli_simulate.add_command(commands)
-    loadtest.add_command(commands)
+    cli_loadtest.add_command(commands)
     return parser
 
 
@@ -190,5 +190,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "simulate":
         return cli_simulate.run(args)
     if args.command == "loadtest":
-        return loadtest.run(args)
+        return cli_loadtest.run(args)
     raise AssertionError(f"unhandled command {args.command!r}")  # argparse limits the choices

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from serving import Server, start_server, wait_ready
 
+from agents.cli_loadtest import loopback_url
 from agents.client_types import Order
 from agents.loadtest import (
     LoadResult,
@@ -24,7 +25,6 @@ from agents.loadtest import (
     Verification,
     compare_orders,
     format_report,
-    loopback_url,
 )
 from engine.cli import main
 from engine.demo import demo_cluster
