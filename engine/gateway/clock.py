@@ -17,6 +17,7 @@ from engine.gateway.encoding import read_body, respond
 from engine.gateway.keys import RUNTIME
 from engine.gateway.problems import Problem
 from engine.gateway.units import format_instant, parse_instant
+from engine.journal import TS_LIMIT_US
 
 US = 1_000_000
 
@@ -41,6 +42,9 @@ async def set_time(request: web.Request) -> web.Response:
     if not isinstance(body, dict) or set(body) != {"now"}:
         raise Problem(422, "bad-value", 'the body must be {"now": instant}', "now")
     t = parse_instant(body["now"], "now")
+    if t * US >= TS_LIMIT_US:  # the journal's timestamps end there
+        limit = format_instant(TS_LIMIT_US // US - 1)
+        raise Problem(422, "bad-value", f"now must be before {limit}", "now")
     market = params.market(request)
     clock = market.clock
     if not isinstance(clock, SimulatedClock):
