@@ -63,6 +63,67 @@ class Columns:
         self._capacity = capacity
 
 
+class ChunkedColumns:
+    """Named int64 columns that grow in fixed chunks and are never copied, read row by row.
+
+    For an index that only grows (every order ever accepted): doubling a contiguous buffer
+    of millions of rows would copy tens of MB in one go and stall every request behind it,
+    where a new chunk costs the same at any size.
+    """
+
+    def __init__(self, names: tuple[str, ...], chunk_rows: int = 1 << 16) -> None:
+        self._names = names
+        self._chunk = chunk_rows
+        self._chunks: list[np.ndarray] = []  # each (columns x chunk_rows)
+        self._length = 0
+
+    def __len__(self) -> int:
+        return self._length
+
+    def _block(self) -> tuple[np.ndarray, int]:
+        """The chunk the next row goes to (added when full) and the row's offset in it."""
+        c, offset = divmod(self._length, self._chunk)
+        if c == len(self._chunks):
+            self._chunks.append(np.empty((len(self._names), self._chunk), np.int64))
+        return self._chunks[c], offset
+
+    def append(self, **columns: np.ndarray | int) -> int:
+        """Append rows (arrays of one length, or scalars that repeat); return the first."""
+        sizes = {len(v) for v in columns.values() if np.ndim(v) > 0}
+        if len(sizes) > 1:
+            raise ValueError(f"columns of different lengths: {sorted(sizes)}")
+        n = sizes.pop() if sizes else 1
+        first = self._length
+        done = 0
+        while done < n:
+            block, offset = self._block()
+            take = min(n - done, self._chunk - offset)
+            for j, name in enumerate(self._names):
+                value = columns[name]
+                block[j, offset : offset + take] = (
+                    value[done : done + take] if np.ndim(value) else value
+                )
+            self._length += take
+            done += take
+        return first
+
+    def append_row(self, *values: int) -> int:
+        """Append one row, values in column order."""
+        block, offset = self._block()
+        for j, value in enumerate(values):
+            block[j, offset] = value
+        row = self._length
+        self._length = row + 1
+        return row
+
+    def row(self, i: int) -> list[int]:
+        """Row ``i``'s values in column order, as Python ints."""
+        if not 0 <= i < self._length:
+            raise IndexError(f"row {i} of {self._length}")
+        c, offset = divmod(i, self._chunk)
+        return self._chunks[c][:, offset].tolist()
+
+
 #: Most interval slots :func:`group_starts` counts directly (a month of minutes).
 MAX_COUNTED_SLOTS = 1 << 16
 

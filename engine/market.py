@@ -474,12 +474,11 @@ class Market(MarketState):
             return Rejected(Reject.UNKNOWN_MEMBER, "member", f"no member {member_id!r}")
         if not isinstance(order_id, int) or not 1 <= order_id <= len(self._index):
             return Rejected(Reject.UNKNOWN_ORDER, "order_id", f"no order {order_id!r}")
-        i = order_id - 1
-        if int(self._index["member"][i]) != member:
+        start, row, owner = self._index.row(order_id - 1)
+        if owner != member:
             # Not "not yours": a member must not learn which order ids exist.
             return Rejected(Reject.UNKNOWN_ORDER, "order_id", f"no order {order_id!r}")
         self.advance()
-        start, row = int(self._index["interval"][i]), int(self._index["row"][i])
         status = self._books[start].orders["status"][row]
         resting = self._continuous.get(start)
         in_continuous = (status == CONTINUOUS or start in self._continuous) and self.state(

@@ -18,7 +18,7 @@ from sortedcontainers import SortedSet
 
 from engine.book import BUY, CANCELLED, CONTINUOUS, SELL, IntervalBook
 from engine.calendar import Calendar
-from engine.columns import Columns, group_starts, stable_order
+from engine.columns import ChunkedColumns, group_starts, stable_order
 from engine.continuous import ContinuousBook, Fill
 from engine.metering import Readings
 from engine.registry import Registry
@@ -50,7 +50,7 @@ class MarketState:
         self._books: dict[int, IntervalBook] = {}
         self._results: dict[int, IntervalResult] = {}
         self._uncleared = SortedSet()  # starts of books whose auction is not cleared
-        self._index = Columns(("interval", "row", "member"), capacity=1024)  # by order_id - 1
+        self._index = ChunkedColumns(("interval", "row", "member"))  # by order_id - 1
         self._client_ids: dict[tuple[int, str], tuple[int, tuple[int, ...]]] = {}
         self._client_id_of: dict[int, str] = {}  # order id -> its client order id, if any
         self._cleared_now: dict[int, ClearingResult] = {}  # live results awaiting their event
@@ -258,10 +258,7 @@ class MarketState:
 
     def _apply_order_cancelled(self, p: dict[str, Any]) -> None:
         order_id = int(p["order_id"])
-        start, row = (
-            int(self._index["interval"][order_id - 1]),
-            int(self._index["row"][order_id - 1]),
-        )
+        start, row, _ = self._index.row(order_id - 1)
         book = self._books[start]
         if book.orders["status"][row] == CONTINUOUS:
             self._continuous[start].cancel(order_id)
@@ -271,7 +268,7 @@ class MarketState:
 
     def _apply_order_replaced(self, p: dict[str, Any]) -> None:
         i = int(p["order_id"]) - 1
-        start, row = int(self._index["interval"][i]), int(self._index["row"][i])
+        start, row, _ = self._index.row(i)
         book = self._books[start]
         o = book.orders
         point, side = int(o["point"][row]), int(o["side"][row])
