@@ -9,6 +9,8 @@ import ipaddress
 from typing import Any
 from urllib.parse import urlsplit
 
+from agents.cli_args import integer_at_least, positive_seconds
+
 DEFAULT_TOKENS = "data/demo-tokens.txt"
 
 
@@ -34,26 +36,6 @@ def loopback_url(text: str) -> str:
     return text.rstrip("/")
 
 
-def _at_least_one(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, was {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, was {value}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number of seconds, was {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be > 0 s, was {text}")
-    return value
-
-
 def add_command(commands: Any) -> None:
     """Register ``loadtest`` on the ``klaster`` subparsers."""
     cmd = commands.add_parser(
@@ -63,9 +45,9 @@ def add_command(commands: Any) -> None:
         "then the server's own-order lists are checked against the acknowledgements.",
     )
     cmd.add_argument("--url", required=True, type=loopback_url, help="http://127.0.0.1:8080")
-    cmd.add_argument("--agents", required=True, type=_at_least_one, metavar="N")
-    cmd.add_argument("--duration", required=True, type=_seconds, metavar="S", help="[s]")
-    cmd.add_argument("--batch", type=_at_least_one, metavar="K", help="K orders per request")
+    cmd.add_argument("--agents", required=True, type=integer_at_least(1), metavar="N")
+    cmd.add_argument("--duration", required=True, type=positive_seconds, metavar="S", help="[s]")
+    cmd.add_argument("--batch", type=integer_at_least(1), metavar="K", help="K orders per request")
     cmd.add_argument("--tokens", default=DEFAULT_TOKENS, metavar="FILE", help=DEFAULT_TOKENS)
     cmd.add_argument("--config", metavar="CLUSTER.toml", help="the cluster (default: the demo)")
     cmd.add_argument("--json", action="store_true", help="print one JSON object")

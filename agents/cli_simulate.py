@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from agents.cli_args import integer_at_least
+
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 BAR_WIDTH = 30
 
@@ -33,43 +35,27 @@ def add_command(commands: Any) -> None:
         "intervals.csv, statements.csv, kpis.json and PNG plots.",
     )
     cmd.add_argument("scenario", metavar="SCENARIO", help="scenario TOML file")
-    cmd.add_argument("--days", type=_positive, help="days to simulate (default: the scenario's)")
-    cmd.add_argument("--seed", type=_non_negative, help="random seed (default: the scenario's)")
     cmd.add_argument(
-        "--group-size", type=_positive, metavar="N", help="members in each [[groups]] table"
+        "--days", type=integer_at_least(1), help="days to simulate (default: the scenario's)"
+    )
+    cmd.add_argument(
+        "--seed", type=integer_at_least(0), help="random seed (default: the scenario's)"
+    )
+    cmd.add_argument(
+        "--group-size",
+        type=integer_at_least(1),
+        metavar="N",
+        help="members in each [[groups]] table",
     )
     cmd.add_argument("--out", metavar="DIR", help="output directory (default: out/CLUSTER)")
     cmd.add_argument("--no-plots", action="store_true", help="write no PNG plots")
-    cmd.add_argument(
-        "--url", help="run against a live `klaster serve --scenario SCENARIO` at URL"
-    )
+    cmd.add_argument("--url", help="run against a live `klaster serve --scenario SCENARIO` at URL")
     cmd.add_argument(
         "--tokens",
         default="data/scenario-tokens.txt",
         metavar="FILE",
         help="member tokens for --url (default: data/scenario-tokens.txt)",
     )
-
-
-def _positive(text: str) -> int:
-    value = _integer(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, was {text!r}")
-    return value
-
-
-def _non_negative(text: str) -> int:
-    value = _integer(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, was {text!r}")
-    return value
-
-
-def _integer(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer, was {text!r}") from None
 
 
 class ProgressBar:

@@ -140,8 +140,9 @@ class _Run:
         self._strategies(scenario)
 
     def _strategies(self, scenario: Scenario) -> None:
+        self.truthful = Truthful()  # arbitrage batteries quote at their thresholds with it
         shared = {
-            "truthful": Truthful(),
+            "truthful": self.truthful,
             "zic": ZeroIntelligenceConstrained(),
             "ramp": LinearRamp(),
         }
@@ -172,20 +173,17 @@ class _Run:
         for day in range(days + 1):
             boundary = int(self.time.day_starts[day])
             # One second after the previous day's last gate: it is cleared, this day open.
-            self._move_to(boundary - self.length - self.gate + 1)
+            self.port.move_to(boundary - self.length - self.gate + 1)
             if pending is not None:
                 self._learn(*pending)
             if day < days:
                 pending = (day, self._bid(day))
-            self._move_to(boundary)
+            self.port.move_to(boundary)
             if day > 0:
                 self._meter(day - 1)
                 if progress is not None:
                     progress(day, days)
         return self._result()
-
-    def _move_to(self, t_s: int) -> None:
-        self.port.move_to(t_s)
 
     def _bid(self, day: int) -> list:
         """Send every member's orders for ``day``; return what is needed to learn later."""
@@ -271,7 +269,7 @@ class _Run:
             energy = min(need.energy_wh, limits[need.side])
             if energy <= 0:
                 continue
-            for q in Truthful().quote(Need(need.side, energy, need.limit), views[i], rng):
+            for q in self.truthful.quote(Need(need.side, energy, need.limit), views[i], rng):
                 member_rows.append((s, code, q.side, q.price, q.quantity))
                 memo.append((p, first + i, STORAGE, i, q.side))
                 battery.apply(Fill(q.side, q.quantity))  # plan on the assumption it fills
