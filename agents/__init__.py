@@ -11,7 +11,7 @@ __all__ = ["KlasterClient", "KlasterError", "NewOrder", "Reading"]
 
 def __getattr__(name: str) -> Any:
     if name in __all__:
-        from agents import client
+        from agents.client import sdk as client
 
         return getattr(client, name)
     raise AttributeError(f"module 'agents' has no attribute {name!r}")

@@ -16,12 +16,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.clock import SimulatedClock
-from engine.demo import demo_cluster
-from engine.journal import GroupCommitter, Journal
-from engine.market import BatchAccepted, Market
-from engine.node import GroupCommitSink, open_market, replay_journal
-from engine.orders import NewOrder, OrderBatch
+from engine.book.new_orders import NewOrder, OrderBatch
+from engine.config.demo import demo_cluster
+from engine.market.market import BatchAccepted, Market
+from engine.market.recovery import GroupCommitSink, open_market, replay_journal
+from engine.model.clock import SimulatedClock
+from engine.store.journal import GroupCommitter, Journal
 
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
 START = T0 + 3600

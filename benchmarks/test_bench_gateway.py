@@ -24,8 +24,8 @@ import numpy as np
 import pytest
 from http_load import LoadResult, closed_loop, encode_request
 
-from engine.demo import demo_cluster
-from engine.node import JOURNAL_FILE, replay_journal
+from engine.config.demo import demo_cluster
+from engine.market.recovery import JOURNAL_FILE, replay_journal
 from tests.serving import Server, start_server, wait_ready
 
 BATCH = 10_000

@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.codec import decode, encode
-from engine.journal import GroupCommitter, Journal
+from engine.store.codec import decode, encode
+from engine.store.journal import GroupCommitter, Journal
 
 TS = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z [us]
 BATCH_ORDERS = 10_000

@@ -15,8 +15,8 @@ import functools
 import numpy as np
 import pytest
 
-from engine.kpis import kpis
-from engine.settlement import PeriodTrades, settle
+from engine.settlement.kpis import kpis
+from engine.settlement.settle import PeriodTrades, settle
 
 SEED = 20250516  # recorded so every run times the same period
 MEMBERS, INTERVALS, TRADES = 100_000, 96, 1_000_000

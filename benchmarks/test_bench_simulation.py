@@ -14,8 +14,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from agents.scenario import load_scenario
-from agents.simulation import _profiles, simulate, timeline
+from agents.sim.scenario import load_scenario
+from agents.sim.simulation import _profiles, simulate, timeline
 
 SCENARIO = Path(__file__).resolve().parent.parent / "agents" / "scenarios" / "households.toml"
 

@@ -1,7 +1,7 @@
 """The real gateway app on a loopback port, for the ``test_gateway_*`` tests.
 
-``serve()`` opens a :class:`~engine.runtime.Runtime` on a temporary data directory with a
-:class:`~engine.clock.SimulatedClock` (so the test moves time and so drives gate closures),
+``serve()`` opens a :class:`~engine.market.runtime.Runtime` on a temporary data directory with a
+:class:`~engine.model.clock.SimulatedClock` (so the test moves time and so drives gate closures),
 starts it, serves ``create_app`` with aiohttp's ``AppRunner`` + ``TCPSite`` on 127.0.0.1
 port 0, and hands back a :class:`Gateway` whose :meth:`Gateway.call` speaks JSON or msgpack
 through a real ``aiohttp.ClientSession``.
@@ -23,12 +23,12 @@ import msgpack
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from engine.clock import SimulatedClock
-from engine.cluster import parse_cluster
+from engine.config.cluster import parse_cluster
 from engine.gateway import Limits, create_app
-from engine.metrics import Metrics
-from engine.node import open_market
-from engine.runtime import Runtime
+from engine.market.metrics import Metrics
+from engine.market.recovery import open_market
+from engine.market.runtime import Runtime
+from engine.model.clock import SimulatedClock
 from tests.clusters import small_cluster_toml
 
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z

@@ -11,15 +11,15 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from engine.gateway import clock, controls, health, intervals, orders, readings, reports
+from engine.gateway import controls, health, intervals, market_clock, orders, readings, reports
 from engine.gateway.encoding import respond
 from engine.gateway.keys import HUB, LIMITS, METRICS, READY, RUNTIME, TOKENS, Limits, TokenLookup
 from engine.gateway.middlewares import gateway
 from engine.gateway.openapi import document
 from engine.gateway.ratelimit import RateLimiter
 from engine.gateway.stream import Hub, close_streams, hub_context, stream
-from engine.metrics import Metrics
-from engine.runtime import Runtime
+from engine.market.metrics import Metrics
+from engine.market.runtime import Runtime
 
 
 def create_app(
@@ -67,8 +67,8 @@ def create_app(
     r.add_get("/v1/statements", reports.statements, allow_head=False)
     r.add_get("/v1/kpis", reports.kpis, allow_head=False)
     r.add_post("/v1/price-bands", controls.publish_bands)
-    r.add_get("/v1/clock", clock.read, allow_head=False)
-    r.add_post("/v1/clock", clock.set_time)
+    r.add_get("/v1/clock", market_clock.read, allow_head=False)
+    r.add_post("/v1/clock", market_clock.set_time)
     r.add_get("/v1/stream", stream, allow_head=False)
     r.add_get("/v1/openapi.json", openapi, allow_head=False)
     r.add_get("/healthz", health.healthz, allow_head=False)

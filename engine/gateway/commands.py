@@ -1,6 +1,6 @@
 """Request bodies -> the engine's commands: orders (one, a list, columns), readings, bands.
 
-Field names and units are the API's (:mod:`engine.gateway.units`): ``interval_start``,
+Field names and units are the API's (:mod:`engine.gateway.quantities`): ``interval_start``,
 ``connection_point`` (the string id), ``side`` (``"buy"``/``"sell"``), ``price``
 [PLN/MWh], ``quantity_wh`` [Wh], ``client_order_id``; readings ``import_wh``,
 ``export_wh`` [Wh]; bands ``floor``, ``cap`` [PLN/MWh]. Objects with unknown fields are
@@ -19,8 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from engine.book.new_orders import NewOrder, OrderBatch
 from engine.gateway.problems import Problem, row_problems, unprocessable
-from engine.gateway.units import (
+from engine.gateway.quantities import (
     RowErrors,
     column,
     instant_column,
@@ -30,9 +31,8 @@ from engine.gateway.units import (
     parse_price,
     price_column,
 )
-from engine.metering import ReadingBatch
-from engine.orders import NewOrder, OrderBatch
-from engine.published_bands import BandBatch
+from engine.market.bands import BandBatch
+from engine.settlement.metering import ReadingBatch
 
 ORDER_FIELDS = ("interval_start", "connection_point", "side", "price", "quantity_wh")
 OPTIONAL_ORDER_FIELDS = ("client_order_id",)

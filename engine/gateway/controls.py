@@ -13,8 +13,8 @@ from engine.gateway import commands, params
 from engine.gateway.encoding import read_body, respond
 from engine.gateway.keys import RUNTIME
 from engine.gateway.problems import from_batch
-from engine.gateway.units import format_instant, format_price
-from engine.market import Done
+from engine.gateway.quantities import format_instant, format_price
+from engine.market.market import Done
 
 
 async def publish_bands(request: web.Request) -> web.Response:

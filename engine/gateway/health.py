@@ -9,7 +9,7 @@ from aiohttp import web
 from engine.gateway.encoding import respond
 from engine.gateway.keys import METRICS, READY, RUNTIME
 from engine.gateway.problems import Problem
-from engine.metrics import CONTENT_TYPE
+from engine.market.metrics import CONTENT_TYPE
 
 
 async def healthz(request: web.Request) -> web.Response:

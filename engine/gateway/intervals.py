@@ -11,14 +11,14 @@ from typing import Any
 
 from aiohttp import web
 
-from engine.calendar import IntervalState
 from engine.gateway import params, views
 from engine.gateway.encoding import respond
 from engine.gateway.keys import RUNTIME
 from engine.gateway.problems import from_rejected
-from engine.gateway.units import format_instant, format_price
-from engine.market import Market
-from engine.rejects import Rejected
+from engine.gateway.quantities import format_instant, format_price
+from engine.market.market import Market
+from engine.model.calendar import IntervalState
+from engine.model.rejects import Rejected
 
 MAX_CALENDAR = 31 * 96  # a month of 15-minute intervals
 

@@ -12,8 +12,8 @@ from typing import Protocol
 
 from aiohttp import web
 
-from engine.metrics import Metrics
-from engine.runtime import Runtime
+from engine.market.metrics import Metrics
+from engine.market.runtime import Runtime
 
 
 class TokenLookup(Protocol):

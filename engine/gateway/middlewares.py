@@ -28,8 +28,8 @@ from engine.gateway.encoding import negotiate
 from engine.gateway.keys import CALLER, FORMAT, Caller, TokenLookup
 from engine.gateway.problems import Problem
 from engine.gateway.ratelimit import RateLimiter
-from engine.metrics import Metrics
-from engine.registry import Registry
+from engine.market.metrics import Metrics
+from engine.model.registry import Registry
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]

@@ -13,14 +13,14 @@ from typing import Any
 import numpy as np
 from aiohttp import web
 
+from engine.book.new_orders import OrderBatch
 from engine.gateway import commands, params, views
 from engine.gateway.encoding import JSON, encode, json_string, read_body, respond
 from engine.gateway.keys import CALLER, FORMAT, METRICS, RUNTIME
 from engine.gateway.problems import from_batch, from_rejected, unprocessable
-from engine.gateway.units import parse_energy, parse_price
-from engine.market import BatchAccepted
-from engine.orders import OrderBatch
-from engine.rejects import Rejected
+from engine.gateway.quantities import parse_energy, parse_price
+from engine.market.market import BatchAccepted
+from engine.model.rejects import Rejected
 
 
 async def submit(request: web.Request) -> web.Response:

@@ -10,8 +10,8 @@ from aiohttp import web
 
 from engine.gateway.keys import CALLER, RUNTIME, Caller
 from engine.gateway.problems import Problem, unprocessable
-from engine.gateway.units import parse_instant
-from engine.market import Market
+from engine.gateway.quantities import parse_instant
+from engine.market.market import Market
 
 MAX_PERIOD_S = 366 * 86_400  # statements and KPIs: at most a (leap) year at once
 

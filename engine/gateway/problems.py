@@ -1,5 +1,5 @@
 """Problem details (RFC 9457): every refusal the gateway answers, and the one table that maps
-the engine's :class:`~engine.rejects.Reject` codes to HTTP statuses and problem types.
+the engine's :class:`~engine.model.rejects.Reject` codes to HTTP statuses and problem types.
 
 A problem is ``application/problem+json`` with ``type`` (a URI under
 ``https://klaster.invalid/problems/``), ``title``, ``status``, ``detail`` and, where one
@@ -8,7 +8,7 @@ a refused batch also lists ``errors: [{row, field, code, detail}]`` (``code`` is
 type's last segment) and ``bad_rows`` (how many rows failed; ``errors`` may be cut short).
 The batch problem's own status and type are those of its first listed error.
 
-The engine's rejections are values (:class:`~engine.rejects.Rejected`); the gateway turns
+The engine's rejections are values (:class:`~engine.model.rejects.Rejected`); the gateway turns
 them into a :class:`Problem` with :func:`from_rejected` / :func:`from_batch`. Problems found
 while decoding a request at the edge are raised as :class:`Problem` (an exception: decoding
 is nested, and the problems middleware is the one place that renders them).
@@ -28,7 +28,7 @@ from typing import Any
 
 from aiohttp import web
 
-from engine.rejects import BatchRejected, Reject, Rejected
+from engine.model.rejects import BatchRejected, Reject, Rejected
 
 BASE = "https://klaster.invalid/problems/"
 PROBLEM_JSON = "application/problem+json"

@@ -16,8 +16,8 @@ from engine.gateway import commands, params, views
 from engine.gateway.encoding import read_body, respond
 from engine.gateway.keys import RUNTIME
 from engine.gateway.problems import from_batch
-from engine.gateway.units import format_instant
-from engine.market import Done
+from engine.gateway.quantities import format_instant
+from engine.market.market import Done
 
 
 async def record(request: web.Request) -> web.Response:

@@ -16,8 +16,8 @@ from engine.gateway import params, views
 from engine.gateway.encoding import respond
 from engine.gateway.intervals import caught_up
 from engine.gateway.problems import Problem
-from engine.gateway.units import format_instant
-from engine.settlement import statement as settle_statement
+from engine.gateway.quantities import format_instant
+from engine.settlement.settle import statement as settle_statement
 
 
 async def statements(request: web.Request) -> web.Response:

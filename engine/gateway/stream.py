@@ -32,9 +32,9 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from engine.gateway import params, views
 from engine.gateway.keys import HUB, METRICS, RUNTIME, Caller
 from engine.gateway.problems import unprocessable
-from engine.gateway.units import format_instant, format_price
-from engine.market import Market
-from engine.runtime import Runtime
+from engine.gateway.quantities import format_instant, format_price
+from engine.market.market import Market
+from engine.market.runtime import Runtime
 
 HEARTBEAT_S = 30.0
 _OVERFLOW: Any = object()  # the queue's last message for a stream that fell behind

@@ -11,11 +11,11 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 from typing import Any
 
-from engine.calendar import IntervalState
-from engine.gateway.units import format_instant, format_price
-from engine.kpis import Kpis
-from engine.market import Market
-from engine.settlement import Statement
+from engine.gateway.quantities import format_instant, format_price
+from engine.market.market import Market
+from engine.model.calendar import IntervalState
+from engine.settlement.kpis import Kpis
+from engine.settlement.settle import Statement
 
 RATIO_DECIMALS = Decimal("0.000001")
 

@@ -1,0 +1,484 @@
+"""An async client for the klaster gateway (``engine/gateway``), on aiohttp.
+
+``KlasterClient`` speaks msgpack by default (JSON with ``codec="json"``), sends the bearer
+token, and returns the frozen dataclasses of :mod:`agents.client.results`. Units on our side:
+prices PLN/MWh as ``Decimal``, ``int`` or ``str`` (a float is refused: no float money),
+energy int Wh, instants aware ``datetime`` or int seconds since the epoch.
+
+Errors: every problem+json answer (RFC 9457) raises :class:`KlasterError`. A 429 is retried
+after the server's ``Retry-After`` [s], at most ``max_retries`` times, then raised. A
+retried order submission is safe only with a ``client_order_id`` (the server answers a
+repeat with the first acknowledgement, ``duplicate=True``); a 429 itself books nothing.
+
+The live stream: ``async with client.stream() as events: async for message in events``
+yields the WebSocket's messages as decoded dicts (``hello``, ``interval``, ``fill``,
+``price_bands``; see ``engine/gateway/stream.py``) and closes the socket on exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from types import TracebackType
+from typing import Any, Literal, Self
+
+import aiohttp
+import msgpack
+import numpy as np
+
+from agents.client.results import (
+    BatchAck,
+    Cancelled,
+    Depth,
+    GateClosure,
+    Interval,
+    Kpis,
+    Order,
+    OrderAck,
+    ReadingsAck,
+    Replaced,
+    Statement,
+    Trade,
+    from_wire,
+    parse_instant,
+)
+
+JSON = "application/json"
+MSGPACK = "application/msgpack"
+PROBLEM_JSON = "application/problem+json"
+DEFAULT_RETRY_AFTER_S = 1.0  # when a 429 carries no usable Retry-After
+
+Instant = datetime | int  # aware datetime or int seconds since the epoch
+LE_INT64 = np.dtype("<i8")  # a bin column: raw little-endian int64
+INT64_MAX = 2**63 - 1
+Price = Decimal | int | str  # PLN/MWh, exact
+
+
+class KlasterError(Exception):
+    """A refusal from the gateway: the fields of its problem details (RFC 9457)."""
+
+    def __init__(
+        self,
+        status: int,
+        type: str,  # the problem type's URI (RFC 9457 names it so)
+        title: str,
+        detail: str | None = None,
+        field: str | None = None,
+        errors: list[dict[str, Any]] | None = None,
+        *,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(f"{status} {title}: {detail}" if detail else f"{status} {title}")
+        self.status = status
+        self.type = type
+        self.title = title
+        self.detail = detail
+        self.field = field
+        self.errors = errors or []  # per row, for batches: {row, field, code, detail}
+        self.retry_after = retry_after
+
+    @property
+    def code(self) -> str:
+        """The problem type's last segment: ``price-out-of-band``, ``rate-limited``."""
+        return self.type.rsplit("/", 1)[-1]
+
+    @classmethod
+    def from_answer(
+        cls, status: int, reason: str, body: Any, retry_after: float | None = None
+    ) -> KlasterError:
+        if not isinstance(body, dict):  # not problem details (a proxy's page, say)
+            text = body.decode(errors="replace")[:200] if isinstance(body, bytes) else None
+            return cls(status, "about:blank", reason, text, retry_after=retry_after)
+        return cls(
+            status,
+            str(body.get("type", "about:blank")),
+            str(body.get("title", reason)),
+            body.get("detail"),
+            body.get("field"),
+            body.get("errors"),
+            retry_after=retry_after,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class NewOrder:
+    """An order to submit (see :meth:`KlasterClient.submit_orders`)."""
+
+    interval_start: Instant
+    connection_point: str
+    side: Literal["buy", "sell"]
+    price: Price  # [PLN/MWh]
+    quantity_wh: int
+    client_order_id: str | None = None
+
+    def wire(self) -> dict[str, Any]:
+        body = {
+            "interval_start": instant(self.interval_start),
+            "connection_point": self.connection_point,
+            "side": self.side,
+            "price": price_text(self.price),
+            "quantity_wh": self.quantity_wh,
+        }
+        if self.client_order_id is not None:
+            body["client_order_id"] = self.client_order_id
+        return body
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A meter reading of one connection point over one interval [Wh]."""
+
+    interval_start: Instant
+    connection_point: str
+    import_wh: int
+    export_wh: int
+
+    def wire(self) -> dict[str, Any]:
+        return {
+            "interval_start": instant(self.interval_start),
+            "connection_point": self.connection_point,
+            "import_wh": self.import_wh,
+            "export_wh": self.export_wh,
+        }
+
+
+def instant(value: Instant) -> int:
+    """An aware datetime or int seconds -> int seconds since the epoch."""
+    if isinstance(value, datetime):
+        if value.utcoffset() is None:
+            raise ValueError(f"interval_start must be an aware datetime, was naive {value}")
+        return int(value.timestamp())
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise TypeError(f"an instant must be an aware datetime or int seconds, was {value!r}")
+
+
+def price_text(value: Price) -> str:
+    """A price [PLN/MWh] as the exact decimal string the API reads (never via float)."""
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"price must be finite, was {value}")
+        return format(value, "f")  # never exponent notation such as 1E+2
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str):
+        return value
+    raise TypeError(f"price must be Decimal, int or str [PLN/MWh], was {type(value).__name__}")
+
+
+def _retry_after(headers: Mapping[str, str]) -> float:
+    try:
+        return max(0.0, float(headers.get("Retry-After", "")))
+    except ValueError:  # missing, or an HTTP date: the gateway sends seconds
+        return DEFAULT_RETRY_AFTER_S
+
+
+class KlasterClient:
+    """One member's connection to a gateway (see the module docstring).
+
+    Use as ``async with KlasterClient(url, token) as client``; a given ``session`` is used
+    and left open, otherwise the client opens one and closes it on exit.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        codec: Literal["msgpack", "json"] = "msgpack",
+        session: aiohttp.ClientSession | None = None,
+        max_retries: int = 5,
+    ) -> None:
+        if codec not in ("msgpack", "json"):
+            raise ValueError(f'codec must be "msgpack" or "json", was {codec!r}')
+        self.base_url = base_url.rstrip("/")
+        self.codec = codec
+        self.max_retries = max_retries
+        self._media = MSGPACK if codec == "msgpack" else JSON
+        self._auth = {"Authorization": f"Bearer {token}"}
+        self._session = session
+        self._owns_session = session is None
+
+    async def __aenter__(self) -> Self:
+        self.session  # noqa: B018 (open the owned session inside the running loop)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        return self._session
+
+    async def close(self) -> None:
+        if self._owns_session and self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    # -- the wire ---------------------------------------------------------------------------
+
+    def _encode(self, body: Any) -> bytes:
+        if self._media == MSGPACK:
+            return msgpack.packb(body, use_bin_type=True)
+        return json.dumps(body, separators=(",", ":")).encode()
+
+    @staticmethod
+    def _decode(content_type: str, payload: bytes) -> Any:
+        if content_type in (JSON, PROBLEM_JSON):
+            return json.loads(payload)
+        if content_type == MSGPACK:
+            return msgpack.unpackb(payload, raw=False)
+        return payload
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        params: Mapping[str, str | int] | None = None,
+    ) -> tuple[int, Any]:
+        """Send one request; return (status, decoded answer) or raise :class:`KlasterError`.
+
+        A 429 is retried after ``Retry-After`` [s], up to ``max_retries`` times."""
+        headers = {**self._auth, "Accept": self._media}
+        data = None
+        if body is not None:
+            data = self._encode(body)
+            headers["Content-Type"] = self._media
+        url = self.base_url + path
+        for attempt in range(self.max_retries + 1):
+            async with self.session.request(
+                method, url, data=data, params=params, headers=headers
+            ) as r:
+                status, reason, payload = r.status, r.reason or "", await r.read()
+                decoded = self._decode(r.content_type, payload)
+                wait = _retry_after(r.headers) if status == 429 else None
+            if status < 400:
+                return status, decoded
+            if status == 429 and attempt < self.max_retries:
+                await asyncio.sleep(wait or 0.0)  # outside the response: its connection is free
+                continue
+            raise KlasterError.from_answer(status, reason, decoded, wait)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    # -- orders -----------------------------------------------------------------------------
+
+    async def submit_order(
+        self,
+        interval_start: Instant,
+        connection_point: str,
+        side: Literal["buy", "sell"],
+        price: Price,
+        quantity_wh: int,
+        client_order_id: str | None = None,
+    ) -> OrderAck:
+        """Submit one order: ``price`` [PLN/MWh], ``quantity_wh`` [Wh]."""
+        order = NewOrder(
+            interval_start, connection_point, side, price, quantity_wh, client_order_id
+        )
+        status, body = await self.request("POST", "/v1/orders", order.wire())
+        return from_wire(OrderAck, body, duplicate=status == 200)
+
+    async def submit_orders(self, orders: Iterable[NewOrder]) -> BatchAck:
+        """Submit orders as one all-or-nothing batch."""
+        status, body = await self.request("POST", "/v1/orders", [o.wire() for o in orders])
+        return from_wire(BatchAck, body, duplicate=status == 200)
+
+    async def submit_batch(
+        self,
+        interval_start: Sequence[Instant],
+        connection_point: Sequence[str],
+        side: Sequence[str],
+        price: Sequence[Price],
+        quantity_wh: Sequence[int],
+        client_order_id: Sequence[str | None] | None = None,
+    ) -> BatchAck:
+        """Submit a columnar batch (one sequence per field, all the same length).
+
+        ``interval_start`` [s] and ``quantity_wh`` given as numpy integer arrays go, in
+        msgpack, as bin columns of raw little-endian int64 (no per-value encoding on either
+        side); anything else as arrays."""
+        columns: dict[str, Any] = {
+            "interval_start": self._int64_column(interval_start, instant),
+            "connection_point": list(connection_point),
+            "side": list(side),
+            "price": [price_text(p) for p in price],
+            "quantity_wh": self._int64_column(quantity_wh, int),
+        }
+        if client_order_id is not None:
+            columns["client_order_id"] = list(client_order_id)
+        status, body = await self.request("POST", "/v1/orders/batch", columns)
+        return from_wire(BatchAck, body, duplicate=status == 200)
+
+    def _int64_column(self, values: Any, convert: Any) -> Any:
+        if isinstance(values, np.ndarray) and values.dtype.kind in "iu" and values.ndim == 1:
+            if values.dtype.kind == "u" and values.size and values.max() > INT64_MAX:
+                raise ValueError(f"values above int64 cannot be sent, was {values.max()}")
+            column = values.astype(LE_INT64, copy=False)
+            return column.tobytes() if self.codec == "msgpack" else column.tolist()
+        return [convert(v) for v in values]
+
+    async def cancel(self, order_id: int) -> Cancelled:
+        _, body = await self.request("DELETE", f"/v1/orders/{int(order_id)}")
+        return from_wire(Cancelled, body)
+
+    async def replace(
+        self, order_id: int, price: Price | None = None, quantity_wh: int | None = None
+    ) -> Replaced:
+        """Give an order a new price and/or quantity; it gets a new id (and queues anew)."""
+        change: dict[str, Any] = {}
+        if price is not None:
+            change["price"] = price_text(price)
+        if quantity_wh is not None:
+            change["quantity_wh"] = quantity_wh
+        if not change:
+            raise ValueError("replace needs a price and/or a quantity_wh")
+        _, body = await self.request("PATCH", f"/v1/orders/{int(order_id)}", change)
+        return from_wire(Replaced, body)
+
+    async def orders(self, interval_start: Instant | None = None) -> list[Order]:
+        """The caller's own orders, oldest first (of one interval if given)."""
+        params = None if interval_start is None else {"interval_start": instant(interval_start)}
+        _, body = await self.request("GET", "/v1/orders", params=params)
+        return [from_wire(Order, row) for row in body["orders"]]
+
+    # -- intervals --------------------------------------------------------------------------
+
+    async def interval(self, start: Instant) -> Interval:
+        _, body = await self.request("GET", f"/v1/intervals/{instant(start)}")
+        return from_wire(Interval, body)
+
+    async def intervals(
+        self, from_: Instant | None = None, count: int | None = None
+    ) -> list[Interval]:
+        """The calendar from ``from_`` (default: the interval being delivered now)."""
+        params: dict[str, int] = {}
+        if from_ is not None:
+            params["from"] = instant(from_)
+        if count is not None:
+            params["count"] = count
+        _, body = await self.request("GET", "/v1/intervals", params=params)
+        return [from_wire(Interval, row) for row in body["intervals"]]
+
+    async def depth(self, start: Instant) -> Depth:
+        _, body = await self.request("GET", f"/v1/intervals/{instant(start)}/depth")
+        return from_wire(Depth, body)
+
+    async def trades(self, start: Instant) -> list[Trade]:
+        """Own trades of the interval (every trade, both sides, for the coordinator)."""
+        _, body = await self.request("GET", f"/v1/intervals/{instant(start)}/trades")
+        return [from_wire(Trade, row) for row in body["trades"]]
+
+    async def close_gate(self, start: Instant) -> GateClosure:
+        """Coordinator: close the interval's auction gate now and clear it."""
+        _, body = await self.request("POST", f"/v1/intervals/{instant(start)}/close")
+        return from_wire(GateClosure, body)
+
+    async def send_readings(self, rows: Iterable[Reading]) -> ReadingsAck:
+        """DSO or coordinator: meter readings, all or nothing."""
+        _, body = await self.request("POST", "/v1/readings", {"readings": [r.wire() for r in rows]})
+        return from_wire(ReadingsAck, body)
+
+    # -- reports ----------------------------------------------------------------------------
+
+    async def statement(self, from_: Instant, to: Instant, member: str | None = None) -> Statement:
+        """A statement over [from_, to): own, or ``member``'s for the coordinator."""
+        params: dict[str, str | int] = {"from": instant(from_), "to": instant(to)}
+        if member is not None:
+            params["member"] = member
+        _, body = await self.request("GET", "/v1/statements", params=params)
+        return from_wire(Statement, body)
+
+    async def kpis(self, from_: Instant, to: Instant) -> Kpis:
+        params = {"from": instant(from_), "to": instant(to)}
+        _, body = await self.request("GET", "/v1/kpis", params=params)
+        return from_wire(Kpis, body)
+
+    # -- the clock --------------------------------------------------------------------------
+
+    async def clock(self) -> int:
+        """The market's time [s since the epoch]."""
+        _, body = await self.request("GET", "/v1/clock")
+        return instant(parse_instant(body["now"]))
+
+    async def set_clock(self, now: Instant) -> int:
+        """Coordinator, on a simulated clock: move it forward to ``now``; the new time [s]."""
+        _, body = await self.request("POST", "/v1/clock", {"now": instant(now)})
+        return instant(parse_instant(body["now"]))
+
+    # -- the stream -------------------------------------------------------------------------
+
+    def stream(self) -> EventStream:
+        """The live stream; use ``async with client.stream() as events``."""
+        return EventStream(self)
+
+
+class EventStream:
+    """The WebSocket ``/v1/stream`` as an async iterator of decoded message dicts.
+
+    Connects on entry (or on the first message), closes on exit; iteration ends when the
+    server closes the socket.
+    """
+
+    def __init__(self, client: KlasterClient) -> None:
+        self._client = client
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+
+    async def connect(self) -> None:
+        if self._ws is not None:
+            return
+        c = self._client
+        fmt = "msgpack" if c.codec == "msgpack" else "json"
+        try:
+            self._ws = await c.session.ws_connect(
+                c.base_url + "/v1/stream", params={"format": fmt}, headers=c._auth
+            )
+        except aiohttp.WSServerHandshakeError as exc:
+            raise KlasterError(
+                exc.status, "about:blank", exc.message or "handshake failed"
+            ) from exc
+
+    async def close(self) -> None:
+        if self._ws is not None:
+            await self._ws.close()
+            self._ws = None
+
+    async def __aenter__(self) -> Self:
+        await self.connect()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> dict[str, Any]:
+        await self.connect()
+        assert self._ws is not None
+        message = await self._ws.receive()
+        if message.type == aiohttp.WSMsgType.TEXT:
+            return json.loads(message.data)
+        if message.type == aiohttp.WSMsgType.BINARY:
+            return msgpack.unpackb(message.data, raw=False)
+        if message.type == aiohttp.WSMsgType.ERROR:
+            await self.close()
+            raise ConnectionError(f"stream failed: {message.data}")
+        await self.close()  # CLOSE, CLOSING, CLOSED: the server ended the stream
+        raise StopAsyncIteration

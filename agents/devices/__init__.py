@@ -1,0 +1,1 @@
+"""Device models of the simulation: cloudiness, PV, loads, batteries."""

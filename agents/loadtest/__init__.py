@@ -1,0 +1,1 @@
+"""``klaster loadtest``: closed-loop order load against a gateway on loopback."""

@@ -1,0 +1,2 @@
+"""Simulations: scenarios, the coordinator loop, its market port, the report and
+``klaster simulate``."""

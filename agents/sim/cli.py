@@ -1,0 +1,138 @@
+"""``klaster simulate``: play a scenario in accelerated time and write its report.
+
+``klaster simulate SCENARIO [--days N] [--seed S] [--group-size N] [--out DIR] [--no-plots]
+[--url URL [--tokens FILE]]``
+
+Loads the scenario (exit 2 with the file, member and field named if it is invalid), runs it
+through an in-process market (:mod:`agents.sim.simulation`) with a progress bar on stderr, or
+with ``--url`` through a live ``klaster serve --scenario SCENARIO`` over HTTP (tokens from
+``data/scenario-tokens.txt`` unless ``--tokens`` says otherwise; the same scenario and seed
+give the same results either way),
+writes per-interval results, per-member statements, the KPIs and the plots to DIR (default
+``out/<cluster id>``, :mod:`agents.sim.report`) and prints a short summary to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from agents.cli_args import integer_at_least
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+BAR_WIDTH = 30
+
+
+def add_command(commands: Any) -> None:
+    """Register ``simulate`` on the ``klaster`` subparsers."""
+    cmd = commands.add_parser(
+        "simulate",
+        help="simulate a cluster scenario in accelerated time",
+        description="Run a scenario (agents/scenarios/*.toml) through the market and write "
+        "intervals.csv, statements.csv, kpis.json and PNG plots.",
+    )
+    cmd.add_argument("scenario", metavar="SCENARIO", help="scenario TOML file")
+    cmd.add_argument(
+        "--days", type=integer_at_least(1), help="days to simulate (default: the scenario's)"
+    )
+    cmd.add_argument(
+        "--seed", type=integer_at_least(0), help="random seed (default: the scenario's)"
+    )
+    cmd.add_argument(
+        "--group-size",
+        type=integer_at_least(1),
+        metavar="N",
+        help="members in each [[groups]] table",
+    )
+    cmd.add_argument("--out", metavar="DIR", help="output directory (default: out/CLUSTER)")
+    cmd.add_argument("--no-plots", action="store_true", help="write no PNG plots")
+    cmd.add_argument("--url", help="run against a live `klaster serve --scenario SCENARIO` at URL")
+    cmd.add_argument(
+        "--tokens",
+        default="data/scenario-tokens.txt",
+        metavar="FILE",
+        help="member tokens for --url (default: data/scenario-tokens.txt)",
+    )
+
+
+class ProgressBar:
+    """Days done as a bar on a terminal, one line per tenth of the run otherwise."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.started = time.perf_counter()
+        self.tty = out.isatty()
+        self.shown = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        elapsed = time.perf_counter() - self.started
+        tenth = done * 10 // total
+        if not self.tty and tenth == self.shown:
+            return
+        self.shown = tenth
+        filled = done * BAR_WIDTH // total
+        bar = "#" * filled + "." * (BAR_WIDTH - filled)
+        line = f"day {done}/{total} [{bar}] {elapsed:.1f} s"
+        self.out.write(f"\r{line}" if self.tty else f"{line}\n")
+        if self.tty and done == total:
+            self.out.write("\n")
+        self.out.flush()
+
+
+def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run ``klaster simulate``; return the exit code (``out``, ``err``: default the
+    standard streams of the moment)."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    from agents.sim.market_port import HttpMarket, PortError, read_tokens
+    from agents.sim.report import summary_lines, write_report
+    from agents.sim.scenario import ScenarioError, load_scenario
+    from agents.sim.simulation import simulate
+
+    try:
+        scenario = load_scenario(
+            args.scenario, days=args.days, seed=args.seed, group_size=args.group_size
+        )
+    except ScenarioError as exc:
+        print(exc, file=err)
+        return EXIT_BAD_INPUT
+    out_dir = Path(args.out) if args.out else Path("out") / scenario.cluster.id
+    points = len(scenario.cluster.points)
+    print(
+        f"klaster: simulating {scenario.name}: {len(scenario.agents)} members, {points} "
+        f"connection points, {scenario.days} days from {scenario.start}",
+        file=err,
+    )
+    started = time.perf_counter()
+    port = None
+    try:
+        if args.url:
+            try:
+                tokens = read_tokens(args.tokens)
+            except OSError as exc:
+                print(f"klaster: cannot read {args.tokens}: {exc.strerror or exc}", file=err)
+                return EXIT_BAD_INPUT
+            except PortError as exc:  # a line that is not "member token"
+                print(f"klaster: {exc}", file=err)
+                return EXIT_BAD_INPUT
+            port = HttpMarket(args.url, scenario.cluster, tokens)
+        result = simulate(scenario, progress=ProgressBar(err), port=port)
+    except PortError as exc:
+        print(f"klaster: {exc}", file=err)
+        return EXIT_FAILED
+    finally:
+        if port is not None:
+            port.close()
+    seconds = time.perf_counter() - started
+    try:
+        files = write_report(result, out_dir, plots=not args.no_plots)
+    except OSError as exc:
+        print(f"klaster: cannot write {out_dir}: {exc.strerror or exc}", file=err)
+        return EXIT_FAILED
+    for line in summary_lines(result):
+        print(line, file=out)
+    print(f"simulated in {seconds:.1f} s; wrote {len(files)} files to {out_dir}", file=out)
+    return EXIT_OK

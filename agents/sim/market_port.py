@@ -1,0 +1,327 @@
+"""Where a simulation meets the market: in process, or a live ``klaster serve`` over HTTP.
+
+Both ports offer the same few calls, in the engine's units (int ticks, Wh, epoch seconds),
+so :mod:`agents.sim.simulation` runs one loop against either and gets the same result:
+
+- ``move_to(t)``: the market's clock to ``t`` [s] (gates it passes close);
+- ``submit(member, batch)``: one all-or-nothing batch, its order ids;
+- ``outcome(start)``: the interval's cleared volume [Wh], price [tick] (-1: no trade) and
+  fills per order id;
+- ``send_readings(batch)``: meter readings (as the dso, or the coordinator);
+- ``statements(begin, end)``, ``kpis(begin, end)``: the settlement's figures.
+
+:class:`HttpMarket` talks to a server started with ``klaster serve --scenario FILE``: its
+clock is simulated and moved by the coordinator (``POST /v1/clock``), and every member's
+token is in ``DATA/scenario-tokens.txt``. Its event loop runs on a thread of its own, so the
+simulation loop stays plain synchronous code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+import numpy as np
+
+from engine.book.new_orders import OrderBatch
+from engine.market.market import BatchAccepted, Market
+from engine.model.calendar import Calendar
+from engine.model.clock import SimulatedClock
+from engine.settlement.metering import ReadingBatch
+from engine.settlement.settle import statement
+from engine.store.tokens import read_token_file
+
+US = 1_000_000
+T = TypeVar("T")
+
+
+class PortError(RuntimeError):
+    """The market refused what the simulation sent, or could not be reached."""
+
+
+class MarketPort(Protocol):
+    """What the simulation needs of a market (see the module docstring)."""
+
+    calendar: Calendar
+
+    def band(self, start_s: int) -> tuple[int, int]: ...
+    def now_s(self) -> int: ...
+    def move_to(self, t_s: int) -> None: ...
+    def submit(self, member_id: str, batch: OrderBatch) -> np.ndarray: ...
+    def outcome(self, start_s: int) -> Cleared | None: ...
+    def send_readings(self, member_id: str, batch: ReadingBatch) -> None: ...
+    def statements(self, begin_s: int, end_s: int) -> dict[str, Totals]: ...
+    def kpis(self, begin_s: int, end_s: int) -> ClusterKpis: ...
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Cleared:
+    """One interval's auction outcome."""
+
+    volume: int  # [Wh]
+    price: int  # [tick], -1 when nothing traded
+    order_ids: np.ndarray  # int64, orders with a fill
+    filled: np.ndarray  # int64 [Wh], same order
+
+
+@dataclass(frozen=True)
+class Totals:
+    """A member's statement: energy [Wh] and money [grosz] (cost > 0: the member pays)."""
+
+    bought_wh: int
+    sold_wh: int
+    shortfall_wh: int
+    surplus_wh: int
+    cost_grosz: int
+    baseline_grosz: int
+    savings_grosz: int
+
+
+@dataclass(frozen=True)
+class ClusterKpis:
+    """Cluster KPIs: energy [Wh], ratios [1] and average prices [tick], None if undefined."""
+
+    intervals: int
+    pending: int
+    import_wh: int
+    export_wh: int
+    local_use_wh: int
+    traded_wh: int
+    self_sufficiency: Fraction | Decimal | None
+    self_consumption: Fraction | Decimal | None
+    traded_share: Fraction | Decimal | None
+    average_buyer_price: Fraction | Decimal | None
+    average_seller_price: Fraction | Decimal | None
+    average_cap: Fraction | Decimal | None
+    average_floor: Fraction | Decimal | None
+    savings_grosz: int
+
+
+def clearing_price(volume: int, price: int | None, buyer_price: int | None, value: int) -> int:
+    """The interval's price [tick]: the uniform price, else the buyers' price, else the
+    volume-weighted average paid by buyers (``value`` [Wh*tick]); -1 when nothing traded."""
+    if not volume:
+        return -1
+    if price is not None:
+        return int(price)
+    if buyer_price is not None:
+        return int(buyer_price)
+    return int(Fraction(value, volume))
+
+
+class LocalMarket:
+    """The market in this process, on a simulated clock."""
+
+    def __init__(self, cluster: Any, now_s: int) -> None:
+        self.clock = SimulatedClock(now_s * US)
+        self.market = Market(cluster, self.clock)
+        self.calendar: Calendar = self.market.calendar
+
+    def band(self, start_s: int) -> tuple[int, int]:
+        return self.market.band(start_s)
+
+    def now_s(self) -> int:
+        return self.clock.now_us() // US
+
+    def move_to(self, t_s: int) -> None:
+        self.clock.advance_to(t_s * US)
+        self.market.advance()
+
+    def submit(self, member_id: str, batch: OrderBatch) -> np.ndarray:
+        answer = self.market.submit_batch(member_id, batch)
+        if not isinstance(answer, BatchAccepted):
+            raise PortError(f"orders of {member_id} refused: {answer.rejects[:3]}")
+        return answer.order_ids
+
+    def outcome(self, start_s: int) -> Cleared | None:
+        result = self.market.result(start_s)
+        if result is None:
+            return None
+        c = result.clearing
+        ids = np.concatenate((result.bid_order_ids, result.ask_order_ids))
+        filled = np.concatenate((c.bid_filled, c.ask_filled))
+        keep = filled > 0
+        value = int(c.bid_value.sum()) if c.volume and c.price is None else 0
+        price = clearing_price(int(c.volume), c.price, c.buyer_price, value)
+        return Cleared(int(c.volume), price, ids[keep], filled[keep])
+
+    def send_readings(self, member_id: str, batch: ReadingBatch) -> None:
+        answer = self.market.record_readings(member_id, batch)
+        if hasattr(answer, "rejects"):
+            raise PortError(f"readings refused: {answer.rejects[:3]}")
+
+    def statements(self, begin_s: int, end_s: int) -> dict[str, Totals]:
+        """Every member's statement, from one settlement of the period."""
+        _, settled = self.market.settlement(begin_s, end_s)
+        tick = self.market.cluster.tick_pln_mwh
+        totals = {}
+        for code, member_id in enumerate(self.market.registry.member_ids):
+            s = statement(settled, code, tick_pln_mwh=tick)
+            totals[member_id] = Totals(
+                s.bought_wh, s.sold_wh, s.shortfall_wh, s.surplus_wh,
+                s.cost_grosz, s.baseline_grosz, s.savings_grosz,
+            )  # fmt: skip
+        return totals
+
+    def kpis(self, begin_s: int, end_s: int) -> ClusterKpis:
+        k = self.market.kpis(begin_s, end_s)
+        return ClusterKpis(
+            k.intervals, len(k.pending), k.import_wh, k.export_wh, k.local_use_wh,
+            k.traded_wh, k.self_sufficiency, k.self_consumption, k.traded_share,
+            k.average_buyer_price, k.average_seller_price, k.average_cap, k.average_floor,
+            k.savings_grosz,
+        )  # fmt: skip
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def read_tokens(path: str | Path) -> dict[str, str]:
+    """Member -> token, from a token file as ``klaster serve`` writes it."""
+    try:
+        return dict(read_token_file(path))
+    except ValueError as exc:
+        raise PortError(str(exc)) from None
+
+
+class HttpMarket:
+    """A live ``klaster serve --scenario`` over HTTP (see the module docstring)."""
+
+    def __init__(self, url: str, cluster: Any, tokens: dict[str, str]) -> None:
+        from agents.client.sdk import KlasterClient  # aiohttp only when a server is used
+
+        self.cluster = cluster
+        self.calendar = Calendar(
+            cluster.interval_seconds,
+            cluster.gate_closure_minutes * 60,
+            cluster.continuous_minutes * 60,
+            cluster.horizon_intervals,
+        )
+        self.tick = cluster.tick_pln_mwh
+        missing = [m.id for m in cluster.members if m.id not in tokens]
+        if missing:
+            raise PortError(f"no token for member(s) {', '.join(missing[:5])}")
+        self._points = [p.id for p in cluster.points]
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+        self._clients = {m.id: KlasterClient(url, tokens[m.id]) for m in cluster.members}
+        self._coordinator = self._clients[cluster.coordinator.id]
+        self._now = self._call(self._coordinator.clock())
+
+    def _call(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        from agents.client.sdk import KlasterError
+
+        try:
+            return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+        except KlasterError as exc:
+            raise PortError(f"the server refused: {exc}") from None
+        except OSError as exc:
+            raise PortError(f"cannot reach the server: {exc}") from None
+
+    def band(self, start_s: int) -> tuple[int, int]:
+        return self.cluster.band(start_s)
+
+    def now_s(self) -> int:
+        return self._now
+
+    def move_to(self, t_s: int) -> None:
+        self._now = self._call(self._coordinator.set_clock(t_s))
+
+    def submit(self, member_id: str, batch: OrderBatch) -> np.ndarray:
+        tick = self.tick
+        ack = self._call(
+            self._clients[member_id].submit_batch(
+                batch.interval_start.tolist(),
+                [self._points[p] for p in batch.point.tolist()],
+                ["buy" if s == 0 else "sell" for s in batch.side.tolist()],
+                [Decimal(p) * tick for p in batch.price.tolist()],
+                batch.quantity.tolist(),
+            )
+        )
+        return np.asarray(ack.order_ids, np.int64)
+
+    def outcome(self, start_s: int) -> Cleared | None:
+        trades = self._call(self._coordinator.trades(start_s))
+        ids: dict[int, int] = {}
+        volume = value = 0
+        for t in trades:
+            if t.phase != "auction":
+                continue
+            volume += t.quantity_wh
+            value += t.quantity_wh * int(t.buyer_price / self.tick)
+            for order_id in (t.buyer_order_id, t.seller_order_id):
+                ids[order_id] = ids.get(order_id, 0) + t.quantity_wh
+        interval = self._call(self._coordinator.interval(start_s))
+        result = interval.result
+        if result is None:
+            return None
+
+        def ticks(price: Decimal | None) -> int | None:
+            return None if price is None else int(price / self.tick)
+
+        price = clearing_price(volume, ticks(result.price), ticks(result.buyer_price), value)
+        order_ids = np.fromiter(ids.keys(), np.int64, len(ids))
+        filled = np.fromiter(ids.values(), np.int64, len(ids))
+        return Cleared(volume, price, order_ids, filled)
+
+    def send_readings(self, member_id: str, batch: ReadingBatch) -> None:
+        from agents.client.sdk import Reading
+
+        client = self._clients[member_id]
+        starts = np.unique(batch.interval_start)
+        for start in starts.tolist():  # one request per interval keeps bodies small
+            rows = np.flatnonzero(batch.interval_start == start)
+            readings = [
+                Reading(start, self._points[p], i, e)
+                for p, i, e in zip(
+                    batch.point[rows].tolist(),
+                    batch.import_wh[rows].tolist(),
+                    batch.export_wh[rows].tolist(),
+                    strict=True,
+                )
+            ]
+            self._call(client.send_readings(readings))
+
+    def statements(self, begin_s: int, end_s: int) -> dict[str, Totals]:
+        """Every member's statement, one request each (as the coordinator)."""
+        totals = {}
+        for member in self.cluster.members:
+            s = self._call(self._coordinator.statement(begin_s, end_s, member=member.id))
+            totals[member.id] = Totals(
+                s.bought_wh, s.sold_wh, s.shortfall_wh, s.surplus_wh,
+                s.cost_grosz, s.baseline_grosz, s.savings_grosz,
+            )  # fmt: skip
+        return totals
+
+    def kpis(self, begin_s: int, end_s: int) -> ClusterKpis:
+        k = self._call(self._coordinator.kpis(begin_s, end_s))
+
+        def ticks(price: Decimal | None) -> Decimal | None:
+            return None if price is None else price / self.tick
+
+        return ClusterKpis(
+            k.intervals, len(k.pending), k.import_wh, k.export_wh, k.local_use_wh,
+            k.traded_wh, k.self_sufficiency, k.self_consumption, k.traded_share,
+            ticks(k.average_buyer_price), ticks(k.average_seller_price),
+            ticks(k.average_cap), ticks(k.average_floor), k.savings_grosz,
+        )  # fmt: skip
+
+    def close(self) -> None:
+        """Close the clients and stop the loop's thread."""
+
+        async def close_all() -> None:
+            for client in self._clients.values():
+                await client.close()
+
+        asyncio.run_coroutine_threadsafe(close_all(), self._loop).result()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._loop.close()

@@ -1,0 +1,1 @@
+"""The ``klaster`` command line."""

@@ -1,0 +1,203 @@
+"""The ``klaster`` command line.
+
+``klaster clear BOOK.csv`` clears one call auction read from CSV (format in
+``engine.cli.book_csv``) and writes one fill row per input order, in input order, as
+``order_id,member,side,filled_kwh,price_pln_mwh`` to ``--out`` or stdout, plus a one-line JSON
+summary on stderr. ``price_pln_mwh`` of an order is its volume-weighted average fill price,
+rounded half to even to 0.01 PLN/MWh, empty when nothing filled.
+
+Exit codes: 0 cleared; 2 bad arguments or a malformed or unreadable book (``BOOK.csv:LINE:
+reason`` on stderr); 1 the output could not be written. Nothing is written on failure, and
+``--out`` appears only complete (temp file, then rename).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from agents.loadtest import cli as cli_loadtest
+from agents.sim import cli as cli_simulate
+from engine.cli import audit as cli_journal
+from engine.cli import member_tokens as cli_members
+from engine.cli import serve
+from engine.cli.book_csv import (
+    PRICE_DECIMALS,
+    QUANTITY_DECIMALS,
+    BookCsvError,
+    OrderRow,
+    read_book_csv,
+)
+from matching.clearing import MECHANISMS, RATIONING, clear
+from matching.result import ClearingResult
+from matching.units import TICKS_PER_PLN_MWH, int_to_decimal_text, k_to_ppm, ratio_to_decimal_text
+
+FILLS_HEADER = ("order_id", "member", "side", "filled_kwh", "price_pln_mwh")
+EXIT_OK, EXIT_WRITE_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _k_value(text: str) -> float:
+    try:
+        k = float(text)
+        k_to_ppm(k)  # the same validation clear() applies, but reported as a usage error
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"k must be a number in [0, 1], was {text!r}") from None
+    return k
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser of ``klaster`` and its subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="klaster", description="Peer-to-peer local energy trading for an energy cluster."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    clear_cmd = commands.add_parser(
+        "clear",
+        help="clear one call auction from a CSV book",
+        description="Clear the orders of BOOK.csv (order_id,member,side,price,quantity; "
+        "price [PLN/MWh], quantity [kWh]) and write one fill row per order.",
+    )
+    clear_cmd.add_argument("book", metavar="BOOK.csv", help="the orders to clear")
+    clear_cmd.add_argument(
+        "--mechanism", choices=MECHANISMS, default="uniform", help="see matching/SPEC.md"
+    )
+    clear_cmd.add_argument(
+        "--k",
+        type=_k_value,
+        default=0.5,
+        help="uniform price position in the competitive interval, 0 = lower, 1 = upper",
+    )
+    clear_cmd.add_argument(
+        "--rationing",
+        choices=RATIONING,
+        default="pro-rata",
+        help="how orders at the marginal price share what is left",
+    )
+    clear_cmd.add_argument("--out", metavar="FILLS.csv", help="write fills here, not stdout")
+    cli_journal.add_commands(commands)
+    cli_members.add_commands(commands)
+    serve.add_command(commands)
+    cli_simulate.add_command(commands)
+    cli_loadtest.add_command(commands)
+    return parser
+
+
+def _price_text(value: int, filled: int) -> str:
+    """Average price [PLN/MWh] of ``value`` [Wh*tick] over ``filled`` [Wh]; empty if none."""
+    if filled == 0:
+        return ""
+    return ratio_to_decimal_text(value, filled * TICKS_PER_PLN_MWH, PRICE_DECIMALS)
+
+
+def format_fills(rows: Sequence[OrderRow], result: ClearingResult) -> str:
+    """Render the fills CSV: one row per input order, in input order."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(FILLS_HEADER)
+    for row in rows:
+        if row.side == "buy":
+            filled, value = result.bid_filled[row.index], result.bid_value[row.index]
+        else:
+            filled, value = result.ask_filled[row.index], result.ask_value[row.index]
+        filled, value = int(filled), int(value)
+        writer.writerow(
+            (
+                row.order_id,
+                row.member,
+                row.side,
+                int_to_decimal_text(filled, QUANTITY_DECIMALS),
+                _price_text(value, filled),
+            )
+        )
+    return out.getvalue()
+
+
+def _json_price(ticks: int | None) -> str:
+    return "null" if ticks is None else int_to_decimal_text(ticks, PRICE_DECIMALS)
+
+
+def format_summary(result: ClearingResult) -> str:
+    """Render the one-line JSON summary.
+
+    Built by hand rather than with ``json.dumps`` of floats so that numbers keep their fixed
+    decimals exactly (``412.50``, ``1.250``) and no float ever rounds a price.
+    """
+    fields = {
+        "mechanism": json.dumps(result.mechanism),
+        "price_pln_mwh": _json_price(result.price),
+        "volume_kwh": int_to_decimal_text(result.volume, QUANTITY_DECIMALS),
+        "trades": str(len(result.trades) if result.trades is not None else 0),
+    }
+    if result.mechanism == "trade-reduction":
+        fields["buyer_price_pln_mwh"] = _json_price(result.buyer_price)
+        fields["seller_price_pln_mwh"] = _json_price(result.seller_price)
+    return "{" + ", ".join(f'"{key}": {value}' for key, value in fields.items()) + "}"
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see either nothing or all of it."""
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        umask = os.umask(0)  # mkstemp makes 0600; give the file the usual 0666 & ~umask
+        os.umask(umask)
+        tmp.chmod(0o666 & ~umask)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def run_clear(args: argparse.Namespace) -> int:
+    """Run ``klaster clear``; return the exit code."""
+    try:
+        book, rows = read_book_csv(args.book)
+    except BookCsvError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:
+        print(f"klaster: cannot read {args.book}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+    result = clear(book, args.mechanism, k=args.k, rationing=args.rationing, trades=True)
+    fills, summary = format_fills(rows, result), format_summary(result)
+
+    if args.out is None:
+        sys.stdout.write(fills)
+    else:
+        try:
+            write_atomically(Path(args.out), fills)
+        except OSError as exc:
+            print(f"klaster: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_WRITE_FAILED
+    print(summary, file=sys.stderr)
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``klaster`` console script; return the exit code."""
+    args = build_parser().parse_args(argv)
+    if args.command == "clear":
+        return run_clear(args)
+    if args.command == "replay":
+        return cli_journal.run_replay(args)
+    if args.command == "audit":
+        return cli_journal.run_verify(args)
+    if args.command == "members":
+        return cli_members.run(args)
+    if args.command == "serve":
+        return serve.run(args)
+    if args.command == "simulate":
+        return cli_simulate.run(args)
+    if args.command == "loadtest":
+        return cli_loadtest.run(args)
+    raise AssertionError(f"unhandled command {args.command!r}")  # argparse limits the choices

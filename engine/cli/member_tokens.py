@@ -1,0 +1,151 @@
+"""``klaster members add|list|revoke``: members' API tokens on a data directory.
+
+``klaster members add MEMBER [--data DIR] [--config CLUSTER.toml]`` issues a token for a
+member of the cluster (default: the demo cluster) and prints it, alone on one line, to
+stdout: the only time it is shown (``TOKEN=$(klaster members add dom-01)`` works). A member
+may hold several live tokens, so a token can be rotated without downtime.
+
+``klaster members list`` prints one row per token (member, role, token id, issued, revoked,
+times in UTC) and one row with token id ``-`` for each member of the cluster without any;
+``--json`` prints one JSON object per line instead.
+
+``klaster members revoke MEMBER [--token-id ID]`` revokes all of the member's live tokens, or
+only the one whose id (the token's first 8 characters, as listed) is given. A member that
+has left the cluster config can still have its tokens revoked.
+
+Exit codes: 0 done; 1 nothing to revoke; 2 bad arguments (unknown member, invalid config).
+The default data directory is ``./data``, the same as ``klaster serve``'s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from engine.config.cluster import Cluster, ClusterError, load_cluster
+from engine.config.demo import demo_cluster
+from engine.store.tokens import TokenInfo, TokenStore
+
+EXIT_OK, EXIT_NOTHING, EXIT_BAD_INPUT = 0, 1, 2
+DEFAULT_DATA = "data"
+
+
+def add_commands(commands: Any) -> None:
+    """Register ``members add|list|revoke`` on the ``klaster`` subparsers."""
+    members = commands.add_parser("members", help="manage members' API tokens")
+    actions = members.add_subparsers(dest="members_command", required=True, metavar="ACTION")
+    add = actions.add_parser("add", help="issue an API token for a member (shown once)")
+    add.add_argument("member", metavar="MEMBER", help="a member id of the cluster config")
+    listing = actions.add_parser("list", help="list members and their tokens")
+    listing.add_argument("--json", action="store_true", help="one JSON object per line")
+    revoke = actions.add_parser("revoke", help="revoke a member's tokens")
+    revoke.add_argument("member", metavar="MEMBER", help="whose tokens to revoke")
+    revoke.add_argument(
+        "--token-id", metavar="ID", help="revoke only this token (its id as listed)"
+    )
+    for action in (add, listing, revoke):
+        action.add_argument(
+            "--data", default=DEFAULT_DATA, metavar="DIR", help="the data directory (./data)"
+        )
+        action.add_argument(
+            "--config", metavar="CLUSTER.toml", help="the cluster config (default: the demo)"
+        )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``klaster members ...``; return the exit code."""
+    try:
+        cluster = demo_cluster() if args.config is None else load_cluster(args.config)
+    except ClusterError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    with TokenStore.open(args.data) as store:
+        if args.members_command == "add":
+            return _add(store, cluster, args.member)
+        if args.members_command == "list":
+            return _list(store, cluster, args.json)
+        return _revoke(store, cluster, args.member, args.token_id)
+
+
+def _add(store: TokenStore, cluster: Cluster, member_id: str) -> int:
+    if cluster.member_by_id(member_id) is None:
+        known = ", ".join(m.id for m in cluster.members)
+        print(
+            f"klaster: {cluster.source}: no member {member_id!r}; members are {known}",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    token = store.issue(member_id)
+    print(token)
+    print(
+        f"klaster: token {token[:8]}… issued for {member_id}; it is shown only now, "
+        "store it safely",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def _iso(us: int | None) -> str | None:
+    if us is None:
+        return None
+    return datetime.fromtimestamp(us / 1e6, UTC).isoformat(timespec="seconds")
+
+
+def _list(store: TokenStore, cluster: Cluster, as_json: bool) -> int:
+    tokens = store.list()
+    roles = {m.id: m.role for m in cluster.members}
+    with_tokens = {t.member for t in tokens}
+    rows: list[dict[str, Any]] = [_row(t, roles.get(t.member, "(not in config)")) for t in tokens]
+    rows += [  # config order: the file's member list
+        {"member": m.id, "role": m.role, "token_id": None, "created": None, "revoked": None}
+        for m in cluster.members
+        if m.id not in with_tokens
+    ]
+    if as_json:
+        for row in rows:
+            print(json.dumps(row))
+        return EXIT_OK
+    header = ("MEMBER", "ROLE", "TOKEN_ID", "CREATED", "REVOKED")
+    table = [header] + [
+        tuple(row[k] or "-" for k in ("member", "role", "token_id", "created", "revoked"))
+        for row in rows
+    ]
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    for r in table:
+        print("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
+    return EXIT_OK
+
+
+def _row(token: TokenInfo, role: str) -> dict[str, Any]:
+    return {
+        "member": token.member,
+        "role": role,
+        "token_id": token.token_id,
+        "created": _iso(token.created_us),
+        "revoked": _iso(token.revoked_us),
+    }
+
+
+def _revoke(store: TokenStore, cluster: Cluster, member_id: str, token_id: str | None) -> int:
+    if cluster.member_by_id(member_id) is None and not store.list(member_id):
+        print(f"klaster: {cluster.source}: no member {member_id!r}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    revoked = store.revoke(member_id, token_id)
+    if not revoked:
+        which = f"token {token_id!r}" if token_id else "tokens"
+        print(f"klaster: {member_id} has no live {which}; nothing revoked", file=sys.stderr)
+        return EXIT_NOTHING
+    for token in revoked:
+        print(
+            json.dumps(
+                {
+                    "member": token.member,
+                    "token_id": token.token_id,
+                    "revoked": _iso(token.revoked_us),
+                }
+            )
+        )
+    return EXIT_OK

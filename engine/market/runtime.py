@@ -1,0 +1,89 @@
+"""The market running on an event loop: what the gateway talks to.
+
+A :class:`Runtime` owns a :class:`~engine.market.market.Market` on a data directory, a
+:class:`~engine.store.journal.GroupCommitter` that makes events durable in shared commits, and a
+ticker task that moves the market with the clock (gate closures happen on time even when
+no order arrives). Everything runs on one event loop, so the market has exactly one writer;
+handlers call the market's methods directly and then ``await runtime.durable(seq)`` before
+they acknowledge anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+from typing import Any
+
+from engine.market.market import Market
+from engine.market.metrics import Metrics
+from engine.market.recovery import GroupCommitSink, Node, open_market
+from engine.model.clock import Clock, WallClock
+from engine.store.journal import GroupCommitter
+
+TICK_SECONDS = 0.5  # how often the ticker looks at the clock
+
+
+class Runtime:
+    """A cluster's market with durable acknowledgements and a clock-driven ticker."""
+
+    def __init__(self, node: Node, tick_seconds: float = TICK_SECONDS) -> None:
+        self.node = node
+        self.market: Market = node.market
+        self.committer = GroupCommitter(node.journal)
+        self.sink = GroupCommitSink(self.committer)
+        self._tick_seconds = tick_seconds
+        self._ticker: asyncio.Task[None] | None = None
+        self._metrics: Metrics | None = None
+
+    @classmethod
+    def open(cls, data_dir: str | Path, cluster: Any, clock: Clock | None = None) -> Runtime:
+        """Open (and recover) the market of ``cluster`` on ``data_dir``."""
+        return cls(open_market(data_dir, cluster, clock or WallClock()))
+
+    async def start(self) -> None:
+        """Start committing and ticking; from now on events go through the group commit."""
+        self.committer.start()
+        self.market.attach(self.sink)  # appends now resolve through shared commits
+        self._ticker = asyncio.get_running_loop().create_task(self._tick(), name="market-tick")
+
+    @property
+    def started(self) -> bool:
+        """True between :meth:`start` and :meth:`stop` (the gateway's readiness)."""
+        return self._ticker is not None
+
+    def instrument(self, metrics: Metrics) -> None:
+        """Feed ``metrics``: journal commit latency per group, every clearing (duration,
+        volume, price) as it is published, and the open books' sizes on each tick."""
+        self._metrics = metrics
+        self.committer.on_commit = lambda seconds, _events: metrics.commit.observe(seconds)
+        tick = self.market.cluster.tick_pln_mwh
+
+        def on_event(kind: str, payload: dict[str, Any]) -> None:
+            if kind == "GateClosed":
+                price = payload["price"]
+                pln = float("nan") if price is None else float(price * tick)
+                metrics.record_clearing(self.market.last_clearing_seconds, payload["volume"], pln)
+
+        self.market.subscribe(on_event)
+
+    async def durable(self, seq: int) -> None:
+        """Return once event ``seq`` is durable (acknowledge only after this)."""
+        await self.sink.durable(seq)
+
+    async def stop(self) -> None:
+        """Stop ticking, commit everything pending, close the journal."""
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+            self._ticker = None
+        await self.committer.aclose()
+        self.node.journal.close()
+
+    async def _tick(self) -> None:
+        while True:
+            self.market.advance()
+            if self._metrics is not None:
+                self._metrics.set_book_orders(*self.market.open_book_orders())
+            await asyncio.sleep(self._tick_seconds)

@@ -1,0 +1,389 @@
+"""The state of a cluster's market, and the only code that changes it: one handler per event.
+
+``MarketState`` is a fold over the journal: :meth:`MarketState.apply` takes one recorded
+event and changes memory, reading nothing but the event and the state (no clock, no
+journal), so replaying the same events always rebuilds the same state. Gate closures clear
+their book again on replay (the live path hands its result over in ``_cleared_now``) and
+raise :class:`ReplayMismatch` unless the digest comes out byte-identical.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from operator import itemgetter
+from typing import Any
+
+import numpy as np
+from sortedcontainers import SortedSet
+
+from engine.book.auction import BUY, CANCELLED, CONTINUOUS, SELL, IntervalBook
+from engine.book.continuous import ContinuousBook, Fill
+from engine.book.interval_result import IntervalResult
+from engine.model.calendar import Calendar
+from engine.model.columns import ChunkedColumns, group_starts, stable_order
+from engine.model.registry import Registry
+from engine.settlement.metering import Readings
+from engine.settlement.settle import PeriodTrades, Settlement, adjustment, settle
+from matching import ClearingResult, clear
+
+REPLAY_RUN = 10_000  # single-order events applied together on replay
+
+
+class ReplayMismatch(RuntimeError):
+    """A journal that does not rebuild: a clearing that does not reproduce, or order ids
+    that do not continue."""
+
+
+class MarketState:
+    """Books, results, readings and indexes of one cluster, changed only by events."""
+
+    def __init__(self, cluster: Any) -> None:
+        self.cluster = cluster
+        self.registry = Registry.of(cluster)
+        self.calendar = Calendar(
+            length_s=cluster.interval_minutes * 60,
+            gate_closure_s=cluster.gate_closure_minutes * 60,
+            continuous_s=cluster.continuous_minutes * 60,
+            horizon=cluster.horizon_intervals,
+        )
+        self.seq = 0  # the last event's seq
+        self._books: dict[int, IntervalBook] = {}
+        self._results: dict[int, IntervalResult] = {}
+        self._uncleared = SortedSet()  # starts of books whose auction is not cleared
+        self._index = ChunkedColumns(("interval", "row", "member"))  # by order_id - 1
+        self._client_ids: dict[tuple[int, str], tuple[int, tuple[int, ...]]] = {}
+        self._client_id_of: dict[int, str] = {}  # order id -> its client order id, if any
+        self._cleared_now: dict[int, ClearingResult] = {}  # live results awaiting their event
+        self._continuous: dict[int, ContinuousBook] = {}
+        self._continuous_fills: dict[int, list[Fill]] = {}
+        self.readings = Readings(self.registry)
+        # Bands the coordinator published, overriding the cluster's: start -> (floor, cap).
+        self._published_bands: dict[int, tuple[int, int]] = {}
+        # Re-settlements after late or corrected readings: (interval start, new - old).
+        self.adjustments: list[tuple[int, Settlement]] = []
+
+    def apply(self, kind: str, payload: dict[str, Any]) -> None:
+        """Change the state by one recorded event."""
+        {
+            "OrdersAccepted": self._apply_orders_accepted,
+            "OrderAccepted": self._apply_order_accepted,
+            "OrderCancelled": self._apply_order_cancelled,
+            "OrderReplaced": self._apply_order_replaced,
+            "GateClosed": self._apply_gate_closed,
+            "MeterReadingsRecorded": self._apply_readings,
+            "PriceBandsPublished": self._apply_price_bands,
+        }[kind](payload)
+
+    def band(self, start_s: int) -> tuple[int, int]:
+        """Return ``(floor, cap)`` [tick] of an interval: published, else the cluster's."""
+        published = self._published_bands.get(start_s)
+        return published if published is not None else self.cluster.band(start_s)
+
+    def replay(self, events: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, int]:
+        """Apply recorded events to a new market, in order; return how many of each kind.
+        Gate closures recompute their clearing and raise :class:`ReplayMismatch` if a
+        digest differs.
+
+        Runs of single-order events are applied as one columnar batch (the same rows in the
+        same order, so the same state, at the speed of the batch path)."""
+        kinds: dict[str, int] = {}
+        run: list[dict[str, Any]] = []
+        orders = 0
+        for kind, payload in events:
+            if kind == "OrderAccepted":
+                run.append(payload)
+                if len(run) == REPLAY_RUN:
+                    self._apply_order_run(run)
+                    orders += len(run)
+                    run = []
+                continue
+            if run:
+                self._apply_order_run(run)
+                orders += len(run)
+                run = []
+            kinds[kind] = kinds.get(kind, 0) + 1
+            self.apply(kind, payload)
+        if run:
+            self._apply_order_run(run)
+            orders += len(run)
+        if orders:
+            kinds["OrderAccepted"] = orders
+        self.seq += sum(kinds.values())
+        return kinds
+
+    # --- applying events ----------------------------------------------------------------
+
+    def _apply_orders_accepted(self, p: dict[str, Any]) -> None:
+        starts = np.asarray(p["interval_start"], np.int64)
+        self._add_orders(
+            np.full(starts.shape[0], int(p["member"]), np.int64),
+            int(p["first_order_id"]),
+            starts,
+            np.asarray(p["point"], np.int64),
+            np.asarray(p["side"], np.int64),
+            np.asarray(p["price"], np.int64),
+            np.asarray(p["quantity"], np.int64),
+            p.get("client_order_id"),
+        )
+
+    def _apply_order_run(self, run: list[dict[str, Any]]) -> None:
+        """Apply consecutive single-order events at once (see :meth:`replay`)."""
+        ids = [p["order_id"] for p in run]
+        if ids != list(range(ids[0], ids[0] + len(ids))):
+            raise ReplayMismatch(f"order ids of single-order events jump near {ids[0]}")
+
+        row = itemgetter("member", "interval_start", "point", "side", "price", "quantity")
+        table = np.array(list(map(row, run)), np.int64).T
+        member, starts, point, side, price, quantity = table
+        self._add_orders(
+            member,
+            ids[0],
+            starts,
+            point,
+            side,
+            price,
+            quantity,
+            [p["client_order_id"] for p in run],
+        )
+
+    def _add_orders(
+        self,
+        member: np.ndarray,
+        first: int,
+        starts: np.ndarray,
+        point: np.ndarray,
+        side: np.ndarray,
+        price: np.ndarray,
+        quantity: np.ndarray,
+        client_ids: list[str | None] | None,
+    ) -> None:
+        """Book accepted orders with ids ``first``, ``first + 1``, ... (columns by row)."""
+        n = starts.shape[0]
+        if first != len(self._index) + 1:
+            raise ReplayMismatch(f"order ids continue at {len(self._index) + 1}, not {first}")
+        order_ids = np.arange(first, first + n, dtype=np.int64)
+        distinct, inverse = group_starts(starts, self.calendar.length_s)
+        if 4 * distinct.shape[0] > n:
+            # Few rows per interval (a day-ahead batch: one per interval): numpy's cost per
+            # group exceeds the rows' own, so book them one by one.
+            rows = self._add_rows(member, first, starts, point, side, price, quantity)
+        else:
+            # Rows grouped by interval, arrival order kept inside each group.
+            by_start = stable_order(inverse, distinct.shape[0])
+            bounds = np.cumsum(np.bincount(inverse, minlength=distinct.shape[0]))[:-1]
+            rows = self._add_groups(
+                member, order_ids, starts, point, side, price, quantity, by_start, bounds
+            )
+        self._index.append(interval=starts, row=rows, member=member)
+        if client_ids:
+            content = np.stack([starts, point, side, price, quantity], axis=1)
+            for i, cid in enumerate(client_ids):
+                if cid is not None:
+                    key = (int(member[i]), cid)
+                    self._client_ids[key] = (first + i, tuple(content[i].tolist()))
+                    self._client_id_of[first + i] = cid
+
+    def _book(self, start: int) -> IntervalBook:
+        book = self._books.get(start)
+        if book is None:
+            book = self._books[start] = IntervalBook(start)
+            if start not in self._results:  # a gate closed early may get orders later
+                self._uncleared.add(start)
+        return book
+
+    def _add_rows(self, member, first, starts, point, side, price, quantity) -> np.ndarray:
+        rows = []
+        columns = (starts, member, point, side, price, quantity)
+        lists = [c.tolist() for c in columns]
+        for i, (start, m, pt, sd, pr, q) in enumerate(zip(*lists, strict=True)):
+            book = self._book(start)
+            auction = start not in self._results
+            rows.append(book.add_one(first + i, m, pt, sd, pr, q, auction))
+            if not auction:  # continuous trading: match on arrival
+                fills = self._continuous[start].submit(first + i, m, sd, pr, q)
+                self._continuous_fills.setdefault(start, []).extend(fills)
+        return np.array(rows, np.int64)
+
+    def _add_groups(
+        self, member, order_ids, starts, point, side, price, quantity, by_start, bounds
+    ) -> np.ndarray:
+        rows = np.empty(starts.shape[0], np.int64)
+        for group in np.split(by_start, bounds):
+            start = int(starts[group[0]])
+            book = self._book(start)
+            auction = start not in self._results
+            first_row = book.add(
+                order_ids[group],
+                member[group],
+                point[group],
+                side[group],
+                price[group],
+                quantity[group],
+                auction=auction,
+            )
+            rows[group] = np.arange(first_row, first_row + group.shape[0])
+            if not auction:  # continuous trading: match on arrival, in order id order
+                resting = self._continuous[start]
+                fills = self._continuous_fills.setdefault(start, [])
+                for i in group.tolist():
+                    fills += resting.submit(
+                        int(order_ids[i]),
+                        int(member[i]),
+                        int(side[i]),
+                        int(price[i]),
+                        int(quantity[i]),
+                    )
+        return rows
+
+    def _apply_order_accepted(self, p: dict[str, Any]) -> None:
+        member, order_id, start = p["member"], p["order_id"], p["interval_start"]
+        if order_id != len(self._index) + 1:
+            raise ReplayMismatch(f"order ids continue at {len(self._index) + 1}, not {order_id}")
+        book = self._books.get(start)
+        if book is None:
+            book = self._books[start] = IntervalBook(start)
+            if start not in self._results:  # a gate closed early may get orders later
+                self._uncleared.add(start)
+        side, price, quantity = p["side"], p["price"], p["quantity"]
+        auction = start not in self._results
+        row = book.add_one(order_id, member, p["point"], side, price, quantity, auction)
+        self._index.append_row(start, row, member)
+        if p["client_order_id"] is not None:
+            content = (start, p["point"], side, price, quantity)
+            self._client_ids[(member, p["client_order_id"])] = (order_id, content)
+            self._client_id_of[order_id] = p["client_order_id"]
+        if not auction:
+            fills = self._continuous[start].submit(order_id, member, side, price, quantity)
+            self._continuous_fills.setdefault(start, []).extend(fills)
+
+    def _apply_order_cancelled(self, p: dict[str, Any]) -> None:
+        order_id = int(p["order_id"])
+        start, row, _ = self._index.row(order_id - 1)
+        book = self._books[start]
+        if book.orders["status"][row] == CONTINUOUS:
+            self._continuous[start].cancel(order_id)
+            book.orders["status"][row] = CANCELLED
+        else:
+            book.cancel(row)
+
+    def _apply_order_replaced(self, p: dict[str, Any]) -> None:
+        i = int(p["order_id"]) - 1
+        start, row, _ = self._index.row(i)
+        book = self._books[start]
+        o = book.orders
+        point, side = int(o["point"][row]), int(o["side"][row])
+        book.cancel(row)
+        if int(p["new_order_id"]) != len(self._index) + 1:
+            raise ReplayMismatch("a replacing order must take the next order id")
+        member = int(p["member"])
+        new_row = book.add(
+            np.array([p["new_order_id"]], np.int64),
+            np.array([member], np.int64),
+            np.array([point], np.int64),
+            np.array([side], np.int64),
+            np.array([p["price"]], np.int64),
+            np.array([p["quantity"]], np.int64),
+        )
+        self._index.append(interval=start, row=new_row, member=member)
+
+    def _apply_gate_closed(self, p: dict[str, Any]) -> None:
+        start = int(p["interval_start"])
+        book = self._books.get(start) or IntervalBook(start)
+        rows = book.active_rows()
+        auction, bid_rows, ask_rows = book.auction_book(rows)
+        result = self._cleared_now.pop(start, None)
+        if result is None:  # replaying: clear again, and it must come out the same
+            c = self.cluster
+            result = clear(auction, c.mechanism, k=c.k, rationing=c.rationing)
+        if result.digest() != p["digest"]:
+            raise ReplayMismatch(f"the clearing of interval {start} does not reproduce")
+        book.mark_cleared(rows)
+        o = book.orders
+        cleared = IntervalResult(
+            start,
+            result,
+            o["order_id"][bid_rows].copy(),
+            o["order_id"][ask_rows].copy(),
+            o["member"][bid_rows].copy(),
+            o["member"][ask_rows].copy(),
+        )
+        self._results[start] = cleared
+        self._uncleared.discard(start)
+        if self.cluster.continuous_minutes > 0:
+            # What the auction left rests in the continuous book, in arrival order.
+            resting = self._continuous[start] = ContinuousBook()
+            for side, sel, filled in (
+                (BUY, bid_rows, result.bid_filled),
+                (SELL, ask_rows, result.ask_filled),
+            ):
+                left = o["quantity"][sel] - filled
+                for row, q in zip(sel, left, strict=True):
+                    if q > 0:
+                        resting.rest(
+                            int(o["order_id"][row]),
+                            int(o["member"][row]),
+                            side,
+                            int(o["price"][row]),
+                            int(q),
+                        )
+
+    def _apply_readings(self, p: dict[str, Any]) -> None:
+        starts = np.asarray(p["interval_start"], np.int64)
+        point = np.asarray(p["point"], np.int64)
+        imports = np.asarray(p["import_wh"], np.int64)
+        exports = np.asarray(p["export_wh"], np.int64)
+        for start in np.unique(starts).tolist():
+            rows = starts == start
+            before = self._settle([start]) if self.is_settled(start) else None
+            changed = self.readings.record(start, point[rows], imports[rows], exports[rows])
+            if before is not None and changed:
+                self.adjustments.append((start, adjustment(before, self._settle([start]))))
+
+    def _apply_price_bands(self, p: dict[str, Any]) -> None:
+        starts, floors, caps = (p[k].tolist() for k in ("interval_start", "floor", "cap"))
+        for start, floor, cap in zip(starts, floors, caps, strict=True):
+            self._published_bands[start] = (floor, cap)
+
+    # --- helpers ------------------------------------------------------------------------
+
+    def _bands(self, starts: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        bands = [self.band(s) for s in starts]
+        floor = np.array([b[0] for b in bands], np.int64)
+        cap = np.array([b[1] for b in bands], np.int64)
+        return floor, cap
+
+    def _settle(self, starts: list[int]) -> Settlement:
+        """Settlement lines of the given intervals from trades, readings and bands."""
+        columns: list[list[np.ndarray]] = [[] for _ in range(6)]
+        for t, start in enumerate(starts):
+            result = self._results.get(start)
+            if result is not None and result.clearing.trades is not None:
+                tr = result.trades()
+                parts = (
+                    tr["buyer"],
+                    tr["seller"],
+                    tr["quantity"],
+                    tr["buyer_price"],
+                    tr["seller_price"],
+                )
+                columns[0].append(np.full(parts[0].shape[0], t, np.int64))
+                for c, part in zip(columns[1:], parts, strict=True):
+                    c.append(part)
+            fills = self._continuous_fills.get(start, [])
+            if fills:
+                columns[0].append(np.full(len(fills), t, np.int64))
+                columns[1].append(np.array([f.buyer for f in fills], np.int64))
+                columns[2].append(np.array([f.seller for f in fills], np.int64))
+                columns[3].append(np.array([f.quantity for f in fills], np.int64))
+                prices = np.array([f.price for f in fills], np.int64)
+                columns[4].append(prices)
+                columns[5].append(prices)
+        trades = (
+            PeriodTrades(*(np.concatenate(c) for c in columns))
+            if columns[0]
+            else PeriodTrades.empty()
+        )
+        members = len(self.registry.member_ids)
+        imports, exports, metered = self.readings.members(starts, members)
+        floor, cap = self._bands(starts)
+        return settle(trades, imports, exports, floor, cap, self.cluster.network_fee_ticks, metered)

@@ -1,0 +1,132 @@
+"""Meter readings: import and export [Wh] per connection point and interval.
+
+Readings come from the dso or the coordinator, usually the day after delivery, sometimes
+late, sometimes corrected. The store keeps the latest reading per (interval, point) and
+tells whether a reading replaced an earlier one (the market then re-settles the interval and
+records the difference as an adjustment). A member counts as metered in an interval when
+every one of its connection points has a reading; members without points (the dso) always
+do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.model.calendar import Calendar
+from engine.model.registry import Registry
+from engine.model.rejects import Reject, Rejected, column_shape_rejects
+from engine.settlement.settle import MAX_CELL_WH
+
+
+@dataclass(frozen=True)
+class ReadingBatch:
+    """Readings as int64 columns, one row per (interval, connection point)."""
+
+    interval_start: np.ndarray  # [s]
+    point: np.ndarray  # connection point code
+    import_wh: np.ndarray  # [Wh]
+    export_wh: np.ndarray  # [Wh]
+
+    def __len__(self) -> int:
+        return int(self.point.shape[0])
+
+
+READING_FIELDS = ("interval_start", "point", "import_wh", "export_wh")
+
+
+def validate_readings(
+    batch: ReadingBatch, registry: Registry, calendar: Calendar, now_s: int
+) -> list[Rejected]:
+    """Every reason to refuse rows of a reading batch (all or nothing, like orders)."""
+    malformed = column_shape_rejects(batch, READING_FIELDS, "readings")
+    if malformed:
+        return malformed
+    n = len(batch)
+    rejects: list[Rejected] = []
+    start, point = batch.interval_start, batch.point
+    # Vectorised checks, then one reject per bad row and check (a day of a cluster's
+    # readings is ~10^5 rows; a Python loop over them would dominate a simulation).
+    unknown = (point < 0) | (point >= registry.owner.shape[0])
+    misaligned = start % calendar.length_s != 0
+    undelivered = ~misaligned & (now_s < start + calendar.length_s)
+    checks = [
+        (unknown, Reject.UNKNOWN_CONNECTION_POINT, "connection_point",
+         lambda r: f"no connection point with code {point[r]}"),
+        (misaligned, Reject.BAD_INTERVAL, "interval_start",
+         lambda r: f"{start[r]} is not the start of a {calendar.length_s} s interval"),
+        (undelivered, Reject.READING_NOT_DELIVERED, "interval_start",
+         lambda r: f"interval {start[r]} is not delivered yet"),
+    ]  # fmt: skip
+    for name, values in (("import_wh", batch.import_wh), ("export_wh", batch.export_wh)):
+        bad = (values < 0) | (values > MAX_CELL_WH)
+        checks.append(
+            (
+                bad,
+                Reject.BAD_VALUE,
+                name,
+                lambda r, name=name, values=values: (
+                    f"{name} must be within 0..{MAX_CELL_WH} Wh, was {values[r]}"
+                ),
+            )
+        )
+    for mask, code, field, message in checks:
+        for row in np.flatnonzero(mask).tolist():
+            rejects.append(Rejected(code, field, message(row), row))
+    rejects.sort(key=lambda r: r.row)
+    pairs = start * (registry.owner.shape[0] + 1) + point
+    if np.unique(pairs).shape[0] != n:
+        message = "a connection point appears twice for one interval"
+        rejects.append(Rejected(Reject.BAD_VALUE, "readings", message))
+    return rejects
+
+
+class Readings:
+    """The latest reading per interval and connection point."""
+
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+        self._points = registry.owner.shape[0]
+        # interval start -> (import, export, present), each indexed by point code
+        self._by_interval: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def record(self, start: int, point: np.ndarray, imp: np.ndarray, exp: np.ndarray) -> bool:
+        """Store readings of one interval; return True if any replaced a different one."""
+        entry = self._by_interval.get(start)
+        if entry is None:
+            entry = (
+                np.zeros(self._points, np.int64),
+                np.zeros(self._points, np.int64),
+                np.zeros(self._points, bool),
+            )
+            self._by_interval[start] = entry
+        imports, exports, present = entry
+        changed = bool(np.any(present[point] & ((imports[point] != imp) | (exports[point] != exp))))
+        imports[point], exports[point], present[point] = imp, exp, True
+        return changed
+
+    def members(self, starts: list[int], members: int) -> tuple[np.ndarray, ...]:
+        """(import, export, metered) as (members x intervals) matrices over ``starts``."""
+        owner = self._registry.owner
+        imports = np.zeros((members, len(starts)), np.int64)
+        exports = np.zeros((members, len(starts)), np.int64)
+        missing = np.zeros((members, len(starts)), np.int64)
+        for t, start in enumerate(starts):
+            entry = self._by_interval.get(start)
+            if entry is None:
+                np.add.at(missing[:, t], owner, 1)
+                continue
+            imp, exp, present = entry
+            np.add.at(imports[:, t], owner, np.where(present, imp, 0))
+            np.add.at(exports[:, t], owner, np.where(present, exp, 0))
+            np.add.at(missing[:, t], owner, (~present).astype(np.int64))
+        return imports, exports, missing == 0
+
+    def missing_points(self, start: int) -> list[str]:
+        """The ids of connection points without a reading for the interval."""
+        entry = self._by_interval.get(start)
+        ids = self._registry.point_ids
+        if entry is None:
+            return list(ids)
+        return [ids[p] for p in np.flatnonzero(~entry[2])]

@@ -1,0 +1,1 @@
+"""Storage: the append-only event journal, the payload codec, members' API tokens."""

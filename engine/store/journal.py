@@ -1,0 +1,559 @@
+"""The append-only event journal: SQLite, a hash chain, group commit.
+
+Contract
+- An event is ``(seq, kind, ts_us, payload)``: ``seq`` int from 1 without gaps, ``kind`` the
+  event class name (``[A-Za-z][A-Za-z0-9_]{0,63}``), ``ts_us`` int microseconds UTC in
+  ``[0, 2**56)``, ``payload`` bytes (``engine.store.codec`` makes them).
+- Storage: one SQLite file in WAL mode with ``synchronous=FULL``, so a returned commit is on
+  disk. Tables ``events(seq INTEGER PRIMARY KEY, kind TEXT, ts INTEGER, payload BLOB, hash
+  BLOB)`` and ``meta(key TEXT PRIMARY KEY, value TEXT)`` holding ``schema_version``.
+- Hash chain: ``hash = sha256(prev_hash || seq as 8 bytes big-endian || kind as UTF-8 ||
+  ts_us as 8 bytes big-endian signed || payload)``, ``prev_hash`` of seq 1 is 32 zero bytes.
+  The kind is not length-prefixed; the field boundary is still unambiguous because a kind
+  never contains a NUL byte and the first byte of a ts in ``[0, 2**56)`` is always NUL
+  (``append`` refuses anything else and ``verify`` checks it again).
+- Single writer: one caller appends. :meth:`Journal.append` buffers an event in memory and
+  returns its seq at once; :meth:`Journal.commit` writes everything buffered in one
+  transaction and returns the last durable seq. Nothing appended is durable before that.
+  :class:`GroupCommitter` does the same from asyncio: it acknowledges an append only after
+  the transaction holding it committed, and batches whatever arrives while a commit runs.
+- A failed write is fatal for the journal object: seqs were handed out that are not on disk,
+  so every later append or commit raises :class:`JournalFailed`. Reopen the file to go on;
+  the file holds exactly the events of the commits that returned.
+- Reading sees only committed events. For a file, :meth:`Journal.read` and
+  :meth:`Journal.verify` use their own connection (WAL readers do not block the writer);
+  ``":memory:"`` journals share the writer's connection, so do not read one while a
+  :class:`GroupCommitter` is committing.
+
+Limits: deleting events from the end of the file cannot be detected from the file alone;
+compare against a head ``(seq, hash)`` recorded elsewhere (``VerifyReport.head_hash``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import re
+import sqlite3
+import struct
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from types import TracebackType
+from typing import NamedTuple, Protocol, Self
+
+SCHEMA_VERSION = 1
+GENESIS_HASH = bytes(32)
+"""The ``prev_hash`` of seq 1."""
+TS_LIMIT_US = 2**56
+"""Exclusive upper bound of ``ts_us`` [us] (year 4253); keeps the hash input unambiguous."""
+READ_CHUNK_ROWS = 8192
+"""Rows fetched per round trip by :meth:`Journal.read` and :meth:`Journal.verify`."""
+
+_KIND = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+_SEQ_BYTES = struct.Struct(">Q").pack
+_TS_BYTES = struct.Struct(">q").pack
+_INSERT = "INSERT INTO events (seq, kind, ts, payload, hash) VALUES (?, ?, ?, ?, ?)"
+_SELECT = "SELECT seq, kind, ts, payload, hash FROM events WHERE seq >= ? ORDER BY seq"
+_SELECT_PAYLOADS = "SELECT kind, payload FROM events WHERE seq >= ? ORDER BY seq"
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
+    "CREATE TABLE IF NOT EXISTS events"
+    " (seq INTEGER PRIMARY KEY, kind TEXT, ts INTEGER, payload BLOB, hash BLOB)",
+)
+MEMORY = ":memory:"
+
+PendingEvent = tuple[int, str, int, bytes]
+"""An appended, not yet written event: ``(seq, kind, ts_us, payload)``."""
+
+
+class JournalError(Exception):
+    """The journal file cannot be used as asked (wrong schema, pending events on close...)."""
+
+
+class JournalFailed(JournalError):
+    """A commit failed earlier; this journal object accepts nothing more (reopen the file)."""
+
+
+class Event(NamedTuple):
+    """One committed event as stored: ``payload`` is the codec's bytes, ``hash`` 32 bytes.
+
+    Immutable. A NamedTuple rather than a frozen dataclass because replay builds millions:
+    measured here, a frozen slotted dataclass costs ~0.8 us per instance against ~0.2 us.
+    """
+
+    seq: int
+    kind: str
+    ts_us: int
+    payload: bytes
+    hash: bytes
+
+
+def chain_hash(prev_hash: bytes, seq: int, kind: str, ts_us: int, payload: bytes) -> bytes:
+    """Return the hash of an event chained to ``prev_hash`` (the formula in the docstring)."""
+    h = hashlib.sha256(b"".join((prev_hash, _SEQ_BYTES(seq), kind.encode(), _TS_BYTES(ts_us))))
+    h.update(payload)  # separately: a large column batch is hashed without another copy
+    return h.digest()
+
+
+class Problem(StrEnum):
+    """What :meth:`Journal.verify` found wrong at ``VerifyReport.first_bad_seq``."""
+
+    GAP = "gap"
+    """The seqs are not 1, 2, 3, ...: an event is missing (deleted) or one was inserted."""
+    CONTENT_ALTERED = "content altered"
+    """kind, ts or payload changed: the event no longer hashes to its stored hash, which the
+    next event still chains from. A previous event rewritten together with its hash looks
+    exactly the same from the file alone (it is then found here, one seq late)."""
+    HASH_ALTERED = "hash altered"
+    """The stored hash changed: the content hashes correctly and the next event chains from
+    that recomputed hash, not from the stored one."""
+    BROKEN_LINK = "broken link"
+    """The hash does not follow from the previous hash and the content, and the next event
+    does not say which changed (this is the last event, or several were changed)."""
+    MALFORMED = "malformed"
+    """A column has the wrong type or a value outside the contract (kind, ts, hash length)."""
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    """The result of :meth:`Journal.verify`.
+
+    ``events`` and ``head_hash`` cover the verified prefix (all events when ``ok``);
+    ``first_bad_seq`` is the first seq at fault, ``problem`` and ``detail`` say why.
+    """
+
+    ok: bool
+    events: int
+    head_hash: bytes
+    first_bad_seq: int | None = None
+    problem: Problem | None = None
+    detail: str = ""
+
+
+class EventJournal(Protocol):
+    """The synchronous journal interface (:class:`Journal`, :class:`NullJournal`)."""
+
+    @property
+    def last_seq(self) -> int: ...
+    @property
+    def durable_seq(self) -> int: ...
+    def append(self, kind: str, ts_us: int, payload: bytes) -> int: ...
+    def commit(self) -> int: ...
+    def drain(self) -> list[PendingEvent]: ...
+    def write_group(self, group: list[PendingEvent]) -> int: ...
+    def read(self, from_seq: int = 1) -> Iterator[Event]: ...
+    def verify(self) -> VerifyReport: ...
+    def close(self, *, discard: bool = False) -> None: ...
+
+
+class _Appender:
+    """Seq assignment, validation and the in-memory buffer shared by both journals."""
+
+    def __init__(self, durable_seq: int) -> None:
+        self._last_seq = durable_seq
+        self._durable_seq = durable_seq
+        self._pending: list[PendingEvent] = []
+        self._failure: BaseException | None = None
+        self._known_kinds: set[str] = set()  # kinds already validated: the regex once each
+        self.commits = 0
+        """Number of transactions written (a hook for tests and metrics)."""
+
+    @property
+    def last_seq(self) -> int:
+        """The seq of the last appended event, committed or not."""
+        return self._last_seq
+
+    @property
+    def durable_seq(self) -> int:
+        """The seq of the last committed event (0 when none)."""
+        return self._durable_seq
+
+    @property
+    def pending(self) -> int:
+        """Number of appended events not yet handed to a write."""
+        return len(self._pending)
+
+    def append(self, kind: str, ts_us: int, payload: bytes) -> int:
+        """Buffer one event and return its seq; it is durable only after a commit.
+
+        ``kind`` is the event class name, ``ts_us`` [us since the epoch, UTC], ``payload``
+        the encoded bytes. Raise ``TypeError``/``ValueError`` for a malformed event (nothing
+        is buffered then) and :class:`JournalFailed` after a failed commit.
+        """
+        if self._failure is not None:
+            raise JournalFailed("an earlier commit failed; reopen the journal") from self._failure
+        if kind not in self._known_kinds:
+            if type(kind) is not str or not _KIND.fullmatch(kind):
+                raise ValueError(f"kind must match {_KIND.pattern}, was {kind!r}")
+            self._known_kinds.add(kind)
+        if type(ts_us) is not int or not 0 <= ts_us < TS_LIMIT_US:
+            raise ValueError(f"ts_us must be an int in [0, 2**56) [us], was {ts_us!r}")
+        if type(payload) is not bytes:  # not bytearray/memoryview: they could change later
+            raise TypeError(f"payload must be bytes, was {type(payload).__name__}")
+        self._last_seq = seq = self._last_seq + 1
+        self._pending.append((seq, kind, ts_us, payload))
+        return seq
+
+    def drain(self) -> list[PendingEvent]:
+        """Take the buffered events for :meth:`write_group` (the caller then owns them)."""
+        group, self._pending = self._pending, []
+        return group
+
+    def commit(self) -> int:
+        """Write every buffered event in one transaction; return the last durable seq."""
+        return self.write_group(self.drain())
+
+    def write_group(self, group: list[PendingEvent]) -> int:
+        raise NotImplementedError
+
+
+class Journal(_Appender):
+    """The durable journal on one SQLite file. Make one with :meth:`open`."""
+
+    def __init__(self, conn: sqlite3.Connection, path: str, seq: int, head: bytes) -> None:
+        super().__init__(seq)
+        self._conn: sqlite3.Connection | None = conn
+        self._path = path
+        self._head_hash = head
+
+    @classmethod
+    def open(cls, path: str | Path) -> Journal:
+        """Open the journal at ``path`` (``":memory:"`` for a throwaway one), creating it.
+
+        An existing file must carry this module's schema version; its last seq and hash
+        become the chain's head (without verifying the chain: that is :meth:`verify`).
+        """
+        path = str(path)
+        # check_same_thread=False: GroupCommitter writes from its own thread; the single
+        # writer rule (one write at a time) is what keeps the connection consistent.
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        try:
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if mode != "wal" and path != MEMORY:
+                raise JournalError(f"{path}: cannot switch to WAL mode (got {mode!r})")
+            conn.execute("PRAGMA synchronous=FULL")
+            seq, head = _init_schema(conn, path)
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, path, seq, head)
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @property
+    def head_hash(self) -> bytes:
+        """The hash of the last durable event (:data:`GENESIS_HASH` when empty)."""
+        return self._head_hash
+
+    def write_group(self, group: list[PendingEvent]) -> int:
+        """Write ``group`` (from :meth:`drain`) in one transaction; return the durable seq.
+
+        Blocking (hashing and an fsync); :class:`GroupCommitter` runs it in its own thread.
+        """
+        if self._failure is not None:
+            raise JournalFailed("an earlier commit failed; reopen the journal") from self._failure
+        conn = self._connection()
+        if not group:
+            return self._durable_seq
+        if group[0][0] != self._durable_seq + 1:
+            raise JournalError(
+                f"group starts at seq {group[0][0]}, expected {self._durable_seq + 1}"
+            )
+        head = self._head_hash
+        rows = []
+        for seq, kind, ts_us, payload in group:
+            head = chain_hash(head, seq, kind, ts_us, payload)
+            rows.append((seq, kind, ts_us, payload, head))
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany(_INSERT, rows)
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            self._failure = exc
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):  # the first error is the one to report
+                    conn.execute("ROLLBACK")
+            raise
+        self._head_hash = head
+        self._durable_seq = group[-1][0]
+        self.commits += 1
+        return self._durable_seq
+
+    def read(self, from_seq: int = 1) -> Iterator[Event]:
+        """Yield the committed events from ``from_seq`` on, in seq order."""
+        make = Event._make
+        for rows in self._row_chunks(from_seq):
+            yield from map(make, rows)
+
+    def read_payloads(self, from_seq: int = 1) -> Iterator[list[tuple[str, bytes]]]:
+        """Yield the committed events as lists of plain (kind, payload) rows, in seq order:
+        the replay path, which needs neither an :class:`Event` per row nor the hashes."""
+        yield from self._row_chunks(from_seq, _SELECT_PAYLOADS)
+
+    def verify(self) -> VerifyReport:
+        """Recompute the hash chain over every committed event; report the first fault."""
+        head, expected = GENESIS_HASH, 1
+        rows = (row for chunk in self._row_chunks(1) for row in chunk)
+        row = next(rows, None)
+        while row is not None:
+            following = next(rows, None)
+            seq, kind, ts_us, payload, stored = row
+
+            if why := _malformed(row):
+                fault = seq, Problem.MALFORMED, f"seq {seq}: {why}"
+            elif seq != expected:
+                fault = min(seq, expected), Problem.GAP, f"expected seq {expected}, found {seq}"
+            elif (computed := chain_hash(head, seq, kind, ts_us, payload)) != stored:
+                fault = seq, *_diagnose(seq, computed, stored, following)
+            else:
+                fault = None
+            if fault is not None:
+                return VerifyReport(False, expected - 1, head, *fault)
+            head, expected, row = stored, expected + 1, following
+        return VerifyReport(True, expected - 1, head)
+
+    def close(self, *, discard: bool = False) -> None:
+        """Close the file. Refuse while events are buffered, unless ``discard`` drops them."""
+        if self._conn is None:
+            return
+        if self._pending and not discard and self._failure is None:
+            raise JournalError(
+                f"{len(self._pending)} appended events are not committed;"
+                " commit() first or close(discard=True)"
+            )
+        self._pending = []
+        self._conn.close()
+        self._conn = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close(discard=et is not None)
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise JournalError(f"{self._path}: the journal is closed")
+        return self._conn
+
+    def _row_chunks(self, from_seq: int, select: str = _SELECT) -> Iterator[list[tuple]]:
+        writer = self._connection()
+        # Reads from a file get their own connection: a consistent snapshot of what is
+        # committed that never interleaves with a transaction of the writer thread.
+        conn = writer if self._path == MEMORY else sqlite3.connect(self._path)
+        try:
+            cursor = conn.execute(select, (from_seq,))
+            while chunk := cursor.fetchmany(READ_CHUNK_ROWS):
+                yield chunk
+        finally:
+            if conn is not writer:
+                conn.close()
+
+
+class NullJournal(_Appender):
+    """A journal that keeps nothing: NOT DURABLE, for fast simulations only.
+
+    It assigns seqs and validates events exactly like :class:`Journal`, and ``commit``
+    "succeeds" at once; ``read`` yields nothing and ``verify`` reports an empty chain.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(0)
+
+    def write_group(self, group: list[PendingEvent]) -> int:
+        if group:
+            self._durable_seq = group[-1][0]
+            self.commits += 1
+        return self._durable_seq
+
+    def read(self, from_seq: int = 1) -> Iterator[Event]:
+        return iter(())
+
+    def verify(self) -> VerifyReport:
+        return VerifyReport(True, 0, GENESIS_HASH)
+
+    def close(self, *, discard: bool = False) -> None:
+        self._pending = []
+
+
+class GroupCommitter:
+    """Acknowledge appends once durable, committing whatever accumulated as one group.
+
+    One background task takes every event appended since the last group, writes them with
+    ``journal.write_group`` in a dedicated thread (the event loop keeps accepting appends
+    meanwhile; those form the next group) and then resolves their futures with their seqs.
+    A failed write fails every waiter of that group with the exception, and every later
+    waiter with :class:`JournalFailed`; the market treats it as fatal.
+
+    While it runs it is the journal's only writer: do not call ``journal.commit()``. A
+    cancelled ``append`` does not un-append: the event is still written with its group.
+    """
+
+    def __init__(self, journal: EventJournal) -> None:
+        self.journal = journal
+        self.groups = 0
+        """Number of groups committed (each one transaction)."""
+        self.largest_group = 0
+        self.on_commit: Callable[[float, int], None] | None = None
+        """Called after each group with (seconds it took, events in it): for metrics."""
+        self._waiters: list[tuple[asyncio.Future[int], int]] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._closing = False
+        self._failure: BaseException | None = None
+
+    def start(self) -> None:
+        """Start the commit task on the running event loop."""
+        if self._task is not None:
+            raise RuntimeError("GroupCommitter already started")
+        self._closing = False
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="klaster-journal")
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="journal-commit")
+
+    async def aclose(self) -> None:
+        """Commit what is pending, stop the task; raise :class:`JournalFailed` if a write failed."""
+        if self._task is None:
+            return
+        self._closing = True
+        self._wake.set()
+        try:
+            await self._task
+        finally:
+            self._task = None
+            if self._executor is not None:
+                self._executor.shutdown(wait=True)
+                self._executor = None
+        if self._failure is not None:
+            raise JournalFailed("a journal commit failed") from self._failure
+
+    async def __aenter__(self) -> Self:
+        self.start()
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    def append_nowait(self, kind: str, ts_us: int, payload: bytes) -> asyncio.Future[int]:
+        """Append an event now (seq order = call order); the future resolves once durable."""
+        if self._task is None or self._closing:
+            raise RuntimeError("GroupCommitter is not running")
+        if self._failure is not None:
+            raise JournalFailed("a journal commit failed") from self._failure
+        seq = self.journal.append(kind, ts_us, payload)
+        future: asyncio.Future[int] = self._task.get_loop().create_future()
+        self._waiters.append((future, seq))
+        self._wake.set()
+        return future
+
+    async def append(self, kind: str, ts_us: int, payload: bytes) -> int:
+        """Append an event and return its seq once it is durable."""
+        return await self.append_nowait(kind, ts_us, payload)
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            if not self._waiters:
+                if self._closing:
+                    return
+                await self._wake.wait()
+                self._wake.clear()
+                continue
+            group = self.journal.drain()
+            waiters, self._waiters = self._waiters, []
+            started = time.perf_counter()
+            try:
+                await loop.run_in_executor(self._executor, self.journal.write_group, group)
+            except BaseException as exc:  # CancelledError too: no waiter may hang
+                self._fail(waiters, exc)
+                if not isinstance(exc, Exception):
+                    raise
+                return
+            self.groups += 1
+            self.largest_group = max(self.largest_group, len(group))
+            if self.on_commit is not None:
+                self.on_commit(time.perf_counter() - started, len(group))
+            for future, seq in waiters:
+                if not future.done():  # a cancelled awaiter: nobody to tell
+                    future.set_result(seq)
+
+    def _fail(self, group: list[tuple[asyncio.Future[int], int]], exc: BaseException) -> None:
+        self._failure = exc
+        later, self._waiters = self._waiters, []
+        for future, _ in group:
+            if not future.done():
+                future.set_exception(exc)
+        for future, _ in later:
+            if not future.done():
+                future.set_exception(JournalFailed("an earlier journal commit failed"))
+
+
+def _init_schema(conn: sqlite3.Connection, path: str) -> tuple[int, bytes]:
+    """Create or check the schema; return the last seq and hash."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for statement in _SCHEMA:
+            conn.execute(statement)
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if row is None:
+            if conn.execute("SELECT 1 FROM events LIMIT 1").fetchone():
+                raise JournalError(f"{path}: events table without a schema_version in meta")
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            )
+        elif row[0] != str(SCHEMA_VERSION):
+            raise JournalError(
+                f"{path}: journal schema version must be {SCHEMA_VERSION}, was {row[0]!r}"
+            )
+        last = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return (0, GENESIS_HASH) if last is None else (last[0], last[1])
+
+
+def _malformed(row: tuple) -> str:
+    """Say what is wrong with the types or ranges of a stored row ("" when nothing)."""
+    seq, kind, ts_us, payload, stored = row
+    if type(kind) is not str or not _KIND.fullmatch(kind):
+        return f"kind must match {_KIND.pattern}, was {kind!r}"
+    if type(ts_us) is not int or not 0 <= ts_us < TS_LIMIT_US:
+        return f"ts must be an int in [0, 2**56), was {ts_us!r}"
+    if type(payload) is not bytes:
+        return f"payload must be a BLOB, was {type(payload).__name__}"
+    if type(stored) is not bytes or len(stored) != 32:
+        return f"hash must be a 32-byte BLOB, was {stored!r:.80}"
+    return ""
+
+
+def _diagnose(
+    seq: int, computed: bytes, stored: bytes, following: tuple | None
+) -> tuple[Problem, str]:
+    """Tell which part of event ``seq`` changed, using the next event's link when it can."""
+    if following is not None and following[0] == seq + 1 and not _malformed(following):
+        if chain_hash(computed, *following[:4]) == following[4]:
+            return Problem.HASH_ALTERED, (
+                f"seq {seq}: the stored hash was changed; its content hashes to the value"
+                f" seq {seq + 1} chains from"
+            )
+        if chain_hash(stored, *following[:4]) == following[4]:
+            return Problem.CONTENT_ALTERED, (
+                f"seq {seq}: kind, ts or payload was changed (or seq {seq - 1} was rewritten"
+                f" together with its hash): they no longer hash to the stored hash, which"
+                f" seq {seq + 1} still chains from"
+            )
+    return Problem.BROKEN_LINK, (
+        f"seq {seq}: the stored hash does not follow from the previous hash and the content"
+    )

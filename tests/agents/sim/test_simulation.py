@@ -1,0 +1,155 @@
+"""The coordinator loop on small scenarios: complete, conserving, deterministic."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from agents.sim.scenario import parse_scenario
+from agents.sim.simulation import simulate, timeline
+from engine.cli.main import main
+from tests.agents.sim.test_scenario import SMALL
+
+EXTRA = """
+[[members]]
+id = "plant"
+name = "Heat plant"
+kind = "heat-plant"
+[[members.connection_points]]
+id = "PL-3"
+terc = "2417011"
+dso = "D"
+max_import_kw = "100"
+max_export_kw = "200"
+load = { profile = "g3", annual_kwh = 200000 }
+generator = { kw = 150, marginal_cost_pln_mwh = "400.00" }
+
+[[members]]
+id = "storage"
+name = "Storage"
+kind = "storage"
+[[members.connection_points]]
+id = "PL-4"
+terc = "2417011"
+dso = "D"
+max_import_kw = "50"
+max_export_kw = "50"
+battery = { capacity_kwh = 100, power_kw = 50, mode = "arbitrage", spread = 0.01 }
+
+[[members]]
+id = "dso"
+name = "DSO"
+role = "dso"
+"""
+
+
+def scenario(**overrides: object):
+    text = SMALL.replace("[[groups]]", EXTRA + "\n[[groups]]", 1)
+    return parse_scenario(text, "small.toml", **overrides)
+
+
+@pytest.fixture(scope="module")
+def result():
+    return simulate(scenario(group_size=12))
+
+
+def test_every_interval_is_cleared_metered_and_settled(result) -> None:
+    k = result.kpis
+    assert k["days"] == 2 and k["intervals"] == 192 and k["pending_intervals"] == 0
+    assert len(result.intervals["interval_start"]) == 192
+    assert k["orders"] > 0 and k["traded_kwh"] > 0
+    assert k["members"] == 17 and k["agents"] == 16  # the dso does not trade
+
+
+def test_energy_is_conserved(result) -> None:
+    m, i = result.members, result.intervals
+    assert np.isclose(m["bought_kwh"].sum(), m["sold_kwh"].sum())
+    assert np.isclose(m["bought_kwh"].sum(), i["traded_kwh"].sum())
+    assert np.isclose(i["traded_kwh"].sum(), result.kpis["traded_kwh"])
+    # Nobody trades more than was offered, nor more than the cluster could use locally
+    # give or take forecast errors (imbalances are settled at the band's edges).
+    assert (i["traded_kwh"] <= np.minimum(i["bid_kwh"], i["ask_kwh"]) + 1e-9).all()
+    # Each statement figure is rounded to the grosz once, so they agree within 2 grosz.
+    assert np.allclose(m["savings_pln"], m["baseline_pln"] - m["cost_pln"], rtol=0, atol=0.021)
+    assert m["savings_pln"].sum() == pytest.approx(result.kpis["savings_pln"], abs=0.05)
+
+
+def test_prices_stay_in_the_band(result) -> None:
+    i = result.intervals
+    traded = ~np.isnan(i["price_pln_mwh"])
+    assert traded.any()
+    assert (i["price_pln_mwh"][traded] >= i["floor_pln_mwh"][traded]).all()
+    assert (i["price_pln_mwh"][traded] <= i["cap_pln_mwh"][traded]).all()
+    assert np.isnan(i["price_pln_mwh"][i["traded_kwh"] == 0]).all()
+
+
+def test_generator_runs_within_its_power_and_sells_part_of_it(result) -> None:
+    gen = result.intervals["generation_kwh"]
+    assert gen.max() <= 150 * 0.25 + 1e-9
+    plant = result.members["member_id"].index("plant")
+    # Its output covers its own load first; what it sold came out of the same output.
+    assert 0 < result.members["sold_kwh"][plant] <= gen.sum() + 1e-9
+
+
+def test_pv_at_noon_not_at_night(result) -> None:
+    pv = result.intervals["pv_kwh"]
+    hours = (result.intervals["interval_start"] % 86400) // 3600  # UTC hours
+    assert pv[(hours == 10) | (hours == 11)].sum() > 0
+    assert pv[(hours == 0) | (hours == 1)].sum() == 0
+
+
+def test_same_seed_same_result_other_seed_differs(result) -> None:
+    again = simulate(scenario(group_size=12))
+    for key, column in result.intervals.items():
+        np.testing.assert_array_equal(column, again.intervals[key], err_msg=key)
+    for key, column in result.members.items():
+        assert list(column) == list(again.members[key]), key
+    assert json.dumps(result.kpis) == json.dumps(again.kpis)
+    other = simulate(scenario(group_size=12, seed=99))
+    assert not np.array_equal(result.intervals["load_kwh"], other.intervals["load_kwh"])
+
+
+def test_autumn_dst_day_has_100_intervals() -> None:
+    s = scenario(days=1)
+    s = parse_scenario(
+        SMALL.replace("start = 2026-06-01", "start = 2026-10-25"), "small.toml", days=1
+    )
+    t = timeline(s)
+    assert len(t.starts) == 100
+    r = simulate(s)
+    assert r.kpis["intervals"] == 100 and r.kpis["pending_intervals"] == 0
+
+
+def test_cli_writes_the_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "small.toml"
+    path.write_text(SMALL)
+    out = tmp_path / "out"
+    code = main(["simulate", str(path), "--days", "1", "--out", str(out), "--no-plots"])
+    assert code == 0
+    printed = capsys.readouterr()
+    assert "simulated in" in printed.out and "day 1/1" in printed.err
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["intervals.csv", "kpis.json", "statements.csv"]
+    assert json.loads((out / "kpis.json").read_text())["intervals"] == 96
+
+
+def test_cli_names_the_bad_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(SMALL.replace("kwp = 30", "kwp = 0"))
+    assert main(["simulate", str(path), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert 'bad.toml: member "school", connection point "PL-2": pv.kwp' in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_arbitrage_battery_delivers_what_it_traded_within_its_energy(result) -> None:
+    m = result.members
+    i = m["member_id"].index("storage")
+    assert m["bought_kwh"][i] > 0 and m["sold_kwh"][i] > 0
+    # Its meter reads exactly its trades: nothing left to settle at the band's edges.
+    assert m["shortfall_kwh"][i] == 0 and m["surplus_kwh"][i] == 0
+    # It cannot sell more than it stored (charging losses) plus its initial 50 of 100 kWh.
+    assert m["sold_kwh"][i] <= m["bought_kwh"][i] * 0.9 + 50 + 1e-9

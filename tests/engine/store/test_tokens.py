@@ -1,0 +1,88 @@
+"""The token store: hashes only, lookups, revocation, listing."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import sqlite3
+import stat
+from pathlib import Path
+
+from engine.store.tokens import TOKEN_ID_CHARS, TOKENS_FILE, TokenStore
+
+
+def test_an_issued_token_is_32_random_bytes_in_urlsafe_base64_and_maps_to_its_member(
+    tmp_path: Path,
+) -> None:
+    with TokenStore.open(tmp_path) as store:
+        token = store.issue("dom-01")
+        assert len(base64.urlsafe_b64decode(token + "=")) == 32
+        assert store.member_for(token) == "dom-01"
+        assert store.member_for(token + "x") is None
+        assert store.member_for("") is None
+        assert token != store.issue("dom-01")
+
+
+def test_the_file_holds_only_hashes_and_is_readable_by_the_owner_only(tmp_path: Path) -> None:
+    with TokenStore.open(tmp_path) as store:
+        token = store.issue("numeron")
+    path = tmp_path / TOKENS_FILE
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    with sqlite3.connect(path) as db:
+        (stored,) = db.execute("SELECT hash FROM tokens").fetchone()
+    assert stored == hashlib.sha256(token.encode()).digest()
+    assert token.encode() not in path.read_bytes()
+
+
+def test_tokens_survive_a_reopen(tmp_path: Path) -> None:
+    with TokenStore.open(tmp_path) as store:
+        token = store.issue("oke")
+    with TokenStore.open(tmp_path) as store:
+        assert store.member_for(token) == "oke"
+        assert len(store) == 1
+
+
+def test_revoking_a_member_revokes_all_its_live_tokens_and_nobody_elses(tmp_path: Path) -> None:
+    with TokenStore.open(tmp_path) as store:
+        a1, a2, b = store.issue("dom-01"), store.issue("dom-01"), store.issue("dom-02")
+        revoked = store.revoke("dom-01")
+        assert {t.token_id for t in revoked} == {a1[:TOKEN_ID_CHARS], a2[:TOKEN_ID_CHARS]}
+        assert store.member_for(a1) is None and store.member_for(a2) is None
+        assert store.member_for(b) == "dom-02"
+        assert store.revoke("dom-01") == []  # already revoked: nothing more to do
+
+
+def test_revoking_one_token_by_its_id_leaves_the_members_other_tokens_live(
+    tmp_path: Path,
+) -> None:
+    with TokenStore.open(tmp_path) as store:
+        old, new = store.issue("dom-01"), store.issue("dom-01")
+        (revoked,) = store.revoke("dom-01", old[:TOKEN_ID_CHARS])
+        assert revoked.token_id == old[:TOKEN_ID_CHARS] and revoked.revoked
+        assert store.member_for(old) is None and store.member_for(new) == "dom-01"
+        # a token id of another member's token is not revoked through this member
+        other = store.issue("dom-02")
+        assert store.revoke("dom-01", other[:TOKEN_ID_CHARS]) == []
+        assert store.member_for(other) == "dom-02"
+
+
+def test_the_list_shows_members_times_and_token_ids_but_no_secret(tmp_path: Path) -> None:
+    with TokenStore.open(tmp_path) as store:
+        t1 = store.issue("oke")
+        t2 = store.issue("dom-03")
+        store.revoke("oke")
+        listed = store.list()
+        assert [(t.member, t.token_id, t.revoked) for t in listed] == [
+            ("oke", t1[:TOKEN_ID_CHARS], True),
+            ("dom-03", t2[:TOKEN_ID_CHARS], False),
+        ]
+        assert listed[0].revoked_us >= listed[0].created_us
+        assert [t.member for t in store.list("dom-03")] == ["dom-03"]
+
+
+def test_a_revocation_by_another_process_takes_effect_on_the_next_lookup(tmp_path: Path) -> None:
+    with TokenStore.open(tmp_path) as server, TokenStore.open(tmp_path) as cli:
+        token = cli.issue("dom-05")
+        assert server.member_for(token) == "dom-05"
+        cli.revoke("dom-05")
+        assert server.member_for(token) is None
