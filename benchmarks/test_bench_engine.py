@@ -137,8 +137,8 @@ def test_gate_closure_of_100k_orders_to_a_durable_result(benchmark, tmp_path: Pa
 
     def close_gate(node) -> None:
         heard = []
-        node.market.subscribe(lambda kind, payload: heard.append(kind))
-        node.market.advance()  # freeze, clear, journal, publish
+        node.market.subscribe(lambda event: heard.append(event.kind))
+        node.market.close_due_gates()  # freeze, clear, journal, publish
         node.commit()  # durable
         assert heard == ["GateClosed"]
 

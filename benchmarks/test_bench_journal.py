@@ -4,7 +4,7 @@
   10,000-order batch (five int64 columns), append it, commit it (one fsync'ed transaction).
 - Single-order submissions >= 20,000/s: 10,000 small events appended through a
   :class:`GroupCommitter` from 10, 100 or 1,000 concurrent tasks, each acknowledged only once
-  durable (payloads pre-encoded: the codec has its own rows here).
+  durable (payloads pre-encoded: the event codec has its own rows here).
 - Replay of a 1,000,000-order journal <= 5 s: ``Journal.read`` of 1,000,000 single-order
   events, with and without decoding every payload; and ``verify`` of the same chain.
 
@@ -20,41 +20,50 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import msgspec
 import numpy as np
 import pytest
 
-from engine.store.codec import decode, encode
+from engine.market.events import OrderAccepted, OrdersAccepted, decode, encode
 from engine.store.journal import GroupCommitter, Journal
 
 TS = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z [us]
 BATCH_ORDERS = 10_000
 SINGLE_EVENTS = 10_000
 REPLAY_EVENTS = 1_000_000
-SINGLE_ORDER = {
-    "order_id": 1_234_567,
-    "member": 17,
-    "connection_point": 42,
-    "side": 1,
-    "price": 45_000,
-    "quantity": 1_500,
-    "interval_start": 1_767_225_600,
-    "client_order_id": "pv-roof-0042-000017",
-}
+SINGLE_ORDER = OrderAccepted(
+    seq=1,
+    ts_us=TS,
+    client_order_id="pv-roof-0042-000017",
+    interval_start=1_767_225_600,
+    member=17,
+    order_id=1_234_567,
+    point=42,
+    price=45_000,
+    quantity=1_500,
+    side=1,
+)
 TARGET_BATCH_ORDERS_PER_S = 500_000
 TARGET_SINGLE_ORDERS_PER_S = 20_000
 TARGET_REPLAY_S = 5.0
 
 
-def batch_columns(seed: int = 20250515) -> dict[str, np.ndarray]:
+def batch_event(seed: int = 20250515) -> OrdersAccepted:
+    """A 10,000-order batch of one member: five int64 columns."""
     rng = np.random.default_rng(seed)
     n = BATCH_ORDERS
-    return {
-        "order_id": np.arange(n, dtype=np.int64),
-        "member": rng.integers(0, 500, n, dtype=np.int64),
-        "side": rng.integers(0, 2, n, dtype=np.int64),
-        "price": rng.integers(25_000, 90_000, n, dtype=np.int64),
-        "quantity": rng.integers(1, 10_000, n, dtype=np.int64),
-    }
+    return OrdersAccepted(
+        seq=1,
+        ts_us=TS,
+        client_order_id=None,
+        first_order_id=1,
+        interval_start=1_767_225_600 + 900 * rng.integers(0, 96, n, dtype=np.int64),
+        member=17,
+        point=rng.integers(0, 500, n, dtype=np.int64),
+        price=rng.integers(25_000, 90_000, n, dtype=np.int64),
+        quantity=rng.integers(1, 10_000, n, dtype=np.int64),
+        side=rng.integers(0, 2, n, dtype=np.int64),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -86,12 +95,12 @@ def per_second(benchmark, items: int) -> float:
 
 
 def test_batch_ingestion_of_10000_orders_per_durable_commit(benchmark, journal: Journal) -> None:
-    columns = batch_columns()
+    batch = batch_event()
     benchmark.group = "journal: batch ingestion"
     benchmark.extra_info.update(size=BATCH_ORDERS, case="encode+append+commit 10k-order batch")
 
     def ingest() -> int:
-        journal.append("OrdersAccepted", TS, encode(columns))
+        journal.append("OrdersAccepted", TS, encode(batch))
         return journal.commit()
 
     benchmark.pedantic(ingest, rounds=200, warmup_rounds=5)
@@ -130,7 +139,8 @@ def million_events(directory: Path) -> Iterator[Journal]:
     j = Journal.open(path)
     if j.durable_seq < REPLAY_EVENTS:
         for i in range(REPLAY_EVENTS):
-            j.append("OrderAccepted", TS + i, encode({**SINGLE_ORDER, "order_id": i}))
+            event = msgspec.structs.replace(SINGLE_ORDER, seq=i + 1, ts_us=TS + i, order_id=i)
+            j.append("OrderAccepted", TS + i, encode(event))
         j.commit()
     yield j
     j.close()
@@ -153,8 +163,8 @@ def test_replay_of_a_million_single_order_events(
 
     def read_and_decode() -> int:
         n = 0
-        for event in million_events.read():
-            n += decode(event.payload)["quantity"] > 0
+        for e in million_events.read():
+            n += decode(e.seq, e.kind, e.ts_us, e.payload).quantity > 0
         return n
 
     def verify() -> int:
@@ -171,9 +181,9 @@ def test_replay_of_a_million_single_order_events(
 def test_codec(benchmark, case: str) -> None:
     benchmark.group = "codec"
     kind, _, what = case.partition(" ")
-    payload = SINGLE_ORDER if what == "single" else batch_columns()
+    event = SINGLE_ORDER if what == "single" else batch_event()
     benchmark.extra_info.update(size=1 if what == "single" else BATCH_ORDERS, case=case)
     if kind == "encode":
-        benchmark(encode, payload)
+        benchmark(encode, event)
     else:
-        benchmark(decode, encode(payload))
+        benchmark(decode, event.seq, event.kind, event.ts_us, encode(event))

@@ -132,7 +132,7 @@ class LocalMarket:
 
     def move_to(self, t_s: int) -> None:
         self.clock.advance_to(t_s * US)
-        self.market.advance()
+        self.market.close_due_gates()
 
     def submit(self, member_id: str, batch: OrderBatch) -> np.ndarray:
         answer = self.market.submit_batch(member_id, batch)

@@ -27,7 +27,7 @@ async def caught_up(request: web.Request) -> Market:
     """The market, with every gate the clock has passed closed and durable."""
     market = params.market(request)
     before = market.seq
-    market.advance()
+    market.close_due_gates()
     if market.seq != before:
         await request.app[RUNTIME].durable(market.seq)
     return market

@@ -56,7 +56,7 @@ async def set_time(request: web.Request) -> web.Response:
         raise Problem(409, "clock-backwards", detail, "now")
     clock.advance_to(t * US)
     before = market.seq
-    market.advance()
+    market.close_due_gates()
     if market.seq != before:
         await request.app[RUNTIME].durable(market.seq)
     del who

@@ -33,6 +33,14 @@ from engine.gateway import params, views
 from engine.gateway.keys import HUB, METRICS, RUNTIME, Caller
 from engine.gateway.problems import unprocessable
 from engine.gateway.quantities import format_instant, format_price
+from engine.market.events import (
+    Event,
+    GateClosed,
+    MeterReadingsRecorded,
+    OrderAccepted,
+    OrdersAccepted,
+    PriceBandsPublished,
+)
 from engine.market.market import Market
 from engine.market.runtime import Runtime
 
@@ -57,38 +65,38 @@ class Hub:
         self.streams: set[Stream] = set()
         self._fills_seen: dict[int, int] = {}  # interval -> continuous fills already sent
 
-    def on_event(self, kind: str, payload: dict[str, Any]) -> None:
+    def on_event(self, event: Event) -> None:
         """The market's subscriber: called right after the event was applied."""
-        seq = self.market.seq
-        if kind in ("OrderAccepted", "OrdersAccepted"):
+        seq = event.seq
+        if isinstance(event, OrderAccepted | OrdersAccepted):
             if self.market.cluster.continuous_minutes > 0:  # only then can an order trade
-                self._continuous(seq, payload)  # (counts fills even with no stream open)
+                self._continuous(seq, event.interval_start)  # (counts fills with no stream)
             return
         if not self.streams:
             return
-        if kind == "GateClosed":
-            start = int(payload["interval_start"])
-            self._interval(seq, start)
-            self._fills(seq, start, views.trades(self.market, start, None), "auction")
-        elif kind == "MeterReadingsRecorded":
-            for start in np.unique(payload["interval_start"]).tolist():
+        match event:
+            case GateClosed(interval_start=start):
                 self._interval(seq, start)
-        elif kind == "PriceBandsPublished":
-            tick = self.market.cluster.tick_pln_mwh
-            bands = [
-                {
-                    "interval_start": format_instant(s),
-                    "floor": format_price(f, tick),
-                    "cap": format_price(c, tick),
-                }
-                for s, f, c in zip(
-                    payload["interval_start"].tolist(),
-                    payload["floor"].tolist(),
-                    payload["cap"].tolist(),
-                    strict=True,
-                )
-            ]
-            self._send_all(seq, {"type": "price_bands", "bands": bands})
+                self._fills(seq, start, views.trades(self.market, start, None), "auction")
+            case MeterReadingsRecorded():
+                for start in np.unique(event.interval_start).tolist():
+                    self._interval(seq, start)
+            case PriceBandsPublished():
+                tick = self.market.cluster.tick_pln_mwh
+                bands = [
+                    {
+                        "interval_start": format_instant(s),
+                        "floor": format_price(f, tick),
+                        "cap": format_price(c, tick),
+                    }
+                    for s, f, c in zip(
+                        event.interval_start.tolist(),
+                        event.floor.tolist(),
+                        event.cap.tolist(),
+                        strict=True,
+                    )
+                ]
+                self._send_all(seq, {"type": "price_bands", "bands": bands})
 
     def _interval(self, seq: int, start: int) -> None:
         message = {
@@ -99,9 +107,8 @@ class Hub:
         }
         self._send_all(seq, message)
 
-    def _continuous(self, seq: int, payload: dict[str, Any]) -> None:
+    def _continuous(self, seq: int, starts: int | np.ndarray) -> None:
         """New continuous trades after an order arrived in a continuous book."""
-        starts = payload["interval_start"]
         unique = [int(starts)] if np.ndim(starts) == 0 else np.unique(starts).tolist()
         for start in unique:
             fills = self.market.continuous_fills(start)

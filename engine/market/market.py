@@ -1,21 +1,26 @@
 """The market of one cluster: the single writer that owns the state.
 
-Every command runs one pipeline, top to bottom: look up the member, validate completely
-(nothing is applied if anything is wrong), turn the command into an event, append the event
-to the journal, apply the event to memory, tell the subscribers. State changes only in the
-event handlers of :class:`~engine.market.state.MarketState`, which read nothing but the event and
-the state, so replaying a journal through them rebuilds the same state.
+Every command runs one pipeline, :meth:`Market.handle`, top to bottom: authorise (who sends
+it) -> validate completely (nothing is applied if anything is wrong) -> decide (the event
+that records what happens, and the answer) -> journal the event -> apply it to memory ->
+publish it to the subscribers. Nothing that can fail runs after the journal append. State
+changes only in the fold of :class:`~engine.market.state.MarketState`, which reads nothing
+but the event and the state, so replaying a journal through it rebuilds the same state.
+
+Before any command the market closes the auction gates the clock has passed, each as a
+:class:`~engine.market.commands.CloseGate` of the clock's through the same pipeline; the
+runtime's ticker calls :meth:`Market.close_due_gates` too, so gates close on time when no
+command arrives.
 
 Durability is the caller's: events are appended to the journal (if any) but committed by
-whoever drives the market (the gateway's group commit, a simulation's ``commit``); an order
-is acknowledged to a client only once the seq returned with it is durable.
+whoever drives the market (the gateway's group commit, a simulation's ``commit``); an answer
+is given to a client only once its seq is durable.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -25,6 +30,31 @@ from engine.book.continuous import Fill
 from engine.book.interval_result import IntervalResult
 from engine.book.new_orders import FIELDS, NewOrder, OrderBatch, validate_batch, validate_one
 from engine.market.bands import BandBatch, validate_bands
+from engine.market.commands import (
+    FORBIDDEN,
+    ROLES,
+    Answer,
+    BatchAccepted,
+    CancelOrder,
+    CloseGate,
+    Command,
+    Done,
+    PublishBands,
+    RecordReadings,
+    ReplaceOrder,
+    SubmitOrders,
+    is_batch,
+)
+from engine.market.events import (
+    Event,
+    GateClosed,
+    MeterReadingsRecorded,
+    OrderAccepted,
+    OrderCancelled,
+    OrderReplaced,
+    OrdersAccepted,
+    PriceBandsPublished,
+)
 from engine.market.state import MarketState
 from engine.model.calendar import IntervalState
 from engine.model.clock import Clock
@@ -35,151 +65,177 @@ from engine.settlement.metering import ReadingBatch, validate_readings
 from engine.settlement.settle import Settlement, Statement, statement
 from matching import ClearingResult, clear
 
+__all__ = ["BatchAccepted", "Done", "EventSink", "Market", "Subscriber"]
+
 
 class EventSink(Protocol):
-    def append(self, kind: str, ts_us: int, payload: dict[str, Any]) -> int: ...
+    """Where the market's events go: a journal (through a codec); returns the event's seq."""
+
+    def append(self, event: Event) -> int: ...
 
 
-@dataclass(frozen=True, slots=True)
-class BatchAccepted:
-    order_ids: np.ndarray  # int64, one per row (a repeated client order id gets its old id)
-    seq: int  # the journal seq that makes them durable
-
-
-@dataclass(frozen=True, slots=True)
-class Done:
-    """A command that changed the market; durable once ``seq`` is committed."""
-
-    seq: int
-    order_id: int | None = None
-
-
-Subscriber = Callable[[str, dict[str, Any]], None]
+Subscriber = Callable[[Event], None]
+Decision = tuple[Event | None, Answer]  # the event to record (None: nothing changes), the answer
 
 
 class Market(MarketState):
     """One cluster's market (see the module docstring for the pipeline); the state and
-    its event handlers are :class:`~engine.market.state.MarketState`'s."""
+    its fold are :class:`~engine.market.state.MarketState`'s."""
 
     def __init__(self, cluster: Any, clock: Clock, journal: EventSink | None = None) -> None:
         super().__init__(cluster)
         self.clock = clock
         self._journal = journal
         self._subscribers: list[Subscriber] = []
-        self.last_clearing_seconds = 0.0  # of the last gate closure [s]
 
-    # --- commands -----------------------------------------------------------------------
+    # --- the pipeline -------------------------------------------------------------------
 
-    def submit(self, member_id: str, order: NewOrder) -> Done | Rejected:
-        """Accept one order (the same rules as a batch of one, on plain ints: the path of
-        agents that send orders one by one)."""
-        member = self.registry.member_code.get(member_id)
+    def handle(self, command: Command) -> Answer:
+        """Run one command; return its answer (a rejection changes nothing)."""
+        self.close_due_gates()  # every command sees the market as of the clock
+        return self._handle(command)
+
+    def close_due_gates(self) -> None:
+        """Close every auction gate the clock has passed, earliest first (the clock's
+        :class:`CloseGate` commands)."""
+        now_s = self._now_s()
+        uncleared = self._uncleared  # sorted: look only at the earliest
+        while uncleared and self.calendar.auction_gate(uncleared[0]) <= now_s:
+            self._handle(CloseGate(None, uncleared[0]))
+
+    def _handle(self, command: Command) -> Answer:
+        member = self._authorise(command)
+        if isinstance(member, Rejected):
+            return BatchRejected((member,), 1) if is_batch(command) else member
+        match command:  # validate completely and decide
+            case SubmitOrders(orders=NewOrder() as order):
+                event, answer = self._decide_order(member, order)
+            case SubmitOrders(orders=batch):
+                event, answer = self._decide_orders(member, batch)
+            case CancelOrder():
+                event, answer = self._decide_cancel(member, command)
+            case ReplaceOrder():
+                event, answer = self._decide_replace(member, command)
+            case CloseGate():
+                event, answer = self._decide_close(member, command.interval_start)
+            case RecordReadings():
+                event, answer = self._decide_readings(command.readings)
+            case PublishBands():
+                event, answer = self._decide_bands(command.bands)
+        if event is not None:
+            self._record(event)
+        return answer
+
+    def _authorise(self, command: Command) -> int | Rejected:
+        """Return the sender's member code (-1 for the clock), or why it may not send it."""
+        if command.member_id is None and type(command) is CloseGate:
+            return -1
+        member = self.registry.member_code.get(command.member_id)
         if member is None:
-            return Rejected(Reject.UNKNOWN_MEMBER, "member", f"no member {member_id!r}")
+            return Rejected(Reject.UNKNOWN_MEMBER, "member", f"no member {command.member_id!r}")
+        roles = ROLES.get(type(command))
+        if roles is not None and self.registry.member_roles[member] not in roles:
+            return Rejected(Reject.ROLE_FORBIDDEN, "member", FORBIDDEN[type(command)])
+        return member
+
+    def _record(self, event: Event) -> None:
+        """Journal, apply, publish: the pipeline's last steps (nothing here may refuse)."""
+        if self._journal is not None and self._journal.append(event) != event.seq:
+            raise RuntimeError(f"the journal numbered event {event.seq} otherwise")
+        self.apply(event)
+        for subscriber in list(self._subscribers):
+            subscriber(event)
+
+    def _stamp(self) -> dict[str, int]:
+        """The next event's seq and timestamp (the market is the journal's single writer)."""
+        return {"seq": self.seq + 1, "ts_us": self.clock.now_us()}
+
+    # --- deciding, one command each -----------------------------------------------------
+
+    def _decide_order(self, member: int, order: NewOrder) -> Decision:
         cid = order.client_order_id
         if cid is not None:
             known = self._client_ids.get((member, cid))
-            if known is not None:
+            if known is not None:  # a retry of an acknowledged order gets the same answer
                 if known[1] == order.content():
-                    return Done(self.seq, known[0])
+                    return None, Done(self.seq, known[0])
                 message = (
                     f"client_order_id {cid!r} was used for order {known[0]} with other content"
                 )
-                return Rejected(Reject.CLIENT_ORDER_ID_CONFLICT, "client_order_id", message, 0)
-        self.advance()
+                reject = Rejected(Reject.CLIENT_ORDER_ID_CONFLICT, "client_order_id", message, 0)
+                return None, reject
         reject = validate_one(order, member, self.registry, self.calendar, self.band, self._now_s())
-        early_closed = (
-            self.cluster.continuous_minutes == 0 and order.interval_start in self._results
-        )
-        if reject is None and early_closed:
+        if reject is None and self._shut(order.interval_start):
             reject = Rejected(Reject.INTERVAL_NOT_OPEN, "interval_start", "its gate is closed", 0)
         if reject is not None:
-            return reject
-        order_id = len(self._index) + 1
-        self._record(
-            "OrderAccepted",
-            {
-                "member": member,
-                "order_id": order_id,
-                "interval_start": order.interval_start,
-                "point": order.point,
-                "side": order.side,
-                "price": order.price,
-                "quantity": order.quantity,
-                "client_order_id": cid,
-            },
+            return None, reject
+        event = OrderAccepted(
+            **self._stamp(),
+            client_order_id=cid,
+            interval_start=order.interval_start,
+            member=member,
+            order_id=len(self._index) + 1,
+            point=order.point,
+            price=order.price,
+            quantity=order.quantity,
+            side=order.side,
         )
-        return Done(self.seq, order_id)
+        return event, Done(event.seq, event.order_id)
 
-    def submit_batch(self, member_id: str, batch: OrderBatch) -> BatchAccepted | BatchRejected:
-        """Accept every row of ``batch`` or none (a repeated client order id with the same
-        content is answered with its first order id and not booked again)."""
-        member = self.registry.member_code.get(member_id)
-        if member is None:
-            reject = Rejected(Reject.UNKNOWN_MEMBER, "member", f"no member {member_id!r}")
-            return BatchRejected((reject,), 1)
+    def _decide_orders(self, member: int, batch: OrderBatch) -> Decision:
         # A retry of acknowledged orders gets the same answer, whatever happened since.
         order_ids, new = self._repeats(member, batch)
         if isinstance(new, BatchRejected):
-            return new
+            return None, new
         if len(batch) and not new.any():
-            return BatchAccepted(order_ids, self.seq)
-        self.advance()
+            return None, BatchAccepted(order_ids, self.seq)
         rejects = validate_batch(
             batch, member, self.registry, self.calendar, self.band, self._now_s()
         )
         if not rejects and self.cluster.continuous_minutes == 0:
-            # A gate the coordinator closed early: without continuous trading it is shut.
             distinct, which = group_starts(batch.interval_start, self.calendar.length_s)
-            closed = np.array([s in self._results for s in distinct.tolist()], bool)
+            shut = np.array([self._shut(s) for s in distinct.tolist()], bool)
             rejects = [
                 Rejected(Reject.INTERVAL_NOT_OPEN, "interval_start", "its gate is closed", int(r))
-                for r in np.flatnonzero(closed[which])
+                for r in np.flatnonzero(shut[which])
             ]
         if rejects:
-            return BatchRejected(tuple(rejects), len(rejects))
+            return None, BatchRejected(tuple(rejects), len(rejects))
         first = len(self._index) + 1
         client_ids = None
         if batch.client_order_id is not None:
             client_ids = [c for c, fresh in zip(batch.client_order_id, new, strict=True) if fresh]
-        self._record(
-            "OrdersAccepted",
-            {
-                "member": member,
-                "first_order_id": first,
-                "interval_start": batch.interval_start[new],
-                "point": batch.point[new],
-                "side": batch.side[new],
-                "price": batch.price[new],
-                "quantity": batch.quantity[new],
-                "client_order_id": client_ids,
-            },
+        event = OrdersAccepted(
+            **self._stamp(),
+            client_order_id=client_ids,
+            first_order_id=first,
+            interval_start=batch.interval_start[new],
+            member=member,
+            point=batch.point[new],
+            price=batch.price[new],
+            quantity=batch.quantity[new],
+            side=batch.side[new],
         )
         order_ids[new] = np.arange(first, first + int(new.sum()), dtype=np.int64)
-        return BatchAccepted(order_ids, self.seq)
+        return event, BatchAccepted(order_ids, event.seq)
 
-    def cancel(self, member_id: str, order_id: int) -> Done | Rejected:
-        """Take an order of the member's out of a book that is still open."""
-        found = self._active_order(member_id, order_id)
+    def _decide_cancel(self, member: int, command: CancelOrder) -> Decision:
+        found = self._active_order(member, command.order_id)
         if isinstance(found, Rejected):
-            return found
-        member, _, _ = found
-        self._record("OrderCancelled", {"member": member, "order_id": order_id})
-        return Done(self.seq, order_id)
+            return None, found
+        event = OrderCancelled(**self._stamp(), member=member, order_id=command.order_id)
+        return event, Done(event.seq, command.order_id)
 
-    def replace(
-        self, member_id: str, order_id: int, price: int | None = None, quantity: int | None = None
-    ) -> Done | Rejected:
-        """Cancel an order and book its new price and/or quantity as a new order (with a new
-        order id and arrival sequence: a replaced order queues anew)."""
-        found = self._active_order(member_id, order_id)
+    def _decide_replace(self, member: int, command: ReplaceOrder) -> Decision:
+        found = self._active_order(member, command.order_id)
         if isinstance(found, Rejected):
-            return found
-        member, start, row = found
+            return None, found
+        start, row = found
         o = self._books[start].orders
         if o["status"][row] == CONTINUOUS:
             message = "in continuous trading, cancel the order and submit a new one"
-            return Rejected(Reject.ORDER_NOT_ACTIVE, "order_id", message)
+            return None, Rejected(Reject.ORDER_NOT_ACTIVE, "order_id", message)
+        price, quantity = command.price, command.quantity
         new = OrderBatch.one(
             start,
             int(o["point"][row]),
@@ -187,86 +243,98 @@ class Market(MarketState):
             int(o["price"][row]) if price is None else price,
             int(o["quantity"][row]) if quantity is None else quantity,
         )
-        rejects = validate_batch(
-            new, member, self.registry, self.calendar, self.band, self._now_s()
-        )
+        now_s = self._now_s()
+        rejects = validate_batch(new, member, self.registry, self.calendar, self.band, now_s)
         if rejects:
-            return rejects[0]
-        new_id = len(self._index) + 1
-        self._record(
-            "OrderReplaced",
-            {
-                "member": member,
-                "order_id": order_id,
-                "new_order_id": new_id,
-                "price": int(new.price[0]),
-                "quantity": int(new.quantity[0]),
-            },
+            return None, rejects[0]
+        event = OrderReplaced(
+            **self._stamp(),
+            member=member,
+            new_order_id=len(self._index) + 1,
+            order_id=command.order_id,
+            price=int(new.price[0]),
+            quantity=int(new.quantity[0]),
         )
-        return Done(self.seq, new_id)
+        return event, Done(event.seq, event.new_order_id)
+
+    def _decide_close(self, member: int, start: int) -> Decision:
+        if start in self._results:
+            return None, Rejected(Reject.INTERVAL_NOT_OPEN, "interval_start", "already cleared")
+        if not self.calendar.is_start(start):
+            return None, Rejected(Reject.BAD_INTERVAL, "interval_start", f"{start} is no start")
+        began = time.perf_counter()
+        book = self._books.get(start) or IntervalBook(start)
+        auction, _, _ = book.auction_book(book.active_rows())
+        c = self.cluster
+        result = clear(auction, c.mechanism, k=c.k, rationing=c.rationing)
+        event = GateClosed(
+            **self._stamp(),
+            digest=result.digest(),
+            interval_start=start,
+            price=result.price,
+            volume=result.volume,
+            clearing=result,
+            clearing_seconds=time.perf_counter() - began,
+        )
+        return event, Done(event.seq)
+
+    def _decide_readings(self, batch: ReadingBatch) -> Decision:
+        rejects = validate_readings(batch, self.registry, self.calendar, self._now_s())
+        if rejects:
+            return None, BatchRejected(tuple(rejects), len(rejects))
+        event = MeterReadingsRecorded(
+            **self._stamp(),
+            export_wh=batch.export_wh,
+            import_wh=batch.import_wh,
+            interval_start=batch.interval_start,
+            point=batch.point,
+        )
+        return event, Done(event.seq)
+
+    def _decide_bands(self, batch: BandBatch) -> Decision:
+        rejects = validate_bands(batch, self.calendar, self._results, self._now_s())
+        if rejects:
+            return None, BatchRejected(tuple(rejects), len(rejects))
+        event = PriceBandsPublished(
+            **self._stamp(), cap=batch.cap, floor=batch.floor, interval_start=batch.interval_start
+        )
+        return event, Done(event.seq)
+
+    # --- the commands by name (what the gateway and the simulation call) ----------------
+
+    def submit(self, member_id: str, order: NewOrder) -> Done | Rejected:
+        """Book one order (a batch of one)."""
+        return self.handle(SubmitOrders(member_id, order))  # type: ignore[return-value]
+
+    def submit_batch(self, member_id: str, batch: OrderBatch) -> BatchAccepted | BatchRejected:
+        """Book every row of ``batch`` or none."""
+        return self.handle(SubmitOrders(member_id, batch))  # type: ignore[return-value]
+
+    def cancel(self, member_id: str, order_id: int) -> Done | Rejected:
+        """Take an order of the member's out of a book that is still open."""
+        return self.handle(CancelOrder(member_id, order_id))  # type: ignore[return-value]
+
+    def replace(
+        self, member_id: str, order_id: int, price: int | None = None, quantity: int | None = None
+    ) -> Done | Rejected:
+        """Cancel an order and book its new price and/or quantity as a new order (with a new
+        order id and arrival sequence: a replaced order queues anew)."""
+        command = ReplaceOrder(member_id, order_id, price, quantity)
+        return self.handle(command)  # type: ignore[return-value]
 
     def close_gate(self, member_id: str, start_s: int) -> Done | Rejected:
         """Close an interval's auction gate now (the coordinator's control)."""
-        member = self.registry.member_code.get(member_id)
-        if member is None or self.registry.member_roles[member] != "coordinator":
-            return Rejected(Reject.ROLE_FORBIDDEN, "member", "only the coordinator closes gates")
-        if start_s in self._results:
-            return Rejected(Reject.INTERVAL_NOT_OPEN, "interval_start", "already cleared")
-        if not self.calendar.is_start(start_s):
-            return Rejected(Reject.BAD_INTERVAL, "interval_start", f"{start_s} is no start")
-        self._close_gate(start_s)
-        return Done(self.seq)
+        return self.handle(CloseGate(member_id, start_s))  # type: ignore[return-value]
 
     def record_readings(self, member_id: str, batch: ReadingBatch) -> Done | BatchRejected:
-        """Record meter readings (the dso's and the coordinator's command). A reading that
-        corrects an earlier one re-settles its interval; the difference is kept in
-        :attr:`adjustments`, the old lines are never silently overwritten."""
-        member = self.registry.member_code.get(member_id)
-        if member is None or self.registry.member_roles[member] not in ("dso", "coordinator"):
-            reject = Rejected(
-                Reject.ROLE_FORBIDDEN, "member", "only the dso or the coordinator sends readings"
-            )
-            return BatchRejected((reject,), 1)
-        self.advance()  # a delivered interval's auction comes before its readings
-        rejects = validate_readings(batch, self.registry, self.calendar, self._now_s())
-        if rejects:
-            return BatchRejected(tuple(rejects), len(rejects))
-        self._record(
-            "MeterReadingsRecorded",
-            {
-                "interval_start": batch.interval_start,
-                "point": batch.point,
-                "import_wh": batch.import_wh,
-                "export_wh": batch.export_wh,
-            },
-        )
-        return Done(self.seq)
+        """Record meter readings. A reading that corrects an earlier one re-settles its
+        interval; the difference is kept in :attr:`adjustments`, never overwritten."""
+        return self.handle(RecordReadings(member_id, batch))  # type: ignore[return-value]
 
     def publish_bands(self, member_id: str, batch: BandBatch) -> Done | BatchRejected:
-        """Override the price band of intervals whose auction is still open (the
-        coordinator's control; see :mod:`engine.market.bands`)."""
-        member = self.registry.member_code.get(member_id)
-        if member is None or self.registry.member_roles[member] != "coordinator":
-            reject = Rejected(
-                Reject.ROLE_FORBIDDEN, "member", "only the coordinator publishes price bands"
-            )
-            return BatchRejected((reject,), 1)
-        self.advance()  # a gate the clock has passed is closed before we look
-        rejects = validate_bands(batch, self.calendar, self._results, self._now_s())
-        if rejects:
-            return BatchRejected(tuple(rejects), len(rejects))
-        self._record(
-            "PriceBandsPublished",
-            {"interval_start": batch.interval_start, "floor": batch.floor, "cap": batch.cap},
-        )
-        return Done(self.seq)
-
-    def advance(self) -> None:
-        """Close every auction gate that the clock has passed, earliest first."""
-        now_s = self._now_s()
-        uncleared = self._uncleared  # sorted: look only at the earliest
-        while uncleared and self.calendar.auction_gate(uncleared[0]) <= now_s:
-            self._close_gate(uncleared[0])
+        """Override the price band of intervals whose auction is still open (see
+        :mod:`engine.market.bands`)."""
+        return self.handle(PublishBands(member_id, batch))  # type: ignore[return-value]
 
     def attach(self, journal: EventSink) -> None:
         """Send the events from now on to ``journal`` (a server switches from the plain
@@ -274,8 +342,8 @@ class Market(MarketState):
         self._journal = journal
 
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
-        """Call ``subscriber(kind, payload)`` after each applied event; returns an
-        unsubscribe function."""
+        """Call ``subscriber(event)`` after each applied event; returns an unsubscribe
+        function."""
         self._subscribers.append(subscriber)
         return lambda: self._subscribers.remove(subscriber)
 
@@ -290,14 +358,9 @@ class Market(MarketState):
             return IntervalState.CONTINUOUS if continuous else IntervalState.CLEARED
         return state
 
-    def is_settled(self, start_s: int) -> bool:
-        """True once every connection point's reading of the interval is in."""
-        return not self.readings.missing_points(start_s)
-
     def settlement(self, start_s: int, end_s: int) -> tuple[list[int], Settlement]:
         """Settle the delivered intervals starting in [start_s, end_s): (their starts, the
         member x interval lines). Intervals with missing readings are pending in it."""
-        self.advance()
         now_s = self._now_s()
         length = self.calendar.length_s
         first = start_s + (-start_s) % length
@@ -396,37 +459,7 @@ class Market(MarketState):
                 filled += f.quantity
         return filled
 
-    # --- the pipeline's last steps ------------------------------------------------------
-
-    def _record(self, kind: str, payload: dict[str, Any]) -> None:
-        ts_us = self.clock.now_us()
-        if self._journal is not None:
-            self.seq = self._journal.append(kind, ts_us, payload)
-        else:
-            self.seq += 1
-        self.apply(kind, payload)
-        for subscriber in list(self._subscribers):
-            subscriber(kind, payload)
-
-    def _close_gate(self, start: int) -> None:
-        began = time.perf_counter()
-        book = self._books.get(start) or IntervalBook(start)
-        auction, _, _ = book.auction_book(book.active_rows())
-        c = self.cluster
-        result = clear(auction, c.mechanism, k=c.k, rationing=c.rationing)
-        self._cleared_now[start] = result
-        # Freeze and clear: what the clearing-duration metric reports (set before the event
-        # goes out, so subscribers read this gate's figure).
-        self.last_clearing_seconds = time.perf_counter() - began
-        self._record(
-            "GateClosed",
-            {
-                "interval_start": start,
-                "digest": result.digest(),
-                "volume": result.volume,
-                "price": result.price,
-            },
-        )
+    # --- helpers -----------------------------------------------------------------------
 
     def _now_s(self) -> int:
         return self.clock.now_us() // 1_000_000
@@ -468,17 +501,19 @@ class Market(MarketState):
             return order_ids, BatchRejected(tuple(conflicts), len(conflicts))
         return order_ids, new
 
-    def _active_order(self, member_id: str, order_id: int) -> tuple[int, int, int] | Rejected:
-        member = self.registry.member_code.get(member_id)
-        if member is None:
-            return Rejected(Reject.UNKNOWN_MEMBER, "member", f"no member {member_id!r}")
+    def _shut(self, start: int) -> bool:
+        """True for an interval whose gate the coordinator closed early while its clock gate
+        is still ahead: without continuous trading it takes no more orders."""
+        return self.cluster.continuous_minutes == 0 and start in self._results
+
+    def _active_order(self, member: int, order_id: int) -> tuple[int, int] | Rejected:
+        """Return ``(interval start, row)`` of the member's order that may still change."""
         if not isinstance(order_id, int) or not 1 <= order_id <= len(self._index):
             return Rejected(Reject.UNKNOWN_ORDER, "order_id", f"no order {order_id!r}")
         start, row, owner = self._index.row(order_id - 1)
         if owner != member:
             # Not "not yours": a member must not learn which order ids exist.
             return Rejected(Reject.UNKNOWN_ORDER, "order_id", f"no order {order_id!r}")
-        self.advance()
         status = self._books[start].orders["status"][row]
         resting = self._continuous.get(start)
         in_continuous = (status == CONTINUOUS or start in self._continuous) and self.state(
@@ -489,7 +524,7 @@ class Market(MarketState):
                 return Rejected(
                     Reject.ORDER_NOT_ACTIVE, "order_id", f"order {order_id} is an auction order"
                 )
-            return member, start, row
+            return start, row
         if status != ACTIVE:
             return Rejected(Reject.ORDER_NOT_ACTIVE, "order_id", f"order {order_id} is not active")
-        return member, start, row
+        return start, row

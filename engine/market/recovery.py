@@ -1,7 +1,8 @@
 """A cluster's market on a data directory: the journal, recovery and replay.
 
 ``open_market(data_dir, cluster)`` opens (or creates) ``DATA/journal.sqlite``. A new journal
-starts with a ``ClusterConfigured`` event holding the cluster's fingerprint; an existing one
+starts with a :class:`~engine.market.events.ClusterConfigured` event holding the cluster's
+fingerprint; an existing one
 is replayed through a fresh :class:`~engine.market.market.Market`, which rebuilds the exact state,
 open books included, and checks every recorded clearing byte for byte. Restarting with a
 different cluster config than the journal was written with is refused: the journal would
@@ -21,14 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.market import events
+from engine.market.events import ClusterConfigured, Event
 from engine.market.market import Market
 from engine.market.state import MarketState, ReplayMismatch
 from engine.model.clock import Clock, WallClock
-from engine.store import codec
 from engine.store.journal import GroupCommitter, Journal
 
 JOURNAL_FILE = "journal.sqlite"
-CONFIGURED = "ClusterConfigured"
 
 
 class ClusterMismatch(ValueError):
@@ -46,26 +47,26 @@ def cluster_fingerprint(cluster: Any) -> str:
 
 
 class JournalSink:
-    """The market's event sink on a journal: payloads encoded with :mod:`engine.store.codec`."""
+    """The market's event sink on a journal: events in their canonical encoding."""
 
     def __init__(self, journal: Journal) -> None:
         self.journal = journal
 
-    def append(self, kind: str, ts_us: int, payload: dict[str, Any]) -> int:
-        return self.journal.append(kind, ts_us, codec.encode(payload))
+    def append(self, event: Event) -> int:
+        return self.journal.append(event.kind, event.ts_us, events.encode(event))
 
 
 class GroupCommitSink:
-    """The market's sink under a :class:`~engine.store.journal.GroupCommitter`: events are appended
-    at once, and whoever acknowledges awaits :meth:`durable` (concurrent submissions share
-    one commit)."""
+    """The market's sink under a :class:`~engine.store.journal.GroupCommitter`: events are
+    appended at once, and whoever acknowledges awaits :meth:`durable` (concurrent
+    submissions share one commit)."""
 
     def __init__(self, committer: GroupCommitter) -> None:
         self.committer = committer
         self._pending: dict[int, asyncio.Future[int]] = {}
 
-    def append(self, kind: str, ts_us: int, payload: dict[str, Any]) -> int:
-        future = self.committer.append_nowait(kind, ts_us, codec.encode(payload))
+    def append(self, event: Event) -> int:
+        future = self.committer.append_nowait(event.kind, event.ts_us, events.encode(event))
         seq = self.committer.journal.last_seq
         self._pending[seq] = future
         if len(self._pending) > 4096:  # forget what is durable already, now and then
@@ -113,16 +114,18 @@ def open_market(data_dir: str | Path, cluster: Any, clock: Clock | None = None) 
     path.mkdir(parents=True, exist_ok=True)
     journal = Journal.open(path / JOURNAL_FILE)
     market = Market(cluster, clock or WallClock(), JournalSink(journal))
-    events = _decoded(journal)
-    first = next(events, None)
+    recorded = _decoded(journal)
+    first = next(recorded, None)
     fingerprint = cluster_fingerprint(cluster)
     if first is None:
-        ts_us = market.clock.now_us()
-        journal.append(CONFIGURED, ts_us, codec.encode(_configured(cluster, fingerprint)))
+        configured = ClusterConfigured(
+            seq=1, ts_us=market.clock.now_us(), cluster_id=cluster.id, fingerprint=fingerprint
+        )
+        journal.append(configured.kind, configured.ts_us, events.encode(configured))
         journal.commit()
     else:
         _check_configured(first, cluster, fingerprint, path)
-        market.replay(events)
+        market.replay(recorded)
     market.seq = journal.last_seq
     return Node(market, journal)
 
@@ -139,38 +142,33 @@ def replay_journal(path: str | Path, cluster: Any) -> ReplayReport:
     raises :class:`ReplayMismatch` or :class:`ClusterMismatch` when it does not."""
     journal = Journal.open(path)
     try:
-        events = _decoded(journal)
-        first = next(events, None)
+        recorded = _decoded(journal)
+        first = next(recorded, None)
         if first is None:
             return ReplayReport(0, 0, 0)
         _check_configured(first, cluster, cluster_fingerprint(cluster), Path(path))
         state = MarketState(cluster)
-        kinds = state.replay(events)
+        kinds = state.replay(recorded)
         events_seen = 1 + sum(kinds.values())
         return ReplayReport(events_seen, len(state._index), kinds.get("GateClosed", 0))
     finally:
         journal.close()
 
 
-def _configured(cluster: Any, fingerprint: str) -> dict[str, Any]:
-    return {"cluster_id": cluster.id, "fingerprint": fingerprint}
-
-
-def _check_configured(first: tuple[str, dict], cluster: Any, fingerprint: str, path: Path) -> None:
-    kind, payload = first
-    if kind != CONFIGURED:
+def _check_configured(first: Event, cluster: Any, fingerprint: str, path: Path) -> None:
+    if not isinstance(first, ClusterConfigured):
         raise ReplayMismatch(
-            f"{path}: the journal must begin with {CONFIGURED}, begins with {kind}"
+            f"{path}: the journal must begin with ClusterConfigured, begins with {first.kind}"
         )
-    if payload["fingerprint"] != fingerprint:
+    if first.fingerprint != fingerprint:
         raise ClusterMismatch(
-            f"{path}: the journal was written for cluster {payload['cluster_id']!r} with another "
-            f"config (fingerprint {payload['fingerprint'][:12]}), this config is {fingerprint[:12]}"
+            f"{path}: the journal was written for cluster {first.cluster_id!r} with another "
+            f"config (fingerprint {first.fingerprint[:12]}), this config is {fingerprint[:12]}"
         )
 
 
-def _decoded(journal: Journal) -> Iterator[tuple[str, dict[str, Any]]]:
-    decode = codec.decode
+def _decoded(journal: Journal) -> Iterator[Event]:
+    decode = events.decode
     for chunk in journal.read_payloads():
-        for kind, payload in chunk:
-            yield kind, decode(payload)
+        for seq, kind, ts_us, payload in chunk:
+            yield decode(seq, kind, ts_us, payload)

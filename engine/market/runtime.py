@@ -15,6 +15,7 @@ import contextlib
 from pathlib import Path
 from typing import Any
 
+from engine.market.events import Event, GateClosed
 from engine.market.market import Market
 from engine.market.metrics import Metrics
 from engine.market.recovery import GroupCommitSink, Node, open_market
@@ -59,11 +60,11 @@ class Runtime:
         self.committer.on_commit = lambda seconds, _events: metrics.commit.observe(seconds)
         tick = self.market.cluster.tick_pln_mwh
 
-        def on_event(kind: str, payload: dict[str, Any]) -> None:
-            if kind == "GateClosed":
-                price = payload["price"]
+        def on_event(event: Event) -> None:
+            if isinstance(event, GateClosed):
+                price = event.price
                 pln = float("nan") if price is None else float(price * tick)
-                metrics.record_clearing(self.market.last_clearing_seconds, payload["volume"], pln)
+                metrics.record_clearing(event.clearing_seconds, event.volume, pln)
 
         self.market.subscribe(on_event)
 
@@ -83,7 +84,7 @@ class Runtime:
 
     async def _tick(self) -> None:
         while True:
-            self.market.advance()
+            self.market.close_due_gates()
             if self._metrics is not None:
                 self._metrics.set_book_orders(*self.market.open_book_orders())
             await asyncio.sleep(self._tick_seconds)

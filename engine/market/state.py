@@ -1,16 +1,16 @@
-"""The state of a cluster's market, and the only code that changes it: one handler per event.
+"""The state of a cluster's market, and the only code that changes it: the fold over events.
 
 ``MarketState`` is a fold over the journal: :meth:`MarketState.apply` takes one recorded
 event and changes memory, reading nothing but the event and the state (no clock, no
-journal), so replaying the same events always rebuilds the same state. Gate closures clear
-their book again on replay (the live path hands its result over in ``_cleared_now``) and
-raise :class:`ReplayMismatch` unless the digest comes out byte-identical.
+journal), so replaying the same events always rebuilds the same state. A live gate closure
+carries its clearing result on its event; on replay the book is cleared again, and
+:class:`ReplayMismatch` is raised unless the digest comes out byte-identical.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from operator import itemgetter
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -19,12 +19,23 @@ from sortedcontainers import SortedSet
 from engine.book.auction import BUY, CANCELLED, CONTINUOUS, SELL, IntervalBook
 from engine.book.continuous import ContinuousBook, Fill
 from engine.book.interval_result import IntervalResult
+from engine.market.events import (
+    ClusterConfigured,
+    Event,
+    GateClosed,
+    MeterReadingsRecorded,
+    OrderAccepted,
+    OrderCancelled,
+    OrderReplaced,
+    OrdersAccepted,
+    PriceBandsPublished,
+)
 from engine.model.calendar import Calendar
 from engine.model.columns import ChunkedColumns, group_starts, stable_order
 from engine.model.registry import Registry
 from engine.settlement.metering import Readings
 from engine.settlement.settle import PeriodTrades, Settlement, adjustment, settle
-from matching import ClearingResult, clear
+from matching import clear
 
 REPLAY_RUN = 10_000  # single-order events applied together on replay
 
@@ -53,7 +64,6 @@ class MarketState:
         self._index = ChunkedColumns(("interval", "row", "member"))  # by order_id - 1
         self._client_ids: dict[tuple[int, str], tuple[int, tuple[int, ...]]] = {}
         self._client_id_of: dict[int, str] = {}  # order id -> its client order id, if any
-        self._cleared_now: dict[int, ClearingResult] = {}  # live results awaiting their event
         self._continuous: dict[int, ContinuousBook] = {}
         self._continuous_fills: dict[int, list[Fill]] = {}
         self.readings = Readings(self.registry)
@@ -62,24 +72,39 @@ class MarketState:
         # Re-settlements after late or corrected readings: (interval start, new - old).
         self.adjustments: list[tuple[int, Settlement]] = []
 
-    def apply(self, kind: str, payload: dict[str, Any]) -> None:
+    def apply(self, event: Event) -> None:
         """Change the state by one recorded event."""
-        {
-            "OrdersAccepted": self._apply_orders_accepted,
-            "OrderAccepted": self._apply_order_accepted,
-            "OrderCancelled": self._apply_order_cancelled,
-            "OrderReplaced": self._apply_order_replaced,
-            "GateClosed": self._apply_gate_closed,
-            "MeterReadingsRecorded": self._apply_readings,
-            "PriceBandsPublished": self._apply_price_bands,
-        }[kind](payload)
+        match event:
+            case OrdersAccepted():
+                self._apply_orders_accepted(event)
+            case OrderAccepted():
+                self._apply_order_accepted(event)
+            case OrderCancelled():
+                self._apply_order_cancelled(event)
+            case OrderReplaced():
+                self._apply_order_replaced(event)
+            case GateClosed():
+                self._apply_gate_closed(event)
+            case MeterReadingsRecorded():
+                self._apply_readings(event)
+            case PriceBandsPublished():
+                self._apply_price_bands(event)
+            case ClusterConfigured():
+                pass  # recovery checks it against the config; it changes no state
+            case _:
+                raise TypeError(f"no fold for {type(event).__name__}")
+        self.seq = event.seq
+
+    def is_settled(self, start_s: int) -> bool:
+        """True once every connection point's reading of the interval is in."""
+        return not self.readings.missing_points(start_s)
 
     def band(self, start_s: int) -> tuple[int, int]:
         """Return ``(floor, cap)`` [tick] of an interval: published, else the cluster's."""
         published = self._published_bands.get(start_s)
         return published if published is not None else self.cluster.band(start_s)
 
-    def replay(self, events: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, int]:
+    def replay(self, events: Iterable[Event]) -> dict[str, int]:
         """Apply recorded events to a new market, in order; return how many of each kind.
         Gate closures recompute their clearing and raise :class:`ReplayMismatch` if a
         digest differs.
@@ -87,11 +112,11 @@ class MarketState:
         Runs of single-order events are applied as one columnar batch (the same rows in the
         same order, so the same state, at the speed of the batch path)."""
         kinds: dict[str, int] = {}
-        run: list[dict[str, Any]] = []
+        run: list[OrderAccepted] = []
         orders = 0
-        for kind, payload in events:
-            if kind == "OrderAccepted":
-                run.append(payload)
+        for event in events:
+            if type(event) is OrderAccepted:
+                run.append(event)
                 if len(run) == REPLAY_RUN:
                     self._apply_order_run(run)
                     orders += len(run)
@@ -101,38 +126,37 @@ class MarketState:
                 self._apply_order_run(run)
                 orders += len(run)
                 run = []
-            kinds[kind] = kinds.get(kind, 0) + 1
-            self.apply(kind, payload)
+            kinds[event.kind] = kinds.get(event.kind, 0) + 1
+            self.apply(event)
         if run:
             self._apply_order_run(run)
             orders += len(run)
         if orders:
             kinds["OrderAccepted"] = orders
-        self.seq += sum(kinds.values())
         return kinds
 
     # --- applying events ----------------------------------------------------------------
 
-    def _apply_orders_accepted(self, p: dict[str, Any]) -> None:
-        starts = np.asarray(p["interval_start"], np.int64)
+    def _apply_orders_accepted(self, p: OrdersAccepted) -> None:
+        starts = np.asarray(p.interval_start, np.int64)
         self._add_orders(
-            np.full(starts.shape[0], int(p["member"]), np.int64),
-            int(p["first_order_id"]),
+            np.full(starts.shape[0], int(p.member), np.int64),
+            int(p.first_order_id),
             starts,
-            np.asarray(p["point"], np.int64),
-            np.asarray(p["side"], np.int64),
-            np.asarray(p["price"], np.int64),
-            np.asarray(p["quantity"], np.int64),
-            p.get("client_order_id"),
+            np.asarray(p.point, np.int64),
+            np.asarray(p.side, np.int64),
+            np.asarray(p.price, np.int64),
+            np.asarray(p.quantity, np.int64),
+            p.client_order_id,
         )
 
-    def _apply_order_run(self, run: list[dict[str, Any]]) -> None:
+    def _apply_order_run(self, run: list[OrderAccepted]) -> None:
         """Apply consecutive single-order events at once (see :meth:`replay`)."""
-        ids = [p["order_id"] for p in run]
+        ids = [p.order_id for p in run]
         if ids != list(range(ids[0], ids[0] + len(ids))):
             raise ReplayMismatch(f"order ids of single-order events jump near {ids[0]}")
 
-        row = itemgetter("member", "interval_start", "point", "side", "price", "quantity")
+        row = attrgetter("member", "interval_start", "point", "side", "price", "quantity")
         table = np.array(list(map(row, run)), np.int64).T
         member, starts, point, side, price, quantity = table
         self._add_orders(
@@ -143,8 +167,9 @@ class MarketState:
             side,
             price,
             quantity,
-            [p["client_order_id"] for p in run],
+            [p.client_order_id for p in run],
         )
+        self.seq = run[-1].seq
 
     def _add_orders(
         self,
@@ -235,8 +260,8 @@ class MarketState:
                     )
         return rows
 
-    def _apply_order_accepted(self, p: dict[str, Any]) -> None:
-        member, order_id, start = p["member"], p["order_id"], p["interval_start"]
+    def _apply_order_accepted(self, p: OrderAccepted) -> None:
+        member, order_id, start = p.member, p.order_id, p.interval_start
         if order_id != len(self._index) + 1:
             raise ReplayMismatch(f"order ids continue at {len(self._index) + 1}, not {order_id}")
         book = self._books.get(start)
@@ -244,20 +269,20 @@ class MarketState:
             book = self._books[start] = IntervalBook(start)
             if start not in self._results:  # a gate closed early may get orders later
                 self._uncleared.add(start)
-        side, price, quantity = p["side"], p["price"], p["quantity"]
+        side, price, quantity = p.side, p.price, p.quantity
         auction = start not in self._results
-        row = book.add_one(order_id, member, p["point"], side, price, quantity, auction)
+        row = book.add_one(order_id, member, p.point, side, price, quantity, auction)
         self._index.append_row(start, row, member)
-        if p["client_order_id"] is not None:
-            content = (start, p["point"], side, price, quantity)
-            self._client_ids[(member, p["client_order_id"])] = (order_id, content)
-            self._client_id_of[order_id] = p["client_order_id"]
+        if p.client_order_id is not None:
+            content = (start, p.point, side, price, quantity)
+            self._client_ids[(member, p.client_order_id)] = (order_id, content)
+            self._client_id_of[order_id] = p.client_order_id
         if not auction:
             fills = self._continuous[start].submit(order_id, member, side, price, quantity)
             self._continuous_fills.setdefault(start, []).extend(fills)
 
-    def _apply_order_cancelled(self, p: dict[str, Any]) -> None:
-        order_id = int(p["order_id"])
+    def _apply_order_cancelled(self, p: OrderCancelled) -> None:
+        order_id = int(p.order_id)
         start, row, _ = self._index.row(order_id - 1)
         book = self._books[start]
         if book.orders["status"][row] == CONTINUOUS:
@@ -266,36 +291,36 @@ class MarketState:
         else:
             book.cancel(row)
 
-    def _apply_order_replaced(self, p: dict[str, Any]) -> None:
-        i = int(p["order_id"]) - 1
+    def _apply_order_replaced(self, p: OrderReplaced) -> None:
+        i = int(p.order_id) - 1
         start, row, _ = self._index.row(i)
         book = self._books[start]
         o = book.orders
         point, side = int(o["point"][row]), int(o["side"][row])
         book.cancel(row)
-        if int(p["new_order_id"]) != len(self._index) + 1:
+        if int(p.new_order_id) != len(self._index) + 1:
             raise ReplayMismatch("a replacing order must take the next order id")
-        member = int(p["member"])
+        member = int(p.member)
         new_row = book.add(
-            np.array([p["new_order_id"]], np.int64),
+            np.array([p.new_order_id], np.int64),
             np.array([member], np.int64),
             np.array([point], np.int64),
             np.array([side], np.int64),
-            np.array([p["price"]], np.int64),
-            np.array([p["quantity"]], np.int64),
+            np.array([p.price], np.int64),
+            np.array([p.quantity], np.int64),
         )
         self._index.append(interval=start, row=new_row, member=member)
 
-    def _apply_gate_closed(self, p: dict[str, Any]) -> None:
-        start = int(p["interval_start"])
+    def _apply_gate_closed(self, p: GateClosed) -> None:
+        start = int(p.interval_start)
         book = self._books.get(start) or IntervalBook(start)
         rows = book.active_rows()
         auction, bid_rows, ask_rows = book.auction_book(rows)
-        result = self._cleared_now.pop(start, None)
+        result = p.clearing
         if result is None:  # replaying: clear again, and it must come out the same
             c = self.cluster
             result = clear(auction, c.mechanism, k=c.k, rationing=c.rationing)
-        if result.digest() != p["digest"]:
+        if result.digest() != p.digest:
             raise ReplayMismatch(f"the clearing of interval {start} does not reproduce")
         book.mark_cleared(rows)
         o = book.orders
@@ -327,11 +352,11 @@ class MarketState:
                             int(q),
                         )
 
-    def _apply_readings(self, p: dict[str, Any]) -> None:
-        starts = np.asarray(p["interval_start"], np.int64)
-        point = np.asarray(p["point"], np.int64)
-        imports = np.asarray(p["import_wh"], np.int64)
-        exports = np.asarray(p["export_wh"], np.int64)
+    def _apply_readings(self, p: MeterReadingsRecorded) -> None:
+        starts = np.asarray(p.interval_start, np.int64)
+        point = np.asarray(p.point, np.int64)
+        imports = np.asarray(p.import_wh, np.int64)
+        exports = np.asarray(p.export_wh, np.int64)
         for start in np.unique(starts).tolist():
             rows = starts == start
             before = self._settle([start]) if self.is_settled(start) else None
@@ -339,8 +364,8 @@ class MarketState:
             if before is not None and changed:
                 self.adjustments.append((start, adjustment(before, self._settle([start]))))
 
-    def _apply_price_bands(self, p: dict[str, Any]) -> None:
-        starts, floors, caps = (p[k].tolist() for k in ("interval_start", "floor", "cap"))
+    def _apply_price_bands(self, p: PriceBandsPublished) -> None:
+        starts, floors, caps = (c.tolist() for c in (p.interval_start, p.floor, p.cap))
         for start, floor, cap in zip(starts, floors, caps, strict=True):
             self._published_bands[start] = (floor, cap)
 

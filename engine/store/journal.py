@@ -3,7 +3,8 @@
 Contract
 - An event is ``(seq, kind, ts_us, payload)``: ``seq`` int from 1 without gaps, ``kind`` the
   event class name (``[A-Za-z][A-Za-z0-9_]{0,63}``), ``ts_us`` int microseconds UTC in
-  ``[0, 2**56)``, ``payload`` bytes (``engine.store.codec`` makes them).
+  ``[0, 2**56)``, ``payload`` bytes (``engine.market.events`` makes them; the journal never
+  looks inside).
 - Storage: one SQLite file in WAL mode with ``synchronous=FULL``, so a returned commit is on
   disk. Tables ``events(seq INTEGER PRIMARY KEY, kind TEXT, ts INTEGER, payload BLOB, hash
   BLOB)`` and ``meta(key TEXT PRIMARY KEY, value TEXT)`` holding ``schema_version``.
@@ -59,7 +60,7 @@ _SEQ_BYTES = struct.Struct(">Q").pack
 _TS_BYTES = struct.Struct(">q").pack
 _INSERT = "INSERT INTO events (seq, kind, ts, payload, hash) VALUES (?, ?, ?, ?, ?)"
 _SELECT = "SELECT seq, kind, ts, payload, hash FROM events WHERE seq >= ? ORDER BY seq"
-_SELECT_PAYLOADS = "SELECT kind, payload FROM events WHERE seq >= ? ORDER BY seq"
+_SELECT_PAYLOADS = "SELECT seq, kind, ts, payload FROM events WHERE seq >= ? ORDER BY seq"
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
     "CREATE TABLE IF NOT EXISTS events"
@@ -292,9 +293,10 @@ class Journal(_Appender):
         for rows in self._row_chunks(from_seq):
             yield from map(make, rows)
 
-    def read_payloads(self, from_seq: int = 1) -> Iterator[list[tuple[str, bytes]]]:
-        """Yield the committed events as lists of plain (kind, payload) rows, in seq order:
-        the replay path, which needs neither an :class:`Event` per row nor the hashes."""
+    def read_payloads(self, from_seq: int = 1) -> Iterator[list[tuple[int, str, int, bytes]]]:
+        """Yield the committed events as lists of plain (seq, kind, ts_us, payload) rows, in
+        seq order: the replay path, which needs neither an :class:`Event` per row nor the
+        hashes."""
         yield from self._row_chunks(from_seq, _SELECT_PAYLOADS)
 
     def verify(self) -> VerifyReport:

@@ -38,7 +38,7 @@ def a_day_of_trading(data: Path) -> None:
         point = member.connection_points[0].code
         node.market.submit(member.id, NewOrder(START, point, side, price, 100 + 50 * i))
     clock.advance_to((START - 300) * 1_000_000)
-    node.market.advance()
+    node.market.close_due_gates()
     node.close()
 
 

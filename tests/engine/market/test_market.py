@@ -3,8 +3,7 @@ continuous trading and replay, on a small cluster read from TOML."""
 
 from __future__ import annotations
 
-from typing import Any
-
+import msgspec
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -21,6 +20,7 @@ from engine.model.rejects import BatchRejected, Reject, Rejected
 from engine.settlement.metering import ReadingBatch
 from matching import clear
 from tests.clusters import small_cluster_toml
+from tests.engine.market.recording import RecordingJournal
 
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
 START = T0 + 3600  # an interval an hour ahead: open at T0
@@ -28,17 +28,6 @@ GATE = START - 5 * 60  # gate closure lead of 5 minutes
 
 P1, P2 = 1, 2  # connection point codes of dom-1 and dom-2
 PLN = 100  # ticks per PLN/MWh
-
-
-class RecordingJournal:
-    """An event sink that keeps the events, as the journal would."""
-
-    def __init__(self) -> None:
-        self.events: list[tuple[str, dict[str, Any]]] = []
-
-    def append(self, kind: str, ts_us: int, payload: dict[str, Any]) -> int:
-        self.events.append((kind, payload))
-        return len(self.events)
 
 
 def make_market(continuous: int = 0) -> tuple[Market, SimulatedClock, RecordingJournal]:
@@ -71,7 +60,7 @@ def test_an_accepted_batch_books_every_row_and_updates_the_depth() -> None:
     assert isinstance(accepted, BatchAccepted)
     assert accepted.order_ids.tolist() == [1, 2, 3]
     assert market.depth(START) == ([(280 * PLN, 400)], [(300 * PLN, 1200)])
-    assert [kind for kind, _ in journal.events] == ["OrdersAccepted"]
+    assert journal.kinds == ["OrdersAccepted"]
     market._books[START].check_invariants()
 
 
@@ -174,15 +163,15 @@ def test_the_gate_clears_the_book_with_the_matching_core_at_gate_closure() -> No
     market.submit_batch("dom-2", order(P2, BUY, 500, 1000))
     market.submit_batch("oke", OrderBatch.one(START, 0, BUY, 400 * PLN, 1000))
     clock.advance_to((GATE - 1) * 1_000_000)
-    market.advance()
+    market.close_due_gates()
     assert market.result(START) is None
     expected = clear(market._books[START].auction_book(market._books[START].active_rows())[0])
     clock.advance_to(GATE * 1_000_000)
-    market.advance()
+    market.close_due_gates()
     result = market.result(START)
     assert result is not None and result.clearing.digest() == expected.digest()
     assert result.clearing.volume == 1500 and result.clearing.price == 400 * PLN
-    assert journal.events[-1][0] == "GateClosed"
+    assert journal.kinds[-1] == "GateClosed"
     # dom-2 bought 1000 at 400, the operator 500 (rationed): dom-1 sold all 1500.
     assert result.net_positions(4).tolist() == [-500, 1500, -1000, 0]
     assert [o["filled"] for o in market.orders("dom-1")] == [1500]
@@ -211,7 +200,7 @@ def test_replaying_the_journal_rebuilds_the_same_state() -> None:
     market.submit_batch("oke", OrderBatch.one(START, 0, BUY, 400 * PLN, 1000))
     market.cancel("oke", 4)
     clock.advance_to(GATE * 1_000_000)
-    market.advance()
+    market.close_due_gates()
     replayed, _, _ = make_market()
     replayed.replay(journal.events)
     assert replayed.result(START).clearing.digest() == market.result(START).clearing.digest()
@@ -226,9 +215,8 @@ def test_a_journal_whose_clearing_does_not_reproduce_is_refused() -> None:
     market.submit_batch("dom-1", order(P1, SELL, 300, 1500))
     market.submit_batch("dom-2", order(P2, BUY, 500, 1000))
     clock.advance_to(GATE * 1_000_000)
-    market.advance()
-    kind, payload = journal.events[-1]
-    tampered = [*journal.events[:-1], (kind, {**payload, "digest": "0" * 64})]
+    market.close_due_gates()
+    tampered = [*journal.events[:-1], msgspec.structs.replace(journal.events[-1], digest="0" * 64)]
     replayed, _, _ = make_market()
     with pytest.raises(ReplayMismatch):
         replayed.replay(tampered)
@@ -237,10 +225,10 @@ def test_a_journal_whose_clearing_does_not_reproduce_is_refused() -> None:
 def test_subscribers_hear_every_applied_event() -> None:
     market, clock, _ = make_market()
     heard: list[str] = []
-    unsubscribe = market.subscribe(lambda kind, payload: heard.append(kind))
+    unsubscribe = market.subscribe(lambda event: heard.append(event.kind))
     market.submit_batch("dom-1", order(P1, SELL, 300, 1500))
     clock.advance_to(GATE * 1_000_000)
-    market.advance()
+    market.close_due_gates()
     unsubscribe()
     market.submit_batch("dom-1", OrderBatch.one(START + 900, P1, SELL, 300 * PLN, 10))
     assert heard == ["OrdersAccepted", "GateClosed"]
@@ -252,7 +240,7 @@ def test_continuous_trading_matches_arriving_orders_against_the_auctions_leftove
     market.submit_batch("dom-1", order(P1, SELL, 300, 2000))
     market.submit_batch("dom-2", order(P2, BUY, 600, 1500))
     clock.advance_to(auction_gate * 1_000_000)
-    market.advance()
+    market.close_due_gates()
     assert market.result(START).clearing.volume == 1500
     assert market.depth(START) == ([], [(300 * PLN, 500)])
     accepted = market.submit_batch("oke", OrderBatch.one(START, 0, BUY, 350 * PLN, 800))
@@ -283,7 +271,7 @@ def test_a_single_order_follows_the_same_rules_and_events_replay() -> None:
     ]
     market.submit_batch("dom-2", order(P2, BUY, 500, 1000))
     clock.advance_to(GATE * 1_000_000)
-    market.advance()
+    market.close_due_gates()
     replayed, _, _ = make_market()
     replayed.replay(journal.events)
     assert replayed.result(START).clearing.digest() == market.result(START).clearing.digest()
@@ -378,6 +366,6 @@ def test_a_gate_closed_early_is_cleared_once_even_when_continuous_orders_follow(
     assert market.state(START) == IntervalState.CONTINUOUS
     assert isinstance(market.submit_batch("dom-1", order(P1, SELL, 300, 100)), BatchAccepted)
     clock.advance_to((START - 35 * 60) * 1_000_000)  # the auction gate passes
-    market.advance()
-    assert [kind for kind, _ in journal.events].count("GateClosed") == 1
+    market.close_due_gates()
+    assert journal.kinds.count("GateClosed") == 1
     assert market.depth(START) == ([], [(300 * PLN, 100)])

@@ -57,7 +57,7 @@ def test_random_commands_keep_the_books_sound_and_replay_to_the_same_market(
     for command in script:
         # Gates the clock has passed close before any command is looked at (time, not the
         # command, moves them), so catch up first: a refusal itself must change nothing.
-        market.advance()
+        market.close_due_gates()
         before = (snapshot(market), len(journal.events))
         kind, *args = command
         if kind == "submit":
@@ -84,7 +84,7 @@ def test_random_commands_keep_the_books_sound_and_replay_to_the_same_market(
         else:
             now = min(now + args[0], GATE + 900 + 60)
             clock.advance_to(now * 1_000_000)
-            market.advance()
+            market.close_due_gates()
             outcome = None
         refused = isinstance(outcome, (Rejected, BatchRejected))
         event(f"{kind} {'refused' if refused else 'done'}")
@@ -95,7 +95,7 @@ def test_random_commands_keep_the_books_sound_and_replay_to_the_same_market(
         check_results(market)
     # Both gates pass in the end, so every example clears.
     clock.advance_to(max(now, GATE + 900 + 60) * 1_000_000)
-    market.advance()
+    market.close_due_gates()
     check_results(market)
     replayed, _, _ = make_market(continuous=continuous)
     replayed.replay(copy.deepcopy(journal.events))

@@ -13,6 +13,7 @@ from engine.market.market import Done, Market
 from engine.market.state import MarketState
 from engine.model.clock import SimulatedClock
 from engine.model.rejects import BatchRejected, Reject, Rejected
+from tests.engine.market.recording import RecordingJournal
 from tests.gateway_support import CLUSTER, START, T0
 
 P1 = 1  # dom-1's connection point
@@ -23,18 +24,9 @@ def bands(*rows: tuple[int, int, int]) -> BandBatch:
     return BandBatch(*columns)
 
 
-class Events:
-    def __init__(self) -> None:
-        self.events: list[tuple[str, dict]] = []
-
-    def append(self, kind: str, ts_us: int, payload: dict) -> int:
-        self.events.append((kind, payload))
-        return len(self.events)
-
-
-def market() -> tuple[Market, SimulatedClock, Events]:
+def market() -> tuple[Market, SimulatedClock, RecordingJournal]:
     clock = SimulatedClock(T0 * 1_000_000)
-    events = Events()
+    events = RecordingJournal()
     return Market(parse_cluster(CLUSTER), clock, events), clock, events
 
 

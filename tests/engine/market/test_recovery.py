@@ -49,7 +49,7 @@ def test_a_restarted_market_has_the_same_books_results_and_order_ids(tmp_path: P
         ),
     )
     clock.advance_to((START - 5 * 60) * 1_000_000)
-    node.market.advance()
+    node.market.close_due_gates()
     digest = node.market.result(START).clearing.digest()
     depth = node.market.depth(START + 900)
     node.close()

@@ -13,9 +13,9 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import msgpack
 import pytest
 
-from engine.store.codec import decode, encode
 from engine.store.journal import (
     GENESIS_HASH,
     SCHEMA_VERSION,
@@ -30,6 +30,15 @@ from engine.store.journal import (
     chain_hash,
 )
 from tests import REPO
+
+
+def encode(payload: dict) -> bytes:
+    """An opaque payload for the journal (which stores bytes and knows no event types)."""
+    return msgpack.packb(payload)
+
+
+def decode(payload: bytes) -> dict:
+    return msgpack.unpackb(payload)
 
 TS = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z [us]
 
@@ -448,7 +457,7 @@ def test_a_group_commit_that_raises_for_real_fails_its_waiters(journal: Journal)
 WRITER = textwrap.dedent(
     """
     import asyncio, sys
-    from engine.store.codec import encode
+    from msgpack import packb as encode
     from engine.store.journal import GroupCommitter, Journal
 
     path, mode, run = sys.argv[1], sys.argv[2], int(sys.argv[3])
