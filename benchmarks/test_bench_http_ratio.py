@@ -131,7 +131,7 @@ def test_single_orders_against_a_bare_aiohttp_handler(
         loop_klaster=klaster_loop,
         loop_bare=bare.loop,
         loop_client=asyncio.run(client_loop()),
-        uvloop_installed=uvloop_installed(),
+        uvloop_installed="yes" if uvloop_installed() else "no",
         target=TARGET,
     )
     info = benchmark.extra_info
