@@ -1,14 +1,18 @@
-"""Shared inputs of the benchmarks: seeded random books, built once per size."""
+"""Shared inputs of the benchmarks: seeded random books, built once per size; a running
+``klaster serve``; the options of the HTTP ratio and the figures shown after the run."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import signal
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from matching import Book, make_book
+from tests.serving import Server, start_server, wait_ready
 
 SEED = 20250515  # recorded so every run times the same books
 MAX_TICK = 100_000  # 1000.00 PLN/MWh
@@ -47,3 +51,43 @@ def compiled_kernels() -> None:
 def random_book() -> Callable[[int], Book]:
     """The seeded book generator (cached per size across the session)."""
     return build_random_book
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    """``klaster serve`` of the demo cluster on a free loopback port, data in ``tmp_path``,
+    ready (kernels compiled); stopped with SIGTERM after the test if it still runs."""
+    server = start_server(tmp_path / "data")
+    try:
+        wait_ready(server)
+        yield server
+    finally:
+        server.stop(signal.SIGTERM)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Sizes of the single-order ratio (``test_bench_http_ratio.py``); smaller for a quick
+    look on a busy machine, the defaults for figures worth recording."""
+    group = parser.getgroup("klaster HTTP ratio")
+    group.addoption("--http-rounds", type=int, default=3, help="closed-loop rounds per server")
+    group.addoption(
+        "--http-requests", type=int, default=250, help="requests per connection and round"
+    )
+    group.addoption("--http-open-seconds", type=float, default=10.0, help="open-loop duration [s]")
+
+
+REPORT = pytest.StashKey[list[str]]()
+
+
+@pytest.fixture
+def report(request: pytest.FixtureRequest) -> list[str]:
+    """Lines a benchmark wants shown after the run (capture would swallow a print)."""
+    return request.config.stash.setdefault(REPORT, [])
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    lines = config.stash.get(REPORT, [])
+    if lines:
+        terminalreporter.section("benchmark figures")
+        for line in lines:
+            terminalreporter.write_line(line)
