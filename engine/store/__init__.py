@@ -1,1 +1,1 @@
-"""Storage: the append-only event journal, the payload codec, members' API tokens."""
+"""Storage: the append-only event journal and members' API tokens."""
