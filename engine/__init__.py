@@ -1,1 +1,64 @@
-"""The market: registry, intervals, order books, clearing, settlement, gateway, CLI."""
+"""The market: registry, intervals, order books, clearing, settlement, gateway, CLI.
+
+This module is the engine's public facade: what the packages that *use* the market (agents,
+studies, load tests) may import, besides the API's wire types (:mod:`engine.api`) and the
+units and kernels of :mod:`matching`. Everything else under ``engine`` may move without
+notice. ``tests/agents/test_imports.py`` keeps agents to these names.
+
+The names are imported on first use (PEP 562), so ``import engine`` costs nothing and a
+``klaster`` command loads only the modules it needs (no aiohttp for the commands that do not
+serve HTTP).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# name -> the module that defines it
+_EXPORTS = {
+    # configuration: the cluster, read and validated
+    "Cluster": "engine.config.cluster",
+    "ClusterError": "engine.config.cluster",
+    "load_cluster": "engine.config.cluster",
+    "parse_cluster": "engine.config.cluster",
+    "cluster_from_document": "engine.config.cluster",
+    "demo_cluster": "engine.config.demo",
+    "pln_mwh_to_ticks": "engine.config.price_bands",
+    # strict TOML reading, for formats that embed a cluster config (simulation scenarios)
+    "FieldError": "engine.config.toml_table",
+    "Table": "engine.config.toml_table",
+    "show": "engine.config.toml_table",
+    # time
+    "Calendar": "engine.model.calendar",
+    "SimulatedClock": "engine.model.clock",
+    "WallClock": "engine.model.clock",
+    # the market in process: orders in, readings in, results and settlement out
+    "Market": "engine.market.market",
+    "BatchAccepted": "engine.market.market",
+    "OrderBatch": "engine.book.new_orders",
+    "ReadingBatch": "engine.settlement.metering",
+    "Statement": "engine.settlement.settle",
+    "statement": "engine.settlement.settle",
+    "Kpis": "engine.settlement.kpis",
+    # member tokens as `klaster serve` writes them
+    "read_token_file": "engine.store.tokens",
+    # what `klaster serve` serves, for packages that register a source of their own
+    "ServeSource": "engine.cli.plugins",
+    "ServedCluster": "engine.cli.plugins",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'engine' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # the next lookup does not come here
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

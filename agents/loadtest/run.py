@@ -53,9 +53,7 @@ import numpy as np
 
 from agents.client.results import Interval, Order, from_wire, parse_instant
 from agents.client.sdk import KlasterClient, KlasterError
-from engine.config.cluster import Cluster, ClusterError, load_cluster
-from engine.config.demo import demo_cluster
-from engine.store.tokens import read_token_file
+from engine import Cluster, ClusterError, demo_cluster, load_cluster, read_token_file
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 TRADING_ROLE = "member"

@@ -3,7 +3,8 @@
 ``klaster simulate SCENARIO [--days N] [--seed S] [--group-size N] [--out DIR] [--no-plots]
 [--url URL [--tokens FILE]]``
 
-Loads the scenario (exit 2 with the file, member and field named if it is invalid), runs it
+Needs the ``sim`` extra (``pip install 'klaster[sim]'``: exit 2 naming it otherwise). Loads
+the scenario (exit 2 with the file, member and field named if it is invalid), runs it
 through an in-process market (:mod:`agents.sim.simulation`) with a progress bar on stderr, or
 with ``--url`` through a live ``klaster serve --scenario SCENARIO`` over HTTP (tokens from
 ``data/scenario-tokens.txt`` unless ``--tokens`` says otherwise; the same scenario and seed
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from agents.cli_args import integer_at_least
+from agents.sim.extra import missing_extra
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 BAR_WIDTH = 30
@@ -87,10 +89,17 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     standard streams of the moment)."""
     out = out or sys.stdout
     err = err or sys.stderr
-    from agents.sim.market_port import HttpMarket, PortError, read_tokens
-    from agents.sim.report import summary_lines, write_report
-    from agents.sim.scenario import ScenarioError, load_scenario
-    from agents.sim.simulation import simulate
+    try:
+        from agents.sim.market_port import HttpMarket, PortError, read_tokens
+        from agents.sim.report import summary_lines, write_report
+        from agents.sim.scenario import ScenarioError, load_scenario
+        from agents.sim.simulation import simulate
+    except ModuleNotFoundError as exc:
+        message = missing_extra(exc, "klaster simulate")
+        if message is None:
+            raise
+        print(f"klaster: {message}", file=err)
+        return EXIT_BAD_INPUT
 
     try:
         scenario = load_scenario(

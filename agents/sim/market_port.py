@@ -29,13 +29,16 @@ from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
-from engine.book.new_orders import OrderBatch
-from engine.market.market import BatchAccepted, Market
-from engine.model.calendar import Calendar
-from engine.model.clock import SimulatedClock
-from engine.settlement.metering import ReadingBatch
-from engine.settlement.settle import statement
-from engine.store.tokens import read_token_file
+from engine import (
+    BatchAccepted,
+    Calendar,
+    Market,
+    OrderBatch,
+    ReadingBatch,
+    SimulatedClock,
+    read_token_file,
+    statement,
+)
 
 US = 1_000_000
 T = TypeVar("T")

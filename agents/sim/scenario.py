@@ -48,9 +48,15 @@ import numpy as np
 from agents.devices.battery import BatterySpec
 from agents.devices.loads import PROFILES
 from agents.devices.pv import PvSystem, Site
-from engine.config.cluster import Cluster, ClusterError, cluster_from_document
-from engine.config.price_bands import pln_mwh_to_ticks
-from engine.config.toml_table import FieldError, Table, show
+from engine import (
+    Cluster,
+    ClusterError,
+    FieldError,
+    Table,
+    cluster_from_document,
+    pln_mwh_to_ticks,
+    show,
+)
 
 STRATEGIES = ("truthful", "zic", "zip", "ramp")
 BATTERY_MODES = ("self-consumption", "arbitrage")

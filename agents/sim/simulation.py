@@ -59,8 +59,7 @@ from agents.strategies import (
     Truthful,
     ZeroIntelligenceConstrained,
 )
-from engine.book.new_orders import OrderBatch
-from engine.settlement.metering import ReadingBatch
+from engine import OrderBatch, ReadingBatch
 
 Progress = Callable[[int, int], None]  # (days done, days in all)
 

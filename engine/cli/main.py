@@ -22,9 +22,8 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from agents.loadtest import cli as cli_loadtest
-from agents.sim import cli as cli_simulate
 from engine.cli import audit as cli_journal
 from engine.cli import member_tokens as cli_members
 from engine.cli import serve
@@ -35,6 +34,7 @@ from engine.cli.book_csv import (
     OrderRow,
     read_book_csv,
 )
+from engine.cli.plugins import COMMANDS_GROUP, loaded
 from matching.clearing import MECHANISMS, RATIONING, clear
 from matching.result import ClearingResult
 from matching.units import TICKS_PER_PLN_MWH, int_to_decimal_text, k_to_ppm, ratio_to_decimal_text
@@ -84,9 +84,22 @@ def build_parser() -> argparse.ArgumentParser:
     cli_journal.add_commands(commands)
     cli_members.add_commands(commands)
     serve.add_command(commands)
-    cli_simulate.add_command(commands)
-    cli_loadtest.add_command(commands)
+    _add_plugin_commands(commands)
     return parser
+
+
+def _add_plugin_commands(commands: Any) -> None:
+    """Register the commands other packages add (``klaster simulate``, ``klaster loadtest``:
+    :mod:`engine.cli.plugins`); each one's subparser remembers its ``run``."""
+    for name, plugin in loaded(COMMANDS_GROUP):
+        if name in commands.choices:  # a plugin cannot replace a built-in command
+            print(f"klaster: ignoring plugin command {name!r}: the name is taken", file=sys.stderr)
+            continue
+        plugin.add_command(commands)
+        if name not in commands.choices:
+            print(f"klaster: plugin command {name!r} registered no such command", file=sys.stderr)
+            continue
+        commands.choices[name].set_defaults(run=plugin.run)
 
 
 def _price_text(value: int, filled: int) -> str:
@@ -196,8 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cli_members.run(args)
     if args.command == "serve":
         return serve.run(args)
-    if args.command == "simulate":
-        return cli_simulate.run(args)
-    if args.command == "loadtest":
-        return cli_loadtest.run(args)
+    run = getattr(args, "run", None)
+    if run is not None:
+        return run(args)
     raise AssertionError(f"unhandled command {args.command!r}")  # argparse limits the choices

@@ -1,16 +1,19 @@
 """``klaster serve``: the gateway of one cluster's market on a TCP port.
 
-``klaster serve [--config CLUSTER.toml | --scenario SCENARIO.toml] [--data DIR]
-[--host 127.0.0.1] [--port 8080]``
+``klaster serve [--config CLUSTER.toml | --NAME VALUE] [--data DIR] [--host 127.0.0.1]
+[--port 8080]``
 
-Start-up, in order: load the cluster (the built-in demo without ``--config``; with
-``--scenario`` a simulation scenario's cluster on a simulated clock that starts two days
-before the scenario's first day, or at the journal's last event on a restart, and moves only
-when the coordinator sets it, ``POST /v1/clock``); open the
+``--NAME VALUE`` are the cluster sources other packages register
+(:class:`~engine.cli.plugins.ServeSource`): the agents' ``--scenario SCENARIO.toml`` serves a
+simulation scenario's cluster on a simulated clock that the coordinator moves
+(``POST /v1/clock``).
+
+Start-up, in order: load the cluster (the built-in demo without ``--config`` or a source;
+a source's simulated clock moves on to the journal's last event on a restart); open the
 :class:`~engine.market.runtime.Runtime` on ``DIR`` (default ``./data``), which recovers the market
-from the journal; open the token store; on the first start of the demo or a scenario (no
-token issued yet) issue one token per member, print them once to stdout and write them to
-``DIR/demo-tokens.txt`` or ``DIR/scenario-tokens.txt`` (mode 0600); start the runtime
+from the journal; open the token store; on the first start of the demo or of a source that
+asks for it (no token issued yet) issue one token per member, print them once to stdout and
+write them to ``DIR/demo-tokens.txt`` or the source's file (mode 0600); start the runtime
 (group commit, clock ticker); serve
 :func:`engine.gateway.create_app` with aiohttp's ``AppRunner``/``TCPSite``. ``/healthz``
 answers from then on; numba's kernels are then warmed up (:func:`matching.warm_up`, in a
@@ -37,6 +40,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from engine.cli.plugins import SERVE_SOURCES_GROUP, ServedCluster, ServeSource, loaded
 from engine.config.cluster import Cluster, ClusterError, load_cluster
 from engine.config.demo import demo_cluster
 from engine.market.metrics import Metrics
@@ -49,7 +53,6 @@ from engine.store.tokens import TokenStore
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 DEFAULT_DATA, DEFAULT_HOST, DEFAULT_PORT = "data", "127.0.0.1", 8080
 DEMO_TOKENS_FILE = "demo-tokens.txt"
-SCENARIO_TOKENS_FILE = "scenario-tokens.txt"
 DRAIN_SECONDS = 10.0  # how long in-flight requests may take to finish at shut-down
 
 AppFactory = Callable[..., Any]  # engine.gateway.create_app's signature
@@ -65,13 +68,14 @@ def add_command(commands: Any) -> None:
     )
     source = cmd.add_mutually_exclusive_group()
     source.add_argument("--config", metavar="CLUSTER.toml", help="the cluster (default: the demo)")
-    source.add_argument(
-        "--scenario",
-        metavar="SCENARIO.toml",
-        help="serve a simulation scenario's cluster on a simulated clock that the "
-        "coordinator moves (POST /v1/clock); tokens for every member go to "
-        f"DIR/{SCENARIO_TOKENS_FILE}",
-    )
+    sources: dict[str, ServeSource] = {}
+    for name, plugin in loaded(SERVE_SOURCES_GROUP):
+        if not isinstance(plugin, ServeSource) or name in ("config", "data", "host", "port"):
+            print(f"klaster: ignoring serve source {name!r}", file=sys.stderr)
+            continue
+        source.add_argument(f"--{name}", dest=_dest(name), metavar=plugin.metavar, help=plugin.help)
+        sources[name] = plugin
+    cmd.set_defaults(serve_sources=sources)
     cmd.add_argument("--data", default=DEFAULT_DATA, metavar="DIR", help="data dir (./data)")
     cmd.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (127.0.0.1)")
     cmd.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (8080; 0 = any)")
@@ -80,14 +84,8 @@ def add_command(commands: Any) -> None:
 def run(args: argparse.Namespace, app_factory: AppFactory | None = None) -> int:
     """Run ``klaster serve``; return the exit code. ``app_factory`` replaces
     :func:`engine.gateway.create_app` (tests)."""
-    clock = None
-    tokens_file = DEMO_TOKENS_FILE if args.config is None else None
     try:
-        if args.scenario is not None:
-            cluster, clock = _scenario(args.scenario)
-            tokens_file = SCENARIO_TOKENS_FILE
-        else:
-            cluster = demo_cluster() if args.config is None else load_cluster(args.config)
+        served = _served(args)
     except ClusterError as exc:
         print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -98,13 +96,13 @@ def run(args: argparse.Namespace, app_factory: AppFactory | None = None) -> int:
     try:
         return asyncio.run(
             serve(
-                cluster,
+                served.cluster,
                 Path(args.data),
                 args.host,
                 args.port,
-                tokens_file=tokens_file,
+                tokens_file=served.tokens_file,
                 app_factory=app_factory,
-                clock=clock,
+                clock=served.clock,
             )
         )
     except (ClusterMismatch, ReplayMismatch) as exc:
@@ -192,20 +190,19 @@ async def serve(
     return EXIT_OK
 
 
-def _scenario(path: str) -> tuple[Cluster, SimulatedClock]:
-    """A scenario's cluster and a clock two days before its first day (as a simulation
-    starts), or ClusterError naming what is wrong."""
-    import datetime as dt
+def _dest(name: str) -> str:
+    return "source_" + name.replace("-", "_")
 
-    from agents.sim.scenario import ScenarioError, load_scenario
 
-    try:
-        scenario = load_scenario(path)
-    except ScenarioError as exc:
-        raise ClusterError(path, "", str(exc).removeprefix(f"{path}: ")) from None
-    first = dt.datetime.combine(scenario.start, dt.time(), scenario.cluster.timezone)
-    start_us = int(first.timestamp() - 2 * 86400) * 1_000_000
-    return scenario.cluster, SimulatedClock(start_us)
+def _served(args: argparse.Namespace) -> ServedCluster:
+    """What to serve: a registered source's, ``--config``'s cluster or the demo."""
+    for name, plugin in getattr(args, "serve_sources", {}).items():
+        value = getattr(args, _dest(name))
+        if value is not None:
+            return plugin.load(value)
+    if args.config is not None:
+        return ServedCluster(load_cluster(args.config))
+    return ServedCluster(demo_cluster(), tokens_file=DEMO_TOKENS_FILE)
 
 
 def _issue_tokens(cluster: Cluster, tokens: TokenStore, path: Path, out: TextIO) -> None:

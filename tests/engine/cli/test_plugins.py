@@ -1,0 +1,96 @@
+"""Commands and ``serve`` sources that other packages register through entry points."""
+
+from __future__ import annotations
+
+import argparse
+from importlib.metadata import EntryPoint
+from pathlib import Path
+
+import pytest
+
+from engine.cli import main as cli_main
+from engine.cli import plugins, serve
+from engine.cli.plugins import COMMANDS_GROUP, SERVE_SOURCES_GROUP, ServedCluster, ServeSource
+from engine.config.cluster import ClusterError
+from engine.config.demo import demo_cluster
+from engine.model.clock import SimulatedClock
+
+
+class Hello:
+    """A command that another package adds: ``klaster hello [--name NAME]``."""
+
+    @staticmethod
+    def add_command(commands) -> None:
+        commands.add_parser("hello").add_argument("--name", default="world")
+
+    @staticmethod
+    def run(args: argparse.Namespace) -> int:
+        print(f"hello {args.name}")
+        return 7
+
+
+def _demo_on_a_simulated_clock(value: str) -> ServedCluster:
+    if value == "bad":
+        raise ClusterError(value, "", "not a thing to serve")
+    return ServedCluster(demo_cluster(), SimulatedClock(0), f"{value}-tokens.txt")
+
+
+DEMO_SOURCE = ServeSource(
+    "THING", "serve the demo on a simulated clock", _demo_on_a_simulated_clock
+)
+HERE = __name__
+
+
+@pytest.fixture
+def registered(monkeypatch: pytest.MonkeyPatch) -> None:
+    points = [
+        EntryPoint("hello", f"{HERE}:Hello", COMMANDS_GROUP),
+        EntryPoint("broken", f"{HERE}:NoSuchThing", COMMANDS_GROUP),
+        EntryPoint("clear", f"{HERE}:Hello", COMMANDS_GROUP),  # taken by a built-in
+        EntryPoint("thing", f"{HERE}:DEMO_SOURCE", SERVE_SOURCES_GROUP),
+    ]
+    monkeypatch.setattr(
+        plugins, "entry_points", lambda group: [p for p in points if p.group == group]
+    )
+
+
+def test_a_registered_command_runs(registered, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli_main.main(["hello", "--name", "klaster"]) == 7
+    out, err = capsys.readouterr()
+    assert out == "hello klaster\n"
+    assert "ignoring klaster.commands entry point 'broken'" in err
+    assert "ignoring plugin command 'clear': the name is taken" in err
+
+
+def test_a_plugin_cannot_replace_a_built_in_command(registered, tmp_path: Path) -> None:
+    assert cli_main.main(["clear", str(tmp_path / "missing.csv")]) == 2
+
+
+def test_a_registered_source_is_a_serve_option(registered) -> None:
+    args = cli_main.build_parser().parse_args(["serve", "--thing", "x", "--port", "0"])
+    served = serve._served(args)
+    assert served.cluster.id == demo_cluster().id
+    assert served.clock is not None and served.tokens_file == "x-tokens.txt"
+
+
+def test_a_source_and_config_exclude_each_other(registered, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        cli_main.build_parser().parse_args(["serve", "--thing", "x", "--config", "c.toml"])
+    assert exit_.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_a_source_that_refuses_its_value_exits_2(registered, capsys) -> None:
+    assert cli_main.main(["serve", "--thing", "bad", "--port", "0"]) == 2
+    assert "bad: not a thing to serve" in capsys.readouterr().err
+
+
+def test_without_a_source_serve_serves_the_demo_and_its_tokens(registered) -> None:
+    served = serve._served(cli_main.build_parser().parse_args(["serve"]))
+    assert served.clock is None and served.tokens_file == serve.DEMO_TOKENS_FILE
+
+
+def test_the_agents_commands_are_registered_in_this_install() -> None:
+    commands = {name for name, _ in plugins.loaded(COMMANDS_GROUP)}
+    sources = {name for name, _ in plugins.loaded(SERVE_SOURCES_GROUP)}
+    assert {"simulate", "loadtest"} <= commands and "scenario" in sources
