@@ -38,6 +38,8 @@ from typing import Protocol
 
 import numpy as np
 
+from matching.units import energy_wh
+
 BUY = 0
 SELL = 1
 PPM = 1_000_000  # parts per million: the battery's efficiency as an integer
@@ -334,7 +336,7 @@ class BatteryArbitrage:
         self.capacity_wh = capacity_wh
         self.min_soc_wh = min_soc_wh
         self.soc_wh = soc_wh
-        self.step_wh = power_w * interval_s // 3600  # energy per interval [Wh]
+        self.step_wh = energy_wh(power_w, interval_s)  # energy per interval [Wh]
         self.efficiency_ppm = round(efficiency * PPM)
         self.spread_permille = spread_permille
         self.prices: deque[int] = deque(maxlen=window)

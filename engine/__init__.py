@@ -24,7 +24,7 @@ _EXPORTS = {
     "parse_cluster": "engine.config.cluster",
     "cluster_from_document": "engine.config.cluster",
     "demo_cluster": "engine.config.demo",
-    "pln_mwh_to_ticks": "engine.config.price_bands",
+    "parse_pln_mwh": "engine.config.price_bands",
     # strict TOML reading, for formats that embed a cluster config (simulation scenarios)
     "FieldError": "engine.config.toml_table",
     "Table": "engine.config.toml_table",

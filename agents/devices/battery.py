@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from matching.units import energy_wh
+
 PPM = 1_000_000  # efficiencies as integers [1e-6]
 MAX_CAPACITY_WH = 10**12  # keeps capacity * PPM inside int64
 MIN_EFFICIENCY = 1e-12  # sqrt of it is 1 ppm, the smallest efficiency that moves energy
@@ -54,7 +56,7 @@ class BatterySpec:
 
     def max_wh(self, length_s: int) -> int:
         """Return the most energy [Wh] the inverter moves in an interval of ``length_s`` [s]."""
-        return self.power_w * length_s // 3600
+        return energy_wh(self.power_w, length_s)
 
     @property
     def initial_soc_wh(self) -> int:

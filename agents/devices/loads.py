@@ -44,6 +44,8 @@ import numpy as np
 import pandas as pd
 from demandlib.bdew import ElecSlp
 
+from matching.units import WH_PER_KWH
+
 PROFILES = ("h0", "g0", "g1", "g2", "g3", "g4", "g5", "g6", "l0")
 SLOT_S = 900  # the profiles' resolution [s]
 NOISE_TAU_S = 3600.0  # correlation time of the noise [s]
@@ -114,7 +116,7 @@ def load_energy_wh(
         return np.zeros((len(profiles), starts.size), dtype=np.int64)
 
     shares = _shares(starts, int(length_s), timezone)  # (profiles, T)
-    energy = shares[column] * (annual * 1000.0)[:, None]  # [Wh]
+    energy = shares[column] * (annual * WH_PER_KWH)[:, None]  # [Wh]
     if noise > 0.0:
         energy *= _noise(len(profiles), starts.size, length_s, int(seed), noise)
     return np.rint(energy).astype(np.int64)

@@ -40,6 +40,8 @@ import pandas as pd
 from pvlib import irradiance
 from pvlib.location import Location
 
+from matching.units import SECONDS_PER_HOUR
+
 ALBEDO = 0.2  # grass and roofs; snow would be 0.6 and up
 STC_W_M2 = 1000.0  # irradiance at which kWp is rated [W/m2]
 BEAM_GONE_AT = 0.2  # clear-sky index at and below which no beam gets through [1]
@@ -151,7 +153,7 @@ def pv_energy_wh(
     np.maximum(poa, 0.0, out=poa)
 
     # [Wh per W/m2]: kWp at 1000 W/m2 -> kWp W per W/m2, times the hours of the interval.
-    scale = np.array([s.kwp * (1.0 - s.losses) for s in systems]) * (length_s / 3600.0)
+    scale = np.array([s.kwp * (1.0 - s.losses) for s in systems]) * (length_s / SECONDS_PER_HOUR)
     return np.rint(poa[row.ravel()] * scale[:, None]).astype(np.int64)
 
 

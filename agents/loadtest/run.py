@@ -54,6 +54,7 @@ import numpy as np
 from agents.client.results import Interval, Order, from_wire, parse_instant
 from agents.client.sdk import KlasterClient, KlasterError
 from engine import Cluster, ClusterError, demo_cluster, load_cluster, read_token_file
+from matching.units import DEFAULT_TICK_PLN_MWH, pln_mwh_to_ticks, ticks_to_pln_mwh
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 TRADING_ROLE = "member"
@@ -343,7 +344,8 @@ def choose_intervals(
     ]
     bands = {}
     for i in usable[-MAX_INTERVALS:]:  # the last ones: furthest from clearing
-        bands[int(i.interval_start.timestamp())] = (int(i.floor / tick), int(i.cap / tick))
+        start = int(i.interval_start.timestamp())
+        bands[start] = (pln_mwh_to_ticks(i.floor, tick), pln_mwh_to_ticks(i.cap, tick))
     return bands
 
 
@@ -404,7 +406,7 @@ class _Load:
                     start,
                     point.id,
                     side,
-                    Decimal(rng.randint(floor, cap)) * self.tick,
+                    ticks_to_pln_mwh(rng.randint(floor, cap), self.tick),
                     rng.randint(1, limit),
                 )
             )
@@ -472,7 +474,7 @@ async def run_loadtest(
     duration_s: float,
     batch: int | None = None,
     *,
-    tick_pln_mwh: Decimal = Decimal("0.01"),
+    tick_pln_mwh: Decimal = DEFAULT_TICK_PLN_MWH,
     run_id: str | None = None,
     seed: int | None = None,
 ) -> LoadResult:

@@ -39,8 +39,14 @@ from engine import (
     read_token_file,
     statement,
 )
+from matching.units import (
+    pln_mwh_to_exact_ticks,
+    pln_mwh_to_ticks,
+    round_half_even,
+    ticks_to_pln_mwh,
+)
 
-US = 1_000_000
+US = 1_000_000  # [us/s]
 T = TypeVar("T")
 
 
@@ -109,14 +115,15 @@ class ClusterKpis:
 
 def clearing_price(volume: int, price: int | None, buyer_price: int | None, value: int) -> int:
     """The interval's price [tick]: the uniform price, else the buyers' price, else the
-    volume-weighted average paid by buyers (``value`` [Wh*tick]); -1 when nothing traded."""
+    volume-weighted average paid by buyers (``value`` [Wh*tick], rounded half to even);
+    -1 when nothing traded."""
     if not volume:
         return -1
     if price is not None:
         return int(price)
     if buyer_price is not None:
         return int(buyer_price)
-    return int(Fraction(value, volume))
+    return round_half_even(Fraction(value, volume))
 
 
 class LocalMarket:
@@ -245,7 +252,7 @@ class HttpMarket:
                 batch.interval_start.tolist(),
                 [self._points[p] for p in batch.point.tolist()],
                 ["buy" if s == 0 else "sell" for s in batch.side.tolist()],
-                [Decimal(p) * tick for p in batch.price.tolist()],
+                [ticks_to_pln_mwh(p, tick) for p in batch.price.tolist()],
                 batch.quantity.tolist(),
             )
         )
@@ -259,7 +266,7 @@ class HttpMarket:
             if t.phase != "auction":
                 continue
             volume += t.quantity_wh
-            value += t.quantity_wh * int(t.buyer_price / self.tick)
+            value += t.quantity_wh * pln_mwh_to_ticks(t.buyer_price, self.tick)
             for order_id in (t.buyer_order_id, t.seller_order_id):
                 ids[order_id] = ids.get(order_id, 0) + t.quantity_wh
         interval = self._call(self._coordinator.interval(start_s))
@@ -268,7 +275,7 @@ class HttpMarket:
             return None
 
         def ticks(price: Decimal | None) -> int | None:
-            return None if price is None else int(price / self.tick)
+            return None if price is None else pln_mwh_to_ticks(price, self.tick)
 
         price = clearing_price(volume, ticks(result.price), ticks(result.buyer_price), value)
         order_ids = np.fromiter(ids.keys(), np.int64, len(ids))
@@ -307,8 +314,8 @@ class HttpMarket:
     def kpis(self, begin_s: int, end_s: int) -> ClusterKpis:
         k = self._call(self._coordinator.kpis(begin_s, end_s))
 
-        def ticks(price: Decimal | None) -> Decimal | None:
-            return None if price is None else price / self.tick
+        def ticks(price: Decimal | None) -> Fraction | None:  # an average: not whole ticks
+            return None if price is None else pln_mwh_to_exact_ticks(price, self.tick)
 
         return ClusterKpis(
             k.intervals, len(k.pending), k.import_wh, k.export_wh, k.local_use_wh,

@@ -45,6 +45,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from agents.sim.result import INTERVAL_COLUMNS, MEMBER_COLUMNS, SimulationResult
+from matching.units import KWH_DECIMALS, PLN_DECIMALS, PLN_MWH_DECIMALS
 
 #: Above this many intervals ``volume.png`` shows hourly sums instead of single intervals.
 HOURLY_ABOVE = 2_000
@@ -58,11 +59,14 @@ _SIZE = (11.0, 4.8)  # [inch]
 
 
 def _decimals(column: str) -> int:
-    """Return the decimals a number column is written with: kWh 3, PLN and PLN/MWh 2."""
+    """Return the decimals a number column is written with: kWh to the Wh, PLN to the grosz,
+    PLN/MWh to the default tick (:mod:`matching.units`)."""
     if column.endswith("_kwh"):
-        return 3
-    if column.endswith("_pln") or column.endswith("_pln_mwh"):
-        return 2
+        return KWH_DECIMALS
+    if column.endswith("_pln"):
+        return PLN_DECIMALS
+    if column.endswith("_pln_mwh"):
+        return PLN_MWH_DECIMALS
     raise ValueError(f"no unit known for column {column!r}")
 
 

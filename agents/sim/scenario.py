@@ -54,9 +54,10 @@ from engine import (
     FieldError,
     Table,
     cluster_from_document,
-    pln_mwh_to_ticks,
+    parse_pln_mwh,
     show,
 )
+from matching.units import energy_wh, kw_to_w, kwh_to_wh
 
 STRATEGIES = ("truthful", "zic", "zip", "ramp")
 BATTERY_MODES = ("self-consumption", "arbitrage")
@@ -287,7 +288,6 @@ def _devices(raw: dict, where: str, code: int, cluster: Cluster) -> PointDevices
     load = pv = battery = generator = None
     mode = "self-consumption"
     spread = 0.1
-    minutes = cluster.interval_minutes
     if "load" in raw:
         t = Table(raw["load"], where, "load.", ("profile", "annual_kwh"), "load")
         profile = t.choice("profile", PROFILES)
@@ -306,7 +306,7 @@ def _devices(raw: dict, where: str, code: int, cluster: Cluster) -> PointDevices
         efficiency = _real(t, "efficiency", 0.5, 1.0, 0.9)
         mode = t.choice("mode", BATTERY_MODES, "self-consumption")
         spread = _real(t, "spread", 0.0, 1.0, 0.1)
-        battery = BatterySpec(round(capacity * 1000), round(power * 1000), efficiency)
+        battery = BatterySpec(kwh_to_wh(capacity), kw_to_w(power), efficiency)
     if "generator" in raw:
         t = Table(
             raw["generator"], where, "generator.", ("kw", "marginal_cost_pln_mwh"), "generator"
@@ -314,10 +314,10 @@ def _devices(raw: dict, where: str, code: int, cluster: Cluster) -> PointDevices
         kw = _real(t, "kw", 0.0, 1e6, unit="kW", above=True)
         text = t.decimal_text("marginal_cost_pln_mwh")
         try:
-            cost = pln_mwh_to_ticks(text, cluster.tick_pln_mwh, "generator.marginal_cost_pln_mwh")
+            cost = parse_pln_mwh(text, cluster.tick_pln_mwh, "generator.marginal_cost_pln_mwh")
         except ValueError as exc:
             t.fail(str(exc))
-        generator = Generator(int(kw * 1000 * minutes // 60), cost)
+        generator = Generator(energy_wh(kw_to_w(kw), cluster.interval_seconds), cost)
     if mode == "arbitrage" and (load or pv or generator):
         raise FieldError(
             where, 'battery.mode "arbitrage" is for a storage-only point (no load, pv, generator)'

@@ -60,6 +60,7 @@ from agents.strategies import (
     ZeroIntelligenceConstrained,
 )
 from engine import OrderBatch, ReadingBatch
+from matching.units import grosz_to_pln, ticks_to_pln_mwh_float, wh_to_kwh
 
 Progress = Callable[[int, int], None]  # (days done, days in all)
 
@@ -157,7 +158,7 @@ class _Run:
                     b.capacity_wh,
                     b.power_w,
                     b.efficiency,
-                    soc_wh=round(b.capacity_wh * b.initial_soc),
+                    soc_wh=b.initial_soc_wh,
                     interval_s=self.length,
                     spread_permille=round(devices.battery_spread * 1000),
                 )
@@ -375,21 +376,24 @@ class _Run:
         by_member = self.port.statements(begin, end)
         totals = [by_member[m.id] for m in cluster.members]
         kpis = self.port.kpis(begin, end)
-        tick = float(cluster.tick_pln_mwh)
+        tick = cluster.tick_pln_mwh
 
         def kwh(wh: Any) -> np.ndarray:
-            return np.asarray(wh, np.float64) / 1000.0
+            return wh_to_kwh(np.asarray(wh, np.float64))
 
         def pln(grosz: list[int]) -> np.ndarray:
-            return np.asarray(grosz, np.float64) / 100.0
+            return grosz_to_pln(np.asarray(grosz, np.float64))
+
+        def pln_mwh(ticks: Any) -> Any:
+            return ticks_to_pln_mwh_float(ticks, tick)
 
         band = np.array([self.port.band(int(s)) for s in time.starts], np.int64).reshape(-1, 2)
-        price = np.where(self.prices >= 0, self.prices * tick, np.nan)
+        price = np.where(self.prices >= 0, pln_mwh(self.prices), np.nan)
         intervals = {
             "interval_start": time.starts.copy(),
             "price_pln_mwh": price,
-            "floor_pln_mwh": band[:, 0] * tick,
-            "cap_pln_mwh": band[:, 1] * tick,
+            "floor_pln_mwh": pln_mwh(band[:, 0]),
+            "cap_pln_mwh": pln_mwh(band[:, 1]),
             "bid_kwh": kwh(self.offered[BUY]),
             "ask_kwh": kwh(self.offered[SELL]),
             "traded_kwh": kwh(self.volume),
@@ -415,8 +419,11 @@ class _Run:
             "savings_pln": pln([t.savings_grosz for t in totals]),
         }
 
-        def ratio(value: Fraction | Decimal | None, scale: float = 1.0) -> float | None:
-            return None if value is None else float(value) * scale
+        def ratio(value: Fraction | Decimal | None) -> float | None:
+            return None if value is None else float(value)
+
+        def average_pln_mwh(ticks: Fraction | Decimal | None) -> float | None:
+            return None if ticks is None else pln_mwh(ticks)
 
         summary = {
             "scenario": self.scenario.name,
@@ -430,18 +437,18 @@ class _Run:
             "connection_points": len(cluster.points),
             "orders": self.order_count,
             "mechanism": cluster.mechanism,
-            "import_kwh": kpis.import_wh / 1000,
-            "export_kwh": kpis.export_wh / 1000,
-            "local_use_kwh": kpis.local_use_wh / 1000,
-            "traded_kwh": kpis.traded_wh / 1000,
+            "import_kwh": wh_to_kwh(kpis.import_wh),
+            "export_kwh": wh_to_kwh(kpis.export_wh),
+            "local_use_kwh": wh_to_kwh(kpis.local_use_wh),
+            "traded_kwh": wh_to_kwh(kpis.traded_wh),
             "self_sufficiency": ratio(kpis.self_sufficiency),
             "self_consumption": ratio(kpis.self_consumption),
             "traded_share": ratio(kpis.traded_share),
-            "average_price_pln_mwh": ratio(kpis.average_buyer_price, tick),
-            "average_seller_price_pln_mwh": ratio(kpis.average_seller_price, tick),
-            "average_cap_pln_mwh": ratio(kpis.average_cap, tick),
-            "average_floor_pln_mwh": ratio(kpis.average_floor, tick),
-            "savings_pln": kpis.savings_grosz / 100,
+            "average_price_pln_mwh": average_pln_mwh(kpis.average_buyer_price),
+            "average_seller_price_pln_mwh": average_pln_mwh(kpis.average_seller_price),
+            "average_cap_pln_mwh": average_pln_mwh(kpis.average_cap),
+            "average_floor_pln_mwh": average_pln_mwh(kpis.average_floor),
+            "savings_pln": grosz_to_pln(kpis.savings_grosz),
             "load_kwh": float(intervals["load_kwh"].sum()),
             "pv_kwh": float(intervals["pv_kwh"].sum()),
             "generation_kwh": float(intervals["generation_kwh"].sum()),
@@ -503,9 +510,9 @@ def _profiles(scenario: Scenario, time: Timeline) -> _Points:
     if behind:
         specs = [devices[p].battery for p in behind]
         capacity = np.array([b.capacity_wh for b in specs], np.int64)
-        step = np.array([b.power_w * length // 3600 for b in specs], np.int64)
+        step = np.array([b.max_wh(length) for b in specs], np.int64)
         efficiency = np.array([b.efficiency for b in specs], np.float64)
-        soc = np.array([round(b.capacity_wh * b.initial_soc) for b in specs], np.int64)
+        soc = np.array([b.initial_soc_wh for b in specs], np.int64)
         for net in (net_actual, net_forecast):
             flow, _ = self_consumption(net[behind], capacity, step, efficiency, soc)
             net[behind] += flow

@@ -21,16 +21,16 @@ import numpy as np
 
 from matching.book import Book, BookError, make_book
 from matching.units import (
+    KWH_DECIMALS,
     MAX_ABS_PRICE_TICKS,
     MAX_SIDE_WH,
+    PLN_MWH_DECIMALS,
     decimal_to_int,
     int_to_decimal_text,
 )
 
 HEADER = ("order_id", "member", "side", "price", "quantity")
 SIDES = ("buy", "sell")
-PRICE_DECIMALS = 2  # 1 tick = 0.01 PLN/MWh (units.TICKS_PER_PLN_MWH = 10**2)
-QUANTITY_DECIMALS = 3  # 1 Wh = 0.001 kWh (units.WH_PER_KWH = 10**3)
 
 # Plain decimals only: Decimal() alone would also take "1e3", "1_000", "Infinity" and "NaN".
 _PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
@@ -153,16 +153,16 @@ def _parse_row(
     if side not in SIDES:
         raise ValueError(f"side must be buy or sell, was {side!r}")
 
-    price = _parse_number(price_text, PRICE_DECIMALS, "price", "PLN/MWh")
+    price = _parse_number(price_text, PLN_MWH_DECIMALS, "price", "PLN/MWh")
     if abs(price) > MAX_ABS_PRICE_TICKS:
-        limit = int_to_decimal_text(MAX_ABS_PRICE_TICKS, PRICE_DECIMALS)
+        limit = int_to_decimal_text(MAX_ABS_PRICE_TICKS, PLN_MWH_DECIMALS)
         raise ValueError(f"price must be within -{limit}..{limit} PLN/MWh, was {price_text}")
-    quantity = _parse_number(quantity_text, QUANTITY_DECIMALS, "quantity", "kWh")
+    quantity = _parse_number(quantity_text, KWH_DECIMALS, "quantity", "kWh")
     if quantity <= 0:
         raise ValueError(f"quantity must be > 0 kWh, was {quantity_text}")
     columns = sides[side]
     if columns.total_wh + quantity > MAX_SIDE_WH:
-        limit = int_to_decimal_text(MAX_SIDE_WH, QUANTITY_DECIMALS)
+        limit = int_to_decimal_text(MAX_SIDE_WH, KWH_DECIMALS)
         raise ValueError(f"total {side} quantity must be <= {limit} kWh, exceeded on this row")
 
     first_line[order_id] = line

@@ -27,17 +27,18 @@ from typing import Any
 from engine.cli import audit as cli_journal
 from engine.cli import member_tokens as cli_members
 from engine.cli import serve
-from engine.cli.book_csv import (
-    PRICE_DECIMALS,
-    QUANTITY_DECIMALS,
-    BookCsvError,
-    OrderRow,
-    read_book_csv,
-)
+from engine.cli.book_csv import BookCsvError, OrderRow, read_book_csv
 from engine.cli.plugins import COMMANDS_GROUP, loaded
 from matching.clearing import MECHANISMS, RATIONING, clear
 from matching.result import ClearingResult
-from matching.units import TICKS_PER_PLN_MWH, int_to_decimal_text, k_to_ppm, ratio_to_decimal_text
+from matching.units import (
+    KWH_DECIMALS,
+    PLN_MWH_DECIMALS,
+    TICKS_PER_PLN_MWH,
+    int_to_decimal_text,
+    k_to_ppm,
+    ratio_to_decimal_text,
+)
 
 FILLS_HEADER = ("order_id", "member", "side", "filled_kwh", "price_pln_mwh")
 EXIT_OK, EXIT_WRITE_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -106,7 +107,7 @@ def _price_text(value: int, filled: int) -> str:
     """Average price [PLN/MWh] of ``value`` [Wh*tick] over ``filled`` [Wh]; empty if none."""
     if filled == 0:
         return ""
-    return ratio_to_decimal_text(value, filled * TICKS_PER_PLN_MWH, PRICE_DECIMALS)
+    return ratio_to_decimal_text(value, filled * TICKS_PER_PLN_MWH, PLN_MWH_DECIMALS)
 
 
 def format_fills(rows: Sequence[OrderRow], result: ClearingResult) -> str:
@@ -125,7 +126,7 @@ def format_fills(rows: Sequence[OrderRow], result: ClearingResult) -> str:
                 row.order_id,
                 row.member,
                 row.side,
-                int_to_decimal_text(filled, QUANTITY_DECIMALS),
+                int_to_decimal_text(filled, KWH_DECIMALS),
                 _price_text(value, filled),
             )
         )
@@ -133,7 +134,7 @@ def format_fills(rows: Sequence[OrderRow], result: ClearingResult) -> str:
 
 
 def _json_price(ticks: int | None) -> str:
-    return "null" if ticks is None else int_to_decimal_text(ticks, PRICE_DECIMALS)
+    return "null" if ticks is None else int_to_decimal_text(ticks, PLN_MWH_DECIMALS)
 
 
 def format_summary(result: ClearingResult) -> str:
@@ -145,7 +146,7 @@ def format_summary(result: ClearingResult) -> str:
     fields = {
         "mechanism": json.dumps(result.mechanism),
         "price_pln_mwh": _json_price(result.price),
-        "volume_kwh": int_to_decimal_text(result.volume, QUANTITY_DECIMALS),
+        "volume_kwh": int_to_decimal_text(result.volume, KWH_DECIMALS),
         "trades": str(len(result.trades) if result.trades is not None else 0),
     }
     if result.mechanism == "trade-reduction":

@@ -44,12 +44,12 @@ from engine.config.price_bands import (
     PLAIN_DECIMAL,
     BandsCsvError,
     PriceBands,
-    pln_mwh_to_ticks,
+    parse_pln_mwh,
     read_bands_csv,
 )
 from engine.config.toml_table import FieldError, Table, show
 from matching.clearing import MECHANISMS, RATIONING
-from matching.units import k_to_ppm
+from matching.units import DEFAULT_TICK_PLN_MWH, k_to_ppm
 
 __all__ = [
     "ROLES",
@@ -264,7 +264,7 @@ def _timing(c: Table) -> tuple[int, int, int, int]:
 
 
 def _tick(c: Table) -> Decimal:
-    text = c.decimal_text("tick_pln_mwh", "0.01")
+    text = c.decimal_text("tick_pln_mwh", str(DEFAULT_TICK_PLN_MWH))
     if not PLAIN_DECIMAL.fullmatch(text) or Decimal(text) <= 0:
         c.fail(f'cluster.tick_pln_mwh must be a decimal > 0 [PLN/MWh] such as "0.01", was "{text}"')
     return Decimal(text)
@@ -273,7 +273,7 @@ def _tick(c: Table) -> Decimal:
 def _price(table: Table, key: str, tick: Decimal, *default: str) -> int:
     text = table.decimal_text(key, *default)  # no default: the key is required
     try:
-        return pln_mwh_to_ticks(text, tick, table.label(key))
+        return parse_pln_mwh(text, tick, table.label(key))
     except ValueError as exc:
         table.fail(str(exc))
 

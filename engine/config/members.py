@@ -15,7 +15,7 @@ from decimal import Decimal
 from engine.config.area import Terc, check_area, parse_terc
 from engine.config.price_bands import PLAIN_DECIMAL
 from engine.config.toml_table import FieldError, Table, show
-from matching.units import decimal_to_int
+from matching.units import KW_DECIMALS, decimal_to_int, energy_wh
 
 ROLES = ("member", "coordinator", "dso")
 ID_PATTERN = re.compile(r"[a-z0-9-]{1,40}")
@@ -25,7 +25,6 @@ POINT_ID_EXPECTED = "1..64 of A-Z, a-z, 0-9, '.', '_' and '-', starting with a l
 #: Largest power limit of one connection point [kW] (1 GW): keeps a point's Wh per interval,
 #: even over 1440 minutes, far below matching.units.MAX_SIDE_WH.
 MAX_POINT_KW = 1_000_000
-KW_DECIMALS = 3  # 1 W resolution
 MEMBER_KEYS = ("id", "name", "role", "connection_points")
 POINT_KEYS = ("id", "terc", "dso", "max_import_kw", "max_export_kw")
 
@@ -63,7 +62,7 @@ def max_wh_per_interval(kw: Decimal, interval_minutes: int) -> int:
     0.001 kW over 15 minutes is 0 Wh (0.25 Wh floored) and 3.7 kW is 925 Wh.
     """
     watts = decimal_to_int(str(kw), KW_DECIMALS, "power")  # exact: kw has <= 3 decimals
-    return watts * interval_minutes // 60
+    return energy_wh(watts, interval_minutes * 60)
 
 
 def parse_members(tables: list[object], interval_minutes: int) -> tuple[Member, ...]:

@@ -19,11 +19,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
 
-from matching.units import MAX_ABS_PRICE_TICKS
+from matching.units import MAX_ABS_PRICE_TICKS, pln_mwh_to_ticks, ticks_to_pln_mwh
 
 CSV_HEADER = ("interval_start", "floor_pln_mwh", "cap_pln_mwh")
 # Plain decimals only: Decimal() alone would also take "1e3", "1_000", "Infinity" and "NaN".
@@ -64,8 +64,9 @@ class BandsCsvError(ValueError):
         self.reason = reason
 
 
-def pln_mwh_to_ticks(text: str, tick: Decimal, what: str) -> int:
-    """Convert a price in PLN/MWh (decimal text) to ticks of ``tick`` PLN/MWh, exactly.
+def parse_pln_mwh(text: str, tick: Decimal, what: str) -> int:
+    """Read a price [PLN/MWh] written as decimal text as ticks of ``tick`` PLN/MWh, exactly
+    (:func:`matching.units.pln_mwh_to_ticks`).
 
     Raise ``ValueError`` naming ``what`` unless the price is a plain decimal, a whole number
     of ticks and within ±MAX_ABS_PRICE_TICKS ticks.
@@ -73,16 +74,15 @@ def pln_mwh_to_ticks(text: str, tick: Decimal, what: str) -> int:
     if not PLAIN_DECIMAL.fullmatch(text):
         raise ValueError(f'{what} must be a decimal in PLN/MWh such as "250.00", was "{text}"')
     value = Decimal(text)
-    limit = MAX_ABS_PRICE_TICKS * tick
+    limit = ticks_to_pln_mwh(MAX_ABS_PRICE_TICKS, tick)
     if abs(value) > limit:
         raise ValueError(f'{what} must be within -{limit}..{limit} PLN/MWh, was "{text}"')
     try:
-        ticks, rest = divmod(value, tick)
-    except InvalidOperation:  # quotient too long for the context: cannot happen within limit
-        raise ValueError(f'{what} must be within -{limit}..{limit} PLN/MWh, was "{text}"') from None
-    if rest != 0:
-        raise ValueError(f'{what} must be a whole number of ticks of {tick} PLN/MWh, was "{text}"')
-    return int(ticks)
+        return pln_mwh_to_ticks(value, tick)
+    except ValueError:
+        raise ValueError(
+            f'{what} must be a whole number of ticks of {tick} PLN/MWh, was "{text}"'
+        ) from None
 
 
 def read_bands_csv(path: Path, interval_seconds: int, tick: Decimal) -> dict[int, tuple[int, int]]:
@@ -129,8 +129,8 @@ def _parse_row(record: list[str], interval_seconds: int, tick: Decimal) -> tuple
         raise ValueError(f"expected {len(CSV_HEADER)} columns, found {len(record)}")
     when, floor_text, cap_text = (value.strip() for value in record)
     start = _interval_start(when, interval_seconds)
-    floor = pln_mwh_to_ticks(floor_text, tick, "floor_pln_mwh")
-    cap = pln_mwh_to_ticks(cap_text, tick, "cap_pln_mwh")
+    floor = parse_pln_mwh(floor_text, tick, "floor_pln_mwh")
+    cap = parse_pln_mwh(cap_text, tick, "cap_pln_mwh")
     if floor > cap:
         raise ValueError(f"floor_pln_mwh must be <= cap_pln_mwh, was {floor_text} > {cap_text}")
     return start, (floor, cap)

@@ -26,6 +26,7 @@ from fractions import Fraction
 import numpy as np
 
 from engine.settlement.settle import Settlement, SettlementError, exact_column_sums, value_to_grosz
+from matching.units import DEFAULT_TICK_PLN_MWH
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +56,7 @@ def kpis(
     export_wh: np.ndarray,
     floor: np.ndarray,
     cap: np.ndarray,
-    tick_pln_mwh: Decimal | str = "0.01",
+    tick_pln_mwh: Decimal | str = DEFAULT_TICK_PLN_MWH,
 ) -> Kpis:
     """Compute the cluster KPIs of ``settlement``'s complete intervals.
 

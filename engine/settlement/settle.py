@@ -35,8 +35,8 @@ bounded by the same sums of absolute values. Inputs beyond the bounds are reject
 over many cells can exceed int64: statements sum Python ints, and :func:`exact_column_sums`
 splits values into 32-bit halves.
 
-Money: grosz only at the edge, once per statement line: ``grosz = round_half_even(value *
-tick_pln_mwh * 100 / 1_000_000)``, computed with ``fractions.Fraction`` (never floats).
+Money: grosz only at the edge, once per statement line, by :func:`matching.units.value_to_grosz`
+(``value * tick_pln_mwh * 100 / 1_000_000`` rounded half to even, exact, never via floats).
 
 Cost: four ``np.add.at`` scatters over the trades (exact int64; ``np.bincount`` would sum in
 float64 and lose exactness beyond 2**53) and about thirty elementwise passes over (M x T).
@@ -46,11 +46,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from decimal import Decimal, InvalidOperation
-from fractions import Fraction
 
 import numpy as np
 
-from matching.units import MAX_ABS_PRICE_TICKS
+from matching import units
+from matching.units import DEFAULT_TICK_PLN_MWH, MAX_ABS_PRICE_TICKS
 
 #: Most Wh one member may import, export, buy or sell in one interval: 5 GWh (20 GW for 15
 #: minutes), far above any member; chosen so an adjustment still fits int64 (module docstring).
@@ -302,7 +302,7 @@ def statement(
     settlement: Settlement,
     member: int,
     intervals: slice = slice(None),
-    tick_pln_mwh: Decimal | str = "0.01",
+    tick_pln_mwh: Decimal | str = DEFAULT_TICK_PLN_MWH,
 ) -> Statement:
     """Total one member's lines over ``intervals`` and convert each value once to grosz."""
     m, t = settlement.shape
@@ -320,13 +320,10 @@ def statement(
     return Statement(member=member, intervals=span, pending=pending, **totals, **money)
 
 
-def value_to_grosz(value: int, tick_pln_mwh: Decimal | str = "0.01") -> int:
-    """Convert ``value`` [Wh*tick] to grosz, rounding half to even.
-
-    1 Wh * 1 tick = tick_pln_mwh PLN / 1e6 = tick_pln_mwh * 1e-4 grosz.
-    """
-    # Fraction keeps it exact; round() of a Fraction rounds half to even.
-    return round(Fraction(int(value)) * Fraction(_tick(tick_pln_mwh)) / 10_000)
+def value_to_grosz(value: int, tick_pln_mwh: Decimal | str = DEFAULT_TICK_PLN_MWH) -> int:
+    """Convert ``value`` [Wh*tick] to grosz, rounding half to even
+    (:func:`matching.units.value_to_grosz`, after checking the tick)."""
+    return units.value_to_grosz(int(value), _tick(tick_pln_mwh))
 
 
 def exact_column_sums(matrix: np.ndarray) -> list[int]:

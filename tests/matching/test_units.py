@@ -1,0 +1,89 @@
+"""The conversions between the market's units and the ones people read, and the one
+rounding rule (``matching/units.py``)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from matching.units import (
+    MAX_ABS_PRICE_TICKS,
+    energy_wh,
+    grosz_to_pln,
+    kw_to_w,
+    kwh_to_wh,
+    pln_mwh_to_exact_ticks,
+    pln_mwh_to_ticks,
+    round_half_even,
+    ticks_to_pln_mwh,
+    ticks_to_pln_mwh_float,
+    value_to_grosz,
+    wh_to_kwh,
+)
+
+TICKS = st.integers(-MAX_ABS_PRICE_TICKS, MAX_ABS_PRICE_TICKS)
+TICK_SIZES = st.sampled_from([Decimal("0.01"), Decimal("0.1"), Decimal("1"), Decimal("0.005")])
+
+
+@pytest.mark.parametrize(
+    ("value", "rounded"),
+    [(Fraction(5, 2), 2), (Fraction(7, 2), 4), (Fraction(-5, 2), -2), (Decimal("0.5"), 0),
+     (Fraction(2501, 1000), 3), (7, 7)],
+)  # fmt: skip
+def test_round_half_even_rounds_halves_to_the_even_neighbour(value, rounded: int) -> None:
+    assert round_half_even(value) == rounded
+
+
+def test_round_half_even_refuses_a_float() -> None:
+    with pytest.raises(TypeError, match="exact value"):
+        round_half_even(2.5)
+
+
+@given(TICKS, TICK_SIZES)
+def test_a_price_goes_to_pln_mwh_and_back_exactly(ticks: int, tick: Decimal) -> None:
+    assert pln_mwh_to_ticks(ticks_to_pln_mwh(ticks, tick), tick) == ticks
+
+
+def test_ticks_to_pln_mwh_keeps_the_ticks_decimals() -> None:
+    assert str(ticks_to_pln_mwh(12345, Decimal("0.01"))) == "123.45"
+    assert str(ticks_to_pln_mwh(-100, Decimal("0.01"))) == "-1.00"
+
+
+def test_a_price_between_two_ticks_is_refused_but_can_be_read_exactly() -> None:
+    with pytest.raises(ValueError, match="whole number of ticks of 0.01 PLN/MWh, was 1.005"):
+        pln_mwh_to_ticks(Decimal("1.005"), Decimal("0.01"))
+    assert pln_mwh_to_exact_ticks(Decimal("1.005"), Decimal("0.01")) == Fraction(201, 2)
+
+
+def test_floats_for_reports_scale_numbers_and_arrays_alike() -> None:
+    tick = Decimal("0.01")
+    assert ticks_to_pln_mwh_float(Fraction(12345, 2), tick) == 12345 / 2 * 0.01
+    assert ticks_to_pln_mwh_float(np.array([100, -1]), tick).tolist() == [1.0, -0.01]
+    assert wh_to_kwh(1500) == 1.5 and wh_to_kwh(np.array([1, 1000])).tolist() == [0.001, 1.0]
+    assert grosz_to_pln(-250) == -2.5
+
+
+@pytest.mark.parametrize(
+    ("power_w", "seconds", "wh"),
+    [(1, 900, 0), (3700, 900, 925), (5_000_000, 900, 1_250_000), (1001, 3600, 1001)],
+)
+def test_energy_of_a_power_over_a_time_is_floored(power_w: int, seconds: int, wh: int) -> None:
+    assert energy_wh(power_w, seconds) == wh
+
+
+def test_kilo_units_from_files_round_to_whole_units() -> None:
+    assert kwh_to_wh(12.3456) == 12346 and kw_to_w(3.7) == 3700 and kw_to_w(0.0005) == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "tick", "grosz"),
+    [(1_000_000, "0.01", 1), (500_000, "0.01", 0), (1_500_000, "0.01", 2),
+     (-1_500_000, "0.01", -2), (100_000, "0.1", 1), (123_456_789, "0.01", 123)],
+)  # fmt: skip
+def test_value_to_grosz_rounds_once_half_to_even(value: int, tick: str, grosz: int) -> None:
+    assert value_to_grosz(value, Decimal(tick)) == grosz
