@@ -6,9 +6,13 @@
 summary on stderr. ``price_pln_mwh`` of an order is its volume-weighted average fill price,
 rounded half to even to 0.01 PLN/MWh, empty when nothing filled.
 
-Exit codes: 0 cleared; 2 bad arguments or a malformed or unreadable book (``BOOK.csv:LINE:
-reason`` on stderr); 1 the output could not be written. Nothing is written on failure, and
-``--out`` appears only complete (temp file, then rename).
+The other commands live in their own modules (``serve``, ``members``, ``replay``, ``audit``);
+packages that use the market add theirs through entry points (:mod:`engine.cli.plugins`: the
+agents' ``simulate`` and ``loadtest``), so the engine imports none of them.
+
+Exit codes of ``clear``: 0 cleared; 2 bad arguments or a malformed or unreadable book
+(``BOOK.csv:LINE: reason`` on stderr); 1 the output could not be written. Nothing is written
+on failure, and ``--out`` appears only complete (temp file, then rename).
 """
 
 from __future__ import annotations
