@@ -1,7 +1,9 @@
 """An async client for the klaster gateway (``engine/gateway``), on aiohttp.
 
 ``KlasterClient`` speaks msgpack by default (JSON with ``codec="json"``), sends the bearer
-token, and returns the frozen dataclasses of :mod:`agents.client.results`. Units on our side:
+token, builds its requests from the API's types and decodes the answers into them
+(:mod:`engine.api`, re-exported with the client's few additions by
+:mod:`agents.client.results`). Units on our side:
 prices PLN/MWh as ``Decimal``, ``int`` or ``str`` (a float is refused: no float money),
 energy int Wh, instants aware ``datetime`` or int seconds since the epoch.
 
@@ -44,8 +46,9 @@ from agents.client.results import (
     Statement,
     Trade,
     from_wire,
-    parse_instant,
 )
+from engine import api
+from engine.api.wire import to_builtins, to_json, to_msgpack
 
 JSON = "application/json"
 MSGPACK = "application/msgpack"
@@ -115,17 +118,20 @@ class NewOrder:
     quantity_wh: int
     client_order_id: str | None = None
 
+    def typed(self) -> api.NewOrder:
+        """The order as the API's type (instant in seconds, price exact)."""
+        return api.NewOrder(
+            instant(self.interval_start),
+            self.connection_point,
+            self.side,
+            api.PriceInput(price_text(self.price)),
+            self.quantity_wh,
+            self.client_order_id,
+        )
+
     def wire(self) -> dict[str, Any]:
-        body = {
-            "interval_start": instant(self.interval_start),
-            "connection_point": self.connection_point,
-            "side": self.side,
-            "price": price_text(self.price),
-            "quantity_wh": self.quantity_wh,
-        }
-        if self.client_order_id is not None:
-            body["client_order_id"] = self.client_order_id
-        return body
+        """The order as it goes on the wire."""
+        return to_builtins(self.typed())
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,13 +143,10 @@ class Reading:
     import_wh: int
     export_wh: int
 
-    def wire(self) -> dict[str, Any]:
-        return {
-            "interval_start": instant(self.interval_start),
-            "connection_point": self.connection_point,
-            "import_wh": self.import_wh,
-            "export_wh": self.export_wh,
-        }
+    def typed(self) -> api.Reading:
+        return api.Reading(
+            instant(self.interval_start), self.connection_point, self.import_wh, self.export_wh
+        )
 
 
 def instant(value: Instant) -> int:
@@ -229,9 +232,8 @@ class KlasterClient:
     # -- the wire ---------------------------------------------------------------------------
 
     def _encode(self, body: Any) -> bytes:
-        if self._media == MSGPACK:
-            return msgpack.packb(body, use_bin_type=True)
-        return json.dumps(body, separators=(",", ":")).encode()
+        """An API type or builtins (bytes as msgpack bin) in the client's codec."""
+        return to_msgpack(body) if self._media == MSGPACK else to_json(body)
 
     @staticmethod
     def _decode(content_type: str, payload: bytes) -> Any:
@@ -287,12 +289,12 @@ class KlasterClient:
         order = NewOrder(
             interval_start, connection_point, side, price, quantity_wh, client_order_id
         )
-        status, body = await self.request("POST", "/v1/orders", order.wire())
+        status, body = await self.request("POST", "/v1/orders", order.typed())
         return from_wire(OrderAck, body, duplicate=status == 200)
 
     async def submit_orders(self, orders: Iterable[NewOrder]) -> BatchAck:
         """Submit orders as one all-or-nothing batch."""
-        status, body = await self.request("POST", "/v1/orders", [o.wire() for o in orders])
+        status, body = await self.request("POST", "/v1/orders", [o.typed() for o in orders])
         return from_wire(BatchAck, body, duplicate=status == 200)
 
     async def submit_batch(
@@ -309,16 +311,15 @@ class KlasterClient:
         ``interval_start`` [s] and ``quantity_wh`` given as numpy integer arrays go, in
         msgpack, as bin columns of raw little-endian int64 (no per-value encoding on either
         side); anything else as arrays."""
-        columns: dict[str, Any] = {
-            "interval_start": self._int64_column(interval_start, instant),
-            "connection_point": list(connection_point),
-            "side": list(side),
-            "price": [price_text(p) for p in price],
-            "quantity_wh": self._int64_column(quantity_wh, int),
-        }
-        if client_order_id is not None:
-            columns["client_order_id"] = list(client_order_id)
-        status, body = await self.request("POST", "/v1/orders/batch", columns)
+        columns = api.OrderColumnsMsgpack(
+            interval_start=api.Int64Column(self._int64_column(interval_start, instant)),
+            connection_point=list(connection_point),
+            side=list(side),
+            price=[price_text(p) for p in price],
+            quantity_wh=api.Int64Column(self._int64_column(quantity_wh, int)),
+            client_order_id=None if client_order_id is None else list(client_order_id),
+        )
+        status, body = await self.request("POST", "/v1/orders/batch", to_builtins(columns))
         return from_wire(BatchAck, body, duplicate=status == 200)
 
     def _int64_column(self, values: Any, convert: Any) -> Any:
@@ -337,13 +338,12 @@ class KlasterClient:
         self, order_id: int, price: Price | None = None, quantity_wh: int | None = None
     ) -> Replaced:
         """Give an order a new price and/or quantity; it gets a new id (and queues anew)."""
-        change: dict[str, Any] = {}
-        if price is not None:
-            change["price"] = price_text(price)
-        if quantity_wh is not None:
-            change["quantity_wh"] = quantity_wh
-        if not change:
+        if price is None and quantity_wh is None:
             raise ValueError("replace needs a price and/or a quantity_wh")
+        change = api.OrderChange(
+            api.UNSET if price is None else api.PriceInput(price_text(price)),
+            api.UNSET if quantity_wh is None else quantity_wh,
+        )
         _, body = await self.request("PATCH", f"/v1/orders/{int(order_id)}", change)
         return from_wire(Replaced, body)
 
@@ -351,7 +351,7 @@ class KlasterClient:
         """The caller's own orders, oldest first (of one interval if given)."""
         params = None if interval_start is None else {"interval_start": instant(interval_start)}
         _, body = await self.request("GET", "/v1/orders", params=params)
-        return [from_wire(Order, row) for row in body["orders"]]
+        return from_wire(api.Orders, body).orders
 
     # -- intervals --------------------------------------------------------------------------
 
@@ -369,7 +369,7 @@ class KlasterClient:
         if count is not None:
             params["count"] = count
         _, body = await self.request("GET", "/v1/intervals", params=params)
-        return [from_wire(Interval, row) for row in body["intervals"]]
+        return [from_wire(Interval, row) for row in body["intervals"]]  # the fields it has
 
     async def depth(self, start: Instant) -> Depth:
         _, body = await self.request("GET", f"/v1/intervals/{instant(start)}/depth")
@@ -378,7 +378,7 @@ class KlasterClient:
     async def trades(self, start: Instant) -> list[Trade]:
         """Own trades of the interval (every trade, both sides, for the coordinator)."""
         _, body = await self.request("GET", f"/v1/intervals/{instant(start)}/trades")
-        return [from_wire(Trade, row) for row in body["trades"]]
+        return from_wire(api.Trades, body).trades
 
     async def close_gate(self, start: Instant) -> GateClosure:
         """Coordinator: close the interval's auction gate now and clear it."""
@@ -387,7 +387,8 @@ class KlasterClient:
 
     async def send_readings(self, rows: Iterable[Reading]) -> ReadingsAck:
         """DSO or coordinator: meter readings, all or nothing."""
-        _, body = await self.request("POST", "/v1/readings", {"readings": [r.wire() for r in rows]})
+        readings = api.ReadingRows([r.typed() for r in rows])
+        _, body = await self.request("POST", "/v1/readings", readings)
         return from_wire(ReadingsAck, body)
 
     # -- reports ----------------------------------------------------------------------------
@@ -410,12 +411,12 @@ class KlasterClient:
     async def clock(self) -> int:
         """The market's time [s since the epoch]."""
         _, body = await self.request("GET", "/v1/clock")
-        return instant(parse_instant(body["now"]))
+        return instant(from_wire(api.Clock, body).now)
 
     async def set_clock(self, now: Instant) -> int:
         """Coordinator, on a simulated clock: move it forward to ``now``; the new time [s]."""
-        _, body = await self.request("POST", "/v1/clock", {"now": instant(now)})
-        return instant(parse_instant(body["now"]))
+        _, body = await self.request("POST", "/v1/clock", api.ClockChange(instant(now)))
+        return instant(from_wire(api.Clock, body).now)
 
     # -- the stream -------------------------------------------------------------------------
 

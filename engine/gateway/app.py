@@ -1,5 +1,9 @@
 """The app factory: routes, middlewares and the app's resources, wired in one place.
 
+The routes are the API's route table (:mod:`engine.api.routes`), each bound to its handler
+here by operation; a route that names ``roles`` refuses anyone else with 403 before its
+handler runs.
+
 ``create_app(runtime, tokens, metrics)`` serves the market of a *started* runtime (the
 caller starts it before serving and stops it after the app's cleanup, as ``klaster serve``
 does). Mutating handlers acknowledge only after ``await runtime.durable(seq)``.
@@ -11,15 +15,51 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from engine.api.openapi import document
+from engine.api.routes import routes
 from engine.gateway import controls, health, intervals, market_clock, orders, readings, reports
 from engine.gateway.encoding import respond
-from engine.gateway.keys import HUB, LIMITS, METRICS, READY, RUNTIME, TOKENS, Limits, TokenLookup
-from engine.gateway.middlewares import gateway
-from engine.gateway.openapi import document
+from engine.gateway.keys import (
+    CALLER,
+    HUB,
+    LIMITS,
+    METRICS,
+    READY,
+    RUNTIME,
+    TOKENS,
+    Limits,
+    TokenLookup,
+)
+from engine.gateway.middlewares import Handler, gateway
+from engine.gateway.problems import Problem
 from engine.gateway.ratelimit import RateLimiter
 from engine.gateway.stream import Hub, close_streams, hub_context, stream
 from engine.market.metrics import Metrics
 from engine.market.runtime import Runtime
+
+#: The route table's operations (:data:`engine.api.routes.ROUTES`) -> their handlers.
+HANDLERS: dict[str, Handler] = {
+    "submit_orders": orders.submit,
+    "list_orders": orders.list_own,
+    "submit_columns": orders.submit_columns,
+    "cancel_order": orders.cancel,
+    "replace_order": orders.replace,
+    "calendar": intervals.calendar,
+    "interval": intervals.interval,
+    "depth": intervals.depth,
+    "trades": intervals.trades,
+    "close_gate": intervals.close,
+    "record_readings": readings.record,
+    "statement": reports.statements,
+    "kpis": reports.kpis,
+    "publish_bands": controls.publish_bands,
+    "read_clock": market_clock.read,
+    "set_clock": market_clock.set_time,
+    "stream": stream,
+    "healthz": health.healthz,
+    "readyz": health.readyz,
+    "metrics": health.metrics,
+}
 
 
 def create_app(
@@ -52,30 +92,27 @@ def create_app(
     async def openapi(request: web.Request) -> web.Response:
         return respond(request, spec)
 
-    r = app.router
-    r.add_post("/v1/orders", orders.submit)
-    r.add_get("/v1/orders", orders.list_own, allow_head=False)
-    r.add_post("/v1/orders/batch", orders.submit_columns)
-    r.add_delete("/v1/orders/{order_id}", orders.cancel)
-    r.add_patch("/v1/orders/{order_id}", orders.replace)
-    r.add_get("/v1/intervals", intervals.calendar, allow_head=False)
-    r.add_get("/v1/intervals/{start}", intervals.interval, allow_head=False)
-    r.add_get("/v1/intervals/{start}/depth", intervals.depth, allow_head=False)
-    r.add_get("/v1/intervals/{start}/trades", intervals.trades, allow_head=False)
-    r.add_post("/v1/intervals/{start}/close", intervals.close)
-    r.add_post("/v1/readings", readings.record)
-    r.add_get("/v1/statements", reports.statements, allow_head=False)
-    r.add_get("/v1/kpis", reports.kpis, allow_head=False)
-    r.add_post("/v1/price-bands", controls.publish_bands)
-    r.add_get("/v1/clock", market_clock.read, allow_head=False)
-    r.add_post("/v1/clock", market_clock.set_time)
-    r.add_get("/v1/stream", stream, allow_head=False)
-    r.add_get("/v1/openapi.json", openapi, allow_head=False)
-    r.add_get("/healthz", health.healthz, allow_head=False)
-    r.add_get("/readyz", health.readyz, allow_head=False)
-    if metrics is not None:
-        r.add_get("/metrics", health.metrics, allow_head=False)
+    handlers = {**HANDLERS, "openapi": openapi}
+    for route in routes(with_metrics=metrics is not None):
+        handler = handlers[route.operation]
+        if route.roles:
+            handler = _only(route.roles, handler)
+        app.router.add_route(route.method, route.path, handler)
     return app
+
+
+def _only(roles: tuple[str, ...], handler: Handler) -> Handler:
+    """``handler`` for callers with one of ``roles`` only (403 for anyone else, before the
+    handler reads anything)."""
+    allowed = " or ".join(roles)
+
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        role = request[CALLER].role
+        if role not in roles:
+            raise Problem(403, "role-forbidden", f"only the {allowed} may do this, not a {role}")
+        return await handler(request)
+
+    return guarded
 
 
 def _limiter(limits: Limits) -> RateLimiter:

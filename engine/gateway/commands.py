@@ -1,11 +1,11 @@
 """Request bodies -> the engine's commands: orders (one, a list, columns), readings, bands.
 
-Field names and units are the API's (:mod:`engine.gateway.quantities`): ``interval_start``,
-``connection_point`` (the string id), ``side`` (``"buy"``/``"sell"``), ``price``
-[PLN/MWh], ``quantity_wh`` [Wh], ``client_order_id``; readings ``import_wh``,
-``export_wh`` [Wh]; bands ``floor``, ``cap`` [PLN/MWh]. Objects with unknown fields are
-refused (a misspelt field must not be silently ignored). Connection point ids the cluster
-does not know become code -1, which the engine refuses row by row like any other value.
+Bodies arrive as the API's types (:mod:`engine.api`); this module converts their units
+(:mod:`engine.gateway.quantities`) into the engine's integers. A body that did not decode
+as its type arrives :class:`~engine.gateway.encoding.Loose`, and is checked against the
+same type row by row (:mod:`engine.gateway.validation`) so that the problem names every
+bad row. Connection point ids the cluster does not know become code -1, which the engine
+refuses row by row like any other value.
 
 Every function returns the command with the connection point ids as sent (so problems can
 name them) or raises :class:`~engine.gateway.problems.Problem`.
@@ -19,90 +19,70 @@ from typing import Any
 
 import numpy as np
 
+from engine import api
 from engine.book.new_orders import NewOrder, OrderBatch
-from engine.gateway.problems import Problem, row_problems, unprocessable
+from engine.gateway import validation
+from engine.gateway.encoding import Loose
+from engine.gateway.problems import Problem, row_problems
 from engine.gateway.quantities import (
     RowErrors,
     column,
+    instant,
     instant_column,
     int_column,
-    parse_energy,
-    parse_instant,
-    parse_price,
     price_column,
+    price_ticks,
 )
+from engine.gateway.validation import check_rows
 from engine.market.bands import BandBatch
 from engine.settlement.metering import ReadingBatch
 
-ORDER_FIELDS = ("interval_start", "connection_point", "side", "price", "quantity_wh")
-OPTIONAL_ORDER_FIELDS = ("client_order_id",)
-READING_FIELDS = ("interval_start", "connection_point", "import_wh", "export_wh")
-BAND_FIELDS = ("interval_start", "floor", "cap")
 SIDES = {"buy": 0, "sell": 1}
-MAX_ROWS = 1_000_000  # rows of one request (the body limit is the real bound)
 
 
-def _fields(obj: Any, required: tuple[str, ...], optional: tuple[str, ...], what: str) -> None:
-    if not isinstance(obj, dict):
-        raise unprocessable(what, f"{what} must be an object, was {type(obj).__name__}")
-    for name in required:
-        if name not in obj:
-            raise unprocessable(name, f"{name} is required")
-    unknown = [k for k in obj if k not in required and k not in optional]
-    if unknown:
-        raise unprocessable(str(unknown[0]), f"unknown field {str(unknown[0])!r} in {what}")
-
-
-def _side(value: Any) -> int:
-    side = SIDES.get(value) if isinstance(value, str) else None
-    if side is None:
-        raise unprocessable("side", f'side must be "buy" or "sell", was {value!r:.40}')
-    return side
-
-
-def _client_order_id(value: Any) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    raise unprocessable("client_order_id", "client_order_id must be a string")
-
-
-def _point(value: Any, point_codes: dict[str, int]) -> tuple[int, str]:
-    if not isinstance(value, str):
-        raise unprocessable("connection_point", "connection_point must be a string id")
-    return point_codes.get(value, -1), value
-
-
-def new_order(body: Any, point_codes: dict[str, int], tick: Decimal) -> tuple[NewOrder, str]:
-    """One order object -> (NewOrder, the connection point id as sent)."""
-    _fields(body, ORDER_FIELDS, OPTIONAL_ORDER_FIELDS, "order")
-    point, point_id = _point(body["connection_point"], point_codes)
-    order = NewOrder(
-        interval_start=parse_instant(body["interval_start"], "interval_start"),
-        point=point,
-        side=_side(body["side"]),
-        price=parse_price(body["price"], tick),
-        quantity=parse_energy(body["quantity_wh"], "quantity_wh"),
-        client_order_id=_client_order_id(body.get("client_order_id")),
+def new_order(order: api.NewOrder, point_codes: dict[str, int], tick: Decimal) -> NewOrder:
+    """One order -> the engine's NewOrder (the hot path: plain ints, no numpy)."""
+    return NewOrder(
+        interval_start=instant(order.interval_start, "interval_start"),
+        point=point_codes.get(order.connection_point, -1),
+        side=SIDES[order.side],
+        price=price_ticks(order.price, tick),
+        quantity=order.quantity_wh,
+        client_order_id=order.client_order_id,
     )
-    return order, point_id
+
+
+def loose_order(body: Loose) -> api.NewOrder | list[Any]:
+    """A body of ``POST /v1/orders`` that did not decode as an order or a list of orders:
+    a list comes back as it is (:func:`order_rows` names its bad rows); anything else is
+    checked as one order (the problem with it is raised)."""
+    if isinstance(body.value, list):
+        return body.value
+    return validation.one(body.value, api.NewOrder, "order")
 
 
 def order_rows(
     rows: list[Any], point_codes: dict[str, int], tick: Decimal
 ) -> tuple[OrderBatch, list[str]]:
-    """A list of order objects -> one batch (all or nothing)."""
-    _check_rows(rows, "orders")
+    """A list of orders (typed, or rows as decoded without a type) -> one batch (all or
+    nothing); every bad row is named."""
+    check_rows(rows, "orders")
     errors = RowErrors()
+    if all(type(o) is api.NewOrder for o in rows):
+        typed: list[api.NewOrder | None] = rows
+    else:
+        typed = validation.rows(rows, api.NewOrder, "order", errors)
     orders: list[NewOrder] = []
     points: list[str] = []
-    for row, obj in enumerate(rows):
+    for row, obj in enumerate(typed):
+        if obj is None:
+            continue
         try:
-            order, point_id = new_order(obj, point_codes, tick)
+            orders.append(new_order(obj, point_codes, tick))
         except Problem as problem:
             errors.add_problem(row, problem)
             continue
-        orders.append(order)
-        points.append(point_id)
+        points.append(obj.connection_point)
     if errors.count:
         raise row_problems(errors.sorted(), errors.count)
     table = np.array([o.content() for o in orders], np.int64).reshape(-1, 5).T.copy()
@@ -112,28 +92,30 @@ def order_rows(
 
 
 def order_columns(
-    body: Any, point_codes: dict[str, int], tick: Decimal
+    cols: api.OrderColumns | Loose | dict[str, Any], point_codes: dict[str, int], tick: Decimal
 ) -> tuple[OrderBatch, list[str]]:
-    """Columns (one array per field) -> one batch (all or nothing), vectorised.
-
-    ``interval_start`` and ``quantity_wh`` may also come as msgpack ``bin``: raw
-    little-endian int64, 8 bytes a row (read with no per-value decoding at all)."""
-    _fields(body, ORDER_FIELDS, OPTIONAL_ORDER_FIELDS, "batch")
-    starts_in = column(body, "interval_start", None, int64=True)
-    _check_rows(starts_in, "interval_start")
+    """Columns (typed, or decoded without a type) -> one batch (all or nothing), vectorised;
+    every bad row is named. ``interval_start`` and ``quantity_wh`` may also come as msgpack
+    ``bin``: raw little-endian int64, 8 bytes a row (read with no per-value decoding)."""
+    if not isinstance(cols, api.OrderColumns):
+        value = cols.value if isinstance(cols, Loose) else cols
+        cols = validation.unchecked(value, api.OrderColumnsMsgpack, "batch")
+    starts_in = column(cols.interval_start, "interval_start", None, int64=True)
+    check_rows(starts_in, "interval_start")
     n = len(starts_in)
     errors = RowErrors()
     starts = instant_column(starts_in, "interval_start", errors)
-    point_ids = column(body, "connection_point", n)
+    point_ids = column(cols.connection_point, "connection_point", n)
     points = _point_column(point_ids, point_codes, errors)
-    sides_in = column(body, "side", n)
     # An unknown side is -1: the engine refuses it row by row (BAD_SIDE).
-    sides = _codes(sides_in, SIDES)
-    prices = price_column(column(body, "price", n), tick, "price", errors)
-    quantities = int_column(column(body, "quantity_wh", n, int64=True), "quantity_wh", errors)
+    sides = _codes(column(cols.side, "side", n), SIDES)
+    prices = price_column(column(cols.price, "price", n), tick, "price", errors)
+    quantities = int_column(
+        column(cols.quantity_wh, "quantity_wh", n, int64=True), "quantity_wh", errors
+    )
     ids = None
-    if body.get("client_order_id") is not None:
-        ids_in = column(body, "client_order_id", n)
+    if cols.client_order_id is not None:
+        ids_in = column(cols.client_order_id, "client_order_id", n)
         for row, cid in enumerate(ids_in):
             if cid is not None and not isinstance(cid, str):
                 errors.add(row, "client_order_id", "bad-client-order-id", "must be a string")
@@ -144,38 +126,38 @@ def order_columns(
 
 
 def readings(body: Any, point_codes: dict[str, int]) -> tuple[ReadingBatch, list[str]]:
-    """``{"readings": [{...}, ...]}`` or columns -> a reading batch."""
+    """``{"readings": [{...}, ...]}`` or columns (decoded without a type) -> a batch."""
     if isinstance(body, dict) and "readings" in body and len(body) == 1:
-        rows = body["readings"]
-        _check_rows(rows, "readings")
+        objs = body["readings"]
+        check_rows(objs, "readings")
         errors = RowErrors()
-        table = np.zeros((4, len(rows)), np.int64)
+        typed = validation.rows(objs, api.Reading, "reading", errors)
+        table = np.zeros((4, len(objs)), np.int64)
         points: list[str] = []
-        for row, obj in enumerate(rows):
+        for row, r in enumerate(typed):
+            if r is None:
+                continue
             try:
-                _fields(obj, READING_FIELDS, (), "reading")
-                point, point_id = _point(obj["connection_point"], point_codes)
-                table[:, row] = (
-                    parse_instant(obj["interval_start"], "interval_start"),
-                    point,
-                    parse_energy(obj["import_wh"], "import_wh"),
-                    parse_energy(obj["export_wh"], "export_wh"),
-                )
-                points.append(point_id)
+                start = instant(r.interval_start, "interval_start")
             except Problem as problem:
                 errors.add_problem(row, problem)
+                continue
+            point = point_codes.get(r.connection_point, -1)
+            table[:, row] = (start, point, r.import_wh, r.export_wh)
+            points.append(r.connection_point)
         if errors.count:
             raise row_problems(errors.sorted(), errors.count)
         return ReadingBatch(*table), points
-    _fields(body, READING_FIELDS, (), "readings")
-    n = len(column(body, "interval_start", None))
-    _check_rows(body["interval_start"], "interval_start")
+    cols = validation.unchecked(body, api.ReadingColumns, "readings")
+    check_rows(cols.interval_start, "interval_start")
+    n = len(cols.interval_start)
     errors = RowErrors()
-    starts = instant_column(column(body, "interval_start", n), "interval_start", errors)
-    point_ids = column(body, "connection_point", n)
+    starts_in = column(cols.interval_start, "interval_start", n)
+    starts = instant_column(starts_in, "interval_start", errors)
+    point_ids = column(cols.connection_point, "connection_point", n)
     codes = _point_column(point_ids, point_codes, errors)
-    imports = int_column(column(body, "import_wh", n), "import_wh", errors)
-    exports = int_column(column(body, "export_wh", n), "export_wh", errors)
+    imports = int_column(column(cols.import_wh, "import_wh", n), "import_wh", errors)
+    exports = int_column(column(cols.export_wh, "export_wh", n), "export_wh", errors)
     if errors.count:
         raise row_problems(errors.sorted(), errors.count)
     return ReadingBatch(starts, codes, imports, exports), point_ids
@@ -183,18 +165,20 @@ def readings(body: Any, point_codes: dict[str, int]) -> tuple[ReadingBatch, list
 
 def bands(body: Any, tick: Decimal) -> BandBatch:
     """``{"bands": [{"interval_start", "floor", "cap"}, ...]}`` -> a band batch."""
-    _fields(body, ("bands",), (), "body")
-    rows = body["bands"]
-    _check_rows(rows, "bands")
+    validation.check_fields(body, api.Bands, "body")
+    objs = body["bands"]
+    check_rows(objs, "bands")
     errors = RowErrors()
-    table = np.zeros((3, len(rows)), np.int64)
-    for row, obj in enumerate(rows):
+    typed = validation.rows(objs, api.Band, "band", errors)
+    table = np.zeros((3, len(objs)), np.int64)
+    for row, b in enumerate(typed):
+        if b is None:
+            continue
         try:
-            _fields(obj, BAND_FIELDS, (), "band")
             table[:, row] = (
-                parse_instant(obj["interval_start"], "interval_start"),
-                parse_price(obj["floor"], tick, "floor"),
-                parse_price(obj["cap"], tick, "cap"),
+                instant(b.interval_start, "interval_start"),
+                price_ticks(b.floor, tick, "floor"),
+                price_ticks(b.cap, tick, "cap"),
             )
         except Problem as problem:
             errors.add_problem(row, problem)
@@ -227,12 +211,3 @@ def _point_column(values: list[Any], point_codes: dict[str, int], errors: RowErr
         if type(values[row]) is not str:
             errors.add(row, "connection_point", "bad-value", "connection_point must be a string id")
     return codes
-
-
-def _check_rows(rows: Any, field: str) -> None:
-    if not isinstance(rows, list | np.ndarray):
-        raise unprocessable(field, f"{field} must be an array")
-    if not len(rows):
-        raise unprocessable(field, f"{field} must not be empty", "empty-batch")
-    if len(rows) > MAX_ROWS:
-        raise unprocessable(field, f"{field} may have at most {MAX_ROWS} rows")

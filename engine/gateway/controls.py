@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from engine import api
 from engine.gateway import commands, params
 from engine.gateway.encoding import read_body, respond
 from engine.gateway.keys import RUNTIME
 from engine.gateway.problems import from_batch
-from engine.gateway.quantities import format_instant, format_price
+from engine.gateway.quantities import moment, pln_mwh
 from engine.market.market import Done
 
 
 async def publish_bands(request: web.Request) -> web.Response:
-    who = params.caller(request, "coordinator")
+    who = params.caller(request)
     market = params.market(request)
     body = await read_body(request)
     tick = market.cluster.tick_pln_mwh
@@ -28,13 +29,9 @@ async def publish_bands(request: web.Request) -> web.Response:
         raise from_batch(done)
     await request.app[RUNTIME].durable(done.seq)
     bands = [
-        {
-            "interval_start": format_instant(s),
-            "floor": format_price(f, tick),
-            "cap": format_price(c, tick),
-        }
+        api.PublishedBand(moment(s), pln_mwh(f, tick), pln_mwh(c, tick))
         for s, f, c in zip(
             batch.interval_start.tolist(), batch.floor.tolist(), batch.cap.tolist(), strict=True
         )
     ]
-    return respond(request, {"published": len(bands), "bands": bands})
+    return respond(request, api.BandsPublished(len(bands), bands))

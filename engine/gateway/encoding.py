@@ -8,8 +8,12 @@
   tie goes to the entry listed first, no header or ``*/*`` to JSON); if it allows neither,
   406. Problems are always ``application/problem+json``.
 
-JSON numbers with a fraction decode to ``decimal.Decimal`` by default (exact prices), or to
-``float`` for columnar batches (converted by numpy with an exactness check instead).
+Bodies decode straight into the route's type (:mod:`engine.api`, msgspec); one that does not
+fit its type is decoded again without one (:class:`Loose`), so that the handler can name
+every bad field and row. JSON numbers with a fraction decode to ``decimal.Decimal`` where
+a price is expected (exact), or to ``float`` in columnar batches (converted by numpy with
+an exactness check instead). Answers are written through the API's types
+(:mod:`engine.api.wire`).
 """
 
 from __future__ import annotations
@@ -17,11 +21,13 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import msgpack
+import msgspec
 from aiohttp import web
 
+from engine.api.wire import Decoders, to_json, to_msgpack
 from engine.gateway.keys import FORMAT
 from engine.gateway.problems import Problem
 
@@ -29,6 +35,7 @@ JSON = "application/json"
 MSGPACK = "application/msgpack"
 MSGPACK_TYPES = frozenset({MSGPACK, "application/x-msgpack", "application/vnd.msgpack"})
 MAX_ACCEPT_ENTRIES = 32  # a longer Accept header is cut (it cannot be honest)
+T = TypeVar("T")
 
 
 @lru_cache(maxsize=256)  # clients send few distinct Accept headers
@@ -82,10 +89,17 @@ _EXACT_JSON = json.JSONDecoder(parse_float=Decimal, parse_constant=_constant)
 _FLOAT_JSON = json.JSONDecoder(parse_float=float, parse_constant=_constant)
 
 
-async def read_body(request: web.Request, *, exact: bool = True) -> Any:
-    """Decode the request body by its Content-Type (see the module docstring).
+class Loose:
+    """A body that decoded, but not as the route's type: the handler says what is wrong
+    with it (naming every bad row of a batch), from ``value`` as decoded without a type."""
 
-    ``exact``: JSON numbers with a fraction become ``Decimal`` (else ``float``)."""
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+async def _raw(request: web.Request) -> bytes:
     content_type = request.content_type
     if content_type != JSON and content_type not in MSGPACK_TYPES:
         raise Problem(
@@ -97,32 +111,42 @@ async def read_body(request: web.Request, *, exact: bool = True) -> Any:
     raw = await request.read()  # aiohttp raises 413 beyond client_max_size
     if not raw:
         raise Problem(400, "malformed-body", "a body is required")
+    return raw
+
+
+def _loose(raw: bytes, json_body: bool, exact: bool) -> Any:
     try:
-        if content_type == JSON:
+        if json_body:
             # JSON between systems is UTF-8 (RFC 8259); a bad byte is a ValueError too.
             return (_EXACT_JSON if exact else _FLOAT_JSON).decode(raw.decode("utf-8"))
         return msgpack.unpackb(raw, raw=False, strict_map_key=True)
     except (ValueError, TypeError, RecursionError, msgpack.UnpackException) as exc:
-        kind = "JSON" if content_type == JSON else "msgpack"
+        kind = "JSON" if json_body else "msgpack"
         raise Problem(400, "malformed-body", f"the body is not valid {kind}: {exc}") from None
 
 
-def json_string(text: str) -> bytes:
-    """``text`` as a JSON string, exactly as :func:`encode` writes it inside a document."""
-    return json.dumps(text, ensure_ascii=False).encode()
+async def read_body(request: web.Request, *, exact: bool = True) -> Any:
+    """Decode the request body by its Content-Type, without a type (see the module
+    docstring); ``exact``: JSON numbers with a fraction become ``Decimal`` (else ``float``)."""
+    raw = await _raw(request)
+    return _loose(raw, request.content_type == JSON, exact)
 
 
-def encode(media: str, data: Any) -> bytes:
-    if media == MSGPACK:
-        return msgpack.packb(data, use_bin_type=True)
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+async def read_typed(request: web.Request, decoders: Decoders[T]) -> T | Loose:
+    """Decode the request body as the type of ``decoders``; a body that is valid JSON or
+    msgpack but not of that type comes back as :class:`Loose` (anything else is 400)."""
+    raw = await _raw(request)
+    json_body = request.content_type == JSON
+    try:
+        return (decoders.json if json_body else decoders.msgpack).decode(raw)
+    except msgspec.DecodeError:  # also a ValidationError; NaN literals land here too
+        return Loose(_loose(raw, json_body, decoders.exact_numbers))
 
 
 def respond(
     request: web.Request, data: Any, status: int = 200, headers: dict[str, str] | None = None
 ) -> web.Response:
-    """Answer ``data`` (plain ints, strs, lists, dicts) in the negotiated media type."""
+    """Answer ``data`` (an API type, or plain builtins) in the negotiated media type."""
     media = request.get(FORMAT, JSON)
-    return web.Response(
-        body=encode(media, data), status=status, content_type=media, headers=headers
-    )
+    body = to_json(data) if media == JSON else to_msgpack(data)
+    return web.Response(body=body, status=status, content_type=media, headers=headers)

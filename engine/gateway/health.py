@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from engine import api
 from engine.gateway.encoding import respond
 from engine.gateway.keys import METRICS, READY, RUNTIME
 from engine.gateway.problems import Problem
@@ -13,7 +14,7 @@ from engine.market.metrics import CONTENT_TYPE
 
 
 async def healthz(request: web.Request) -> web.Response:
-    return respond(request, {"status": "ok"})
+    return respond(request, api.Health("ok"))
 
 
 async def readyz(request: web.Request) -> web.Response:
@@ -21,7 +22,7 @@ async def readyz(request: web.Request) -> web.Response:
         raise Problem(503, "not-ready", "the market runtime is not running")
     if not request.app[READY]():
         raise Problem(503, "not-ready", "warming up")
-    return respond(request, {"status": "ready"})
+    return respond(request, api.Health("ready"))
 
 
 async def metrics(request: web.Request) -> web.Response:

@@ -7,20 +7,17 @@ passed is closed and cleared) and wait until that is durable, so nothing shown c
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
+from engine import api
+from engine.api.routes import MAX_CALENDAR
 from engine.gateway import params, views
 from engine.gateway.encoding import respond
 from engine.gateway.keys import RUNTIME
 from engine.gateway.problems import from_rejected
-from engine.gateway.quantities import format_instant, format_price
+from engine.gateway.quantities import moment, pln_mwh
 from engine.market.market import Market
-from engine.model.calendar import IntervalState
 from engine.model.rejects import Rejected
-
-MAX_CALENDAR = 31 * 96  # a month of 15-minute intervals
 
 
 async def caught_up(request: web.Request) -> Market:
@@ -45,7 +42,7 @@ async def calendar(request: web.Request) -> web.Response:
         request, "count", default=min(cal.horizon + 1, MAX_CALENDAR), maximum=MAX_CALENDAR
     )
     rows = [views.calendar_entry(market, first + i * cal.length_s) for i in range(n)]
-    return respond(request, {"now": format_instant(now), "intervals": rows})
+    return respond(request, api.Calendar(moment(now), rows))
 
 
 async def interval(request: web.Request) -> web.Response:
@@ -54,19 +51,7 @@ async def interval(request: web.Request) -> web.Response:
     params.caller(request)
     start = params.interval(request)
     market = await caught_up(request)
-    body: dict[str, Any] = views.calendar_entry(market, start)
-    state = views.interval_state(market, start)
-    if state == IntervalState.OPEN:
-        indicative = market.indicative(start)
-        tick = market.cluster.tick_pln_mwh
-        body["indicative"] = {
-            "volume_wh": int(indicative.volume),
-            "price": views.price(indicative.price, tick),
-        }
-    body["result"] = views.result(market, start)
-    if state in (IntervalState.DELIVERED, IntervalState.SETTLED):
-        body["missing_readings"] = len(market.readings.missing_points(start))
-    return respond(request, body)
+    return respond(request, views.interval(market, start))
 
 
 async def depth(request: web.Request) -> web.Response:
@@ -77,13 +62,10 @@ async def depth(request: web.Request) -> web.Response:
     tick = market.cluster.tick_pln_mwh
     bids, asks = market.depth(start)
 
-    def levels(side: list[tuple[int, int]]) -> list[dict[str, Any]]:
-        return [{"price": format_price(p, tick), "quantity_wh": int(q)} for p, q in side]
+    def levels(side: list[tuple[int, int]]) -> tuple[api.Level, ...]:
+        return tuple(api.Level(pln_mwh(p, tick), int(q)) for p, q in side)
 
-    return respond(
-        request,
-        {"interval_start": format_instant(start), "bids": levels(bids), "asks": levels(asks)},
-    )
+    return respond(request, api.Depth(moment(start), levels(bids), levels(asks)))
 
 
 async def trades(request: web.Request) -> web.Response:
@@ -93,28 +75,20 @@ async def trades(request: web.Request) -> web.Response:
     start = params.interval(request)
     market = await caught_up(request)
     member = None if who.role == "coordinator" else who.code
-    return respond(
-        request,
-        {
-            "interval_start": format_instant(start),
-            "state": str(views.interval_state(market, start)),
-            "trades": views.trades(market, start, member),
-        },
-    )
+    state = str(views.interval_state(market, start))
+    listed = views.trade_list(market, start, member)
+    return respond(request, api.Trades(moment(start), state, listed))  # type: ignore[arg-type]
 
 
 async def close(request: web.Request) -> web.Response:
     """POST /v1/intervals/{start}/close (coordinator): close the auction gate now."""
-    who = params.caller(request, "coordinator")
+    who = params.caller(request)
     start = params.interval(request)
     market = await caught_up(request)  # earlier gates the clock has passed close first
     done = market.close_gate(who.member_id, start)
     if isinstance(done, Rejected):
         raise from_rejected(done)
     await request.app[RUNTIME].durable(done.seq)
-    body = {
-        "interval_start": format_instant(start),
-        "state": str(views.interval_state(market, start)),
-        "result": views.result(market, start),
-    }
-    return respond(request, body)
+    state = str(views.interval_state(market, start))
+    closure = api.GateClosure(moment(start), state, views.clearing(market, start))  # type: ignore[arg-type]
+    return respond(request, closure)

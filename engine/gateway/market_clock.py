@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from engine.gateway import params
+from engine import api
+from engine.gateway import params, validation
 from engine.gateway.encoding import read_body, respond
 from engine.gateway.keys import RUNTIME
 from engine.gateway.problems import Problem
-from engine.gateway.quantities import format_instant, parse_instant
+from engine.gateway.quantities import format_instant, instant, moment
 from engine.model.clock import SimulatedClock
 from engine.store.journal import TS_LIMIT_US
 
@@ -26,7 +27,7 @@ def _answer(request: web.Request) -> web.Response:
     clock = params.market(request).clock
     now = clock.now_us() // US
     simulated = isinstance(clock, SimulatedClock)
-    return respond(request, {"now": format_instant(now), "simulated": simulated})
+    return respond(request, api.Clock(moment(now), simulated))
 
 
 async def read(request: web.Request) -> web.Response:
@@ -37,11 +38,10 @@ async def read(request: web.Request) -> web.Response:
 
 async def set_time(request: web.Request) -> web.Response:
     """POST /v1/clock (coordinator, simulated clock only): move the clock forward."""
-    who = params.caller(request, "coordinator")
     body = await read_body(request)
     if not isinstance(body, dict) or set(body) != {"now"}:
         raise Problem(422, "bad-value", 'the body must be {"now": instant}', "now")
-    t = parse_instant(body["now"], "now")
+    t = instant(validation.one(body, api.ClockChange, "body").now, "now")
     if t * US >= TS_LIMIT_US:  # the journal's timestamps end there
         limit = format_instant(TS_LIMIT_US // US - 1)
         raise Problem(422, "bad-value", f"now must be before {limit}", "now")
@@ -59,5 +59,4 @@ async def set_time(request: web.Request) -> web.Response:
     market.close_due_gates()
     if market.seq != before:
         await request.app[RUNTIME].durable(market.seq)
-    del who
     return _answer(request)

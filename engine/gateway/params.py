@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from engine.api.routes import MAX_PERIOD_DAYS
 from engine.gateway.keys import CALLER, RUNTIME, Caller
 from engine.gateway.problems import Problem, unprocessable
 from engine.gateway.quantities import parse_instant
 from engine.market.market import Market
 
-MAX_PERIOD_S = 366 * 86_400  # statements and KPIs: at most a (leap) year at once
+MAX_PERIOD_S = MAX_PERIOD_DAYS * 86_400
 
 
 def caller(request: web.Request, *roles: str) -> Caller:

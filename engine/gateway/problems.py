@@ -22,15 +22,16 @@ too large, 415 unsupported content type, 422 a value the rules refuse, 429 rate 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from aiohttp import web
 
+from engine.api import UNSET, RowError
+from engine.api import Problem as ProblemDetails
+from engine.api.service import PROBLEM_BASE as BASE
+from engine.api.wire import to_json
 from engine.model.rejects import BatchRejected, Reject, Rejected
 
-BASE = "https://klaster.invalid/problems/"
 PROBLEM_JSON = "application/problem+json"
 
 #: Engine reject code -> (HTTP status, problem type slug). Every Reject has a row (tested).
@@ -107,7 +108,7 @@ class Problem(Exception):
         detail: str,
         field: str | None = None,
         *,
-        errors: Sequence[Mapping[str, Any]] | None = None,
+        errors: Sequence[RowError] | None = None,
         bad_rows: int | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
@@ -120,25 +121,25 @@ class Problem(Exception):
         self.bad_rows = bad_rows
         self.headers = headers
 
-    def body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "type": BASE + self.slug,
-            "title": TITLES.get(self.slug, self.slug),
-            "status": self.status,
-            "detail": self.detail,
-        }
-        if self.field is not None:
-            body["field"] = self.field
-        if self.errors is not None:
-            body["errors"] = list(self.errors)
-            body["bad_rows"] = self.bad_rows
-        return body
+    def body(self) -> ProblemDetails:
+        listed = self.errors is not None
+        return ProblemDetails(
+            type=BASE + self.slug,
+            title=TITLES.get(self.slug, self.slug),
+            status=self.status,
+            detail=self.detail,
+            field=UNSET if self.field is None else self.field,
+            errors=list(self.errors) if listed else UNSET,  # type: ignore[arg-type]
+            bad_rows=self.bad_rows if listed and self.bad_rows is not None else UNSET,
+        )
 
     def response(self) -> web.Response:
         # Always JSON (the media type RFC 9457 registers), whatever the request's Accept.
-        text = json.dumps(self.body(), ensure_ascii=False, separators=(",", ":"))
         return web.Response(
-            text=text, status=self.status, content_type=PROBLEM_JSON, headers=self.headers
+            body=to_json(self.body()),
+            status=self.status,
+            content_type=PROBLEM_JSON,
+            headers=self.headers,
         )
 
 
@@ -164,26 +165,21 @@ def from_rejected(r: Rejected, point_ids: Sequence[str] | None = None) -> Proble
 
 def from_batch(b: BatchRejected, point_ids: Sequence[str] | None = None) -> Problem:
     """The problem of a refused batch: every listed row, status and type of the first."""
-    errors = []
-    for r in b.rows:
-        _, slug = REJECTS[r.code]
-        errors.append(
-            {
-                "row": r.row,
-                "field": FIELD_NAMES.get(r.field, r.field),
-                "code": slug,
-                "detail": _row_detail(r, point_ids),
-            }
+    errors = [
+        RowError(
+            r.row, FIELD_NAMES.get(r.field, r.field), REJECTS[r.code][1], _row_detail(r, point_ids)
         )
+        for r in b.rows
+    ]
     first = b.rows[0]
     status, slug = REJECTS[first.code]
-    detail = f"{b.bad_rows} bad row(s); nothing was applied. First: {errors[0]['detail']}"
+    detail = f"{b.bad_rows} bad row(s); nothing was applied. First: {errors[0].detail}"
     field = FIELD_NAMES.get(first.field, first.field)
     return Problem(status, slug, detail, field, errors=errors, bad_rows=b.bad_rows)
 
 
-def row_problems(errors: list[dict[str, Any]], bad_rows: int) -> Problem:
+def row_problems(errors: list[RowError], bad_rows: int) -> Problem:
     """A 422 for rows the gateway itself could not convert (wrong types, off-tick prices)."""
     first = errors[0]
-    detail = f"{bad_rows} bad row(s); nothing was applied. First: {first['detail']}"
-    return Problem(422, first["code"], detail, first["field"], errors=errors, bad_rows=bad_rows)
+    detail = f"{bad_rows} bad row(s); nothing was applied. First: {first.detail}"
+    return Problem(422, first.code, detail, first.field, errors=errors, bad_rows=bad_rows)

@@ -3,16 +3,18 @@
 - ``interval_start`` and other instants: an ISO 8601 string with an offset
   (``"2026-01-01T01:00:00Z"``) or int seconds since the Unix epoch; whole seconds only.
   Out: ISO 8601 UTC with ``Z``.
-- ``price``: PLN/MWh as a number or a decimal string, a whole number of the cluster's ticks
-  (at the default tick 0.01: at most 2 decimals), within ±``MAX_ABS_PRICE_TICKS`` ticks.
-  Out: a decimal string with the tick's decimals (``"512.30"``), exact.
+- ``price``: PLN/MWh as a number or a decimal string (:class:`engine.api.PriceInput`), a
+  whole number of the cluster's ticks (at the default tick 0.01: at most 2 decimals), within
+  ±``MAX_ABS_PRICE_TICKS`` ticks. Out: an exact ``Decimal`` with the tick's decimals
+  (``"512.30"`` on the wire).
 - Energies (``quantity_wh``, ``import_wh``, ...): int Wh (not bool, not 5.0).
 
-Floats are converted once, here, exactly or not at all: a single price goes through
-``Decimal`` (JSON numbers arrive as ``Decimal``; a msgpack float is read as its shortest
-decimal repr); a price column through numpy: ``ticks = rint(price / tick)`` and the row is
-off-tick unless ``ticks * tick`` rounds back to the very same float (the float nearest a
-decimal with the tick's decimals is exactly what an encoder writes for that decimal).
+Floats are converted once, exactly or not at all: a single price goes through ``Decimal``
+(:class:`~engine.api.PriceInput`: JSON numbers arrive as ``Decimal``; a msgpack float is
+read as its shortest decimal repr); a price column through numpy:
+``ticks = rint(price / tick)`` and the row is off-tick unless ``ticks * tick`` rounds back
+to the very same float (the float nearest a decimal with the tick's decimals is exactly what
+an encoder writes for that decimal).
 Refusals raise :class:`~engine.gateway.problems.Problem` (422, with the field) or, for
 columns, return per-row errors ``{row, field, code, detail}``.
 """
@@ -26,12 +28,12 @@ from typing import Any
 
 import numpy as np
 
+from engine.api import Int64Column, PriceInput, RowError
+from engine.api.values import INT64_MAX
 from engine.book.new_orders import MAX_REPORTED_ROWS
-from engine.config.price_bands import PLAIN_DECIMAL
 from engine.gateway.problems import Problem, unprocessable
 from matching.units import MAX_ABS_PRICE_TICKS
 
-INT64_MAX = 2**63 - 1
 _EXACT = Context(prec=60)  # wide enough for any price within the limit, at any tick
 _NUMBER_TYPES = frozenset({int, float})
 _LE_INT64 = np.dtype("<i8")
@@ -40,6 +42,16 @@ _LE_INT64 = np.dtype("<i8")
 def format_instant(s: int) -> str:
     """Seconds since the epoch -> ``2026-01-01T01:00:00Z``."""
     return datetime.fromtimestamp(s, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def moment(s: int) -> datetime:
+    """Seconds since the epoch -> an aware UTC datetime (``...Z`` on the wire)."""
+    return datetime.fromtimestamp(s, UTC)
+
+
+def instant(value: int | str, field: str) -> int:
+    """A decoded instant (int seconds, range-checked by its type, or ISO text) -> [s]."""
+    return value if type(value) is int else parse_instant(value, field)
 
 
 def parse_instant(value: Any, field: str) -> int:
@@ -64,39 +76,43 @@ def parse_instant(value: Any, field: str) -> int:
     )
 
 
+def pln_mwh(ticks: int, tick: Decimal) -> Decimal:
+    """Ticks -> PLN/MWh, exact, with the tick's decimals."""
+    return _EXACT.multiply(Decimal(ticks), tick).quantize(tick, context=_EXACT)
+
+
 def format_price(ticks: int, tick: Decimal) -> str:
     """Ticks -> PLN/MWh as a decimal string with the tick's decimals."""
-    return str(_EXACT.multiply(Decimal(ticks), tick).quantize(tick, context=_EXACT))
+    return str(pln_mwh(ticks, tick))
 
 
-def parse_price(value: Any, tick: Decimal, field: str = "price") -> int:
-    """PLN/MWh (int, float, ``Decimal`` or decimal string) -> ticks, exactly."""
+def price_ticks(number: Decimal, tick: Decimal, field: str = "price") -> int:
+    """A finite price [PLN/MWh] -> ticks, exactly: within the limit, whole ticks only."""
     limit = MAX_ABS_PRICE_TICKS * tick
-    if type(value) is int or type(value) is Decimal:
-        number = Decimal(value)
-    elif type(value) is float:
-        number = Decimal(repr(value))  # the shortest decimal that reads back as this float
-    elif isinstance(value, str) and len(value) <= 40 and PLAIN_DECIMAL.fullmatch(value):
-        number = Decimal(value)
-    else:
+    if abs(number) > limit:
         raise unprocessable(
-            field, f"{field} must be a number or decimal string in PLN/MWh, was {_show(value)}"
-        )
-    if not number.is_finite() or abs(number) > limit:
-        raise unprocessable(
-            field, f"{field} must be within -{limit}..{limit} PLN/MWh, was {_show(value)}"
+            field, f"{field} must be within -{limit}..{limit} PLN/MWh, was {_show(number)}"
         )
     try:
         ticks, rest = divmod(number, tick)
     except InvalidOperation:  # cannot happen within the limit; refuse rather than guess
-        raise unprocessable(field, f"{field} is not a price, was {_show(value)}") from None
+        raise unprocessable(field, f"{field} is not a price, was {_show(number)}") from None
     if rest:
         raise unprocessable(
             field,
-            f"{field} must be a whole number of ticks of {tick} PLN/MWh, was {_show(value)}",
+            f"{field} must be a whole number of ticks of {tick} PLN/MWh, was {_show(number)}",
             "price-off-tick",
         )
     return int(ticks)
+
+
+def parse_price(value: Any, tick: Decimal, field: str = "price") -> int:
+    """PLN/MWh as sent (int, float, ``Decimal`` or decimal string) -> ticks, exactly."""
+    try:
+        number = PriceInput.read(value)
+    except ValueError as exc:
+        raise unprocessable(field, f"{field} {exc}") from None
+    return price_ticks(number, tick, field)
 
 
 def parse_energy(value: Any, field: str) -> int:
@@ -118,25 +134,26 @@ class RowErrors:
     """Per-row conversion errors of a columnar request (the first few kept)."""
 
     def __init__(self) -> None:
-        self.rows: list[dict[str, Any]] = []
+        self.rows: list[RowError] = []
         self.count = 0
 
     def add(self, row: int, field: str, code: str, detail: str) -> None:
         self.count += 1
         if len(self.rows) < MAX_REPORTED_ROWS:
-            self.rows.append({"row": row, "field": field, "code": code, "detail": detail})
+            self.rows.append(RowError(row, field, code, detail))
 
     def add_problem(self, row: int, problem: Problem) -> None:
         self.add(row, problem.field or "", problem.slug, problem.detail)
 
-    def sorted(self) -> list[dict[str, Any]]:
-        return sorted(self.rows, key=lambda e: e["row"])
+    def sorted(self) -> list[RowError]:
+        return sorted(self.rows, key=lambda e: e.row or 0)
 
 
-def column(body: dict[str, Any], field: str, n: int | None, *, int64: bool = False) -> Any:
-    """The list under ``field``, of length ``n`` if given. With ``int64``, a msgpack ``bin``
-    of raw little-endian int64 values (8 bytes a row) is read too, as an int64 array."""
-    values = body.get(field)
+def column(values: Any, field: str, n: int | None, *, int64: bool = False) -> Any:
+    """A column's list, of length ``n`` if given. With ``int64``, a msgpack ``bin`` of raw
+    little-endian int64 values (8 bytes a row) is read too, as an int64 array."""
+    if isinstance(values, Int64Column):
+        values = values.values
     if int64 and type(values) is bytes:
         values = int64_bin(values, field)
     elif not isinstance(values, list):

@@ -12,16 +12,17 @@ from __future__ import annotations
 import numpy as np
 from aiohttp import web
 
+from engine import api
 from engine.gateway import commands, params, views
 from engine.gateway.encoding import read_body, respond
 from engine.gateway.keys import RUNTIME
 from engine.gateway.problems import from_batch
-from engine.gateway.quantities import format_instant
+from engine.gateway.quantities import moment
 from engine.market.market import Done
 
 
 async def record(request: web.Request) -> web.Response:
-    who = params.caller(request, "dso", "coordinator")
+    who = params.caller(request)
     market = params.market(request)
     body = await read_body(request)
     batch, points = commands.readings(body, market.registry.point_code)
@@ -29,8 +30,8 @@ async def record(request: web.Request) -> web.Response:
     if not isinstance(done, Done):
         raise from_batch(done, points)
     await request.app[RUNTIME].durable(done.seq)
-    intervals = [
-        {"interval_start": format_instant(s), "state": str(views.interval_state(market, s))}
+    intervals = tuple(
+        api.IntervalStatus(moment(s), str(views.interval_state(market, s)))  # type: ignore[arg-type]
         for s in np.unique(batch.interval_start).tolist()
-    ]
-    return respond(request, {"recorded": len(batch), "intervals": intervals})
+    )
+    return respond(request, api.ReadingsRecorded(len(batch), intervals))

@@ -16,7 +16,6 @@ from engine.gateway import params, views
 from engine.gateway.encoding import respond
 from engine.gateway.intervals import caught_up
 from engine.gateway.problems import Problem
-from engine.gateway.quantities import format_instant
 from engine.settlement.settle import statement as settle_statement
 
 
@@ -33,9 +32,7 @@ async def statements(request: web.Request) -> web.Response:
     starts, settled = market.settlement(start, end)
     code = market.registry.member_code[member_id]
     s = settle_statement(settled, code, tick_pln_mwh=market.cluster.tick_pln_mwh)
-    body = {"from": format_instant(start), "to": format_instant(end)}
-    body.update(views.statement(member_id, s, starts))
-    return respond(request, body)
+    return respond(request, views.statement(member_id, s, starts, start, end))
 
 
 async def kpis(request: web.Request) -> web.Response:
@@ -44,6 +41,5 @@ async def kpis(request: web.Request) -> web.Response:
     start, end = params.period(request)
     starts, _ = market.settlement(start, end)
     k = market.kpis(start, end)
-    body = {"from": format_instant(start), "to": format_instant(end)}
-    body.update(views.kpis(k, starts, market.cluster.tick_pln_mwh))
-    return respond(request, body)
+    tick = market.cluster.tick_pln_mwh
+    return respond(request, views.kpis(k, starts, tick, start, end))

@@ -1,8 +1,11 @@
-"""The market's records as the API shows them: plain dicts of ints and strings.
+"""The market's records as the API's response types (:mod:`engine.api`).
 
-Units out: instants ISO 8601 UTC (``"2026-01-01T01:00:00Z"``), prices PLN/MWh as exact
-decimal strings (``"400.00"``), energy int Wh (``*_wh``), money int grosz (``*_grosz``),
-ratios decimal strings with 6 decimals; ``null`` where there is no value.
+Units out: instants aware UTC datetimes (``"2026-01-01T01:00:00Z"`` on the wire), prices
+exact ``Decimal`` [PLN/MWh] with the tick's decimals (``"400.00"``), energy int [Wh], money
+int [grosz], ratios ``Decimal`` with 6 decimals; ``None`` where there is no value.
+
+The stream (:mod:`engine.gateway.stream`) sends plain dicts: :func:`result` and
+:func:`trades` give it the same types as builtins.
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 from typing import Any
 
-from engine.gateway.quantities import format_instant, format_price
+from engine import api
+from engine.api.wire import to_builtins
+from engine.gateway.quantities import moment, pln_mwh
 from engine.market.market import Market
 from engine.model.calendar import IntervalState
 from engine.settlement.kpis import Kpis
@@ -29,55 +34,84 @@ def interval_state(market: Market, start: int) -> IntervalState:
     return state
 
 
-def price(ticks: int | None, tick: Decimal) -> str | None:
-    return None if ticks is None else format_price(int(ticks), tick)
+def price(ticks: int | None, tick: Decimal) -> Decimal | None:
+    return None if ticks is None else pln_mwh(int(ticks), tick)
 
 
-def order(row: dict[str, Any], tick: Decimal) -> dict[str, Any]:
+def order(row: dict[str, Any], tick: Decimal) -> api.Order:
     """One of :meth:`Market.orders`' rows."""
-    return {
-        "order_id": row["order_id"],
-        "interval_start": format_instant(row["interval_start"]),
-        "connection_point": row["point"],
-        "side": row["side"],
-        "price": format_price(row["price"], tick),
-        "quantity_wh": row["quantity"],
-        "status": row["status"],
-        "filled_wh": row["filled"],
-        "client_order_id": row["client_order_id"],
-    }
+    return api.Order(
+        order_id=row["order_id"],
+        interval_start=moment(row["interval_start"]),
+        connection_point=row["point"],
+        side=row["side"],
+        price=pln_mwh(row["price"], tick),
+        quantity_wh=row["quantity"],
+        status=row["status"],
+        filled_wh=row["filled"],
+        client_order_id=row["client_order_id"],
+    )
 
 
-def calendar_entry(market: Market, start: int) -> dict[str, Any]:
+def _entry(market: Market, start: int) -> dict[str, Any]:
     cal, tick = market.calendar, market.cluster.tick_pln_mwh
     floor, cap = market.band(start)
     return {
-        "interval_start": format_instant(start),
+        "interval_start": moment(start),
         "state": str(interval_state(market, start)),
-        "opens_at": format_instant(max(0, cal.opens_at(start))),
-        "gate_closes_at": format_instant(max(0, cal.auction_gate(start))),
-        "delivered_at": format_instant(cal.delivered_at(start)),
-        "floor": format_price(floor, tick),
-        "cap": format_price(cap, tick),
+        "opens_at": moment(max(0, cal.opens_at(start))),
+        "gate_closes_at": moment(max(0, cal.auction_gate(start))),
+        "delivered_at": moment(cal.delivered_at(start)),
+        "floor": pln_mwh(floor, tick),
+        "cap": pln_mwh(cap, tick),
     }
 
 
-def result(market: Market, start: int) -> dict[str, Any] | None:
+def calendar_entry(market: Market, start: int) -> api.CalendarEntry:
+    return api.CalendarEntry(**_entry(market, start))
+
+
+def interval(market: Market, start: int) -> api.Interval:
+    """The interval's calendar entry, its indicative auction while open, its result once
+    the gate has closed, and how many readings are missing once delivered."""
+    state = interval_state(market, start)
+    tick = market.cluster.tick_pln_mwh
+    indicative: api.Indicative | api.UnsetType = api.UNSET
+    if state == IntervalState.OPEN:
+        now = market.indicative(start)
+        indicative = api.Indicative(int(now.volume), price(now.price, tick))
+    missing: int | api.UnsetType = api.UNSET
+    if state in (IntervalState.DELIVERED, IntervalState.SETTLED):
+        missing = len(market.readings.missing_points(start))
+    return api.Interval(
+        **_entry(market, start),
+        indicative=indicative,
+        result=clearing(market, start),
+        missing_readings=missing,
+    )
+
+
+def clearing(market: Market, start: int) -> api.Result | None:
     """The auction's outcome, or None before the gate closed."""
     r = market.result(start)
     if r is None:
         return None
     c, tick = r.clearing, market.cluster.tick_pln_mwh
-    return {
-        "mechanism": c.mechanism,
-        "volume_wh": int(c.volume),
-        "price": price(c.price, tick),
-        "buyer_price": price(c.buyer_price, tick),
-        "seller_price": price(c.seller_price, tick),
-    }
+    return api.Result(
+        mechanism=c.mechanism,
+        volume_wh=int(c.volume),
+        price=price(c.price, tick),
+        buyer_price=price(c.buyer_price, tick),
+        seller_price=price(c.seller_price, tick),
+    )
 
 
-def trades(market: Market, start: int, member: int | None) -> list[dict[str, Any]]:
+def result(market: Market, start: int) -> dict[str, Any] | None:
+    """:func:`clearing` as builtins (for the stream)."""
+    return to_builtins(clearing(market, start))
+
+
+def trade_list(market: Market, start: int, member: int | None) -> list[api.Trade]:
     """The interval's trades, auction first, then continuous in the order they happened.
 
     ``member`` None: every trade with both sides (the coordinator's view); else only the
@@ -107,20 +141,20 @@ def trades(market: Market, start: int, member: int | None) -> list[dict[str, Any
             ("continuous", f.buyer_order_id, f.seller_order_id, f.buyer, f.seller, f.quantity)
             + (f.price, f.price)
         )
-    out: list[dict[str, Any]] = []
+    out: list[api.Trade] = []
     for phase, bid_id, ask_id, buyer, seller, quantity, bid_price, ask_price in rows:
         if member is None:
             out.append(
-                {
-                    "phase": phase,
-                    "buyer": ids[buyer],
-                    "seller": ids[seller],
-                    "buyer_order_id": bid_id,
-                    "seller_order_id": ask_id,
-                    "quantity_wh": quantity,
-                    "buyer_price": format_price(bid_price, tick),
-                    "seller_price": format_price(ask_price, tick),
-                }
+                api.Trade(
+                    phase=phase,  # type: ignore[arg-type]
+                    buyer=ids[buyer],
+                    seller=ids[seller],
+                    buyer_order_id=bid_id,
+                    seller_order_id=ask_id,
+                    quantity_wh=quantity,
+                    buyer_price=pln_mwh(bid_price, tick),
+                    seller_price=pln_mwh(ask_price, tick),
+                )
             )
             continue
         # A member trading with itself cannot happen (self-trade prevention), but both
@@ -131,67 +165,74 @@ def trades(market: Market, start: int, member: int | None) -> list[dict[str, Any
         ):
             if mine == member:
                 out.append(
-                    {
-                        "phase": phase,
-                        "order_id": order_id,
-                        "side": side,
-                        "quantity_wh": quantity,
-                        "price": format_price(p, tick),
-                    }
+                    api.Trade(
+                        phase=phase,  # type: ignore[arg-type]
+                        order_id=order_id,
+                        side=side,  # type: ignore[arg-type]
+                        quantity_wh=quantity,
+                        price=pln_mwh(p, tick),
+                    )
                 )
     return out
 
 
-STATEMENT_ENERGY = ("bought_wh", "sold_wh", "shortfall_wh", "surplus_wh")
-STATEMENT_MONEY = (
-    "bought_grosz",
-    "sold_grosz",
-    "fee_grosz",
-    "shortfall_grosz",
-    "surplus_grosz",
-    "cost_grosz",
-    "baseline_grosz",
-    "savings_grosz",
-)
+def trades(market: Market, start: int, member: int | None) -> list[dict[str, Any]]:
+    """:func:`trade_list` as builtins (for the stream)."""
+    return to_builtins(trade_list(market, start, member))
 
 
-def statement(member_id: str, s: Statement, starts: list[int]) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "member": member_id,
-        "intervals": len(starts),
-        "pending": [format_instant(starts[i]) for i in s.pending],
-    }
-    for name in STATEMENT_ENERGY + STATEMENT_MONEY:
-        body[name] = int(getattr(s, name))
-    return body
+def statement(
+    member_id: str, s: Statement, starts: list[int], start: int, end: int
+) -> api.Statement:
+    return api.Statement(
+        member=member_id,
+        from_=moment(start),
+        to=moment(end),
+        intervals=len(starts),
+        pending=tuple(moment(starts[i]) for i in s.pending),
+        bought_wh=int(s.bought_wh),
+        sold_wh=int(s.sold_wh),
+        shortfall_wh=int(s.shortfall_wh),
+        surplus_wh=int(s.surplus_wh),
+        bought_grosz=int(s.bought_grosz),
+        sold_grosz=int(s.sold_grosz),
+        fee_grosz=int(s.fee_grosz),
+        shortfall_grosz=int(s.shortfall_grosz),
+        surplus_grosz=int(s.surplus_grosz),
+        cost_grosz=int(s.cost_grosz),
+        baseline_grosz=int(s.baseline_grosz),
+        savings_grosz=int(s.savings_grosz),
+    )
 
 
-def kpis(k: Kpis, starts: list[int], tick: Decimal) -> dict[str, Any]:
-    def ratio(value: Fraction | None) -> str | None:
+def kpis(k: Kpis, starts: list[int], tick: Decimal, start: int, end: int) -> api.Kpis:
+    def ratio(value: Fraction | None) -> Decimal | None:
         if value is None:
             return None
         exact = Decimal(value.numerator) / Decimal(value.denominator)
-        return str(exact.quantize(RATIO_DECIMALS, rounding=ROUND_HALF_EVEN))
+        return exact.quantize(RATIO_DECIMALS, rounding=ROUND_HALF_EVEN)
 
-    def pln(value: Fraction | None) -> str | None:  # [tick] -> PLN/MWh, 2 more decimals
+    def pln(value: Fraction | None) -> Decimal | None:  # [tick] -> PLN/MWh, 2 more decimals
         if value is None:
             return None
         exact = Decimal(value.numerator) * tick / Decimal(value.denominator)
-        return str(exact.quantize(tick / 100, rounding=ROUND_HALF_EVEN))
+        return exact.quantize(tick / 100, rounding=ROUND_HALF_EVEN)
 
-    return {
-        "intervals": k.intervals,
-        "pending": [format_instant(starts[i]) for i in k.pending],
-        "import_wh": k.import_wh,
-        "export_wh": k.export_wh,
-        "local_use_wh": k.local_use_wh,
-        "traded_wh": k.traded_wh,
-        "self_sufficiency": ratio(k.self_sufficiency),
-        "self_consumption": ratio(k.self_consumption),
-        "traded_share": ratio(k.traded_share),
-        "average_buyer_price": pln(k.average_buyer_price),
-        "average_seller_price": pln(k.average_seller_price),
-        "average_cap": pln(k.average_cap),
-        "average_floor": pln(k.average_floor),
-        "savings_grosz": k.savings_grosz,
-    }
+    return api.Kpis(
+        from_=moment(start),
+        to=moment(end),
+        intervals=k.intervals,
+        pending=tuple(moment(starts[i]) for i in k.pending),
+        import_wh=k.import_wh,
+        export_wh=k.export_wh,
+        local_use_wh=k.local_use_wh,
+        traded_wh=k.traded_wh,
+        self_sufficiency=ratio(k.self_sufficiency),
+        self_consumption=ratio(k.self_consumption),
+        traded_share=ratio(k.traded_share),
+        average_buyer_price=pln(k.average_buyer_price),
+        average_seller_price=pln(k.average_seller_price),
+        average_cap=pln(k.average_cap),
+        average_floor=pln(k.average_floor),
+        savings_grosz=k.savings_grosz,
+    )

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from agents.client.sdk import KlasterClient
-from engine.gateway.openapi import document
+from engine.api.openapi import document
 from tests.engine.gateway.test_refusals import problem, refused
 from tests.gateway_support import MSGPACK, START, order, run, serve
 

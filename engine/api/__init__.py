@@ -1,0 +1,96 @@
+"""The HTTP API's request and response types, defined once (msgspec Structs).
+
+The gateway decodes requests into them and encodes its answers through them, the client
+SDK decodes answers into them, and ``/v1/openapi.json`` is generated from them and the
+route table (:mod:`engine.api.routes`, :mod:`engine.api.openapi`). This package imports
+msgspec and the standard library only (no aiohttp), so clients can use it on their own.
+
+Units: energy int [Wh], money int [grosz], prices exact ``Decimal`` [PLN/MWh] (decimal
+strings on the wire), instants aware UTC ``datetime`` (ISO 8601 with ``Z`` on the wire);
+see :mod:`engine.api.values`. Types are frozen; a field that a response may leave out is
+``msgspec.UNSET`` when absent (falsy), one that may be null is ``None``.
+"""
+
+from msgspec import UNSET, UnsetType
+
+from engine.api.accounts import Kpis, Statement
+from engine.api.delivery import (
+    IntervalStatus,
+    Reading,
+    ReadingColumns,
+    ReadingRows,
+    ReadingsRecorded,
+)
+from engine.api.service import Clock, ClockChange, Health, Problem, RowError
+from engine.api.timetable import (
+    Calendar,
+    CalendarEntry,
+    Depth,
+    GateClosure,
+    Indicative,
+    Interval,
+    Level,
+    Result,
+    Trade,
+    Trades,
+)
+from engine.api.trading import (
+    Band,
+    Bands,
+    BandsPublished,
+    Cancelled,
+    NewOrder,
+    Order,
+    OrderAccepted,
+    OrderChange,
+    OrderColumns,
+    OrderColumnsMsgpack,
+    Orders,
+    OrdersAccepted,
+    PublishedBand,
+    Replaced,
+)
+from engine.api.values import Int64Column, PriceInput
+
+__all__ = [
+    "UNSET",
+    "Band",
+    "Bands",
+    "BandsPublished",
+    "Calendar",
+    "CalendarEntry",
+    "Cancelled",
+    "Clock",
+    "ClockChange",
+    "Depth",
+    "GateClosure",
+    "Health",
+    "Indicative",
+    "Int64Column",
+    "Interval",
+    "IntervalStatus",
+    "Kpis",
+    "Level",
+    "NewOrder",
+    "Order",
+    "OrderAccepted",
+    "OrderChange",
+    "OrderColumns",
+    "OrderColumnsMsgpack",
+    "Orders",
+    "OrdersAccepted",
+    "PriceInput",
+    "Problem",
+    "PublishedBand",
+    "Reading",
+    "ReadingColumns",
+    "ReadingRows",
+    "ReadingsRecorded",
+    "Replaced",
+    "Result",
+    "RowError",
+    "Statement",
+    "Trade",
+    "Trades",
+    "UnsetType",
+]

@@ -1,0 +1,213 @@
+"""Every route of the HTTP API in one table: path, method, who may call, parameters, the
+request type and the response type per status.
+
+The gateway registers its handlers from this table (:func:`engine.gateway.app.create_app`,
+by ``operation``) and enforces ``roles`` before a handler runs; the OpenAPI document is
+generated from it (:mod:`engine.api.openapi`). Request and response bodies are JSON or
+msgpack (Content-Type, Accept); refusals are problem details (``problems``: the statuses a
+route may refuse with besides the ones every authenticated route has, 401, 406 and 429).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from engine.api.accounts import Kpis, Statement
+from engine.api.delivery import ReadingColumns, ReadingRows, ReadingsRecorded
+from engine.api.service import Clock, ClockChange, Health
+from engine.api.timetable import Calendar, Depth, GateClosure, Interval, Trades
+from engine.api.trading import (
+    Bands,
+    BandsPublished,
+    Cancelled,
+    NewOrder,
+    OrderAccepted,
+    OrderChange,
+    OrderColumns,
+    OrderColumnsMsgpack,
+    Orders,
+    OrdersAccepted,
+    Replaced,
+)
+from engine.api.values import InstantIn
+
+JSON = "application/json"
+MSGPACK = "application/msgpack"
+TEXT = "text/plain"
+BODY_PROBLEMS = (400, 413, 415, 422)  # any route that reads a body
+MAX_CALENDAR = 31 * 96  # intervals in one calendar answer: a month of 15-minute intervals
+MAX_PERIOD_DAYS = 366  # statements and KPIs: at most a (leap) year at once
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    where: Literal["path", "query"]
+    kind: Any  # the parameter's type, for its schema
+    required: bool
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    """A body: one type, several alternatives (one of them), or a type per media type."""
+
+    kind: Any = None
+    one_of: tuple[Any, ...] = ()
+    by_media: dict[str, Any] = field(default_factory=dict)
+    media: tuple[str, ...] = (JSON, MSGPACK)
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    operation: str  # the operationId, and the name of the gateway's handler
+    method: str
+    path: str
+    summary: str
+    responses: dict[int, Body]  # successful statuses
+    request: Body | None = None
+    problems: tuple[int, ...] = ()
+    roles: tuple[str, ...] = ()  # who may call; () is any member with a token
+    public: bool = False  # no token needed
+    params: tuple[Param, ...] = ()
+    with_metrics: bool = False  # only on an app that serves metrics
+
+
+START = Param("start", "path", str, True, "interval start: ISO 8601 or seconds since the epoch")
+ORDER_ID = Param("order_id", "path", int, True, "an order's id")
+PERIOD = (
+    Param("from", "query", InstantIn, True, "period start (inclusive)"),
+    Param("to", "query", InstantIn, True, f"period end (exclusive), at most {MAX_PERIOD_DAYS} "
+          "days after from"),
+)  # fmt: skip
+ACCEPTED = Body(one_of=(OrderAccepted, OrdersAccepted))
+
+ROUTES: tuple[Route, ...] = (
+    Route(
+        "submit_orders", "POST", "/v1/orders",
+        "Submit one order (201), or a list of orders as one all-or-nothing batch",
+        {201: ACCEPTED, 200: Body(one_of=(OrderAccepted, OrdersAccepted), description="a retry "
+         "with the same client_order_id(s): nothing new was booked")},
+        request=Body(NewOrder | list[NewOrder]),
+        problems=(*BODY_PROBLEMS, 403, 409),
+    ),
+    Route(
+        "list_orders", "GET", "/v1/orders", "The caller's own orders, oldest first",
+        {200: Body(Orders)},
+        problems=(422,),
+        params=(Param("interval_start", "query", InstantIn, False, "only this interval"),),
+    ),
+    Route(
+        "submit_columns", "POST", "/v1/orders/batch",
+        "Submit a columnar batch (one array per field), all or nothing",
+        {201: Body(OrdersAccepted), 200: Body(OrdersAccepted, description="a retry")},
+        request=Body(by_media={JSON: OrderColumns, MSGPACK: OrderColumnsMsgpack},
+                     description="in msgpack the int64 columns may be bin"),
+        problems=(*BODY_PROBLEMS, 403, 409),
+    ),
+    Route(
+        "cancel_order", "DELETE", "/v1/orders/{order_id}",
+        "Cancel an own order whose auction is still open",
+        {200: Body(Cancelled)}, problems=(403, 404, 409), params=(ORDER_ID,),
+    ),
+    Route(
+        "replace_order", "PATCH", "/v1/orders/{order_id}",
+        "Replace price and/or quantity; the order gets a new id",
+        {200: Body(Replaced)}, request=Body(OrderChange),
+        problems=(*BODY_PROBLEMS, 403, 404, 409), params=(ORDER_ID,),
+    ),
+    Route(
+        "calendar", "GET", "/v1/intervals",
+        "The calendar: intervals with their states, gate times and bands",
+        {200: Body(Calendar)},
+        problems=(422,),
+        params=(
+            Param("from", "query", InstantIn, False, "first interval (default: the current one)"),
+            Param("count", "query", int, False, f"how many, 1 to {MAX_CALENDAR}"),
+        ),
+    ),
+    Route(
+        "interval", "GET", "/v1/intervals/{start}",
+        "One interval: state, band, indicative auction while open, result after the gate",
+        {200: Body(Interval)}, problems=(404,), params=(START,),
+    ),
+    Route(
+        "depth", "GET", "/v1/intervals/{start}/depth",
+        "Aggregated book depth: open Wh per price, best first",
+        {200: Body(Depth)}, problems=(404,), params=(START,),
+    ),
+    Route(
+        "trades", "GET", "/v1/intervals/{start}/trades",
+        "Own trades of the interval (every trade, both sides, for the coordinator)",
+        {200: Body(Trades)}, problems=(404,), params=(START,),
+    ),
+    Route(
+        "close_gate", "POST", "/v1/intervals/{start}/close",
+        "Coordinator: close the interval's auction gate now",
+        {200: Body(GateClosure)}, problems=(403, 404, 409), roles=("coordinator",),
+        params=(START,),
+    ),
+    Route(
+        "record_readings", "POST", "/v1/readings",
+        "DSO or coordinator: meter readings (objects or columns), all or nothing",
+        {200: Body(ReadingsRecorded)}, request=Body(one_of=(ReadingRows, ReadingColumns)),
+        problems=(*BODY_PROBLEMS, 403, 409), roles=("dso", "coordinator"),
+    ),
+    Route(
+        "statement", "GET", "/v1/statements",
+        "A member's statement over delivered intervals (own; any member's for the coordinator)",
+        {200: Body(Statement)}, problems=(403, 404, 422),
+        params=(*PERIOD, Param("member", "query", str, False, "coordinator only")),
+    ),
+    Route(
+        "kpis", "GET", "/v1/kpis",
+        "Cluster KPIs over the complete intervals of a period (every member may read them)",
+        {200: Body(Kpis)}, problems=(422,), params=PERIOD,
+    ),
+    Route(
+        "publish_bands", "POST", "/v1/price-bands",
+        "Coordinator: publish price bands for intervals whose auction is open",
+        {200: Body(BandsPublished)}, request=Body(Bands),
+        problems=(*BODY_PROBLEMS, 403, 409), roles=("coordinator",),
+    ),
+    Route(
+        "read_clock", "GET", "/v1/clock", "The market's time, and whether it is simulated",
+        {200: Body(Clock)},
+    ),
+    Route(
+        "set_clock", "POST", "/v1/clock",
+        "Coordinator: move a simulated clock forward (klaster serve --scenario); gates it "
+        "passes close at once",
+        {200: Body(Clock)}, request=Body(ClockChange),
+        problems=(*BODY_PROBLEMS, 403, 409), roles=("coordinator",),
+    ),
+    Route(
+        "stream", "GET", "/v1/stream",
+        "WebSocket: interval state changes, clearing results, own fills (JSON text frames; "
+        "msgpack binary frames with ?format=msgpack)",
+        {101: Body(description="switching to the WebSocket protocol", media=())},
+        problems=(400, 422),
+        params=(Param("format", "query", Literal["json", "msgpack"], False, "frame encoding"),),
+    ),
+    Route(
+        "openapi", "GET", "/v1/openapi.json", "This document",
+        {200: Body(dict[str, Any], media=(JSON, MSGPACK), description="OpenAPI 3.1")},
+        public=True,
+    ),
+    Route("healthz", "GET", "/healthz", "The process answers", {200: Body(Health)}, public=True),
+    Route(
+        "readyz", "GET", "/readyz", "Ready: the runtime runs and the kernels are warm",
+        {200: Body(Health)}, problems=(503,), public=True,
+    ),
+    Route(
+        "metrics", "GET", "/metrics", "Prometheus metrics (text format)",
+        {200: Body(str, media=(TEXT,), description="metrics")}, public=True, with_metrics=True,
+    ),
+)  # fmt: skip
+
+
+def routes(with_metrics: bool) -> tuple[Route, ...]:
+    """The routes of an app (``/metrics`` only if it serves metrics)."""
+    return tuple(r for r in ROUTES if with_metrics or not r.with_metrics)

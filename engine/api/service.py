@@ -1,0 +1,52 @@
+"""The service around the market: its clock, its probes, and problem details (RFC 9457)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+from engine.api.values import Count, Instant, InstantIn
+
+PROBLEM_BASE = "https://klaster.invalid/problems/"
+
+
+class Clock(Struct, frozen=True):
+    """The market's time, and whether it is simulated (``klaster serve --scenario``)."""
+
+    now: Instant
+    simulated: bool
+
+
+class ClockChange(Struct, frozen=True, forbid_unknown_fields=True):
+    """Move a simulated clock forward to ``now`` (never back)."""
+
+    now: InstantIn
+
+
+class Health(Struct, frozen=True):
+    status: Literal["ok", "ready"]
+
+
+class RowError(Struct, frozen=True):
+    """Why one row of a batch was refused: ``code`` is a problem type's last segment."""
+
+    row: int | None
+    field: str
+    code: str
+    detail: str
+
+
+class Problem(Struct, frozen=True, omit_defaults=True):
+    """Problem details (RFC 9457), always ``application/problem+json``: ``type`` is a URI
+    under ``https://klaster.invalid/problems/``; ``field`` names the field at fault; a
+    refused batch lists its bad rows in ``errors`` (perhaps cut short) and counts them in
+    ``bad_rows``."""
+
+    type: Annotated[str, Meta(extra_json_schema={"format": "uri"})]
+    title: str
+    status: Annotated[int, Meta(ge=400, le=599)]
+    detail: str
+    field: str | UnsetType = UNSET
+    errors: list[RowError] | UnsetType = UNSET
+    bad_rows: Count | UnsetType = UNSET
