@@ -139,6 +139,7 @@ class Problem(Exception):
             body=to_json(self.body()),
             status=self.status,
             content_type=PROBLEM_JSON,
+            charset="utf-8",
             headers=self.headers,
         )
 

@@ -86,21 +86,21 @@ def format_price(ticks: int, tick: Decimal) -> str:
     return str(pln_mwh(ticks, tick))
 
 
-def price_ticks(number: Decimal, tick: Decimal, field: str = "price") -> int:
-    """A finite price [PLN/MWh] -> ticks, exactly: within the limit, whole ticks only."""
+def price_ticks(number: Decimal, tick: Decimal, field: str = "price", sent: Any = None) -> int:
+    """A finite price [PLN/MWh] -> ticks, exactly: within the limit, whole ticks only.
+    ``sent``: the value as the client sent it, for the message (default: ``number``)."""
     limit = MAX_ABS_PRICE_TICKS * tick
+    shown = str(number) if sent is None else _show(sent)
     if abs(number) > limit:
-        raise unprocessable(
-            field, f"{field} must be within -{limit}..{limit} PLN/MWh, was {_show(number)}"
-        )
+        raise unprocessable(field, f"{field} must be within -{limit}..{limit} PLN/MWh, was {shown}")
     try:
         ticks, rest = divmod(number, tick)
     except InvalidOperation:  # cannot happen within the limit; refuse rather than guess
-        raise unprocessable(field, f"{field} is not a price, was {_show(number)}") from None
+        raise unprocessable(field, f"{field} is not a price, was {shown}") from None
     if rest:
         raise unprocessable(
             field,
-            f"{field} must be a whole number of ticks of {tick} PLN/MWh, was {_show(number)}",
+            f"{field} must be a whole number of ticks of {tick} PLN/MWh, was {shown}",
             "price-off-tick",
         )
     return int(ticks)
@@ -112,7 +112,7 @@ def parse_price(value: Any, tick: Decimal, field: str = "price") -> int:
         number = PriceInput.read(value)
     except ValueError as exc:
         raise unprocessable(field, f"{field} {exc}") from None
-    return price_ticks(number, tick, field)
+    return price_ticks(number, tick, field, value)
 
 
 def parse_energy(value: Any, field: str) -> int:

@@ -58,7 +58,10 @@ def invalid(error: msgspec.ValidationError, what: str) -> Problem:
     message, path = found["message"], found["path"] or ""
     named = _NAMED.search(message) or _LAST_NAME.search(path)
     field = named["name"] if named else what
-    return unprocessable(field, f"{field}: {message}")
+    # The API's own checks say "must be ..." (after the field's name); msgspec's "Expected".
+    return unprocessable(
+        field, f"{field} {message}" if message[:1].islower() else f"{field}: {message}"
+    )
 
 
 def one(obj: Any, kind: type[T], what: str) -> T:
