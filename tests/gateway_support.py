@@ -4,7 +4,8 @@
 :class:`~engine.model.clock.SimulatedClock` (so the test moves time and so drives gate closures),
 starts it, serves ``create_app`` with aiohttp's ``AppRunner`` + ``TCPSite`` on 127.0.0.1
 port 0, and hands back a :class:`Gateway` whose :meth:`Gateway.call` speaks JSON or msgpack
-through a real ``aiohttp.ClientSession``.
+through a real ``aiohttp.ClientSession``. Inside ``with recording() as replies``, every
+reply of every :meth:`Gateway.call` is kept (with its method and path) in ``replies``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import asyncio
 import contextlib
 import functools
 import json
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,22 @@ class Reply:
     status: int
     headers: Any
     body: Any  # decoded JSON or msgpack; bytes for anything else
+    method: str = ""
+    path: str = ""  # as requested, with its query
+
+
+_recorders: list[list[Reply]] = []
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[list[Reply]]:
+    """Keep every reply that :meth:`Gateway.call` gets while the block runs."""
+    replies: list[Reply] = []
+    _recorders.append(replies)
+    try:
+        yield replies
+    finally:
+        _recorders.remove(replies)
 
 
 @dataclass
@@ -98,7 +115,10 @@ class Gateway:
                 decoded = json.loads(payload)
             elif ctype == MSGPACK:
                 decoded = msgpack.unpackb(payload)
-            return Reply(r.status, r.headers, decoded)
+            reply = Reply(r.status, r.headers, decoded, method, path)
+            for replies in _recorders:
+                replies.append(reply)
+            return reply
 
     def at(self, t_s: int) -> None:
         """Move the market's clock to ``t_s`` [s]."""

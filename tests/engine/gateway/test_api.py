@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from openapi_spec_validator import validate
 
+from engine.api.openapi import document
 from engine.gateway import commands
 from engine.gateway.encoding import negotiate
-from engine.api.openapi import document
 from engine.gateway.problems import REJECTS, TITLES, Problem
 from engine.gateway.quantities import RowErrors, parse_price, price_column
 from engine.model.rejects import Reject
