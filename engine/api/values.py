@@ -15,15 +15,15 @@ a JSON number stays exact and ``"1e3"`` stays refused) and :class:`Int64Column` 
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
 from msgspec import Meta
 
-from engine.config.price_bands import PLAIN_DECIMAL
-
 INT64_MAX = 2**63 - 1
+PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")  # no exponent, no NaN: as in the TOML files
 MAX_INSTANT_TEXT = 64  # characters: longer is no instant
 
 Instant = Annotated[

@@ -5,6 +5,8 @@ columnar path, metrics by route template, the probes, and streams closed at shut
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -210,3 +212,10 @@ async def test_open_streams_are_closed_when_the_app_shuts_down(tmp_path: Path) -
         assert message.type == aiohttp.WSMsgType.CLOSE
         assert ws.close_code == aiohttp.WSCloseCode.GOING_AWAY
         assert g.metrics.registry.get_sample_value("klaster_websocket_streams") == 0
+
+
+def test_the_api_types_import_without_aiohttp() -> None:
+    """engine.api is the engine's public surface for clients: no web server in it."""
+    code = "import sys, engine.api, engine.api.openapi; print('aiohttp' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
