@@ -1,7 +1,7 @@
 """Interval handlers: the calendar, one interval (indicative while open, result after the
 gate), its aggregated depth, its trades, and the coordinator's early gate closure.
 
-Reads first let the market catch up with the clock (``advance``: a gate the clock has
+Reads first let the market catch up with the clock (``close_due_gates``: a gate the clock has
 passed is closed and cleared) and wait until that is durable, so nothing shown can be lost.
 """
 
