@@ -32,9 +32,9 @@ from engine.api import Int64Column, PriceInput, RowError
 from engine.api.values import INT64_MAX
 from engine.book.new_orders import MAX_REPORTED_ROWS
 from engine.gateway.problems import Problem, unprocessable
-from matching.units import MAX_ABS_PRICE_TICKS
+from matching.units import MAX_ABS_PRICE_TICKS, ticks_to_pln_mwh
 
-_EXACT = Context(prec=60)  # wide enough for any price within the limit, at any tick
+_WIDE = Context(prec=60, traps=[InvalidOperation])  # exact for any price within the limit
 _NUMBER_TYPES = frozenset({int, float})
 _LE_INT64 = np.dtype("<i8")
 
@@ -77,8 +77,9 @@ def parse_instant(value: Any, field: str) -> int:
 
 
 def pln_mwh(ticks: int, tick: Decimal) -> Decimal:
-    """Ticks -> PLN/MWh, exact, with the tick's decimals."""
-    return _EXACT.multiply(Decimal(ticks), tick).quantize(tick, context=_EXACT)
+    """Ticks -> PLN/MWh, exact, with the tick's decimals (``Decimal(ticks) * tick`` has
+    them: a product's exponent is the sum of its factors')."""
+    return ticks_to_pln_mwh(ticks, tick)
 
 
 def format_price(ticks: int, tick: Decimal) -> str:
@@ -93,9 +94,11 @@ def price_ticks(number: Decimal, tick: Decimal, field: str = "price", sent: Any 
     shown = str(number) if sent is None else _show(sent)
     if abs(number) > limit:
         raise unprocessable(field, f"{field} must be within -{limit}..{limit} PLN/MWh, was {shown}")
+    # matching.units.pln_mwh_to_ticks is the rule; on the single-order path its Fractions cost
+    # ~4 us a price, this exact Decimal divmod ~0.2 us and gives the same ticks (tested).
     try:
-        ticks, rest = divmod(number, tick)
-    except InvalidOperation:  # cannot happen within the limit; refuse rather than guess
+        ticks, rest = _WIDE.divmod(number, tick)
+    except InvalidOperation:  # more digits than a price can have: refuse rather than guess
         raise unprocessable(field, f"{field} is not a price, was {shown}") from None
     if rest:
         raise unprocessable(
