@@ -101,7 +101,11 @@ def round_half_even(value: Fraction | Decimal | int) -> int:
 
 # --- prices ------------------------------------------------------------------------------
 
-_WIDE = Context(prec=60)  # exact for any price within the limits, at any tick
+_WIDE = Context(prec=60, traps=[InvalidOperation])  # exact for any price within the limits
+
+
+class OffTick(ValueError):
+    """A price between two ticks."""
 
 
 def ticks_to_pln_mwh(ticks: int, tick: Decimal) -> Decimal:
@@ -116,12 +120,18 @@ def pln_mwh_to_exact_ticks(price: Decimal | int, tick: Decimal) -> Fraction:
 
 
 def pln_mwh_to_ticks(price: Decimal | int, tick: Decimal) -> int:
-    """Convert a price [PLN/MWh] to whole ticks, exactly; ``ValueError`` if it is between two
-    ticks."""
-    ticks = pln_mwh_to_exact_ticks(price, tick)
-    if ticks.denominator != 1:
-        raise ValueError(f"must be a whole number of ticks of {tick} PLN/MWh, was {price}")
-    return ticks.numerator
+    """Convert a price [PLN/MWh] to whole ticks, exactly: :class:`OffTick` if it is between
+    two ticks, ``ValueError`` if it has more digits than any price within the limits.
+
+    A Decimal divmod in a 60-digit context (~0.2 us; Fractions cost ~4 us on the
+    single-order path): exact, because both operands and the quotient fit in 60 digits."""
+    try:
+        ticks, rest = _WIDE.divmod(Decimal(price), tick)
+    except InvalidOperation:
+        raise ValueError(f"{price} has more digits than a price can have") from None
+    if rest:
+        raise OffTick(f"must be a whole number of ticks of {tick} PLN/MWh, was {price}")
+    return int(ticks)
 
 
 def ticks_to_pln_mwh_float(ticks: Any, tick: Decimal) -> Any:

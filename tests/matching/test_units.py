@@ -8,11 +8,12 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matching.units import (
     MAX_ABS_PRICE_TICKS,
+    OffTick,
     energy_wh,
     grosz_to_pln,
     kw_to_w,
@@ -47,6 +48,31 @@ def test_round_half_even_refuses_a_float() -> None:
 @given(TICKS, TICK_SIZES)
 def test_a_price_goes_to_pln_mwh_and_back_exactly(ticks: int, tick: Decimal) -> None:
     assert pln_mwh_to_ticks(ticks_to_pln_mwh(ticks, tick), tick) == ticks
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.decimals(min_value=-1_000_000, max_value=1_000_000, allow_nan=False, places=4),
+    st.sampled_from(["0.01", "0.05", "0.1", "1", "0.0025"]),
+)
+def test_whole_ticks_by_decimal_divmod_agree_with_exact_fractions(
+    price: Decimal, tick: str
+) -> None:
+    """The fast path (a wide Decimal divmod) gives the ticks exact arithmetic gives, and
+    refuses exactly the prices between two ticks."""
+    exact = pln_mwh_to_exact_ticks(price, Decimal(tick))
+    try:
+        ticks: int | None = pln_mwh_to_ticks(price, Decimal(tick))
+    except OffTick:
+        ticks = None
+    assert ticks == (exact.numerator if exact.denominator == 1 else None)
+
+
+def test_a_price_with_more_digits_than_any_price_is_refused() -> None:
+    with pytest.raises(ValueError, match="more digits than a price can have"):
+        pln_mwh_to_ticks(Decimal("1E+70"), Decimal("0.01"))
+    with pytest.raises(OffTick):  # 80 decimals: between two ticks, however close
+        pln_mwh_to_ticks(Decimal("1." + "1" * 80), Decimal("0.01"))
 
 
 def test_ticks_to_pln_mwh_keeps_the_ticks_decimals() -> None:

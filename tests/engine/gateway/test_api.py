@@ -15,17 +15,14 @@ import aiohttp
 import msgpack
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from openapi_spec_validator import validate
 
 from engine.api.openapi import document
 from engine.gateway import commands
 from engine.gateway.encoding import negotiate
 from engine.gateway.problems import REJECTS, TITLES, Problem
-from engine.gateway.quantities import RowErrors, parse_price, price_column, price_ticks
+from engine.gateway.quantities import RowErrors, parse_price, price_column
 from engine.model.rejects import Reject
-from matching.units import MAX_ABS_PRICE_TICKS, pln_mwh_to_ticks
 from tests.gateway_support import JSON, MSGPACK, START, order, run, serve
 
 METHODS = {"get", "post", "put", "patch", "delete"}
@@ -222,27 +219,3 @@ def test_the_api_types_import_without_aiohttp() -> None:
     code = "import sys, engine.api, engine.api.openapi; print('aiohttp' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    st.decimals(min_value=-1_000_000, max_value=1_000_000, allow_nan=False, places=4),
-    st.sampled_from(["0.01", "0.05", "0.1", "1", "0.0025"]),
-)
-def test_the_gateways_price_conversion_agrees_with_matching_units(
-    price: Decimal, tick: str
-) -> None:
-    """The gateway's fast exact divmod and matching.units' rule give the same ticks, or
-    both refuse a price between two ticks."""
-    if abs(price) > MAX_ABS_PRICE_TICKS * Decimal(tick):
-        return  # beyond the limit: refused before any conversion
-    try:
-        expected: int | None = pln_mwh_to_ticks(price, Decimal(tick))
-    except ValueError:
-        expected = None
-    try:
-        got: int | None = price_ticks(price, Decimal(tick))
-    except Problem as problem:
-        assert problem.slug == "price-off-tick"
-        got = None
-    assert got == expected
