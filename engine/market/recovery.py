@@ -14,10 +14,9 @@ then may anything be acknowledged (orders whose seq is at most :attr:`Node.durab
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,29 +62,18 @@ class GroupCommitSink:
 
     def __init__(self, committer: GroupCommitter) -> None:
         self.committer = committer
-        self._pending: dict[int, asyncio.Future[int]] = {}
 
     def append(self, event: Event) -> int:
-        future = self.committer.append_nowait(event.kind, event.ts_us, events.encode(event))
-        seq = self.committer.journal.last_seq
-        self._pending[seq] = future
-        if len(self._pending) > 4096:  # forget what is durable already, now and then
-            durable = self.committer.journal.durable_seq
-            self._pending = {k: f for k, f in self._pending.items() if k > durable}
-        return seq
+        return self.committer.enqueue(event.kind, event.ts_us, events.encode(event))
 
-    async def durable(self, seq: int) -> None:
-        """Return once the event ``seq`` (and so every earlier one) is durable. Several
-        acknowledgers may wait for one seq (a retried order gets the same answer), so the
-        wait is shielded: one of them being cancelled cancels nobody else's."""
-        future = self._pending.get(seq)
-        if future is not None:
-            if not future.done():
-                await asyncio.shield(future)
-            else:
-                future.result()  # a failed commit raises here too
-        elif seq > self.committer.journal.durable_seq:
+    def durable(self, seq: int) -> Awaitable[None]:
+        """Await it to return once the event ``seq`` (and so every earlier one) is durable;
+        raises what failed the commit. Each call gets its own future: several acknowledgers
+        may wait for one seq (a retried order gets the same answer), and one of them being
+        cancelled cancels nobody else's."""
+        if seq > self.committer.journal.last_seq:
             raise KeyError(f"event {seq} was never appended")
+        return self.committer.wait(seq)
 
 
 @dataclass

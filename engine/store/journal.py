@@ -34,13 +34,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
+import queue
 import re
 import sqlite3
 import struct
+import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -58,7 +60,6 @@ READ_CHUNK_ROWS = 8192
 _KIND = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 _SEQ_BYTES = struct.Struct(">Q").pack
 _TS_BYTES = struct.Struct(">q").pack
-_INSERT = "INSERT INTO events (seq, kind, ts, payload, hash) VALUES (?, ?, ?, ?, ?)"
 _SELECT = "SELECT seq, kind, ts, payload, hash FROM events WHERE seq >= ? ORDER BY seq"
 _SELECT_PAYLOADS = "SELECT seq, kind, ts, payload FROM events WHERE seq >= ? ORDER BY seq"
 _SCHEMA = (
@@ -67,6 +68,11 @@ _SCHEMA = (
     " (seq INTEGER PRIMARY KEY, kind TEXT, ts INTEGER, payload BLOB, hash BLOB)",
 )
 MEMORY = ":memory:"
+INSERT_ROWS = 100
+"""Rows per INSERT statement: a group up to this size is written by one statement (5 bound
+parameters a row, far below SQLite's limit of 32,766), a larger one in several."""
+CACHED_STATEMENTS = 2 * INSERT_ROWS
+"""The connection's statement cache: an INSERT per group size and the few other statements."""
 
 PendingEvent = tuple[int, str, int, bytes]
 """An appended, not yet written event: ``(seq, kind, ts_us, payload)``."""
@@ -92,6 +98,14 @@ class Event(NamedTuple):
     ts_us: int
     payload: bytes
     hash: bytes
+
+
+@functools.cache
+def _insert(rows: int) -> str:
+    """The INSERT of ``rows`` events (one statement text per size: SQLite caches them)."""
+    return "INSERT INTO events (seq, kind, ts, payload, hash) VALUES " + ",".join(
+        ["(?,?,?,?,?)"] * rows
+    )
 
 
 def chain_hash(prev_hash: bytes, seq: int, kind: str, ts_us: int, payload: bytes) -> bytes:
@@ -232,7 +246,12 @@ class Journal(_Appender):
         path = str(path)
         # check_same_thread=False: GroupCommitter writes from its own thread; the single
         # writer rule (one write at a time) is what keeps the connection consistent.
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(
+            path,
+            isolation_level=None,
+            check_same_thread=False,
+            cached_statements=CACHED_STATEMENTS,
+        )
         try:
             mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if mode != "wal" and path != MEMORY:
@@ -268,14 +287,22 @@ class Journal(_Appender):
                 f"group starts at seq {group[0][0]}, expected {self._durable_seq + 1}"
             )
         head = self._head_hash
-        rows = []
+        values: list[object] = []  # the rows' columns, flat: one multi-row INSERT
         for seq, kind, ts_us, payload in group:
             head = chain_hash(head, seq, kind, ts_us, payload)
-            rows.append((seq, kind, ts_us, payload, head))
+            values += (seq, kind, ts_us, payload, head)
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            conn.executemany(_INSERT, rows)
-            conn.execute("COMMIT")
+            if len(group) <= INSERT_ROWS:
+                # One statement in autocommit mode is one transaction: a single sqlite3_step
+                # (one GIL release) writes and syncs the group.
+                conn.execute(_insert(len(group)), values)
+            else:
+                conn.execute("BEGIN IMMEDIATE")
+                width = 5 * INSERT_ROWS
+                for at in range(0, len(values), width):
+                    chunk = values[at : at + width]
+                    conn.execute(_insert(len(chunk) // 5), chunk)
+                conn.execute("COMMIT")
         except BaseException as exc:
             self._failure = exc
             if conn.in_transaction:
@@ -390,14 +417,20 @@ class NullJournal(_Appender):
 class GroupCommitter:
     """Acknowledge appends once durable, committing whatever accumulated as one group.
 
-    One background task takes every event appended since the last group, writes them with
-    ``journal.write_group`` in a dedicated thread (the event loop keeps accepting appends
-    meanwhile; those form the next group) and then resolves their futures with their seqs.
-    A failed write fails every waiter of that group with the exception, and every later
-    waiter with :class:`JournalFailed`; the market treats it as fatal.
+    The event loop appends (:meth:`enqueue`) and, once per loop iteration, hands everything
+    appended since the last group to a writer thread of its own, which runs
+    ``journal.write_group`` (hashing, one INSERT, the fsync) while the loop keeps accepting
+    appends; those form the next group, handed over as soon as the writer reports back.
+    :meth:`wait` gives a future that resolves once an event's seq is durable. A failed write
+    fails the waiters of that group with the exception, every later one with
+    :class:`JournalFailed`; the market treats it as fatal.
 
     While it runs it is the journal's only writer: do not call ``journal.commit()``. A
-    cancelled ``append`` does not un-append: the event is still written with its group.
+    cancelled wait does not un-append: the event is still written with its group.
+
+    Why a thread of its own that is told by a queue, and per-waiter futures: the loop pays
+    one queue put and one wake-up per group, and one plain future per acknowledgement (no
+    executor work item, no shield around a shared future).
     """
 
     def __init__(self, journal: EventJournal) -> None:
@@ -407,34 +440,42 @@ class GroupCommitter:
         self.largest_group = 0
         self.on_commit: Callable[[float, int], None] | None = None
         """Called after each group with (seconds it took, events in it): for metrics."""
-        self._waiters: list[tuple[asyncio.Future[int], int]] = []
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._executor: ThreadPoolExecutor | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._groups: queue.SimpleQueue[list[PendingEvent] | None] = queue.SimpleQueue()
+        self._writer: threading.Thread | None = None
+        self._writing = False  # a group is with the writer thread
+        self._handing = False  # a hand-over is scheduled on the loop
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []  # (seq, its waiter)
+        self._durable: asyncio.Future[None] | None = None  # resolved: for durable seqs
         self._closing = False
         self._failure: BaseException | None = None
 
     def start(self) -> None:
-        """Start the commit task on the running event loop."""
-        if self._task is not None:
+        """Start the writer thread for the running event loop."""
+        if self._writer is not None:
             raise RuntimeError("GroupCommitter already started")
+        self._loop = loop = asyncio.get_running_loop()
         self._closing = False
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="klaster-journal")
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="journal-commit")
+        self._durable = loop.create_future()
+        self._durable.set_result(None)
+        self._writer = threading.Thread(target=self._write, name="klaster-journal", daemon=True)
+        self._writer.start()
 
     async def aclose(self) -> None:
-        """Commit what is pending, stop the task; raise :class:`JournalFailed` if a write failed."""
-        if self._task is None:
+        """Commit what is pending, stop the writer; raise :class:`JournalFailed` if a write
+        failed."""
+        writer = self._writer
+        if writer is None:
             return
         self._closing = True
-        self._wake.set()
         try:
-            await self._task
+            if self._failure is None:
+                with contextlib.suppress(Exception):  # a failure is raised below
+                    await self.wait(self.journal.last_seq)
         finally:
-            self._task = None
-            if self._executor is not None:
-                self._executor.shutdown(wait=True)
-                self._executor = None
+            self._groups.put(None)
+            await asyncio.to_thread(writer.join)
+            self._writer = None
         if self._failure is not None:
             raise JournalFailed("a journal commit failed") from self._failure
 
@@ -447,58 +488,114 @@ class GroupCommitter:
     ) -> None:
         await self.aclose()
 
-    def append_nowait(self, kind: str, ts_us: int, payload: bytes) -> asyncio.Future[int]:
-        """Append an event now (seq order = call order); the future resolves once durable."""
-        if self._task is None or self._closing:
+    def enqueue(self, kind: str, ts_us: int, payload: bytes) -> int:
+        """Append an event now (seq order = call order) and return its seq; it becomes
+        durable with the next group (:meth:`wait` for that)."""
+        if self._writer is None or self._closing:
             raise RuntimeError("GroupCommitter is not running")
         if self._failure is not None:
             raise JournalFailed("a journal commit failed") from self._failure
         seq = self.journal.append(kind, ts_us, payload)
-        future: asyncio.Future[int] = self._task.get_loop().create_future()
-        self._waiters.append((future, seq))
-        self._wake.set()
+        if not self._writing and not self._handing:
+            self._handing = True  # after this iteration: its appends share the group
+            self._loop.call_soon(self._hand_over)  # type: ignore[union-attr]
+        return seq
+
+    def wait(self, seq: int) -> asyncio.Future[None]:
+        """A future that resolves once event ``seq`` is durable (at once if it is), or fails
+        with the write's exception. One per caller: cancelling it cancels nobody else's."""
+        if seq <= self.journal.durable_seq and self._durable is not None:
+            return self._durable
+        if self._failure is not None:
+            raise JournalFailed("a journal commit failed") from self._failure
+        if self._loop is None:
+            raise RuntimeError("GroupCommitter is not running")
+        future = self._loop.create_future()
+        self._waiters.append((seq, future))
+        return future
+
+    def append_nowait(self, kind: str, ts_us: int, payload: bytes) -> asyncio.Future[int]:
+        """Append an event now; the future resolves to its seq once it is durable."""
+        seq = self.enqueue(kind, ts_us, payload)
+        future: asyncio.Future[int] = self._loop.create_future()  # type: ignore[union-attr]
+        self.wait(seq).add_done_callback(lambda f: _settle(future, f, seq))
         return future
 
     async def append(self, kind: str, ts_us: int, payload: bytes) -> int:
         """Append an event and return its seq once it is durable."""
         return await self.append_nowait(kind, ts_us, payload)
 
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            if not self._waiters:
-                if self._closing:
-                    return
-                await self._wake.wait()
-                self._wake.clear()
-                continue
-            group = self.journal.drain()
-            waiters, self._waiters = self._waiters, []
-            started = time.perf_counter()
-            try:
-                await loop.run_in_executor(self._executor, self.journal.write_group, group)
-            except BaseException as exc:  # CancelledError too: no waiter may hang
-                self._fail(waiters, exc)
-                if not isinstance(exc, Exception):
-                    raise
-                return
-            self.groups += 1
-            self.largest_group = max(self.largest_group, len(group))
-            if self.on_commit is not None:
-                self.on_commit(time.perf_counter() - started, len(group))
-            for future, seq in waiters:
-                if not future.done():  # a cancelled awaiter: nobody to tell
-                    future.set_result(seq)
+    # --- on the loop --------------------------------------------------------------------
 
-    def _fail(self, group: list[tuple[asyncio.Future[int], int]], exc: BaseException) -> None:
+    def _hand_over(self) -> None:
+        """Give the writer everything appended since the last group (if it is free)."""
+        self._handing = False
+        if self._writing or self._failure is not None:
+            return
+        group = self.journal.drain()
+        if group:
+            self._writing = True
+            self._groups.put(group)
+
+    def _written(self, seq: int, seconds: float, events: int) -> None:
+        self._writing = False
+        self.groups += 1
+        self.largest_group = max(self.largest_group, events)
+        if self.on_commit is not None:
+            self.on_commit(seconds, events)
+        waiting, self._waiters = self._waiters, []
+        for waiter in waiting:
+            if waiter[0] > seq:
+                self._waiters.append(waiter)
+            elif not waiter[1].done():  # a cancelled waiter: nobody to tell
+                waiter[1].set_result(None)
+        self._hand_over()  # what arrived meanwhile, at once
+
+    def _failed(self, exc: BaseException, last_seq: int) -> None:
+        """The group up to ``last_seq`` failed with ``exc``; everything later cannot be
+        written either."""
+        self._writing = False
         self._failure = exc
-        later, self._waiters = self._waiters, []
-        for future, _ in group:
+        waiting, self._waiters = self._waiters, []
+        for seq, future in waiting:
             if not future.done():
-                future.set_exception(exc)
-        for future, _ in later:
-            if not future.done():
-                future.set_exception(JournalFailed("an earlier journal commit failed"))
+                if seq <= last_seq:
+                    future.set_exception(exc)
+                else:
+                    future.set_exception(JournalFailed("an earlier journal commit failed"))
+
+    # --- on the writer thread -----------------------------------------------------------
+
+    def _write(self) -> None:
+        loop = self._loop
+        assert loop is not None
+        clock = time.perf_counter
+        while (group := self._groups.get()) is not None:
+            started = clock()
+            try:
+                seq = self.journal.write_group(group)
+            except BaseException as exc:  # no waiter may hang
+                _call(loop, self._failed, exc, group[-1][0])
+                return
+            _call(loop, self._written, seq, clock() - started, len(group))
+
+
+def _call(loop: asyncio.AbstractEventLoop, callback: Callable[..., None], *args: object) -> None:
+    """Run ``callback(*args)`` on ``loop`` from another thread (not once it is closed)."""
+    with contextlib.suppress(RuntimeError):
+        loop.call_soon_threadsafe(callback, *args)
+
+
+def _settle(future: asyncio.Future[int], durable: asyncio.Future[None], seq: int) -> None:
+    """Resolve ``future`` to ``seq`` as ``durable`` went (for :meth:`GroupCommitter.append`)."""
+    if future.done():
+        return
+    if durable.cancelled():
+        future.cancel()
+    elif (exc := durable.exception()) is not None:
+        future.set_exception(exc)
+    else:
+        future.set_result(seq)
 
 
 def _init_schema(conn: sqlite3.Connection, path: str) -> tuple[int, bytes]:

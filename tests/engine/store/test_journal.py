@@ -18,6 +18,7 @@ import pytest
 
 from engine.store.journal import (
     GENESIS_HASH,
+    INSERT_ROWS,
     SCHEMA_VERSION,
     Event,
     GroupCommitter,
@@ -224,6 +225,21 @@ def test_a_failed_commit_leaves_the_file_as_it_was_and_the_journal_unusable(
     assert [e.kind for e in journal.read()] == ["OrdersAccepted", "OrdersAccepted", "Intruder"]
 
 
+def test_a_group_of_several_inserts_is_still_one_transaction(journal: Journal, path: Path) -> None:
+    rows = 2 * INSERT_ROWS + 7  # three INSERT statements
+    fill(journal, rows)
+    assert [decode(e.payload)["i"] for e in journal.read()] == list(range(rows))
+    assert journal.verify().ok
+    for i in range(rows):
+        journal.append("GateClosed", TS, b"%d" % i)
+    # The last statement fails: the rows of the first two must not stay either.
+    raw(path, "INSERT INTO events VALUES (?, 'Intruder', 0, x'', x'')", 2 * rows)
+    with pytest.raises(sqlite3.IntegrityError):
+        journal.commit()
+    assert journal.durable_seq == rows
+    assert len(list(journal.read())) == rows + 1  # the intruder only
+
+
 def test_the_null_journal_numbers_and_validates_but_keeps_nothing() -> None:
     j = NullJournal()
     assert [j.append("GateClosed", TS, b"") for _ in range(3)] == [1, 2, 3]
@@ -333,6 +349,23 @@ def test_aclose_makes_every_pending_append_durable(journal: Journal) -> None:
     futures = asyncio.run(main())
     assert [f.result() for f in futures] == list(range(1, 51))
     assert journal.durable_seq == 50 and journal.pending == 0
+
+
+def test_a_cancelled_wait_cancels_no_other_wait_for_the_same_seq(journal: Journal) -> None:
+    gated = GatedJournal(journal)
+
+    async def main() -> None:
+        async with GroupCommitter(gated) as committer:  # type: ignore[arg-type]
+            seq = committer.enqueue("GateClosed", TS, b"")
+            impatient, patient = committer.wait(seq), committer.wait(seq)
+            await asyncio.to_thread(gated.entered.acquire)
+            impatient.cancel()
+            gated.proceed.release()
+            await patient
+            assert journal.durable_seq == seq
+            assert committer.wait(seq).done()  # durable already: nothing to wait for
+
+    asyncio.run(main())
 
 
 def test_appending_to_a_committer_that_is_not_running_is_refused(journal: Journal) -> None:
