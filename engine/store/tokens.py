@@ -23,12 +23,15 @@ the new one, switch, revoke the old one). Revocation is a timestamp, never a del
 list stays an audit trail.
 
 The file is opened in WAL mode, so ``klaster members revoke`` in another process takes
-effect on the next request of a running server (lookups read the table each time).
+effect on the next request of a running server: live tokens are cached, and the cache is
+dropped as soon as any other connection has committed (see :meth:`TokenStore.member_for`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import mmap
 import os
 import secrets
 import sqlite3
@@ -39,6 +42,9 @@ from pathlib import Path
 TOKENS_FILE = "tokens.sqlite"
 TOKEN_BYTES = 32
 TOKEN_ID_CHARS = 8
+WAL_INDEX_HEADER_BYTES = 96
+"""Both copies of the wal-index header at the start of ``tokens.sqlite-shm`` (SQLite's WAL
+file format, "the WAL-index header")."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tokens (
@@ -94,6 +100,9 @@ class TokenStore:
         self.path = path
         self._cache: dict[bytes, str] = {}  # token hash -> member, live tokens only
         self._cache_version = -1
+        self._shm: mmap.mmap | None = None  # the wal-index, mapped read-only
+        self._shm_header = b""  # its header when the cache was last checked
+        self._shm_tried = False
 
     @classmethod
     def open(cls, data_dir: str | Path) -> TokenStore:
@@ -111,6 +120,9 @@ class TokenStore:
         return cls(db, path)
 
     def close(self) -> None:
+        if self._shm is not None:
+            self._shm.close()
+            self._shm = None
         self._db.close()
 
     def __enter__(self) -> TokenStore:
@@ -131,14 +143,22 @@ class TokenStore:
     def member_for(self, token: str) -> str | None:
         """Return the member of a live ``token``, None for an unknown or revoked one.
 
-        Live tokens are cached per hash; SQLite's ``data_version`` changes whenever another
-        connection commits (a ``klaster members revoke`` in another process), and then the
-        cache is dropped, so a revocation still counts from the very next request. Unknown
-        tokens are not cached: a client must not be able to grow the cache."""
-        version = self._db.execute("PRAGMA data_version").fetchone()[0]
-        if version != self._cache_version:
-            self._cache.clear()
-            self._cache_version = version
+        Live tokens are cached per hash; unknown tokens are not (a client must not be able
+        to grow the cache). The cache is dropped once another connection has committed (a
+        ``klaster members revoke`` in another process), so a revocation counts from the very
+        next request. SQLite tells that by ``PRAGMA data_version``, which moves exactly when
+        the wal-index header in the ``-shm`` file changed (every commit rewrites it before
+        it returns). Reading that header from a read-only mapping costs no system call and
+        keeps the GIL, where the pragma is a statement with a GIL release per request; so
+        the pragma runs only when the header changed (or no mapping could be made)."""
+        header = self._wal_index_header()
+        if header is None or header != self._shm_header:
+            version = self._db.execute("PRAGMA data_version").fetchone()[0]
+            if version != self._cache_version:
+                self._cache.clear()
+                self._cache_version = version
+            if header is not None:
+                self._shm_header = header  # read before the pragma: no commit is missed
         digest = token_hash(token)
         member = self._cache.get(digest)
         if member is None:
@@ -149,6 +169,17 @@ class TokenStore:
                 return None
             member = self._cache[digest] = row[0]
         return member
+
+    def _wal_index_header(self) -> bytes | None:
+        """The wal-index header's bytes now, None without a mapping of the ``-shm`` file."""
+        if self._shm is None:
+            if self._shm_tried:
+                return None
+            self._shm_tried = True
+            self._shm = _map_wal_index(Path(f"{self.path}-shm"))
+            if self._shm is None:
+                return None
+        return self._shm[:WAL_INDEX_HEADER_BYTES]
 
     def revoke(self, member_id: str, token_id: str | None = None) -> list[TokenInfo]:
         """Revoke the member's live tokens (only the one with ``token_id`` if given);
@@ -177,3 +208,20 @@ class TokenStore:
 
     def __len__(self) -> int:
         return self._db.execute("SELECT count(*) FROM tokens").fetchone()[0]
+
+
+def _map_wal_index(path: Path) -> mmap.mmap | None:
+    """Map the start of a WAL database's ``-shm`` file read-only; None if there is none yet
+    (or it is too short to hold the header: SQLite has not initialised it)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        if os.fstat(fd).st_size < WAL_INDEX_HEADER_BYTES:
+            return None
+        with contextlib.suppress(OSError, ValueError):
+            return mmap.mmap(fd, WAL_INDEX_HEADER_BYTES, mmap.MAP_SHARED, mmap.PROT_READ)
+        return None
+    finally:
+        os.close(fd)

@@ -6,9 +6,15 @@ import base64
 import hashlib
 import sqlite3
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
+
+from engine.store import tokens
 from engine.store.tokens import TOKEN_ID_CHARS, TOKENS_FILE, TokenStore
+from tests import REPO
 
 
 def test_an_issued_token_is_32_random_bytes_in_urlsafe_base64_and_maps_to_its_member(
@@ -84,5 +90,67 @@ def test_a_revocation_by_another_process_takes_effect_on_the_next_lookup(tmp_pat
     with TokenStore.open(tmp_path) as server, TokenStore.open(tmp_path) as cli:
         token = cli.issue("dom-05")
         assert server.member_for(token) == "dom-05"
+        cli.revoke("dom-05")
+        assert server.member_for(token) is None
+
+
+def test_every_commit_of_another_connection_is_seen_by_the_next_lookup(tmp_path: Path) -> None:
+    with TokenStore.open(tmp_path) as server, TokenStore.open(tmp_path) as cli:
+        for round_ in range(40):
+            token = cli.issue("dom-05")
+            assert server.member_for(token) == "dom-05"
+            assert server.member_for(token) == "dom-05"  # cached
+            cli.revoke("dom-05")
+            assert server.member_for(token) is None
+            if round_ % 10 == 9:  # the WAL starts over: the header's salts change
+                cli._db.execute("PRAGMA wal_checkpoint(RESTART)")
+
+
+def test_a_revocation_by_another_process_counts_from_the_next_request(tmp_path: Path) -> None:
+    with TokenStore.open(tmp_path) as server:
+        token = server.issue("dom-05")
+        assert server.member_for(token) == "dom-05"
+        revoke = "import sys; from engine.store.tokens import TokenStore as T; "
+        revoke += "T.open(sys.argv[1]).revoke('dom-05')"
+        subprocess.run([sys.executable, "-c", revoke, str(tmp_path)], check=True, cwd=REPO)
+        assert server.member_for(token) is None
+
+
+class CountingConnection:
+    """A connection that counts the data_version pragmas run through it."""
+
+    def __init__(self, inner: sqlite3.Connection) -> None:
+        self.inner = inner
+        self.pragmas = 0
+
+    def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+        self.pragmas += sql == "PRAGMA data_version"
+        return self.inner.execute(sql, *args)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_sqlite_is_asked_only_after_the_wal_index_header_moved(tmp_path: Path) -> None:
+    with TokenStore.open(tmp_path) as server, TokenStore.open(tmp_path) as cli:
+        token = cli.issue("dom-05")
+        counting = server._db = CountingConnection(server._db)  # type: ignore[assignment]
+        for _ in range(100):
+            assert server.member_for(token) == "dom-05"
+        assert counting.pragmas == 1
+        cli.issue("dom-06")
+        assert server.member_for(token) == "dom-05"
+        assert counting.pragmas == 2
+
+
+def test_without_a_mapping_every_lookup_asks_sqlite(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tokens, "_map_wal_index", lambda path: None)
+    with TokenStore.open(tmp_path) as server, TokenStore.open(tmp_path) as cli:
+        token = cli.issue("dom-05")
+        counting = server._db = CountingConnection(server._db)  # type: ignore[assignment]
+        assert server.member_for(token) == server.member_for(token) == "dom-05"
+        assert counting.pragmas == 2
         cli.revoke("dom-05")
         assert server.member_for(token) is None
