@@ -48,6 +48,7 @@ class Event(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     # live-only fields are not facts.
     _not_journaled: ClassVar[dict[str, Any]] = {"seq": 0, "ts_us": 0}
     _journaled: ClassVar[tuple[str, ...]] = ()  # the payload's fields, set below per type
+    _journaled_at: ClassVar[tuple[int, ...]] = ()  # and their places among all fields
 
     @property
     def kind(self) -> str:
@@ -158,6 +159,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
 
 for _t in EVENT_TYPES.values():
     _t._journaled = tuple(f for f in _t.__struct_fields__ if f not in _t._not_journaled)
+    _t._journaled_at = tuple(_t.__struct_fields__.index(f) for f in _t._journaled)
 
 
 def _enc_hook(value: Any) -> Any:
@@ -203,11 +205,16 @@ def encode(event: Event) -> bytes:
     since every field was validated before.
     """
     payload = msgspec.structs.replace(event, **event._not_journaled)
-    for name in event._journaled:  # what msgspec would write without a complaint
-        value = getattr(payload, name)
-        if type(value) is int and not _INT64_MIN <= value <= _INT64_MAX:
-            raise ValueError(f"{event.kind}.{name}: ints must fit in int64, was {value}")
-        if isinstance(value, float | np.floating):
+    values = msgspec.structs.astuple(payload)
+    for at in event._journaled_at:  # what msgspec would write without a complaint
+        value = values[at]
+        kind = type(value)
+        if kind is int:
+            if not _INT64_MIN <= value <= _INT64_MAX:
+                name = payload.__struct_fields__[at]
+                raise ValueError(f"{event.kind}.{name}: ints must fit in int64, was {value}")
+        elif kind is not str and value is not None and isinstance(value, float | np.floating):
+            name = payload.__struct_fields__[at]
             raise TypeError(f"{event.kind}.{name}: floats are not allowed in an event")
     return _encoder.encode(payload)
 

@@ -86,7 +86,7 @@ class Market(MarketState):
         super().__init__(cluster)
         self.clock = clock
         self._journal = journal
-        self._subscribers: list[Subscriber] = []
+        self._subscribers: tuple[Subscriber, ...] = ()  # replaced, never changed in place
 
     # --- the pipeline -------------------------------------------------------------------
 
@@ -143,7 +143,7 @@ class Market(MarketState):
         if self._journal is not None and self._journal.append(event) != event.seq:
             raise RuntimeError(f"the journal numbered event {event.seq} otherwise")
         self.apply(event)
-        for subscriber in list(self._subscribers):
+        for subscriber in self._subscribers:  # a tuple: one may unsubscribe meanwhile
             subscriber(event)
 
     def _stamp(self) -> dict[str, int]:
@@ -169,8 +169,9 @@ class Market(MarketState):
             reject = Rejected(Reject.INTERVAL_NOT_OPEN, "interval_start", "its gate is closed", 0)
         if reject is not None:
             return None, reject
-        event = OrderAccepted(
-            **self._stamp(),
+        event = OrderAccepted(  # seq and ts_us as _stamp gives them, without its dict
+            seq=self.seq + 1,
+            ts_us=self.clock.now_us(),
             client_order_id=cid,
             interval_start=order.interval_start,
             member=member,
@@ -344,8 +345,14 @@ class Market(MarketState):
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         """Call ``subscriber(event)`` after each applied event; returns an unsubscribe
         function."""
-        self._subscribers.append(subscriber)
-        return lambda: self._subscribers.remove(subscriber)
+        self._subscribers += (subscriber,)
+
+        def unsubscribe() -> None:
+            subscribers = list(self._subscribers)
+            subscribers.remove(subscriber)
+            self._subscribers = tuple(subscribers)
+
+        return unsubscribe
 
     # --- queries ------------------------------------------------------------------------
 
