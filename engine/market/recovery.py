@@ -66,7 +66,7 @@ class GroupCommitSink:
     def append(self, event: Event) -> int:
         return self.committer.enqueue(event.kind, event.ts_us, events.encode(event))
 
-    def durable(self, seq: int) -> Awaitable[None]:
+    def durable(self, seq: int) -> Awaitable[int]:
         """Await it to return once the event ``seq`` (and so every earlier one) is durable;
         raises what failed the commit. Each call gets its own future: several acknowledgers
         may wait for one seq (a retried order gets the same answer), and one of them being

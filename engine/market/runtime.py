@@ -69,7 +69,7 @@ class Runtime:
 
         self.market.subscribe(on_event)
 
-    def durable(self, seq: int) -> Awaitable[None]:
+    def durable(self, seq: int) -> Awaitable[int]:
         """Await it to return once event ``seq`` is durable (acknowledge only after this).
         A future rather than a coroutine: one layer less on every acknowledgement."""
         return self.sink.durable(seq)

@@ -445,8 +445,7 @@ class GroupCommitter:
         self._writer: threading.Thread | None = None
         self._writing = False  # a group is with the writer thread
         self._handing = False  # a hand-over is scheduled on the loop
-        self._waiters: list[tuple[int, asyncio.Future[None]]] = []  # (seq, its waiter)
-        self._durable: asyncio.Future[None] | None = None  # resolved: for durable seqs
+        self._waiters: list[tuple[int, asyncio.Future[int]]] = []  # (seq, its waiter)
         self._closing = False
         self._failure: BaseException | None = None
 
@@ -454,10 +453,8 @@ class GroupCommitter:
         """Start the writer thread for the running event loop."""
         if self._writer is not None:
             raise RuntimeError("GroupCommitter already started")
-        self._loop = loop = asyncio.get_running_loop()
+        self._loop = asyncio.get_running_loop()
         self._closing = False
-        self._durable = loop.create_future()
-        self._durable.set_result(None)
         self._writer = threading.Thread(target=self._write, name="klaster-journal", daemon=True)
         self._writer.start()
 
@@ -501,25 +498,24 @@ class GroupCommitter:
             self._loop.call_soon(self._hand_over)  # type: ignore[union-attr]
         return seq
 
-    def wait(self, seq: int) -> asyncio.Future[None]:
-        """A future that resolves once event ``seq`` is durable (at once if it is), or fails
-        with the write's exception. One per caller: cancelling it cancels nobody else's."""
-        if seq <= self.journal.durable_seq and self._durable is not None:
-            return self._durable
-        if self._failure is not None:
-            raise JournalFailed("a journal commit failed") from self._failure
+    def wait(self, seq: int) -> asyncio.Future[int]:
+        """A future that resolves to ``seq`` once event ``seq`` is durable (done at once if it
+        is), or fails with the write's exception. One per caller: cancelling it cancels
+        nobody else's."""
         if self._loop is None:
             raise RuntimeError("GroupCommitter is not running")
         future = self._loop.create_future()
-        self._waiters.append((seq, future))
+        if seq <= self.journal.durable_seq:
+            future.set_result(seq)
+        elif self._failure is not None:
+            raise JournalFailed("a journal commit failed") from self._failure
+        else:
+            self._waiters.append((seq, future))
         return future
 
     def append_nowait(self, kind: str, ts_us: int, payload: bytes) -> asyncio.Future[int]:
         """Append an event now; the future resolves to its seq once it is durable."""
-        seq = self.enqueue(kind, ts_us, payload)
-        future: asyncio.Future[int] = self._loop.create_future()  # type: ignore[union-attr]
-        self.wait(seq).add_done_callback(lambda f: _settle(future, f, seq))
-        return future
+        return self.wait(self.enqueue(kind, ts_us, payload))
 
     async def append(self, kind: str, ts_us: int, payload: bytes) -> int:
         """Append an event and return its seq once it is durable."""
@@ -548,7 +544,7 @@ class GroupCommitter:
             if waiter[0] > seq:
                 self._waiters.append(waiter)
             elif not waiter[1].done():  # a cancelled waiter: nobody to tell
-                waiter[1].set_result(None)
+                waiter[1].set_result(waiter[0])
         self._hand_over()  # what arrived meanwhile, at once
 
     def _failed(self, exc: BaseException, last_seq: int) -> None:
@@ -584,18 +580,6 @@ def _call(loop: asyncio.AbstractEventLoop, callback: Callable[..., None], *args:
     """Run ``callback(*args)`` on ``loop`` from another thread (not once it is closed)."""
     with contextlib.suppress(RuntimeError):
         loop.call_soon_threadsafe(callback, *args)
-
-
-def _settle(future: asyncio.Future[int], durable: asyncio.Future[None], seq: int) -> None:
-    """Resolve ``future`` to ``seq`` as ``durable`` went (for :meth:`GroupCommitter.append`)."""
-    if future.done():
-        return
-    if durable.cancelled():
-        future.cancel()
-    elif (exc := durable.exception()) is not None:
-        future.set_exception(exc)
-    else:
-        future.set_result(seq)
 
 
 def _init_schema(conn: sqlite3.Connection, path: str) -> tuple[int, bytes]:
