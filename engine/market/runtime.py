@@ -22,6 +22,7 @@ from engine.market.metrics import Metrics
 from engine.market.recovery import GroupCommitSink, Node, open_market
 from engine.model.clock import Clock, WallClock
 from engine.store.journal import GroupCommitter
+from matching.units import ticks_to_pln_mwh_float
 
 TICK_SECONDS = 0.5  # how often the ticker looks at the clock
 
@@ -64,7 +65,7 @@ class Runtime:
         def on_event(event: Event) -> None:
             if isinstance(event, GateClosed):
                 price = event.price
-                pln = float("nan") if price is None else float(price * tick)
+                pln = float("nan") if price is None else ticks_to_pln_mwh_float(price, tick)
                 metrics.record_clearing(event.clearing_seconds, event.volume, pln)
 
         self.market.subscribe(on_event)
