@@ -74,6 +74,7 @@ class PublishBands:
 
 
 Command = SubmitOrders | CancelOrder | ReplaceOrder | CloseGate | RecordReadings | PublishBands
+COMMAND_TYPES = frozenset(Command.__args__)
 
 ROLES: dict[type, tuple[str, ...]] = {
     CloseGate: ("coordinator",),

@@ -31,6 +31,7 @@ from engine.book.interval_result import IntervalResult
 from engine.book.new_orders import FIELDS, NewOrder, OrderBatch, validate_batch, validate_one
 from engine.market.bands import BandBatch, validate_bands
 from engine.market.commands import (
+    COMMAND_TYPES,
     FORBIDDEN,
     ROLES,
     Answer,
@@ -104,6 +105,8 @@ class Market(MarketState):
             self._handle(CloseGate(None, uncleared[0]))
 
     def _handle(self, command: Command) -> Answer:
+        if type(command) not in COMMAND_TYPES:  # a bug of the caller, not an answer
+            raise TypeError(f"not a command: {type(command).__name__}")
         member = self._authorise(command)
         if isinstance(member, Rejected):
             return BatchRejected((member,), 1) if is_batch(command) else member

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from engine.book.auction import BUY, SELL
 from engine.book.new_orders import NewOrder, OrderBatch, validate_batch, validate_one
 from engine.config.cluster import parse_cluster
+from engine.market.commands import CancelOrder, CloseGate, ReplaceOrder, SubmitOrders
 from engine.market.market import BatchAccepted, Done, Market
 from engine.market.state import ReplayMismatch
 from engine.model.calendar import IntervalState
@@ -369,3 +370,26 @@ def test_a_gate_closed_early_is_cleared_once_even_when_continuous_orders_follow(
     market.close_due_gates()
     assert journal.kinds.count("GateClosed") == 1
     assert market.depth(START) == ([], [(300 * PLN, 100)])
+
+
+def test_every_command_runs_through_handle_and_a_stranger_is_a_bug_not_an_answer() -> None:
+    market, clock, journal = make_market()
+    answers = [
+        market.handle(SubmitOrders("dom-1", order(P1, SELL, 300, 1500))),
+        market.handle(SubmitOrders("dom-2", NewOrder(START, P2, BUY, 500 * PLN, 1000))),
+        market.handle(ReplaceOrder("dom-2", 2, price=450 * PLN)),
+        market.handle(CancelOrder("dom-2", 3)),
+        market.handle(CloseGate("oke", START)),
+    ]
+    assert [type(a) for a in answers] == [BatchAccepted, Done, Done, Done, Done]
+    assert journal.kinds == [
+        "OrdersAccepted",
+        "OrderAccepted",
+        "OrderReplaced",
+        "OrderCancelled",
+        "GateClosed",
+    ]
+    assert [e.seq for e in journal.events] == [1, 2, 3, 4, 5] and market.seq == 5
+    with pytest.raises(TypeError, match="not a command: str"):
+        market.handle("close the gate")  # type: ignore[arg-type]
+    assert market.seq == 5
