@@ -13,8 +13,8 @@ retried order submission is safe only with a ``client_order_id`` (the server ans
 repeat with the first acknowledgement, ``duplicate=True``); a 429 itself books nothing.
 
 The live stream: ``async with client.stream() as events: async for message in events``
-yields the WebSocket's messages as decoded dicts (``hello``, ``interval``, ``fill``,
-``price_bands``; see ``engine/gateway/stream.py``) and closes the socket on exit.
+yields the WebSocket's messages as the API's types (``Hello``, ``IntervalChanged``,
+``Fill``, ``PriceBandsChanged`` of :mod:`engine.api.live`) and closes the socket on exit.
 """
 
 from __future__ import annotations
@@ -48,7 +48,9 @@ from agents.client.results import (
     from_wire,
 )
 from engine import api
-from engine.api.wire import to_builtins, to_json, to_msgpack
+from engine.api.wire import Decoders, to_builtins, to_json, to_msgpack
+
+_STREAM: Decoders[api.StreamMessage] = Decoders(api.StreamMessage)
 
 JSON = "application/json"
 MSGPACK = "application/msgpack"
@@ -426,7 +428,9 @@ class KlasterClient:
 
 
 class EventStream:
-    """The WebSocket ``/v1/stream`` as an async iterator of decoded message dicts.
+    """The WebSocket ``/v1/stream`` as an async iterator of typed messages
+    (:data:`engine.api.StreamMessage`: ``Hello``, ``IntervalChanged``, ``Fill``,
+    ``PriceBandsChanged``).
 
     Connects on entry (or on the first message), closes on exit; iteration ends when the
     server closes the socket.
@@ -470,14 +474,14 @@ class EventStream:
     def __aiter__(self) -> Self:
         return self
 
-    async def __anext__(self) -> dict[str, Any]:
+    async def __anext__(self) -> api.StreamMessage:
         await self.connect()
         assert self._ws is not None
         message = await self._ws.receive()
         if message.type == aiohttp.WSMsgType.TEXT:
-            return json.loads(message.data)
+            return _STREAM.json.decode(message.data)
         if message.type == aiohttp.WSMsgType.BINARY:
-            return msgpack.unpackb(message.data, raw=False)
+            return _STREAM.msgpack.decode(message.data)
         if message.type == aiohttp.WSMsgType.ERROR:
             await self.close()
             raise ConnectionError(f"stream failed: {message.data}")

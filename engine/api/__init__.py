@@ -21,6 +21,7 @@ from engine.api.delivery import (
     ReadingRows,
     ReadingsRecorded,
 )
+from engine.api.live import Fill, Hello, IntervalChanged, PriceBandsChanged, StreamMessage
 from engine.api.service import Clock, ClockChange, Health, Problem, RowError
 from engine.api.timetable import (
     Calendar,
@@ -53,6 +54,11 @@ from engine.api.trading import (
 from engine.api.values import Int64Column, PriceInput
 
 __all__ = [
+    "Fill",
+    "Hello",
+    "IntervalChanged",
+    "PriceBandsChanged",
+    "StreamMessage",
     "UNSET",
     "Band",
     "Bands",

@@ -41,6 +41,8 @@ def _kinds(route: Route) -> list[Any]:
     if route.request is not None:
         bodies.append(route.request)
     kinds = [p.kind for p in route.params]
+    if route.messages is not None:
+        kinds.append(route.messages)
     for body in bodies:
         kinds += [body.kind] if body.kind is not None else []
         kinds += [*body.one_of, *body.by_media.values()]
@@ -104,6 +106,8 @@ def _operation(route: Route, schemas: _Schemas) -> dict[str, Any]:
             "content": schemas.body(route.request),
         }
     op["responses"] = responses
+    if route.messages is not None:  # OpenAPI has no WebSocket frames: an extension says them
+        op["x-websocket-messages"] = schemas.of(route.messages)
     if route.public:
         op["security"] = []
     return op

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from engine.api.accounts import Kpis, Statement
 from engine.api.delivery import ReadingColumns, ReadingRows, ReadingsRecorded
+from engine.api.live import StreamMessage
 from engine.api.service import Clock, ClockChange, Health
 from engine.api.timetable import Calendar, Depth, GateClosure, Interval, Trades
 from engine.api.trading import (
@@ -73,6 +74,7 @@ class Route:
     public: bool = False  # no token needed
     params: tuple[Param, ...] = ()
     with_metrics: bool = False  # only on an app that serves metrics
+    messages: Any = None  # a WebSocket's message type (documented as x-websocket-messages)
 
 
 START = Param("start", "path", str, True, "interval start: ISO 8601 or seconds since the epoch")
@@ -190,6 +192,7 @@ ROUTES: tuple[Route, ...] = (
         {101: Body(description="switching to the WebSocket protocol", media=())},
         problems=(400, 422),
         params=(Param("format", "query", Literal["json", "msgpack"], False, "frame encoding"),),
+        messages=StreamMessage,
     ),
     Route(
         "openapi", "GET", "/v1/openapi.json", "This document",

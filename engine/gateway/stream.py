@@ -1,13 +1,15 @@
 """GET /v1/stream: a WebSocket of what happens in the market, per member.
 
-Messages (JSON text frames; msgpack binary frames with ``?format=msgpack``):
+Messages are the types of :mod:`engine.api.live` (JSON text frames; msgpack binary frames
+with ``?format=msgpack``), told apart by ``"type"``:
 
-- ``{"type": "hello", "member", "now"}`` once, when the stream is open;
-- ``{"type": "interval", "interval_start", "state", "result"}`` when a gate closes (with the
+- ``hello`` (:class:`~engine.api.live.Hello`) once, when the stream is open;
+- ``interval`` (:class:`~engine.api.live.IntervalChanged`) when a gate closes (with the
   clearing result: volume, price) and when readings change an interval's state;
-- ``{"type": "fill", "interval_start", "phase", "order_id", "side", "quantity_wh",
-  "price"}`` for each of the member's own trades (auction and continuous);
-- ``{"type": "price_bands", "bands": [...]}`` when the coordinator publishes bands.
+- ``fill`` (:class:`~engine.api.live.Fill`) for each of the member's own trades (auction and
+  continuous);
+- ``price_bands`` (:class:`~engine.api.live.PriceBandsChanged`) when the coordinator
+  publishes bands.
 
 A message leaves only once the event behind it is durable. The :class:`Hub` is the one
 market subscriber: it turns each event into messages (only while streams are open) and puts
@@ -21,18 +23,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import msgpack
 import numpy as np
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from engine import api
+from engine.api.wire import to_json, to_msgpack
 from engine.gateway import params, views
 from engine.gateway.keys import HUB, METRICS, RUNTIME, Caller
 from engine.gateway.problems import unprocessable
-from engine.gateway.quantities import format_instant, format_price
+from engine.gateway.quantities import moment, pln_mwh
 from engine.market.events import (
     Event,
     GateClosed,
@@ -77,18 +79,14 @@ class Hub:
         match event:
             case GateClosed(interval_start=start):
                 self._interval(seq, start)
-                self._fills(seq, start, views.trades(self.market, start, None), "auction")
+                self._fills(seq, start, views.trade_list(self.market, start, None), "auction")
             case MeterReadingsRecorded():
                 for start in np.unique(event.interval_start).tolist():
                     self._interval(seq, start)
             case PriceBandsPublished():
                 tick = self.market.cluster.tick_pln_mwh
                 bands = [
-                    {
-                        "interval_start": format_instant(s),
-                        "floor": format_price(f, tick),
-                        "cap": format_price(c, tick),
-                    }
+                    api.PublishedBand(moment(s), pln_mwh(f, tick), pln_mwh(c, tick))
                     for s, f, c in zip(
                         event.interval_start.tolist(),
                         event.floor.tolist(),
@@ -96,15 +94,11 @@ class Hub:
                         strict=True,
                     )
                 ]
-                self._send_all(seq, {"type": "price_bands", "bands": bands})
+                self._send_all(seq, api.PriceBandsChanged(bands))
 
     def _interval(self, seq: int, start: int) -> None:
-        message = {
-            "type": "interval",
-            "interval_start": format_instant(start),
-            "state": str(views.interval_state(self.market, start)),
-            "result": views.result(self.market, start),
-        }
+        state = str(views.interval_state(self.market, start))
+        message = api.IntervalChanged(moment(start), state, views.clearing(self.market, start))
         self._send_all(seq, message)
 
     def _continuous(self, seq: int, starts: int | np.ndarray) -> None:
@@ -117,47 +111,42 @@ class Hub:
                 self._fills_seen[start] = len(fills)
                 if not self.streams:
                     continue
+                tick = self.market.cluster.tick_pln_mwh
+                ids = self.market.registry.member_ids
                 rows = [
-                    {
-                        "buyer": self.market.registry.member_ids[f.buyer],
-                        "seller": self.market.registry.member_ids[f.seller],
-                        "buyer_order_id": f.buyer_order_id,
-                        "seller_order_id": f.seller_order_id,
-                        "quantity_wh": f.quantity,
-                        "buyer_price": format_price(f.price, self.market.cluster.tick_pln_mwh),
-                        "seller_price": format_price(f.price, self.market.cluster.tick_pln_mwh),
-                    }
+                    api.Trade(
+                        phase="continuous",
+                        buyer=ids[f.buyer],
+                        seller=ids[f.seller],
+                        buyer_order_id=f.buyer_order_id,
+                        seller_order_id=f.seller_order_id,
+                        quantity_wh=f.quantity,
+                        buyer_price=pln_mwh(f.price, tick),
+                        seller_price=pln_mwh(f.price, tick),
+                    )
                     for f in fills[seen:]
                 ]
                 self._fills(seq, start, rows, "continuous")
 
-    def _fills(self, seq: int, start: int, rows: list[dict[str, Any]], phase: str) -> None:
-        by_member: dict[str, list[dict[str, Any]]] = {}
-        for row in rows:
-            for side, who, order_key, price_key in (
-                ("buy", row["buyer"], "buyer_order_id", "buyer_price"),
-                ("sell", row["seller"], "seller_order_id", "seller_price"),
-            ):
-                by_member.setdefault(who, []).append(
-                    {
-                        "type": "fill",
-                        "interval_start": format_instant(start),
-                        "phase": phase,
-                        "order_id": row[order_key],
-                        "side": side,
-                        "quantity_wh": row["quantity_wh"],
-                        "price": row[price_key],
-                    }
-                )
+    def _fills(self, seq: int, start: int, rows: list[api.Trade], phase: str) -> None:
+        """Each side of each trade (both sides' view) to its own member's streams."""
+        by_member: dict[str, list[api.Fill]] = {}
+        when = moment(start)
+        for t in rows:
+            q = t.quantity_wh
+            bought = api.Fill(when, phase, t.buyer_order_id, "buy", q, t.buyer_price)
+            sold = api.Fill(when, phase, t.seller_order_id, "sell", q, t.seller_price)
+            by_member.setdefault(t.buyer, []).append(bought)
+            by_member.setdefault(t.seller, []).append(sold)
         for stream in list(self.streams):
             for message in by_member.get(stream.caller.member_id, ()):
                 self._put(stream, seq, message)
 
-    def _send_all(self, seq: int, message: dict[str, Any]) -> None:
+    def _send_all(self, seq: int, message: api.StreamMessage) -> None:
         for stream in list(self.streams):
             self._put(stream, seq, message)
 
-    def _put(self, stream: Stream, seq: int, message: dict[str, Any]) -> None:
+    def _put(self, stream: Stream, seq: int, message: api.StreamMessage) -> None:
         if stream.queue.qsize() >= self.queue_size:
             stream.queue.put_nowait((0, _OVERFLOW))
             self.streams.discard(stream)  # nothing more for it: it is closing
@@ -183,8 +172,8 @@ async def stream(request: web.Request) -> web.WebSocketResponse:
     if metrics is not None:
         metrics.streams.inc()
     runtime = request.app[RUNTIME]
-    now = format_instant(runtime.market.clock.now_us() // 1_000_000)
-    s.queue.put_nowait((0, {"type": "hello", "member": who.member_id, "now": now}))
+    now = moment(runtime.market.clock.now_us() // 1_000_000)
+    s.queue.put_nowait((0, api.Hello(who.member_id, now)))
     sender = asyncio.create_task(_send(runtime, s, fmt == "msgpack"), name="stream-send")
     try:
         async for message in ws:  # clients only listen; this sees pings and the close
@@ -210,9 +199,9 @@ async def _send(runtime: Runtime, s: Stream, binary: bool) -> None:
             if seq:
                 await runtime.durable(seq)  # tell nothing that could still be lost
             if binary:
-                await s.ws.send_bytes(msgpack.packb(message, use_bin_type=True))
+                await s.ws.send_bytes(to_msgpack(message))
             else:
-                await s.ws.send_str(json.dumps(message, separators=(",", ":")))
+                await s.ws.send_str(to_json(message).decode())
 
 
 async def hub_context(app: web.Application):  # noqa: ANN201 (an async generator)

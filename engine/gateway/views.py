@@ -15,7 +15,6 @@ from fractions import Fraction
 from typing import Any
 
 from engine import api
-from engine.api.wire import to_builtins
 from engine.gateway.quantities import moment, pln_mwh
 from engine.market.market import Market
 from engine.model.calendar import IntervalState
@@ -106,11 +105,6 @@ def clearing(market: Market, start: int) -> api.Result | None:
     )
 
 
-def result(market: Market, start: int) -> dict[str, Any] | None:
-    """:func:`clearing` as builtins (for the stream)."""
-    return to_builtins(clearing(market, start))
-
-
 def trade_list(market: Market, start: int, member: int | None) -> list[api.Trade]:
     """The interval's trades, auction first, then continuous in the order they happened.
 
@@ -174,11 +168,6 @@ def trade_list(market: Market, start: int, member: int | None) -> list[api.Trade
                     )
                 )
     return out
-
-
-def trades(market: Market, start: int, member: int | None) -> list[dict[str, Any]]:
-    """:func:`trade_list` as builtins (for the stream)."""
-    return to_builtins(trade_list(market, start, member))
 
 
 def statement(

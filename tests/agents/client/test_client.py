@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from agents.client.sdk import KlasterClient, KlasterError, NewOrder, Reading
+from engine import api
 from engine.gateway import Limits
-from tests.gateway_support import START, START_ISO, Gateway, run, serve
+from tests.gateway_support import START, Gateway, run, serve
 
 CODECS = ["msgpack", "json"]
 START_DT = datetime(2026, 1, 1, 1, 0, tzinfo=UTC)
@@ -200,15 +201,42 @@ async def test_the_stream_yields_a_clearing_result_and_closes(tmp_path: Path, co
         await dom2.submit_order(START, "P-2", "buy", "500.00", 2000)
         async with dom1.stream() as events:
             seen = [await anext(events)]
-            assert seen[0]["type"] == "hello" and seen[0]["member"] == "dom-1"
+            assert isinstance(seen[0], api.Hello) and seen[0].member == "dom-1"
             g.at(START - 300)  # the ticker passes the gate and clears
             async with asyncio.timeout(10):
                 async for message in events:
                     seen.append(message)
-                    if {"interval", "fill"} <= {m["type"] for m in seen}:
+                    if {api.IntervalChanged, api.Fill} <= {type(m) for m in seen}:
                         break
-        cleared = next(m for m in seen if m["type"] == "interval")
-        assert cleared["interval_start"] == START_ISO and cleared["state"] == "cleared"
-        assert (cleared["result"]["volume_wh"], cleared["result"]["price"]) == (2000, "400.00")
-        fill = next(m for m in seen if m["type"] == "fill")
-        assert (fill["order_id"], fill["quantity_wh"], fill["price"]) == (1, 2000, "400.00")
+        cleared = next(m for m in seen if isinstance(m, api.IntervalChanged))
+        assert cleared.interval_start == datetime.fromtimestamp(START, UTC)
+        assert cleared.state == "cleared"
+        assert (cleared.result.volume_wh, cleared.result.price) == (2000, Decimal("400.00"))
+        fill = next(m for m in seen if isinstance(m, api.Fill))
+        assert (fill.order_id, fill.quantity_wh, fill.price) == (1, 2000, Decimal("400.00"))
+        assert (fill.side, fill.phase) == ("sell", "auction")
+
+
+@pytest.mark.parametrize("codec", CODECS)
+@run
+async def test_the_stream_yields_the_coordinators_price_bands_as_typed_messages(
+    tmp_path: Path, codec: str
+) -> None:
+    async with (
+        serve(tmp_path) as g,
+        client(g, "t-dom-1", codec) as dom1,
+        client(g, "t-oke", codec) as oke,
+    ):
+        async with dom1.stream() as events:
+            assert isinstance(await anext(events), api.Hello)
+            bands = {"bands": [{"interval_start": START, "floor": "200.00", "cap": "950.50"}]}
+            await oke.request("POST", "/v1/price-bands", bands)
+            async with asyncio.timeout(10):
+                message = await anext(events)
+        assert message == api.PriceBandsChanged(
+            [
+                api.PublishedBand(
+                    datetime.fromtimestamp(START, UTC), Decimal("200.00"), Decimal("950.50")
+                )
+            ]
+        )

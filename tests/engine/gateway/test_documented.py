@@ -81,3 +81,37 @@ def test_an_answer_that_breaks_its_schema_is_caught() -> None:
         validate(Reply(200, headers, level | {"asks": []}, "GET", "/v1/intervals/1/depth"))
     with pytest.raises(AssertionError, match="undocumented"):
         validate(Reply(418, headers, good, "PATCH", "/v1/orders/2"))
+
+
+STREAMS = [
+    (DAY, {"encoding": JSON}),
+    (DAY, {"encoding": MSGPACK}),
+    (test_day.test_a_stream_delivers_an_early_clearing_and_only_own_fills, {"query": ""}),
+    (test_day.test_continuous_trades_reach_the_stream_and_the_trades_of_both_members, {}),
+]
+
+
+@pytest.mark.parametrize(
+    ("day", "arguments"), STREAMS, ids=[f"{d.__name__}-{a}" for d, a in STREAMS]
+)
+def test_every_stream_message_of_a_day_validates_against_the_documented_messages(
+    tmp_path: Path, day: Any, arguments: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    heard: list[dict] = []
+    read = test_day.next_messages
+
+    async def recording_messages(*args: Any, **kwargs: Any) -> list[dict]:
+        messages = await read(*args, **kwargs)
+        heard.extend(messages)
+        return messages
+
+    monkeypatch.setattr(test_day, "next_messages", recording_messages)
+    day(tmp_path, **arguments)
+    operation = DOC["paths"]["/v1/stream"]["get"]
+    schema = {**operation["x-websocket-messages"], "components": DOC["components"]}
+    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    assert {m["type"] for m in heard} >= {"interval", "fill"}
+    for message in heard:
+        validator.validate(message)
+    with pytest.raises(ValidationError):  # the check can fail: a fill without its price
+        validator.validate({k: v for k, v in heard[-1].items() if k != "price"} | {"type": "fill"})
