@@ -43,11 +43,13 @@ from typing import Any, TextIO
 from engine.cli.plugins import SERVE_SOURCES_GROUP, ServedCluster, ServeSource, loaded
 from engine.config.cluster import Cluster, ClusterError, load_cluster
 from engine.config.demo import demo_cluster
+from engine.market.events import EventDecodeError
 from engine.market.metrics import Metrics
 from engine.market.recovery import ClusterMismatch
 from engine.market.runtime import Runtime
 from engine.market.state import ReplayMismatch
 from engine.model.clock import SimulatedClock
+from engine.store.lock import DataDirLocked
 from engine.store.tokens import TokenStore
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -105,7 +107,7 @@ def run(args: argparse.Namespace, app_factory: AppFactory | None = None) -> int:
                 clock=served.clock,
             )
         )
-    except (ClusterMismatch, ReplayMismatch) as exc:
+    except (ClusterMismatch, ReplayMismatch, EventDecodeError, DataDirLocked) as exc:
         print(f"klaster: cannot serve {args.data}: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except OSError as exc:  # the port is taken, the data directory is not writable, ...

@@ -27,6 +27,7 @@ from engine.market.market import Market
 from engine.market.state import MarketState, ReplayMismatch
 from engine.model.clock import Clock, WallClock
 from engine.store.journal import GroupCommitter, Journal
+from engine.store.lock import DataDirLock
 
 JOURNAL_FILE = "journal.sqlite"
 
@@ -78,10 +79,11 @@ class GroupCommitSink:
 
 @dataclass
 class Node:
-    """A market and its journal."""
+    """A market and its journal, with the data directory's writer lock (if on one)."""
 
     market: Market
     journal: Journal
+    lock: DataDirLock | None = None
 
     def commit(self) -> int:
         """Make every appended event durable; return the last durable seq."""
@@ -94,28 +96,47 @@ class Node:
     def close(self) -> None:
         self.journal.commit()
         self.journal.close()
+        self.release()
+
+    def release(self) -> None:
+        """Let another writer open the data directory (after the journal is closed)."""
+        if self.lock is not None:
+            self.lock.release()
 
 
 def open_market(data_dir: str | Path, cluster: Any, clock: Clock | None = None) -> Node:
-    """Open the market of ``cluster`` on ``data_dir``, recovering what the journal holds."""
+    """Open the market of ``cluster`` on ``data_dir``, recovering what the journal holds.
+
+    Takes the directory's writer lock first (:class:`~engine.store.lock.DataDirLocked` if
+    another market holds it); the lock is let go again if opening fails."""
     path = Path(data_dir)
     path.mkdir(parents=True, exist_ok=True)
-    journal = Journal.open(path / JOURNAL_FILE)
-    market = Market(cluster, clock or WallClock(), JournalSink(journal))
-    recorded = _decoded(journal)
-    first = next(recorded, None)
-    fingerprint = cluster_fingerprint(cluster)
-    if first is None:
-        configured = ClusterConfigured(
-            seq=1, ts_us=market.clock.now_us(), cluster_id=cluster.id, fingerprint=fingerprint
-        )
-        journal.append(configured.kind, configured.ts_us, events.encode(configured))
-        journal.commit()
-    else:
-        _check_configured(first, cluster, fingerprint, path)
-        market.replay(recorded)
+    lock = DataDirLock(path)
+    try:
+        journal = Journal.open(path / JOURNAL_FILE)
+    except BaseException:
+        lock.release()
+        raise
+    try:
+        market = Market(cluster, clock or WallClock(), JournalSink(journal))
+        recorded = _decoded(journal)
+        first = next(recorded, None)
+        fingerprint = cluster_fingerprint(cluster)
+        if first is None:
+            configured = ClusterConfigured(
+                seq=1, ts_us=market.clock.now_us(), cluster_id=cluster.id, fingerprint=fingerprint
+            )
+            journal.append(configured.kind, configured.ts_us, events.encode(configured))
+            journal.commit()
+        else:
+            _check_configured(first, cluster, fingerprint, path)
+            market.replay(recorded)
+    except BaseException:
+        journal.close(discard=True)
+        lock.release()
+        raise
     market.seq = journal.last_seq
-    return Node(market, journal)
+    return Node(market, journal, lock)
 
 
 @dataclass(frozen=True)

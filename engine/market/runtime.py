@@ -76,14 +76,18 @@ class Runtime:
         return self.sink.durable(seq)
 
     async def stop(self) -> None:
-        """Stop ticking, commit everything pending, close the journal."""
+        """Stop ticking, commit everything pending, close the journal, let the data
+        directory go."""
         if self._ticker is not None:
             self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
             self._ticker = None
-        await self.committer.aclose()
-        self.node.journal.close()
+        try:
+            await self.committer.aclose()
+            self.node.journal.close()
+        finally:
+            self.node.release()
 
     async def _tick(self) -> None:
         while True:
