@@ -73,3 +73,29 @@ def test_a_second_server_on_the_same_data_refuses_at_once_and_the_first_keeps_se
         assert status == 200
     finally:
         assert first.stop() == 0
+
+
+def test_a_journal_event_of_an_unknown_kind_is_refused_at_start_in_one_line(
+    tmp_path: Path,
+) -> None:
+    """An altered event kind (issue 10, finding 1) stops the start with the event named."""
+    import sqlite3
+
+    from engine import NewOrder, SimulatedClock
+
+    data = tmp_path / "data"
+    t0 = 1_767_225_600  # 2026-01-01T00:00Z [s]
+    node = open_market(data, demo_cluster(), SimulatedClock(t0 * 1_000_000))
+    pv = demo_cluster().point_by_id("PL-TAURON-0011").code
+    floor, _ = demo_cluster().band(t0 + 3600)
+    assert node.market.submit("dom-01", NewOrder(t0 + 3600, pv, 1, floor, 100)).seq == 2
+    node.close()
+    with sqlite3.connect(data / "journal.sqlite") as db:
+        db.execute("UPDATE events SET kind = 'Intruder' WHERE seq = 2")
+    refused = subprocess.run(
+        serve_command("--data", str(data), "--port", "0"),
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert refused.returncode != 0
+    assert "event 2: unknown kind 'Intruder'" in refused.stderr
+    assert "Traceback" not in refused.stderr
