@@ -44,7 +44,6 @@ async def submit(request: web.Request) -> web.Response:
         batch, points = commands.order_rows(body, market.registry.point_code, tick)
         return await _submit_batch(request, who.member_id, batch, points)
     order = commands.new_order(body, market.registry.point_code, tick)
-    before = market.seq
     done = market.submit(who.member_id, order)
     rejected = isinstance(done, Rejected)
     metrics = app[METRICS]
@@ -54,7 +53,7 @@ async def submit(request: web.Request) -> web.Response:
     if rejected:
         raise from_rejected(done, [body.connection_point])
     await runtime.durable(done.seq)
-    status = 201 if market.seq != before else 200  # 200: a retry, nothing new was booked
+    status = 200 if done.repeat else 201  # 200: a retry, nothing new was booked
     return respond(request, api.OrderAccepted(done.order_id, order.client_order_id), status)
 
 
@@ -74,7 +73,6 @@ async def _submit_batch(
     request: web.Request, member_id: str, batch: OrderBatch, points: list[str]
 ) -> web.Response:
     market = params.market(request)
-    before = market.seq
     done = market.submit_batch(member_id, batch)
     metrics = request.app[METRICS]
     if metrics is not None:
@@ -83,7 +81,7 @@ async def _submit_batch(
     if not isinstance(done, BatchAccepted):
         raise from_batch(done, points)
     await request.app[RUNTIME].durable(done.seq)
-    status = 201 if market.seq != before else 200
+    status = 200 if done.repeat else 201  # the market says, not seq moving while we waited
     return respond(request, api.OrdersAccepted(tuple(done.order_ids.tolist())), status)
 
 

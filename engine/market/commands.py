@@ -97,6 +97,7 @@ class Done:
 
     seq: int
     order_id: int | None = None
+    repeat: bool = False  # the answer to a retry of an acknowledged order: nothing new booked
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +106,7 @@ class BatchAccepted:
 
     order_ids: np.ndarray  # int64, one per row
     seq: int  # the journal seq that makes them durable
+    repeat: bool = False  # every row a retry of an acknowledged order: nothing new booked
 
 
 Answer = Done | BatchAccepted | Rejected | BatchRejected

@@ -161,7 +161,7 @@ class Market(MarketState):
             known = self._client_ids.get((member, cid))
             if known is not None:  # a retry of an acknowledged order gets the same answer
                 if known[1] == order.content():
-                    return None, Done(self.seq, known[0])
+                    return None, Done(self.seq, known[0], repeat=True)
                 message = (
                     f"client_order_id {cid!r} was used for order {known[0]} with other content"
                 )
@@ -192,7 +192,7 @@ class Market(MarketState):
         if isinstance(new, BatchRejected):
             return None, new
         if len(batch) and not new.any():
-            return None, BatchAccepted(order_ids, self.seq)
+            return None, BatchAccepted(order_ids, self.seq, repeat=True)
         rejects = validate_batch(
             batch, member, self.registry, self.calendar, self.band, self._now_s()
         )

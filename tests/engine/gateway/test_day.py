@@ -323,3 +323,31 @@ async def test_continuous_trades_reach_the_stream_and_the_trades_of_both_members
             ("auction", 2, 500),
             ("continuous", 3, 300),
         ]
+
+
+@run
+async def test_a_retry_answers_200_even_while_other_orders_are_booked_meanwhile(
+    tmp_path: Path,
+) -> None:
+    """Issue 10, finding 5: the status of a retried order comes from the market's answer,
+    not from the journal moving while the retry waited for durability."""
+    async with serve(tmp_path) as g:
+        first = await g.call("POST", "/v1/orders", "t-dom-1", order(client_order_id="r1"))
+        assert first.status == 201
+        for _ in range(5):
+            others = [
+                g.call("POST", "/v1/orders", "t-dom-1", order(quantity_wh=10 + i))
+                for i in range(20)
+            ]
+            retry = g.call("POST", "/v1/orders", "t-dom-1", order(client_order_id="r1"))
+            batch = g.call(
+                "POST", "/v1/orders", "t-dom-1", [order(client_order_id="r1")]
+            )
+            # In the middle: the retry waits for the commit of orders booked before it while
+            # those after it are booked.
+            replies = await asyncio.gather(*others[:10], retry, batch, *others[10:])
+            again, again_batch = replies[10:12]
+            booked = replies[:10] + replies[12:]
+            assert {b.status for b in booked} == {201}
+            assert (again.status, again.body["order_id"]) == (200, 1)
+            assert again_batch.status == 200

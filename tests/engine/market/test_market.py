@@ -263,7 +263,9 @@ def test_a_single_order_follows_the_same_rules_and_events_replay() -> None:
     market, clock, journal = make_market()
     done = market.submit("dom-1", NewOrder(START, P1, SELL, 300 * PLN, 1500, "one"))
     assert isinstance(done, Done) and done.order_id == 1
-    assert market.submit("dom-1", NewOrder(START, P1, SELL, 300 * PLN, 1500, "one")) == Done(1, 1)
+    assert market.submit("dom-1", NewOrder(START, P1, SELL, 300 * PLN, 1500, "one")) == Done(
+        1, 1, repeat=True
+    )
     assert codes(market.submit("dom-1", NewOrder(START, P1, SELL, 301 * PLN, 1500, "one"))) == [
         Reject.CLIENT_ORDER_ID_CONFLICT
     ]
