@@ -8,10 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from engine.book.new_orders import NewOrder
 from engine.config.demo import demo_cluster
 from engine.market.recovery import open_market
 from engine.model.clock import SimulatedClock
+from engine.settlement.metering import ReadingBatch
 from tests import REPO
 
 T0 = 1_767_225_600
@@ -53,6 +56,36 @@ def test_a_sound_journal_verifies_and_replays_to_the_same_clearings(tmp_path: Pa
         "orders": 6,
         "gate_closures_reproduced": 1,
     }
+
+
+def test_a_journal_with_readings_and_a_correction_of_a_settled_interval_replays(
+    tmp_path: Path,
+) -> None:
+    # Issue 10, finding 2: `klaster replay` died with AttributeError ('MarketState' object has
+    # no attribute 'is_settled') on the first meter reading of a journal.
+    a_day_of_trading(tmp_path)
+    cluster = demo_cluster()
+    clock = SimulatedClock((START + cluster.interval_seconds) * 1_000_000)  # delivered
+    node = open_market(tmp_path, cluster, clock)
+    points = np.array([p.code for p in cluster.points], np.int64)
+    n = len(points)
+
+    def readings(import_wh: int) -> ReadingBatch:
+        return ReadingBatch(
+            np.full(n, START, np.int64),
+            points,
+            np.full(n, import_wh, np.int64),
+            np.zeros(n, np.int64),
+        )
+
+    meterer = (cluster.dso or cluster.coordinator).id
+    assert node.market.record_readings(meterer, readings(100)).seq == 9  # settles START
+    assert node.market.record_readings(meterer, readings(120)).seq == 10  # corrects it
+    assert len(node.market.adjustments) > 0
+    node.close()
+    code, out, err = klaster("replay", "--data", str(tmp_path))
+    assert (code, err) == (0, "")
+    assert out == {"ok": True, "events": 10, "orders": 6, "gate_closures_reproduced": 1}
 
 
 def test_an_altered_event_fails_the_audit_and_names_its_seq(tmp_path: Path) -> None:
