@@ -32,6 +32,7 @@ from engine.cli import audit as cli_journal
 from engine.cli import member_tokens as cli_members
 from engine.cli import serve
 from engine.cli.book_csv import BookCsvError, OrderRow, read_book_csv
+from engine.cli.cluster_sources import registered
 from engine.cli.plugins import COMMANDS_GROUP, loaded
 from matching.clearing import MECHANISMS, RATIONING, clear
 from matching.result import ClearingResult
@@ -86,9 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="how orders at the marginal price share what is left",
     )
     clear_cmd.add_argument("--out", metavar="FILLS.csv", help="write fills here, not stdout")
-    cli_journal.add_commands(commands)
+    sources = registered()  # read once: a broken one is reported once
+    cli_journal.add_commands(commands, sources)
     cli_members.add_commands(commands)
-    serve.add_command(commands)
+    serve.add_command(commands, sources)
     _add_plugin_commands(commands)
     return parser
 

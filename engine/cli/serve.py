@@ -4,9 +4,9 @@
 [--port 8080]``
 
 ``--NAME VALUE`` are the cluster sources other packages register
-(:class:`~engine.cli.plugins.ServeSource`): the agents' ``--scenario SCENARIO.toml`` serves a
-simulation scenario's cluster on a simulated clock that the coordinator moves
-(``POST /v1/clock``).
+(:class:`~engine.cli.plugins.ServeSource`, :mod:`engine.cli.cluster_sources`): the agents'
+``--scenario SCENARIO.toml`` serves a simulation scenario's cluster on a simulated clock that
+the coordinator moves (``POST /v1/clock``).
 
 Start-up, in order: load the cluster (the built-in demo without ``--config`` or a source;
 a source's simulated clock moves on to the journal's last event on a restart); open the
@@ -40,8 +40,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from engine.cli.plugins import SERVE_SOURCES_GROUP, ServedCluster, ServeSource, loaded
-from engine.config.cluster import Cluster, ClusterError, load_cluster
+from engine.cli.cluster_sources import Sources, add_cluster_options, chosen, registered
+from engine.cli.plugins import ServedCluster
+from engine.config.cluster import Cluster, ClusterError
 from engine.config.demo import demo_cluster
 from engine.market.events import EventDecodeError
 from engine.market.metrics import Metrics
@@ -60,24 +61,21 @@ DRAIN_SECONDS = 10.0  # how long in-flight requests may take to finish at shut-d
 AppFactory = Callable[..., Any]  # engine.gateway.create_app's signature
 
 
-def add_command(commands: Any) -> None:
-    """Register ``serve`` on the ``klaster`` subparsers."""
+def add_command(commands: Any, sources: Sources | None = None) -> None:
+    """Register ``serve`` on the ``klaster`` subparsers, with an option for each of
+    ``sources`` (default: the registered ones, :func:`~engine.cli.cluster_sources.registered`)."""
     cmd = commands.add_parser(
         "serve",
         help="serve the cluster's market over HTTP",
         description="Serve the market's HTTP API (/v1, /healthz, /readyz, /metrics) until "
         "SIGTERM or SIGINT.",
     )
-    source = cmd.add_mutually_exclusive_group()
-    source.add_argument("--config", metavar="CLUSTER.toml", help="the cluster (default: the demo)")
-    sources: dict[str, ServeSource] = {}
-    for name, plugin in loaded(SERVE_SOURCES_GROUP):
-        if not isinstance(plugin, ServeSource) or name in ("config", "data", "host", "port"):
-            print(f"klaster: ignoring serve source {name!r}", file=sys.stderr)
-            continue
-        source.add_argument(f"--{name}", dest=_dest(name), metavar=plugin.metavar, help=plugin.help)
-        sources[name] = plugin
-    cmd.set_defaults(serve_sources=sources)
+    add_cluster_options(
+        cmd,
+        registered() if sources is None else sources,
+        "the cluster (default: the demo)",
+        lambda _name, source: source.help,
+    )
     cmd.add_argument("--data", default=DEFAULT_DATA, metavar="DIR", help="data dir (./data)")
     cmd.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (127.0.0.1)")
     cmd.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (8080; 0 = any)")
@@ -192,19 +190,12 @@ async def serve(
     return EXIT_OK
 
 
-def _dest(name: str) -> str:
-    return "source_" + name.replace("-", "_")
-
-
 def _served(args: argparse.Namespace) -> ServedCluster:
     """What to serve: a registered source's, ``--config``'s cluster or the demo."""
-    for name, plugin in getattr(args, "serve_sources", {}).items():
-        value = getattr(args, _dest(name))
-        if value is not None:
-            return plugin.load(value)
-    if args.config is not None:
-        return ServedCluster(load_cluster(args.config))
-    return ServedCluster(demo_cluster(), tokens_file=DEMO_TOKENS_FILE)
+    served = chosen(args)
+    if served is None:
+        return ServedCluster(demo_cluster(), tokens_file=DEMO_TOKENS_FILE)
+    return served
 
 
 def _issue_tokens(cluster: Cluster, tokens: TokenStore, path: Path, out: TextIO) -> None:

@@ -26,3 +26,12 @@ def test_serve_scenario_without_the_extra_names_it_and_exits_2(tmp_path: Path) -
     done = klaster_without_sim(tmp_path, "serve", "--scenario", "small.toml", "--port", "0")
     assert done.returncode == 2
     assert "klaster[sim]" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_replay_scenario_without_the_extra_names_it_and_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "small.toml").write_text(SMALL)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "journal.sqlite").touch()
+    done = klaster_without_sim(tmp_path, "replay", "--data", "data", "--scenario", "small.toml")
+    assert done.returncode == 2 and done.stdout == ""
+    assert "klaster[sim]" in done.stderr and "Traceback" not in done.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from importlib.metadata import EntryPoint
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from engine.cli.plugins import COMMANDS_GROUP, SERVE_SOURCES_GROUP, ServedCluste
 from engine.config.cluster import ClusterError
 from engine.config.demo import demo_cluster
 from engine.model.clock import SimulatedClock
+from tests.engine.cli.test_audit import a_day_of_trading
 
 
 class Hello:
@@ -48,6 +50,7 @@ def registered(monkeypatch: pytest.MonkeyPatch) -> None:
         EntryPoint("broken", f"{HERE}:NoSuchThing", COMMANDS_GROUP),
         EntryPoint("clear", f"{HERE}:Hello", COMMANDS_GROUP),  # taken by a built-in
         EntryPoint("thing", f"{HERE}:DEMO_SOURCE", SERVE_SOURCES_GROUP),
+        EntryPoint("hello", f"{HERE}:Hello", SERVE_SOURCES_GROUP),  # not a ServeSource
     ]
     monkeypatch.setattr(
         plugins, "entry_points", lambda group: [p for p in points if p.group == group]
@@ -88,6 +91,49 @@ def test_a_source_that_refuses_its_value_exits_2(registered, capsys) -> None:
 def test_without_a_source_serve_serves_the_demo_and_its_tokens(registered) -> None:
     served = serve._served(cli_main.build_parser().parse_args(["serve"]))
     assert served.clock is None and served.tokens_file == serve.DEMO_TOKENS_FILE
+
+
+def test_replay_takes_the_cluster_from_a_registered_source(
+    registered, tmp_path: Path, capsys
+) -> None:
+    a_day_of_trading(tmp_path)  # on the demo cluster, the source's cluster here
+    assert cli_main.main(["replay", "--data", str(tmp_path), "--thing", "x"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["gate_closures_reproduced"] == 1
+    assert err.count("ignoring serve source 'hello'") == 1  # read once for serve and replay
+
+
+def test_a_source_that_refuses_its_value_to_replay_exits_2(registered, tmp_path: Path, capsys):
+    a_day_of_trading(tmp_path)
+    assert cli_main.main(["replay", "--data", str(tmp_path), "--thing", "bad"]) == 2
+    assert capsys.readouterr().err.endswith("bad: not a thing to serve\n")
+
+
+@pytest.mark.parametrize("command", ["serve", "replay"])
+def test_a_source_file_given_as_a_config_is_refused_naming_the_option(
+    registered, tmp_path: Path, capsys, command: str
+) -> None:
+    a_day_of_trading(tmp_path)
+    thing = tmp_path / "thing.toml"
+    thing.write_text("[thing]\n")
+    args = [command, "--data", str(tmp_path), "--config", str(thing)]
+    assert cli_main.main([*args, "--port", "0"] if command == "serve" else args) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1] == (
+        f'{thing}: unknown key "thing"; expected one of cluster, prices, members '
+        f"(it is a --thing file: use --thing {thing})"
+    )
+
+
+def test_a_bad_config_that_no_source_reads_is_refused_without_a_hint(
+    tmp_path: Path, capsys
+) -> None:
+    a_day_of_trading(tmp_path)
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[cluster]\nid = 'X'\n")  # neither a cluster config nor a scenario
+    assert cli_main.main(["replay", "--data", str(tmp_path), "--config", str(bad)]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"{bad}: ") and "--scenario" not in line
 
 
 def test_the_agents_commands_are_registered_in_this_install() -> None:
