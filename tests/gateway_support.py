@@ -6,6 +6,7 @@ starts it, serves ``create_app`` with aiohttp's ``AppRunner`` + ``TCPSite`` on 1
 port 0, and hands back a :class:`Gateway` whose :meth:`Gateway.call` speaks JSON or msgpack
 through a real ``aiohttp.ClientSession``. Inside ``with recording() as replies``, every
 reply of every :meth:`Gateway.call` is kept (with its method and path) in ``replies``.
+:class:`LiveGateway` runs one ``serve()`` on a loop of its own for synchronous clients.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import asyncio
 import contextlib
 import functools
 import json
+import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import msgpack
@@ -39,6 +41,7 @@ JSON = "application/json"
 MSGPACK = "application/msgpack"
 
 CLUSTER = small_cluster_toml(continuous=0)
+T = TypeVar("T")
 
 TOKENS = {"t-oke": "oke", "t-dom-1": "dom-1", "t-dom-2": "dom-2", "t-dso": "tauron"}
 
@@ -161,6 +164,42 @@ async def serve(
     finally:
         await runner.cleanup()
         await runtime.stop()
+
+
+class LiveGateway:
+    """The gateway of ``serve()`` on its own event loop, in a thread, for synchronous
+    clients (schemathesis, hypothesis): one server for many examples."""
+
+    def __init__(self, data: Path, **options: Any) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self._serving = serve(data, **options)
+        self.gateway: Gateway = self._on_loop(self._serving.__aenter__())
+        self.url = self.gateway.url
+
+    def _on_loop(self, work: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(work, self.loop).result(60)
+
+    def call(self, *args: Any, **kwargs: Any) -> Reply:
+        """:meth:`Gateway.call`, waited for."""
+        return self._on_loop(self.gateway.call(*args, **kwargs))
+
+    def journal_head(self) -> tuple[int, int, bytes]:
+        """The journal as the market writes it: (last appended seq, last durable seq, the
+        hash of the last durable event), read on the server's loop."""
+
+        async def head() -> tuple[int, int, bytes]:
+            journal = self.gateway.runtime.node.journal
+            return journal.last_seq, journal.durable_seq, journal.head_hash
+
+        return self._on_loop(head())
+
+    def close(self) -> None:
+        self._on_loop(self._serving.__aexit__(None, None, None))
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
 
 
 def run(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:

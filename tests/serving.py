@@ -5,9 +5,11 @@ Waits are bounded; the server's stderr goes to a log file next to its data direc
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import queue
+import resource
 import signal
 import subprocess
 import sys
@@ -67,14 +69,21 @@ class Server:
         return status, raw.decode()
 
 
-def start_server(data: Path, *extra: str, timeout: float = START_TIMEOUT) -> Server:
-    """Start ``klaster serve --port 0`` on ``data``; return once it printed its URL."""
+def start_server(
+    data: Path, *extra: str, timeout: float = START_TIMEOUT, max_file_bytes: int | None = None
+) -> Server:
+    """Start ``klaster serve --port 0`` on ``data``; return once it printed its URL.
+    ``max_file_bytes``: no file the server writes may grow beyond it (``RLIMIT_FSIZE``: a
+    write past it fails as on a full disk)."""
     cmd = serve_command("--data", str(data), "--host", "127.0.0.1", "--port", "0", *extra)
     env = os.environ | {"PYTHONUNBUFFERED": "1"}
     # stderr to a file: an undrained pipe could block a chatty server
     data.parent.mkdir(parents=True, exist_ok=True)
     stderr = open(data.parent / f"{data.name}-serve.log", "a")  # noqa: SIM115
-    process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr, text=True, env=env)
+    limit = None if max_file_bytes is None else functools.partial(_limit_files, max_file_bytes)
+    process = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=stderr, text=True, env=env, preexec_fn=limit
+    )
     stderr.close()
     server = Server(process, log=Path(stderr.name))
     lines: queue.Queue[str | None] = queue.Queue()
@@ -102,6 +111,12 @@ def start_server(data: Path, *extra: str, timeout: float = START_TIMEOUT) -> Ser
         elif len(words) == 2 and line.startswith("  "):
             server.tokens[words[0]] = words[1]
     return server
+
+
+def _limit_files(max_bytes: int) -> None:
+    """In the child before it runs: files it writes stop at ``max_bytes`` (Python ignores
+    SIGXFSZ, so such a write fails with EFBIG rather than killing the process)."""
+    resource.setrlimit(resource.RLIMIT_FSIZE, (max_bytes, max_bytes))
 
 
 def an_order(start: int, side: str = "buy", quantity_wh: int = 100) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 The gateway decodes requests into them and encodes its answers through them, the client
 SDK decodes answers into them, and ``/v1/openapi.json`` is generated from them and the
 route table (:mod:`engine.api.routes`, :mod:`engine.api.openapi`). This package imports
-msgspec and the standard library only (no aiohttp), so clients can use it on their own.
+msgspec, the standard library and the calendar's instant range (:mod:`engine.model.calendar`,
+itself standard library only), no aiohttp, so clients can use it on their own.
 
 Units: energy int [Wh], money int [grosz], prices exact ``Decimal`` [PLN/MWh] (decimal
 strings on the wire), instants aware UTC ``datetime`` (ISO 8601 with ``Z`` on the wire);

@@ -16,10 +16,11 @@ import msgspec
 from engine.api.routes import JSON, MSGPACK, Body, Route, routes
 from engine.api.service import Problem
 from engine.api.wire import schema_hook
+from engine.model.calendar import INSTANT_RANGE
 
 PROBLEM_JSON = "application/problem+json"
 REF = "#/components/schemas/{name}"
-AUTHENTICATED = (401, 406, 429)  # what every route with a token may answer
+AUTHENTICATED = (401, 406, 429, 503)  # what every route with a token may answer
 
 STATUS_TEXT = {
     400: "Malformed body (or, on the stream, not a WebSocket handshake)",
@@ -32,7 +33,10 @@ STATUS_TEXT = {
     415: "Content-Type is neither JSON nor msgpack",
     422: "A value the rules refuse (field, and errors per row for batches)",
     429: "Rate limit (Retry-After)",
-    503: "Not ready",
+    503: (
+        "Not ready; or journal-failed: the journal could not be written, nothing was "
+        "acknowledged, the server stops and recovers what was (Retry-After)"
+    ),
 }
 
 
@@ -132,7 +136,8 @@ def document(with_metrics: bool) -> dict[str, Any]:
                 "Peer-to-peer local energy trading for an energy cluster. Every endpoint takes "
                 f"and gives {JSON} or {MSGPACK} (Content-Type, Accept); errors are "
                 f"{PROBLEM_JSON} (RFC 9457). Energy in Wh, prices in PLN/MWh (exact decimal "
-                "strings out), money in grosz, instants ISO 8601 UTC."
+                "strings out), money in grosz, instants ISO 8601 UTC; an instant sent "
+                f"(ISO 8601 with an offset, or seconds since the epoch) must be {INSTANT_RANGE}."
             ),
         },
         "servers": [{"url": "/"}],

@@ -32,6 +32,7 @@ from engine.api.trading import (
     Replaced,
 )
 from engine.api.values import InstantIn
+from engine.model.calendar import INSTANT_RANGE
 
 JSON = "application/json"
 MSGPACK = "application/msgpack"
@@ -77,7 +78,13 @@ class Route:
     messages: Any = None  # a WebSocket's message type (documented as x-websocket-messages)
 
 
-START = Param("start", "path", str, True, "interval start: ISO 8601 or seconds since the epoch")
+START = Param(
+    "start",
+    "path",
+    str,
+    True,
+    f"interval start: ISO 8601 or seconds since the epoch, {INSTANT_RANGE}",
+)
 ORDER_ID = Param("order_id", "path", int, True, "an order's id")
 PERIOD = (
     Param("from", "query", InstantIn, True, "period start (inclusive)"),
@@ -199,7 +206,10 @@ ROUTES: tuple[Route, ...] = (
         {200: Body(dict[str, Any], media=(JSON, MSGPACK), description="OpenAPI 3.1")},
         public=True,
     ),
-    Route("healthz", "GET", "/healthz", "The process answers", {200: Body(Health)}, public=True),
+    Route(
+        "healthz", "GET", "/healthz", "The process answers (503 once the journal failed)",
+        {200: Body(Health)}, problems=(503,), public=True,
+    ),
     Route(
         "readyz", "GET", "/readyz", "Ready: the runtime runs and the kernels are warm",
         {200: Body(Health)}, problems=(503,), public=True,

@@ -3,7 +3,9 @@
 Out (responses): instants are aware UTC ``datetime`` (ISO 8601 with ``Z``), prices exact
 ``Decimal`` [PLN/MWh] written as decimal strings with the tick's decimals (``"400.00"``),
 energy int [Wh], money int [grosz], ratios ``Decimal`` with 6 decimals (strings on the
-wire). In (requests): an instant is ISO 8601 with an offset or int seconds since the epoch;
+wire). In (requests): an instant is ISO 8601 with an offset or int seconds since the epoch,
+from 2000-01-01T00:00:00Z (inclusive) to 2100-01-01T00:00:00Z (exclusive)
+(:data:`engine.model.calendar.FIRST_INSTANT_S`; the gateway checks it and names the field);
 a price a number or a plain decimal string (:class:`PriceInput`, exact); energy int [Wh].
 
 Two custom types need hooks, passed to every encoder, decoder and schema generator of the
@@ -22,6 +24,8 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from msgspec import Meta
 
+from engine.model.calendar import END_INSTANT_S, FIRST_INSTANT_S, INSTANT_RANGE
+
 INT64_MAX = 2**63 - 1
 PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")  # no exponent, no NaN: as in the TOML files
 MAX_INSTANT_TEXT = 64  # characters: longer is no instant
@@ -29,13 +33,21 @@ MAX_INSTANT_TEXT = 64  # characters: longer is no instant
 Instant = Annotated[
     datetime, Meta(tz=True, description="ISO 8601 UTC", examples=["2026-01-01T01:00:00Z"])
 ]
+# The range is documented here and checked by the gateway (engine.gateway.quantities), not
+# by msgspec: its message would not say what an instant is, and a column names each bad row.
 InstantIn = (
-    Annotated[int, Meta(ge=0, le=INT64_MAX, description="seconds since the Unix epoch [s]")]
+    Annotated[
+        int,
+        Meta(
+            description=f"seconds since the Unix epoch [s], {INSTANT_RANGE}",
+            extra_json_schema={"minimum": FIRST_INSTANT_S, "exclusiveMaximum": END_INSTANT_S},
+        ),
+    ]
     | Annotated[
         str,
         Meta(
             max_length=MAX_INSTANT_TEXT,
-            description="ISO 8601 with an offset, whole seconds",
+            description=f"ISO 8601 with an offset, whole seconds, {INSTANT_RANGE}",
             extra_json_schema={"format": "date-time", "examples": ["2026-01-01T01:00:00Z"]},
         ),
     ]

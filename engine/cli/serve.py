@@ -25,8 +25,15 @@ Shut-down on SIGTERM or SIGINT: ``/readyz`` turns not-ready, the listening socke
 new connections), in-flight requests finish (up to ``DRAIN_SECONDS``), the runtime stops
 (every appended event is committed, so everything acknowledged is in the journal), exit 0.
 
+A journal write that fails (a full disk, an I/O error) stops the server the same way: from
+that moment every request is 503 ``journal-failed`` (nothing after the failure is
+acknowledged), the socket closes, in-flight requests finish, the runtime stops without
+writing again, one line names the failure on stderr, exit 1. The journal then holds exactly
+the acknowledged history; a restart (a supervisor's ``Restart=on-failure``) recovers it.
+
 Exit codes: 0 stopped by a signal; 1 the data directory cannot be served (a journal of
-another cluster config, a replay mismatch); 2 bad arguments or an invalid config.
+another cluster config, a replay mismatch) or its journal could not be written; 2 bad
+arguments or an invalid config.
 """
 
 from __future__ import annotations
@@ -153,6 +160,7 @@ async def serve(
 
         ready = False
         warming: asyncio.Future[None] | None = None
+        failing: asyncio.Future[BaseException] | None = None
         await runtime.start()
         metrics = Metrics()
         runtime.instrument(metrics)
@@ -164,6 +172,8 @@ async def serve(
             await site.start()
             # Compile the kernels off the loop: /healthz keeps answering meanwhile.
             warming = asyncio.ensure_future(asyncio.to_thread(warm_up))
+            failing = asyncio.ensure_future(runtime.wait_failed())
+            failing.add_done_callback(lambda _: stop.set())  # a failed journal stops serving
             stopping = asyncio.ensure_future(stop.wait())
             await asyncio.wait((warming, stopping), return_when=asyncio.FIRST_COMPLETED)
             if warming.done():
@@ -184,8 +194,17 @@ async def serve(
             if warming is not None:
                 await warming
     finally:
+        if failing is not None:
+            failing.cancel()
         await runtime.stop()  # commits everything appended: acknowledged orders are durable
         tokens.close()
+    if runtime.failure is not None:
+        print(
+            f"klaster: stopped: the journal in {data_dir} could not be written "
+            f"({runtime.failure}); it holds everything acknowledged, restart to go on",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     print("klaster: stopped", file=sys.stderr)
     return EXIT_OK
 

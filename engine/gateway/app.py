@@ -76,7 +76,7 @@ def create_app(
     order and stream metrics; ``ready`` (default: always) is what ``/readyz`` asks besides
     the runtime running (``klaster serve`` says ready once the kernels are compiled).
     """
-    middleware = gateway(tokens, runtime.market.registry, _limiter(limits), metrics)
+    middleware = gateway(tokens, runtime, _limiter(limits), metrics)
     app = web.Application(middlewares=[middleware], client_max_size=limits.max_body_bytes)
     app[RUNTIME] = runtime
     app[TOKENS] = tokens

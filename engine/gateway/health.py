@@ -1,6 +1,8 @@
 """Unauthenticated probes: ``/healthz`` (the process answers), ``/readyz`` (the runtime is
 started and the ``ready`` callable says so: compiled kernels warm), ``/metrics``
-(Prometheus' text format, only when the app was given metrics)."""
+(Prometheus' text format, only when the app was given metrics). Once the journal failed,
+``/healthz`` and ``/readyz`` are 503 ``journal-failed`` (the gateway's middleware): the
+process can no longer do its job, and a liveness probe should restart it."""
 
 from __future__ import annotations
 

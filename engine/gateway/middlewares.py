@@ -6,7 +6,11 @@ first:
    match no route count as ``unmatched``; a stream (minutes long) is not observed.
 2. problems: renders :class:`~engine.gateway.problems.Problem` and aiohttp's HTTP errors
    (404, 405, 413) as ``application/problem+json``; anything else is a bug: logged, 500.
-3. authentication: ``Authorization: Bearer <token>`` through the token lookup (401 with
+3. a failed journal: once a journal write failed, every request but ``/metrics`` and the
+   OpenAPI document is 503 ``journal-failed`` (the market's memory holds changes the disk
+   does not: neither commands nor reads may use it), and so is a request that was running
+   when it failed (its change was never acknowledged).
+4. authentication: ``Authorization: Bearer <token>`` through the token lookup (401 with
    ``WWW-Authenticate: Bearer`` if missing or unknown), the member's rate limit (429 with
    ``Retry-After``), and the response media type from Accept (406), all before a handler
    runs, so a refused request has changed nothing. Public paths skip the token.
@@ -26,15 +30,17 @@ from aiohttp import web
 
 from engine.gateway.encoding import negotiate
 from engine.gateway.keys import CALLER, FORMAT, Caller, TokenLookup
-from engine.gateway.problems import Problem
+from engine.gateway.problems import Problem, journal_failed
 from engine.gateway.ratelimit import RateLimiter
 from engine.market.metrics import Metrics
+from engine.market.runtime import Runtime
 from engine.model.registry import Registry
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/v1/openapi.json"})
+UNFENCED_PATHS = frozenset({"/metrics", "/v1/openapi.json"})  # answer after a journal failure
 STREAM_PATH = "/v1/stream"
 log = logging.getLogger("klaster.gateway")
 
@@ -46,10 +52,11 @@ _HTTP_PROBLEMS = {
 
 
 def gateway(
-    tokens: TokenLookup, registry: Registry, limiter: RateLimiter, metrics: Metrics | None
+    tokens: TokenLookup, runtime: Runtime, limiter: RateLimiter, metrics: Metrics | None
 ) -> Middleware:
-    """Observe, render problems and authenticate in one middleware (see the docstring)."""
-    guarded = _guard(tokens, registry, limiter)
+    """Observe, render problems, fence a failed journal and authenticate in one middleware
+    (see the docstring)."""
+    guarded = _guard(tokens, runtime, limiter)
     if metrics is None:
         return guarded
     record = metrics.record_request
@@ -76,9 +83,10 @@ def gateway(
     return middleware
 
 
-def _guard(tokens: TokenLookup, registry: Registry, limiter: RateLimiter) -> Middleware:
-    """Problems around authentication around the handler, in one coroutine."""
-    callers = _callers(registry)
+def _guard(tokens: TokenLookup, runtime: Runtime, limiter: RateLimiter) -> Middleware:
+    """Problems around the journal's fence around authentication around the handler, in
+    one coroutine."""
+    callers = _callers(runtime.market.registry)
     member_for = tokens.member_for
     take = limiter.take
 
@@ -86,6 +94,8 @@ def _guard(tokens: TokenLookup, registry: Registry, limiter: RateLimiter) -> Mid
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
             path = request.path
+            if runtime.failure is not None and path not in UNFENCED_PATHS:
+                raise journal_failed()
             if path in PUBLIC_PATHS:
                 request[FORMAT] = _format(request)
                 return await handler(request)
@@ -111,8 +121,10 @@ def _guard(tokens: TokenLookup, registry: Registry, limiter: RateLimiter) -> Mid
             return _http_problem(request, exc)
         except (asyncio.CancelledError, ConnectionResetError):
             raise
-        except Exception:  # a bug: say so without details, keep them in the log
-            return _bug(request)
+        except Exception:
+            if runtime.failure is not None:  # the journal failed under this request
+                return journal_failed().response()
+            return _bug(request)  # a bug: say so without details, keep them in the log
 
     return middleware
 

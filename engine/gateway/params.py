@@ -1,7 +1,8 @@
 """Who may call, and the parameters of paths and query strings.
 
 Path parameters that name no resource are 404 (``/v1/orders/abc``, an interval path that is
-not an interval start); query parameters with a bad value are 422 naming the parameter.
+not an interval start, or not an instant of the range the market takes); query parameters
+with a bad value (an instant outside that range too) are 422 naming the parameter.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from engine.gateway.keys import CALLER, RUNTIME, Caller
 from engine.gateway.problems import Problem, unprocessable
 from engine.gateway.quantities import parse_instant
 from engine.market.market import Market
+from engine.model.calendar import INSTANT_RANGE
 
 MAX_PERIOD_S = MAX_PERIOD_DAYS * 86_400
 
@@ -44,7 +46,8 @@ def interval(request: web.Request) -> int:
     try:
         start = parse_instant(value, "start")
     except Problem:
-        raise Problem(404, "not-found", f"no interval {text!r}") from None
+        detail = f"no interval {text!r:.80}: an interval start is an instant {INSTANT_RANGE}"
+        raise Problem(404, "not-found", detail) from None
     if not market(request).calendar.is_start(start):
         raise Problem(404, "not-found", f"no interval starts at {text!r}")
     return start

@@ -17,7 +17,8 @@ Statuses: 400 malformed body, 401 no or unknown token, 403 role (or another memb
 statement), 404 unknown resource (also another member's order: ids must not leak), 405,
 406 no acceptable media type, 409 the market's state forbids it now (gate closed, order no
 longer active, client order id reused with other content, interval not delivered), 413 body
-too large, 415 unsupported content type, 422 a value the rules refuse, 429 rate limit.
+too large, 415 unsupported content type, 422 a value the rules refuse, 429 rate limit, 503
+not ready, or the journal could not be written (:func:`journal_failed`).
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ TITLES: dict[str, str] = {
     "unsupported-media-type": "Unsupported content type",
     "rate-limited": "Too many requests",
     "not-ready": "Not ready",
+    "journal-failed": "The journal cannot be written",
     "internal-error": "Internal error",
 }
 
@@ -146,6 +148,21 @@ class Problem(Exception):
 
 def unprocessable(field: str, detail: str, slug: str = "bad-value") -> Problem:
     return Problem(422, slug, detail, field)
+
+
+JOURNAL_RETRY_S = 10
+"""Retry-After of a journal failure [s]: about a supervisor's restart (the server stops)."""
+
+
+def journal_failed() -> Problem:
+    """The 503 of every request once a journal write failed (or of the one whose change it
+    could not write): nothing was acknowledged, and a restart recovers what was."""
+    detail = (
+        "the journal could not be written; nothing of this request was acknowledged and the "
+        "server takes no more requests until it restarts with what was acknowledged"
+    )
+    headers = {"Retry-After": str(JOURNAL_RETRY_S)}
+    return Problem(503, "journal-failed", detail, headers=headers)
 
 
 def _row_detail(r: Rejected, point_ids: Sequence[str] | None) -> str:

@@ -1,7 +1,9 @@
 """Units at the API edge: instants, prices and energies in, exact integers out, and back.
 
 - ``interval_start`` and other instants: an ISO 8601 string with an offset
-  (``"2026-01-01T01:00:00Z"``) or int seconds since the Unix epoch; whole seconds only.
+  (``"2026-01-01T01:00:00Z"``) or int seconds since the Unix epoch; whole seconds only,
+  from 2000-01-01T00:00:00Z to before 2100-01-01T00:00:00Z (:func:`engine.model.calendar.in_range`:
+  checked here, before the market sees the value, so nothing outside it is ever journaled).
   Out: ISO 8601 UTC with ``Z``.
 - ``price``: PLN/MWh as a number or a decimal string (:class:`engine.api.PriceInput`), a
   whole number of the cluster's ticks (at the default tick 0.01: at most 2 decimals), within
@@ -21,7 +23,7 @@ columns, return per-row errors ``{row, field, code, detail}``.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -29,11 +31,14 @@ from typing import Any
 import numpy as np
 
 from engine.api import Int64Column, PriceInput, RowError
-from engine.api.values import INT64_MAX
+from engine.api.values import INT64_MAX, MAX_INSTANT_TEXT
 from engine.book.new_orders import MAX_REPORTED_ROWS
 from engine.gateway.problems import Problem, unprocessable
+from engine.model.calendar import END_INSTANT_S, FIRST_INSTANT_S, INSTANT_RANGE, in_range
 from matching.units import MAX_ABS_PRICE_TICKS, OffTick, pln_mwh_to_ticks, ticks_to_pln_mwh
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+SECOND = timedelta(seconds=1)
 _NUMBER_TYPES = frozenset({int, float})
 _LE_INT64 = np.dtype("<i8")
 
@@ -49,26 +54,36 @@ def moment(s: int) -> datetime:
 
 
 def instant(value: int | str, field: str) -> int:
-    """A decoded instant (int seconds, range-checked by its type, or ISO text) -> [s]."""
-    return value if type(value) is int else parse_instant(value, field)
+    """A decoded instant (int seconds or ISO text) -> [s] (see :func:`parse_instant`)."""
+    if type(value) is int and FIRST_INSTANT_S <= value < END_INSTANT_S:
+        return value  # the hot path: one comparison
+    return parse_instant(value, field)
 
 
 def parse_instant(value: Any, field: str) -> int:
-    """An ISO 8601 instant with an offset, or int seconds since the epoch -> int seconds."""
+    """An ISO 8601 instant with an offset, or int seconds since the epoch -> int seconds,
+    within :data:`~engine.model.calendar.INSTANT_RANGE` (else a 422 naming ``field``)."""
     if type(value) is int:
-        if not 0 <= value <= INT64_MAX:
-            raise unprocessable(field, f"{field} must be >= 0 s since the epoch, was {value}")
-        return value
-    if isinstance(value, str) and len(value) <= 64:
+        t = value
+    elif isinstance(value, str) and len(value) <= MAX_INSTANT_TEXT:
         try:
             moment = datetime.fromisoformat(value)
         except ValueError:
             moment = None
-        if moment is not None and moment.utcoffset() is not None:
-            if moment.microsecond:
-                raise unprocessable(field, f"{field} must be whole seconds, was {value!r}")
-            return int(moment.timestamp())
-    raise unprocessable(
+        if moment is None or moment.utcoffset() is None:
+            raise _not_an_instant(value, field)
+        if moment.microsecond:
+            raise unprocessable(field, f"{field} must be whole seconds, was {value!r}")
+        t = (moment - EPOCH) // SECOND  # exact, whatever the year (no float, no OverflowError)
+    else:
+        raise _not_an_instant(value, field)
+    if not in_range(t):
+        raise unprocessable(field, f"{field} must be {INSTANT_RANGE}, was {_show(value)}")
+    return t
+
+
+def _not_an_instant(value: Any, field: str) -> Problem:
+    return unprocessable(
         field,
         f'{field} must be ISO 8601 with an offset such as "2026-01-01T01:00:00Z" or int '
         f"seconds since the epoch, was {_show(value)}",
@@ -199,20 +214,22 @@ def instant_column(values: list[Any] | np.ndarray, field: str, errors: RowErrors
     """Instants (ints, or ISO strings: parsed once per distinct value; or an int64 array
     from a bin column) -> int64 [s]."""
     if isinstance(values, np.ndarray):
-        negative = np.flatnonzero(values < 0)  # the only int64 values that are no instant
-        for row in negative[:MAX_REPORTED_ROWS].tolist():
+        outside = np.flatnonzero((values < FIRST_INSTANT_S) | (values >= END_INSTANT_S))
+        for row in outside[:MAX_REPORTED_ROWS].tolist():
             try:
                 parse_instant(int(values[row]), field)
             except Problem as problem:
                 errors.add_problem(row, problem)
-        errors.count += max(0, negative.shape[0] - MAX_REPORTED_ROWS)
+        errors.count += max(0, outside.shape[0] - MAX_REPORTED_ROWS)
         return values
     if set(map(type, values)) <= {int}:
         try:
             out = np.array(values, dtype=np.int64)
         except OverflowError:
             out = None
-        if out is not None and (out.size == 0 or out.min() >= 0):
+        if out is not None and (
+            out.size == 0 or (out.min() >= FIRST_INSTANT_S and out.max() < END_INSTANT_S)
+        ):
             return out
     parsed: dict[Any, int | Problem] = {}
     out = np.zeros(len(values), np.int64)

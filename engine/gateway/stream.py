@@ -14,7 +14,8 @@ with ``?format=msgpack``), told apart by ``"type"``:
 A message leaves only once the event behind it is durable. The :class:`Hub` is the one
 market subscriber: it turns each event into messages (only while streams are open) and puts
 them on each stream's queue without waiting; a stream that falls ``Limits.stream_queue``
-messages behind is closed (code 1013, try again later) rather than let memory grow. Clients
+messages behind is closed (code 1013, try again later) rather than let memory grow, and so
+is every stream once the journal failed (:mod:`engine.market.runtime`). Clients
 only listen; what they send is ignored. Streams are counted in ``klaster_websocket_streams``
 and closed when the app shuts down.
 """
@@ -153,9 +154,11 @@ class Hub:
             return
         stream.queue.put_nowait((seq, message))
 
-    async def close_all(self) -> None:
+    async def close_all(
+        self, code: int = WSCloseCode.GOING_AWAY, message: bytes = b"server shutdown"
+    ) -> None:
         for stream in list(self.streams):
-            await stream.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+            await stream.ws.close(code=code, message=message)
 
 
 async def stream(request: web.Request) -> web.WebSocketResponse:
@@ -196,20 +199,41 @@ async def _send(runtime: Runtime, s: Stream, binary: bool) -> None:
             if message is _OVERFLOW:
                 await s.ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"stream fell behind")
                 return
-            if seq:
-                await runtime.durable(seq)  # tell nothing that could still be lost
+            if seq and not await _durable(runtime, seq):
+                await s.ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"journal failed")
+                return
             if binary:
                 await s.ws.send_bytes(to_msgpack(message))
             else:
                 await s.ws.send_str(to_json(message).decode())
 
 
+async def _durable(runtime: Runtime, seq: int) -> bool:
+    """Wait until event ``seq`` is durable (tell nothing that could still be lost); False
+    if the journal failed instead (then nothing more can be told)."""
+    try:
+        await runtime.durable(seq)
+    except Exception:
+        if runtime.failure is None:
+            raise
+        return False
+    return True
+
+
 async def hub_context(app: web.Application):  # noqa: ANN201 (an async generator)
-    """cleanup_ctx: subscribe the hub to the market for the app's lifetime."""
+    """cleanup_ctx: subscribe the hub to the market for the app's lifetime, and close every
+    stream if the journal fails meanwhile."""
     hub = app[HUB]
     unsubscribe = hub.market.subscribe(hub.on_event)
+    watch = asyncio.ensure_future(_close_when_failed(hub))
     yield
+    watch.cancel()
     unsubscribe()
+
+
+async def _close_when_failed(hub: Hub) -> None:
+    await hub.runtime.wait_failed()
+    await hub.close_all(WSCloseCode.TRY_AGAIN_LATER, b"journal failed")
 
 
 async def close_streams(app: web.Application) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.book.new_orders import MAX_REPORTED_ROWS
-from engine.model.calendar import Calendar
+from engine.model.calendar import INSTANT_RANGE, Calendar, in_range
 from engine.model.rejects import Reject, Rejected
 from matching.units import MAX_ABS_PRICE_TICKS
 
@@ -53,7 +53,10 @@ def validate_bands(
     ):
         if len(rejects) >= MAX_REPORTED_ROWS:
             break
-        if start % calendar.length_s:
+        if not in_range(start):
+            message = f"interval_start must be {INSTANT_RANGE}, was {start} s"
+            rejects.append(Rejected(Reject.BAD_INTERVAL, "interval_start", message, row))
+        elif start % calendar.length_s:
             message = f"{start} is not the start of a {calendar.length_s} s interval"
             rejects.append(Rejected(Reject.BAD_INTERVAL, "interval_start", message, row))
         elif now_s >= calendar.auction_gate(start) or start in cleared:

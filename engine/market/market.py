@@ -19,6 +19,7 @@ is given to a client only once its seq is durable.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -57,7 +58,7 @@ from engine.market.events import (
     PriceBandsPublished,
 )
 from engine.market.state import MarketState
-from engine.model.calendar import IntervalState
+from engine.model.calendar import INSTANT_RANGE, IntervalState, in_range
 from engine.model.clock import Clock
 from engine.model.columns import group_starts
 from engine.model.rejects import BatchRejected, Reject, Rejected
@@ -67,6 +68,8 @@ from engine.settlement.settle import Settlement, Statement, statement
 from matching import ClearingResult, clear
 
 __all__ = ["BatchAccepted", "Done", "EventSink", "Market", "Subscriber"]
+
+log = logging.getLogger("klaster.market")
 
 
 class EventSink(Protocol):
@@ -142,12 +145,19 @@ class Market(MarketState):
         return member
 
     def _record(self, event: Event) -> None:
-        """Journal, apply, publish: the pipeline's last steps (nothing here may refuse)."""
+        """Journal, apply, publish: the pipeline's last steps (nothing here may refuse).
+
+        A subscriber that raises is logged and skipped: the event is journaled and applied
+        by then, so its command's answer must not turn into a failure (the other
+        subscribers still get the event)."""
         if self._journal is not None and self._journal.append(event) != event.seq:
             raise RuntimeError(f"the journal numbered event {event.seq} otherwise")
         self.apply(event)
         for subscriber in self._subscribers:  # a tuple: one may unsubscribe meanwhile
-            subscriber(event)
+            try:
+                subscriber(event)
+            except Exception:
+                log.exception("a subscriber failed on event %d (%s)", event.seq, event.kind)
 
     def _stamp(self) -> dict[str, int]:
         """The next event's seq and timestamp (the market is the journal's single writer)."""
@@ -264,6 +274,9 @@ class Market(MarketState):
     def _decide_close(self, member: int, start: int) -> Decision:
         if start in self._results:
             return None, Rejected(Reject.INTERVAL_NOT_OPEN, "interval_start", "already cleared")
+        if not in_range(start):
+            message = f"interval_start must be {INSTANT_RANGE}, was {start} s"
+            return None, Rejected(Reject.BAD_INTERVAL, "interval_start", message)
         if not self.calendar.is_start(start):
             return None, Rejected(Reject.BAD_INTERVAL, "interval_start", f"{start} is no start")
         began = time.perf_counter()

@@ -6,12 +6,19 @@ ticker task that moves the market with the clock (gate closures happen on time e
 no order arrives). Everything runs on one event loop, so the market has exactly one writer;
 handlers call the market's methods directly and then ``await runtime.durable(seq)`` before
 they acknowledge anything.
+
+A journal write that fails (a full disk, an I/O error) is fatal: the events of the failed
+group are in the market's memory but not on disk, so the runtime records the
+:attr:`Runtime.failure`, stops ticking, and its owner must stop taking commands and reads
+(the gateway answers 503, ``klaster serve`` exits); nothing of the failed group or later is
+acknowledged. A restart replays the journal, which holds exactly what was acknowledged.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
@@ -21,10 +28,11 @@ from engine.market.market import Market
 from engine.market.metrics import Metrics
 from engine.market.recovery import GroupCommitSink, Node, open_market
 from engine.model.clock import Clock, WallClock
-from engine.store.journal import GroupCommitter
+from engine.store.journal import GroupCommitter, JournalFailed
 from matching.units import ticks_to_pln_mwh_float
 
 TICK_SECONDS = 0.5  # how often the ticker looks at the clock
+log = logging.getLogger("klaster.runtime")
 
 
 class Runtime:
@@ -38,6 +46,11 @@ class Runtime:
         self._tick_seconds = tick_seconds
         self._ticker: asyncio.Task[None] | None = None
         self._metrics: Metrics | None = None
+        self.failure: BaseException | None = None
+        """Why the journal could not be written (None while it can): from then on the
+        market's memory holds events the disk does not."""
+        self._failed = asyncio.Event()
+        self.committer.on_failure = self._journal_failed
 
     @classmethod
     def open(cls, data_dir: str | Path, cluster: Any, clock: Clock | None = None) -> Runtime:
@@ -70,6 +83,18 @@ class Runtime:
 
         self.market.subscribe(on_event)
 
+    async def wait_failed(self) -> BaseException:
+        """Return once the journal has failed, with the write's exception."""
+        await self._failed.wait()
+        assert self.failure is not None
+        return self.failure
+
+    def _journal_failed(self, exc: BaseException) -> None:
+        """The group commit's failure hook (on the loop, before any waiter hears of it)."""
+        self.failure = exc
+        log.error("the journal could not be written: %s; taking no more commands", exc)
+        self._failed.set()
+
     def durable(self, seq: int) -> Awaitable[int]:
         """Await it to return once event ``seq`` is durable (acknowledge only after this).
         A future rather than a coroutine: one layer less on every acknowledgement."""
@@ -77,21 +102,29 @@ class Runtime:
 
     async def stop(self) -> None:
         """Stop ticking, commit everything pending, close the journal, let the data
-        directory go."""
+        directory go. After a journal failure, the events still buffered (never written,
+        never acknowledged) are dropped and the failure is not raised again."""
         if self._ticker is not None:
             self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
             self._ticker = None
         try:
-            await self.committer.aclose()
-            self.node.journal.close()
+            try:
+                await self.committer.aclose()
+            except JournalFailed:
+                if self.failure is None:
+                    raise
+            self.node.journal.close(discard=self.failure is not None)
         finally:
             self.node.release()
 
     async def _tick(self) -> None:
-        while True:
-            self.market.close_due_gates()
+        while self.failure is None:
+            try:
+                self.market.close_due_gates()
+            except JournalFailed:  # the failure hook has recorded it: nothing to tick
+                return
             if self._metrics is not None:
                 self._metrics.set_book_orders(*self.market.open_book_orders())
             await asyncio.sleep(self._tick_seconds)

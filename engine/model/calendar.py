@@ -13,12 +13,31 @@ For an interval starting at ``s`` (DESIGN.md, "Calendar"):
 
 Only the times live here; which interval is in which state is the market's record, moved
 by these times.
+
+Every instant the market takes from outside (an interval start in an order, a reading, a
+band, a gate closure; a query's period; the simulated clock) lies in one range,
+``FIRST_INSTANT_S <= t < END_INSTANT_S``: 2000-01-01T00:00:00Z to 2100-01-01T00:00:00Z.
+Within it every derived time (gates, delivery, a calendar page ahead) is an ``int64``,
+a journal timestamp and an RFC 3339 instant with a four-digit year; outside it a value is
+more likely a unit mistake (milliseconds, a zero) than a delivery interval.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+
+FIRST_INSTANT_S = 946_684_800
+"""2000-01-01T00:00:00Z [s]: the earliest instant the market takes."""
+END_INSTANT_S = 4_102_444_800
+"""2100-01-01T00:00:00Z [s]: the first instant the market no longer takes (exclusive)."""
+INSTANT_RANGE = "from 2000-01-01T00:00:00Z (inclusive) to 2100-01-01T00:00:00Z (exclusive)"
+"""The range in words, for messages and the API's documentation."""
+
+
+def in_range(t_s: int) -> bool:
+    """True for an instant the market takes (see :data:`FIRST_INSTANT_S`)."""
+    return FIRST_INSTANT_S <= t_s < END_INSTANT_S
 
 
 class IntervalState(StrEnum):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.model.calendar import Calendar
+from engine.model.calendar import END_INSTANT_S, FIRST_INSTANT_S, INSTANT_RANGE, Calendar
 from engine.model.registry import Registry
 from engine.model.rejects import Reject, Rejected, column_shape_rejects
 from engine.settlement.settle import MAX_CELL_WH
@@ -39,21 +39,26 @@ READING_FIELDS = ("interval_start", "point", "import_wh", "export_wh")
 def validate_readings(
     batch: ReadingBatch, registry: Registry, calendar: Calendar, now_s: int
 ) -> list[Rejected]:
-    """Every reason to refuse rows of a reading batch (all or nothing, like orders)."""
+    """Every reason to refuse rows of a reading batch (all or nothing, like orders): an
+    unknown point, a start outside the instants' range or not an interval's, an interval
+    not delivered at ``now_s``, energies outside 0..MAX_CELL_WH, a point twice in an interval."""
     malformed = column_shape_rejects(batch, READING_FIELDS, "readings")
     if malformed:
         return malformed
-    n = len(batch)
     rejects: list[Rejected] = []
     start, point = batch.interval_start, batch.point
     # Vectorised checks, then one reject per bad row and check (a day of a cluster's
     # readings is ~10^5 rows; a Python loop over them would dominate a simulation).
     unknown = (point < 0) | (point >= registry.owner.shape[0])
-    misaligned = start % calendar.length_s != 0
-    undelivered = ~misaligned & (now_s < start + calendar.length_s)
+    outside = (start < FIRST_INSTANT_S) | (start >= END_INSTANT_S)
+    misaligned = ~outside & (start % calendar.length_s != 0)
+    # Delivered once now >= start + length; written without the sum, which could overflow.
+    undelivered = ~outside & ~misaligned & (start > now_s - calendar.length_s)
     checks = [
         (unknown, Reject.UNKNOWN_CONNECTION_POINT, "connection_point",
          lambda r: f"no connection point with code {point[r]}"),
+        (outside, Reject.BAD_INTERVAL, "interval_start",
+         lambda r: f"interval_start must be {INSTANT_RANGE}, was {start[r]} s"),
         (misaligned, Reject.BAD_INTERVAL, "interval_start",
          lambda r: f"{start[r]} is not the start of a {calendar.length_s} s interval"),
         (undelivered, Reject.READING_NOT_DELIVERED, "interval_start",
@@ -75,11 +80,18 @@ def validate_readings(
         for row in np.flatnonzero(mask).tolist():
             rejects.append(Rejected(code, field, message(row), row))
     rejects.sort(key=lambda r: r.row)
-    pairs = start * (registry.owner.shape[0] + 1) + point
-    if np.unique(pairs).shape[0] != n:
+    if _has_duplicates(start, point):
         message = "a connection point appears twice for one interval"
         rejects.append(Rejected(Reject.BAD_VALUE, "readings", message))
     return rejects
+
+
+def _has_duplicates(start: np.ndarray, point: np.ndarray) -> bool:
+    """True if a (start, point) pair appears twice: sorted by both, neighbours compared
+    (no combined key that any start could overflow)."""
+    order = np.lexsort((point, start))
+    s, p = start[order], point[order]
+    return bool(np.any((s[1:] == s[:-1]) & (p[1:] == p[:-1])))
 
 
 class Readings:

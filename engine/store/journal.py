@@ -440,6 +440,9 @@ class GroupCommitter:
         self.largest_group = 0
         self.on_commit: Callable[[float, int], None] | None = None
         """Called after each group with (seconds it took, events in it): for metrics."""
+        self.on_failure: Callable[[BaseException], None] | None = None
+        """Called once, on the loop, when a write failed (with its exception), before any
+        waiter hears of it: the owner stops taking commands."""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._groups: queue.SimpleQueue[list[PendingEvent] | None] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
@@ -552,6 +555,8 @@ class GroupCommitter:
         written either."""
         self._writing = False
         self._failure = exc
+        if self.on_failure is not None:
+            self.on_failure(exc)
         waiting, self._waiters = self._waiters, []
         for seq, future in waiting:
             if not future.done():

@@ -123,3 +123,43 @@ def test_sigterm_during_a_stream_of_orders_loses_none_that_was_acknowledged(
     finally:
         node.close()
     assert set(acknowledged) <= journaled
+
+
+@pytest.mark.slow
+def test_a_full_disk_stops_serve_with_exit_1_and_a_restart_holds_what_was_acknowledged(
+    tmp_path: Path,
+) -> None:
+    # No file the server writes may pass 256 kB: its journal's write-ahead log reaches that
+    # after some dozens of commits, and the write past it fails in the kernel (EFBIG).
+    data = tmp_path / "data"
+    server = start_server(data, max_file_bytes=256_000)
+    wait_ready(server)
+    token, start = server.tokens["dom-01"], an_open_interval()
+    acknowledged: dict[str, int] = {}
+    refused: list[tuple[int, dict]] = []
+    for n in range(2_000):  # bounded; the journal fills up long before
+        order = dict(an_order(start), client_order_id=f"c{n}")
+        try:
+            status, body = server.request("POST", "/v1/orders", token, order)
+        except OSError:  # the server stopped listening
+            break
+        if status == 201:
+            assert not refused, "acknowledged after the journal failed"
+            acknowledged[order["client_order_id"]] = body["order_id"]
+        else:
+            refused.append((status, body))
+    assert server.process.wait(30) == 1, server.log.read_text()
+    assert acknowledged and refused
+    assert all(s == 503 and b["type"].endswith("/journal-failed") for s, b in refused), refused
+    assert "could not be written" in server.log.read_text().splitlines()[-1]
+
+    done = klaster("audit", "verify", "--data", str(data))
+    assert done.returncode == 0 and json.loads(done.stdout)["ok"]
+    again = start_server(data)
+    try:
+        wait_ready(again)
+        status, body = again.request("GET", "/v1/orders", server.tokens["dom-01"])
+        assert status == 200
+        assert {o["client_order_id"]: o["order_id"] for o in body["orders"]} == acknowledged
+    finally:
+        assert again.stop(signal.SIGTERM) == 0, again.log.read_text()

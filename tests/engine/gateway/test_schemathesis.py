@@ -9,10 +9,7 @@ booked orders, closed gates and a clock the coordinator moved, which is the poin
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import msgpack
@@ -27,7 +24,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from engine.api.openapi import document
-from tests.gateway_support import JSON, MSGPACK, serve
+from tests.gateway_support import JSON, MSGPACK, LiveGateway
 
 CHECKS = [
     not_a_server_error,
@@ -50,28 +47,6 @@ def to_msgpack(ctx: schemathesis.SerializationContext, value: Any) -> bytes:
 @schemathesis.deserializer(MSGPACK)
 def from_msgpack(ctx: schemathesis.DeserializationContext, response: Any) -> Any:
     return msgpack.unpackb(response.content, raw=False)
-
-
-class LiveGateway:
-    """The gateway of ``serve()`` on its own event loop, in a thread, for sync clients."""
-
-    def __init__(self, data: Path) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self._serving = serve(data)
-        self.url = asyncio.run_coroutine_threadsafe(self._enter(), self.loop).result(60)
-
-    async def _enter(self) -> str:
-        gateway = await self._serving.__aenter__()
-        return gateway.url
-
-    def close(self) -> None:
-        exit_ = self._serving.__aexit__(None, None, None)
-        asyncio.run_coroutine_threadsafe(exit_, self.loop).result(60)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-        self.loop.close()
 
 
 @pytest.fixture(scope="module")
