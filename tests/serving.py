@@ -104,6 +104,15 @@ def start_server(data: Path, *extra: str, timeout: float = START_TIMEOUT) -> Ser
     return server
 
 
+def an_open_interval() -> int:
+    """The start [s] of an interval of the demo cluster whose gate is at least 10 minutes
+    away (on the wall clock)."""
+    from engine.config.demo import demo_cluster
+
+    length = demo_cluster().interval_seconds
+    return (int(time.time()) // length + 2) * length
+
+
 def an_order(start: int, side: str = "buy", quantity_wh: int = 100) -> dict[str, Any]:
     """One order of dom-01 (connection point PL-TAURON-0011) at 400.00 PLN/MWh."""
     return {
