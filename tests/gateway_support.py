@@ -27,7 +27,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from engine.config.cluster import parse_cluster
-from engine.gateway import Limits, create_app
+from engine.gateway import Limits, TokenLookup, create_app
 from engine.market.metrics import Metrics
 from engine.market.recovery import open_market
 from engine.market.runtime import Runtime
@@ -141,14 +141,17 @@ async def serve(
     ready: Callable[[], bool] | None = None,
     metrics: bool = True,
     cluster_text: str = CLUSTER,
+    tokens: TokenLookup | None = None,
 ) -> AsyncIterator[Gateway]:
+    """Serve the gateway on a loopback port (see the module docstring); ``tokens``: the token
+    lookup (default: :data:`TOKENS`)."""
     clock = SimulatedClock(T0 * 1_000_000)
     runtime = Runtime(open_market(data_dir, parse_cluster(cluster_text), clock), tick_seconds=0.01)
     registry_metrics = Metrics(CollectorRegistry())
     await runtime.start()
     app = create_app(
         runtime,
-        DictTokens(TOKENS),
+        DictTokens(TOKENS) if tokens is None else tokens,
         registry_metrics if metrics else None,
         limits=limits,
         ready=ready,

@@ -119,6 +119,15 @@ def _limit_files(max_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (max_bytes, max_bytes))
 
 
+def an_open_interval() -> int:
+    """The start [s] of an interval of the demo cluster whose gate is at least 10 minutes
+    away (on the wall clock)."""
+    from engine.config.demo import demo_cluster
+
+    length = demo_cluster().interval_seconds
+    return (int(time.time()) // length + 2) * length
+
+
 def an_order(start: int, side: str = "buy", quantity_wh: int = 100) -> dict[str, Any]:
     """One order of dom-01 (connection point PL-TAURON-0011) at 400.00 PLN/MWh."""
     return {

@@ -22,7 +22,14 @@ from engine.api.delivery import (
     ReadingRows,
     ReadingsRecorded,
 )
-from engine.api.live import Fill, Hello, IntervalChanged, PriceBandsChanged, StreamMessage
+from engine.api.live import (
+    Fill,
+    Hello,
+    IntervalChanged,
+    PriceBandsChanged,
+    StreamClose,
+    StreamMessage,
+)
 from engine.api.service import Clock, ClockChange, Health, Problem, RowError
 from engine.api.timetable import (
     Calendar,
@@ -59,6 +66,7 @@ __all__ = [
     "Hello",
     "IntervalChanged",
     "PriceBandsChanged",
+    "StreamClose",
     "StreamMessage",
     "UNSET",
     "Band",

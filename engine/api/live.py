@@ -3,10 +3,15 @@
 A message leaves only once the event behind it is durable; a member hears the cluster's
 intervals and bands and only its own fills. JSON text frames, or msgpack binary frames with
 ``?format=msgpack`` (instants and prices as strings, as in JSON).
+
+When the server ends a stream, the close frame's code says why (:class:`StreamClose`) and
+its reason text says it in words (:data:`CLOSES`); the document lists both under
+``x-websocket-close-codes``.
 """
 
 from __future__ import annotations
 
+from enum import IntEnum
 from typing import Literal
 
 from msgspec import Struct
@@ -50,3 +55,35 @@ class PriceBandsChanged(Struct, frozen=True, tag="price_bands", tag_field="type"
 
 StreamMessage = Hello | IntervalChanged | Fill | PriceBandsChanged
 """Any message of the stream (decode with this union: the ``type`` picks the struct)."""
+
+
+class StreamClose(IntEnum):
+    """Why the server closed a stream: the close frame's code (RFC 6455, section 7.4)."""
+
+    SHUTDOWN = 1001  # "going away"
+    JOURNAL_FAILED = 1011  # "internal error": the market can no longer make anything durable
+    FELL_BEHIND = 1013  # "try again later"
+    TOKEN_REVOKED = 4401  # private range: 4000 + the HTTP status a request would get
+
+
+CLOSES: dict[StreamClose, tuple[str, str]] = {
+    StreamClose.SHUTDOWN: (
+        "server shutdown",
+        "the server stops; reconnect once it is back",
+    ),
+    StreamClose.FELL_BEHIND: (
+        "stream fell behind",
+        "the client read too slowly and the messages waiting for it reached the limit; "
+        "reconnect and read faster",
+    ),
+    StreamClose.JOURNAL_FAILED: (
+        "journal failed",
+        "the server could not write its journal and stops; reconnect once it is restarted",
+    ),
+    StreamClose.TOKEN_REVOKED: (
+        "token revoked or expired",
+        "the stream's bearer token no longer authenticates (klaster members revoke): the "
+        "stream closes within a second; reconnecting needs a live token",
+    ),
+}
+"""Each close code -> (the close frame's reason text, what it means for the client)."""

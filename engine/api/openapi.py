@@ -28,8 +28,9 @@ STATUS_TEXT = {
     403: "The caller's role may not do this",
     404: "Not found (also another member's order)",
     406: "Accept allows neither JSON nor msgpack",
+    408: "The body did not arrive within the time limit (the connection is closed)",
     409: "The market's state forbids it now",
-    413: "Body above the limit",
+    413: "Body above the limit, answered before it is read (the connection is closed)",
     415: "Content-Type is neither JSON nor msgpack",
     422: "A value the rules refuse (field, and errors per row for batches)",
     429: "Rate limit (Retry-After)",
@@ -112,6 +113,11 @@ def _operation(route: Route, schemas: _Schemas) -> dict[str, Any]:
     op["responses"] = responses
     if route.messages is not None:  # OpenAPI has no WebSocket frames: an extension says them
         op["x-websocket-messages"] = schemas.of(route.messages)
+    if route.closes is not None:
+        op["x-websocket-close-codes"] = {
+            str(int(code)): {"reason": reason, "description": meaning}
+            for code, (reason, meaning) in route.closes.items()
+        }
     if route.public:
         op["security"] = []
     return op
@@ -137,7 +143,11 @@ def document(with_metrics: bool) -> dict[str, Any]:
                 f"and gives {JSON} or {MSGPACK} (Content-Type, Accept); errors are "
                 f"{PROBLEM_JSON} (RFC 9457). Energy in Wh, prices in PLN/MWh (exact decimal "
                 "strings out), money in grosz, instants ISO 8601 UTC; an instant sent "
-                f"(ISO 8601 with an offset, or seconds since the epoch) must be {INSTANT_RANGE}."
+                f"(ISO 8601 with an offset, or seconds since the epoch) must be {INSTANT_RANGE}. "
+                "A request that the HTTP parser refuses (a request line or header line above "
+                "8190 bytes, more than 128 headers, a control character in a header, a "
+                "malformed request line) never reaches the API: aiohttp answers it 400 "
+                "text/plain and closes the connection."
             ),
         },
         "servers": [{"url": "/"}],

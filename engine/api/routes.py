@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from engine.api.accounts import Kpis, Statement
 from engine.api.delivery import ReadingColumns, ReadingRows, ReadingsRecorded
-from engine.api.live import StreamMessage
+from engine.api.live import CLOSES, StreamMessage
 from engine.api.service import Clock, ClockChange, Health
 from engine.api.timetable import Calendar, Depth, GateClosure, Interval, Trades
 from engine.api.trading import (
@@ -37,7 +37,7 @@ from engine.model.calendar import INSTANT_RANGE
 JSON = "application/json"
 MSGPACK = "application/msgpack"
 TEXT = "text/plain"
-BODY_PROBLEMS = (400, 413, 415, 422)  # any route that reads a body
+BODY_PROBLEMS = (400, 408, 413, 415, 422)  # any route that reads a body
 MAX_CALENDAR = 31 * 96  # intervals in one calendar answer: a month of 15-minute intervals
 MAX_PERIOD_DAYS = 366  # statements and KPIs: at most a (leap) year at once
 
@@ -76,6 +76,7 @@ class Route:
     params: tuple[Param, ...] = ()
     with_metrics: bool = False  # only on an app that serves metrics
     messages: Any = None  # a WebSocket's message type (documented as x-websocket-messages)
+    closes: Any = None  # a WebSocket's close codes: code -> (reason, meaning)
 
 
 START = Param(
@@ -200,6 +201,7 @@ ROUTES: tuple[Route, ...] = (
         problems=(400, 422),
         params=(Param("format", "query", Literal["json", "msgpack"], False, "frame encoding"),),
         messages=StreamMessage,
+        closes=CLOSES,
     ),
     Route(
         "openapi", "GET", "/v1/openapi.json", "This document",

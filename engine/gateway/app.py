@@ -77,13 +77,18 @@ def create_app(
     the runtime running (``klaster serve`` says ready once the kernels are compiled).
     """
     middleware = gateway(tokens, runtime, _limiter(limits), metrics)
-    app = web.Application(middlewares=[middleware], client_max_size=limits.max_body_bytes)
+    app = web.Application(
+        middlewares=[middleware],
+        client_max_size=limits.max_body_bytes,
+        # A body answered without being read (413, 408, 401) is drained this long, not 10 s.
+        handler_args={"lingering_time": limits.linger_seconds},
+    )
     app[RUNTIME] = runtime
     app[TOKENS] = tokens
     app[METRICS] = metrics
     app[LIMITS] = limits
     app[READY] = ready if ready is not None else _always
-    app[HUB] = Hub(runtime, limits.stream_queue)
+    app[HUB] = Hub(runtime, limits.stream_queue, tokens)
     app.cleanup_ctx.append(hub_context)
     app.on_shutdown.append(close_streams)  # before handlers are cancelled: streams end cleanly
 

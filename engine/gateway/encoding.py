@@ -4,6 +4,12 @@
   and ``application/vnd.msgpack``); anything else is 415. A body that does not decode, or
   is empty where one is needed, is 400 (never 500). JSON's non-standard ``NaN`` and
   ``Infinity`` literals decode to floats that the field checks refuse with 422.
+- Limits (:class:`~engine.gateway.keys.Limits`): a ``Content-Length`` above
+  ``max_body_bytes`` is 413 at once, before any of the body is read; a chunked body stops
+  being read at the limit, 413; a body still incomplete after ``body_seconds`` (however
+  slowly it trickles in) is 408. All three close the connection after the answer: aiohttp
+  then drains what is left of the body for at most ``linger_seconds`` (so that a client
+  still sending is not reset before it reads the answer) instead of its default 10 s.
 - Response: the Accept header decides (q-values honoured; the more specific entry wins; a
   tie goes to the entry listed first, no header or ``*/*`` to JSON); if it allows neither,
   406. Problems are always ``application/problem+json``.
@@ -18,6 +24,7 @@ an exactness check instead). Answers are written through the API's types
 
 from __future__ import annotations
 
+import asyncio
 import json
 from decimal import Decimal
 from functools import lru_cache
@@ -28,7 +35,7 @@ import msgspec
 from aiohttp import web
 
 from engine.api.wire import Decoders, to_json, to_msgpack
-from engine.gateway.keys import FORMAT
+from engine.gateway.keys import FORMAT, LIMITS
 from engine.gateway.problems import Problem
 
 JSON = "application/json"
@@ -108,10 +115,32 @@ async def _raw(request: web.Request) -> bytes:
             f"Content-Type must be {JSON} or {MSGPACK}, was {content_type!r}",
             headers={"Accept-Post": f"{JSON}, {MSGPACK}"},
         )
-    raw = await request.read()  # aiohttp raises 413 beyond client_max_size
+    raw = await _read(request)
     if not raw:
         raise Problem(400, "malformed-body", "a body is required")
     return raw
+
+
+async def _read(request: web.Request) -> bytes:
+    """The whole body, within the size and time limits (see the module docstring)."""
+    limit = request.client_max_size
+    declared = request.content_length
+    if declared is not None and declared > limit:  # answer now: waiting for it helps no one
+        raise _too_large(limit)
+    seconds = request.app[LIMITS].body_seconds
+    try:
+        async with asyncio.timeout(seconds):
+            return await request.read()
+    except web.HTTPRequestEntityTooLarge:  # a chunked body: aiohttp stops at the limit
+        raise _too_large(limit) from None
+    except TimeoutError:
+        detail = f"the body did not arrive within {seconds:g} s"
+        raise Problem(408, "request-timeout", detail, close=True) from None
+
+
+def _too_large(limit: int) -> Problem:
+    detail = f"the request body is above the limit of {limit} bytes"
+    return Problem(413, "body-too-large", detail, close=True)
 
 
 def _loose(raw: bytes, json_body: bool, exact: bool) -> Any:

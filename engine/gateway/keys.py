@@ -27,6 +27,8 @@ class Limits:
     """The gateway's limits on what one client may send."""
 
     max_body_bytes: int = 16 * 1024 * 1024  # a request body above this is refused with 413
+    body_seconds: float = 60.0  # a body still incomplete after this long is refused with 408
+    linger_seconds: float = 1.0  # how long a body left unread is drained before closing
     rate_per_s: float = 2000.0  # requests per second per member, sustained (token bucket)
     burst: int = 4000  # requests a member may send at once (the bucket's size)
     stream_queue: int = 4096  # messages a slow stream may lag behind before it is closed
@@ -50,3 +52,4 @@ HUB = web.AppKey("hub", "Hub")
 
 CALLER = web.RequestKey("caller", Caller)
 FORMAT = web.RequestKey("format", str)  # the response media type the client accepts
+BEARER = web.RequestKey("bearer", str)  # a stream's token, checked again while it is open

@@ -5,7 +5,8 @@ first:
    never the raw path: ids must not become label values), method and status; requests that
    match no route count as ``unmatched``; a stream (minutes long) is not observed.
 2. problems: renders :class:`~engine.gateway.problems.Problem` and aiohttp's HTTP errors
-   (404, 405, 413) as ``application/problem+json``; anything else is a bug: logged, 500.
+   (404, 405) as ``application/problem+json``; anything else is a bug: logged, 500. (Body
+   limits are the body reader's: :mod:`engine.gateway.encoding`.)
 3. a failed journal: once a journal write failed, every request but ``/metrics`` and the
    OpenAPI document is 503 ``journal-failed`` (the market's memory holds changes the disk
    does not: neither commands nor reads may use it), and so is a request that was running
@@ -13,7 +14,8 @@ first:
 4. authentication: ``Authorization: Bearer <token>`` through the token lookup (401 with
    ``WWW-Authenticate: Bearer`` if missing or unknown), the member's rate limit (429 with
    ``Retry-After``), and the response media type from Accept (406), all before a handler
-   runs, so a refused request has changed nothing. Public paths skip the token.
+   runs, so a refused request has changed nothing. Public paths skip the token; a stream
+   keeps its token (``BEARER``) to check it again while it is open.
 
 One middleware rather than three: every layer is another coroutine and an
 ``@web.middleware`` wrapper per request, which the single-order path feels.
@@ -29,7 +31,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from engine.gateway.encoding import negotiate
-from engine.gateway.keys import CALLER, FORMAT, Caller, TokenLookup
+from engine.gateway.keys import BEARER, CALLER, FORMAT, Caller, TokenLookup
 from engine.gateway.problems import Problem, journal_failed
 from engine.gateway.ratelimit import RateLimiter
 from engine.market.metrics import Metrics
@@ -47,7 +49,6 @@ log = logging.getLogger("klaster.gateway")
 _HTTP_PROBLEMS = {
     404: ("not-found", "no such resource"),
     405: ("method-not-allowed", "this method is not allowed here"),
-    413: ("body-too-large", "the request body is above the limit"),
 }
 
 
@@ -100,7 +101,8 @@ def _guard(tokens: TokenLookup, runtime: Runtime, limiter: RateLimiter) -> Middl
                 request[FORMAT] = _format(request)
                 return await handler(request)
             scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-            member_id = member_for(token.strip()) if scheme.lower() == "bearer" else None
+            token = token.strip()
+            member_id = member_for(token) if scheme.lower() == "bearer" else None
             if member_id is None:
                 raise _unauthorized()
             caller = callers.get(member_id)
@@ -112,13 +114,15 @@ def _guard(tokens: TokenLookup, runtime: Runtime, limiter: RateLimiter) -> Middl
             request[CALLER] = caller
             if path != STREAM_PATH:  # a stream picks its format with ?format=
                 request[FORMAT] = _format(request)
+            else:
+                request[BEARER] = token
             return await handler(request)
         except Problem as problem:
             return problem.response()
         except web.HTTPException as exc:
             if exc.status < 400:
                 raise
-            return _http_problem(request, exc)
+            return _http_problem(exc)
         except (asyncio.CancelledError, ConnectionResetError):
             raise
         except Exception:
@@ -159,10 +163,8 @@ def _rate_limited(limiter: RateLimiter, wait: int) -> Problem:
     )
 
 
-def _http_problem(request: web.Request, exc: web.HTTPException) -> web.Response:
+def _http_problem(exc: web.HTTPException) -> web.Response:
     slug, detail = _HTTP_PROBLEMS.get(exc.status, ("bad-request", exc.reason))
-    if exc.status == 413:
-        detail = f"the request body is above the limit of {request.client_max_size} bytes"
     headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
     return Problem(exc.status, slug, detail, headers=headers).response()
 

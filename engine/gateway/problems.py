@@ -15,10 +15,11 @@ is nested, and the problems middleware is the one place that renders them).
 
 Statuses: 400 malformed body, 401 no or unknown token, 403 role (or another member's
 statement), 404 unknown resource (also another member's order: ids must not leak), 405,
-406 no acceptable media type, 409 the market's state forbids it now (gate closed, order no
-longer active, client order id reused with other content, interval not delivered), 413 body
-too large, 415 unsupported content type, 422 a value the rules refuse, 429 rate limit, 503
-not ready, or the journal could not be written (:func:`journal_failed`).
+406 no acceptable media type, 408 the body did not arrive in time, 409 the market's state
+forbids it now (gate closed, order no longer active, client order id reused with other
+content, interval not delivered), 413 body too large, 415 unsupported content type, 422 a
+value the rules refuse, 429 rate limit, 503 not ready, or the journal could not be written
+(:func:`journal_failed`). After a 408 or 413 the connection is closed.
 """
 
 from __future__ import annotations
@@ -88,6 +89,7 @@ TITLES: dict[str, str] = {
     "not-found": "Not found",
     "method-not-allowed": "Method not allowed",
     "not-acceptable": "No acceptable response media type",
+    "request-timeout": "The body did not arrive in time",
     "body-too-large": "The body is too large",
     "unsupported-media-type": "Unsupported content type",
     "rate-limited": "Too many requests",
@@ -113,6 +115,7 @@ class Problem(Exception):
         errors: Sequence[RowError] | None = None,
         bad_rows: int | None = None,
         headers: Mapping[str, str] | None = None,
+        close: bool = False,
     ) -> None:
         super().__init__(detail)
         self.status = status
@@ -122,6 +125,7 @@ class Problem(Exception):
         self.errors = errors
         self.bad_rows = bad_rows
         self.headers = headers
+        self.close = close  # end the connection after the answer (Connection: close)
 
     def body(self) -> ProblemDetails:
         listed = self.errors is not None
@@ -137,13 +141,16 @@ class Problem(Exception):
 
     def response(self) -> web.Response:
         # Always JSON (the media type RFC 9457 registers), whatever the request's Accept.
-        return web.Response(
+        response = web.Response(
             body=to_json(self.body()),
             status=self.status,
             content_type=PROBLEM_JSON,
             charset="utf-8",
             headers=self.headers,
         )
+        if self.close:
+            response.force_close()
+        return response
 
 
 def unprocessable(field: str, detail: str, slug: str = "bad-value") -> Problem:

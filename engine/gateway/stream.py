@@ -15,25 +15,35 @@ A message leaves only once the event behind it is durable. The :class:`Hub` is t
 market subscriber: it turns each event into messages (only while streams are open) and puts
 them on each stream's queue without waiting; a stream that falls ``Limits.stream_queue``
 messages behind is closed (code 1013, try again later) rather than let memory grow, and so
-is every stream once the journal failed (:mod:`engine.market.runtime`). Clients
+is every stream once the journal failed (1011, :mod:`engine.market.runtime`). Clients
 only listen; what they send is ignored. Streams are counted in ``klaster_websocket_streams``
-and closed when the app shuts down.
+and closed when the app shuts down (1001).
+
+A stream's bearer token is checked again every ``TOKEN_CHECK_S`` while it is open (one
+lookup per distinct token; the token store answers from its cache unless another process
+committed, see :meth:`engine.store.tokens.TokenStore.member_for`): a stream whose token no
+longer authenticates (``klaster members revoke`` in any process, or an expired token) is
+sent nothing more and closed with 4401 "token revoked or expired" within a second; the
+other streams, also the member's streams on its other tokens, stay open. The close codes
+are :class:`engine.api.live.StreamClose`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp import WSMsgType, web
 
 from engine import api
+from engine.api.live import CLOSES, StreamClose
 from engine.api.wire import to_json, to_msgpack
 from engine.gateway import params, views
-from engine.gateway.keys import HUB, METRICS, RUNTIME, Caller
+from engine.gateway.keys import BEARER, HUB, METRICS, RUNTIME, Caller, TokenLookup
 from engine.gateway.problems import unprocessable
 from engine.gateway.quantities import moment, pln_mwh
 from engine.market.events import (
@@ -48,25 +58,31 @@ from engine.market.market import Market
 from engine.market.runtime import Runtime
 
 HEARTBEAT_S = 30.0
+TOKEN_CHECK_S = 0.25  # how often the tokens of open streams are checked again [s]
 _OVERFLOW: Any = object()  # the queue's last message for a stream that fell behind
+log = logging.getLogger("klaster.gateway")
 
 
 @dataclass(eq=False)
 class Stream:
     caller: Caller
+    token: str  # the bearer token the stream was opened with
     ws: web.WebSocketResponse
     queue: asyncio.Queue[Any] = field(default_factory=asyncio.Queue)
+    sender: asyncio.Task[None] | None = None
 
 
 class Hub:
     """Fans market events out to the open streams (see the module docstring)."""
 
-    def __init__(self, runtime: Runtime, queue_size: int) -> None:
+    def __init__(self, runtime: Runtime, queue_size: int, tokens: TokenLookup) -> None:
         self.runtime = runtime
         self.market: Market = runtime.market
         self.queue_size = queue_size
+        self.tokens = tokens
         self.streams: set[Stream] = set()
         self._fills_seen: dict[int, int] = {}  # interval -> continuous fills already sent
+        self._closing: set[asyncio.Task[None]] = set()  # streams ended, their close pending
 
     def on_event(self, event: Event) -> None:
         """The market's subscriber: called right after the event was applied."""
@@ -154,11 +170,34 @@ class Hub:
             return
         stream.queue.put_nowait((seq, message))
 
-    async def close_all(
-        self, code: int = WSCloseCode.GOING_AWAY, message: bytes = b"server shutdown"
-    ) -> None:
+    def check_tokens(self) -> None:
+        """End every stream whose token no longer names its member (revoked or expired)."""
+        live: dict[str, bool] = {}  # token -> still its member's (one lookup per token)
         for stream in list(self.streams):
-            await stream.ws.close(code=code, message=message)
+            token = stream.token
+            if token not in live:
+                live[token] = self.tokens.member_for(token) == stream.caller.member_id
+            if not live[token]:
+                self.end(stream, StreamClose.TOKEN_REVOKED)
+
+    def end(self, stream: Stream, code: StreamClose) -> None:
+        """Send ``stream`` nothing more and close it with ``code``, in a task of its own: a
+        client that does not answer the close must not hold up the others."""
+        self.streams.discard(stream)
+        if stream.sender is not None:
+            stream.sender.cancel()
+        task = asyncio.create_task(_close(stream.ws, code), name="stream-close")
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    async def close_all(self, code: StreamClose = StreamClose.SHUTDOWN) -> None:
+        for stream in list(self.streams):
+            await _close(stream.ws, code)
+
+    def cancel_closing(self) -> None:
+        """Give up closes still waiting for their client (the app is being cleaned up)."""
+        for task in list(self._closing):
+            task.cancel()
 
 
 async def stream(request: web.Request) -> web.WebSocketResponse:
@@ -169,15 +208,15 @@ async def stream(request: web.Request) -> web.WebSocketResponse:
     hub = request.app[HUB]
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S)
     await ws.prepare(request)
-    s = Stream(who, ws)
-    hub.streams.add(s)
+    s = Stream(who, request[BEARER], ws)
     metrics = request.app[METRICS]
     if metrics is not None:
         metrics.streams.inc()
     runtime = request.app[RUNTIME]
     now = moment(runtime.market.clock.now_us() // 1_000_000)
     s.queue.put_nowait((0, api.Hello(who.member_id, now)))
-    sender = asyncio.create_task(_send(runtime, s, fmt == "msgpack"), name="stream-send")
+    s.sender = sender = asyncio.create_task(_send(runtime, s, fmt == "msgpack"), name="stream-send")
+    hub.streams.add(s)
     try:
         async for message in ws:  # clients only listen; this sees pings and the close
             if message.type == WSMsgType.ERROR:
@@ -197,10 +236,10 @@ async def _send(runtime: Runtime, s: Stream, binary: bool) -> None:
         while True:
             seq, message = await s.queue.get()
             if message is _OVERFLOW:
-                await s.ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"stream fell behind")
+                await _close(s.ws, StreamClose.FELL_BEHIND)
                 return
             if seq and not await _durable(runtime, seq):
-                await s.ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"journal failed")
+                await _close(s.ws, StreamClose.JOURNAL_FAILED)
                 return
             if binary:
                 await s.ws.send_bytes(to_msgpack(message))
@@ -220,20 +259,43 @@ async def _durable(runtime: Runtime, seq: int) -> bool:
     return True
 
 
+async def _close(ws: web.WebSocketResponse, code: StreamClose) -> None:
+    await ws.close(code=code, message=CLOSES[code][0].encode())
+
+
+async def _watch_tokens(hub: Hub) -> None:
+    """Check the tokens of the open streams every ``TOKEN_CHECK_S`` (see the docstring)."""
+    while True:
+        await asyncio.sleep(TOKEN_CHECK_S)
+        if not hub.streams:
+            continue
+        try:
+            hub.check_tokens()
+        except Exception:  # the store failed (busy, I/O): try again at the next check
+            log.exception("checking the tokens of open streams failed")
+
+
 async def hub_context(app: web.Application):  # noqa: ANN201 (an async generator)
-    """cleanup_ctx: subscribe the hub to the market for the app's lifetime, and close every
-    stream if the journal fails meanwhile."""
+    """cleanup_ctx: subscribe the hub to the market, check the tokens of open streams and
+    close every stream if the journal fails, for the app's lifetime."""
     hub = app[HUB]
     unsubscribe = hub.market.subscribe(hub.on_event)
-    watch = asyncio.ensure_future(_close_when_failed(hub))
+    watchers = [
+        asyncio.create_task(_watch_tokens(hub), name="stream-tokens"),
+        asyncio.create_task(_close_when_failed(hub), name="stream-journal"),
+    ]
     yield
-    watch.cancel()
+    for watcher in watchers:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+    hub.cancel_closing()
     unsubscribe()
 
 
 async def _close_when_failed(hub: Hub) -> None:
     await hub.runtime.wait_failed()
-    await hub.close_all(WSCloseCode.TRY_AGAIN_LATER, b"journal failed")
+    await hub.close_all(StreamClose.JOURNAL_FAILED)
 
 
 async def close_streams(app: web.Application) -> None:

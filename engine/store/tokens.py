@@ -150,7 +150,12 @@ class TokenStore:
         the wal-index header in the ``-shm`` file changed (every commit rewrites it before
         it returns). Reading that header from a read-only mapping costs no system call and
         keeps the GIL, where the pragma is a statement with a GIL release per request; so
-        the pragma runs only when the header changed (or no mapping could be made)."""
+        the pragma runs only when the header changed (or no mapping could be made).
+
+        A token is ASCII (urlsafe base64); anything else, such as the bytes of a header that
+        aiohttp decoded with ``surrogateescape``, is unknown (not an encoding error)."""
+        if not token.isascii():
+            return None
         header = self._wal_index_header()
         if header is None or header != self._shm_header:
             version = self._db.execute("PRAGMA data_version").fetchone()[0]

@@ -133,12 +133,12 @@ def test_overrides() -> None:
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        ('pv = { kwp = 30 }', 'pv = { kwp = -3 }', f"{SCHOOL}: pv.kwp"),
-        ('pv = { kwp = 30 }', 'pv = { kwp = nan }', f"{SCHOOL}: pv.kwp"),
-        ('pv = { kwp = 30 }', 'pv = { kwp = 30, tilt = 95 }', "pv.tilt"),
-        ('pv = { kwp = 30 }', 'pv = { kwpp = 30 }', 'unknown key "pv.kwpp"'),
+        ("pv = { kwp = 30 }", "pv = { kwp = -3 }", f"{SCHOOL}: pv.kwp"),
+        ("pv = { kwp = 30 }", "pv = { kwp = nan }", f"{SCHOOL}: pv.kwp"),
+        ("pv = { kwp = 30 }", "pv = { kwp = 30, tilt = 95 }", "pv.tilt"),
+        ("pv = { kwp = 30 }", "pv = { kwpp = 30 }", 'unknown key "pv.kwpp"'),
         ('profile = "g1"', 'profile = "x9"', f"{SCHOOL}: load.profile"),
-        ('annual_kwh = 90000 }', 'annual_kwh = "lots" }', "load.annual_kwh must be a number"),
+        ("annual_kwh = 90000 }", 'annual_kwh = "lots" }', "load.annual_kwh must be a number"),
         ('strategy = "zip"', 'strategy = "greedy"', 'member "school": strategy must be one of'),
         ('kind = "public"', "kind = 3", 'member "school": kind'),
         ('max_import_kw = "50"', 'max_import_kw = "-5"', 'connection point "PL-2": max_import_kw'),

@@ -16,19 +16,13 @@ import pytest
 
 from engine.config.demo import demo_cluster
 from engine.market.recovery import open_market
-from tests.serving import an_order, start_server, wait_ready
+from tests.serving import an_open_interval, an_order, start_server, wait_ready
 
 
 def klaster(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "engine", *args], capture_output=True, text=True, timeout=120
     )
-
-
-def an_open_interval() -> int:
-    """The start [s] of an interval whose gate is at least 10 minutes away."""
-    length = demo_cluster().interval_seconds
-    return (int(time.time()) // length + 2) * length
 
 
 @pytest.mark.slow

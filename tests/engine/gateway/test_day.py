@@ -340,9 +340,7 @@ async def test_a_retry_answers_200_even_while_other_orders_are_booked_meanwhile(
                 for i in range(20)
             ]
             retry = g.call("POST", "/v1/orders", "t-dom-1", order(client_order_id="r1"))
-            batch = g.call(
-                "POST", "/v1/orders", "t-dom-1", [order(client_order_id="r1")]
-            )
+            batch = g.call("POST", "/v1/orders", "t-dom-1", [order(client_order_id="r1")])
             # In the middle: the retry waits for the commit of orders booked before it while
             # those after it are booked.
             replies = await asyncio.gather(*others[:10], retry, batch, *others[10:])

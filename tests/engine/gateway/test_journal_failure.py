@@ -5,7 +5,7 @@ its own "database or disk is full", raised from inside the group commit's write,
 on a full disk). Orders keep arriving in concurrent waves. The request whose change could
 not be written gets 503 ``journal-failed`` (problem+json, Retry-After), so does every one
 after it, reads included (the market's memory holds orders the disk does not), the probes
-say so, open streams are closed (1013), the runtime stops without raising, and a restart on
+say so, open streams are closed (1011), the runtime stops without raising, and a restart on
 the same directory holds exactly the orders that were acknowledged (201) and none of the
 refused ones."""
 
@@ -15,8 +15,9 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from aiohttp import WSCloseCode, WSMsgType
+from aiohttp import WSMsgType
 
+from engine.api.live import StreamClose
 from engine.store.journal import Journal
 from tests.gateway_support import START, Gateway, Reply, order, run, serve
 
@@ -87,7 +88,7 @@ async def test_a_full_disk_is_503_acknowledges_nothing_more_and_a_restart_holds_
         assert (await g.call("GET", "/v1/openapi.json")).status == 200
         assert b"klaster_" in (await g.call("GET", "/metrics", accept="*/*")).body
         closed = await stream.receive(timeout=10)
-        assert (closed.type, closed.data) == (WSMsgType.CLOSE, WSCloseCode.TRY_AGAIN_LATER)
+        assert (closed.type, closed.data) == (WSMsgType.CLOSE, StreamClose.JOURNAL_FAILED)
         with_failure = g.runtime.failure
     assert with_failure is not None and "full" in str(with_failure)
 

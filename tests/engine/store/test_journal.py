@@ -41,6 +41,7 @@ def encode(payload: dict) -> bytes:
 def decode(payload: bytes) -> dict:
     return msgpack.unpackb(payload)
 
+
 TS = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z [us]
 
 

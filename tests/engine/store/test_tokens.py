@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.store import tokens
 from engine.store.tokens import TOKEN_ID_CHARS, TOKENS_FILE, TokenStore
@@ -27,6 +29,30 @@ def test_an_issued_token_is_32_random_bytes_in_urlsafe_base64_and_maps_to_its_me
         assert store.member_for(token + "x") is None
         assert store.member_for("") is None
         assert token != store.issue("dom-01")
+
+
+def as_header(raw: bytes) -> str:
+    """Header bytes as aiohttp hands them over: UTF-8, the rest as lone surrogates."""
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def test_any_presented_token_is_a_member_only_if_issued_and_never_an_error(
+    tmp_path: Path,
+) -> None:
+    """Header bytes that are not UTF-8 reach the lookup as lone surrogates; they are an
+    unknown token like any other (the gateway answers 401, not 500)."""
+    with TokenStore.open(tmp_path) as store:
+        token = store.issue("dom-01")
+
+        @settings(max_examples=300, deadline=None)
+        @given(presented=st.text() | st.binary().map(as_header))
+        def lookup(presented: str) -> None:
+            assert store.member_for(presented) == ("dom-01" if presented == token else None)
+
+        lookup()
+        assert store.member_for(as_header(b"\xff\xfe")) is None
+        assert store.member_for(token + as_header(b"\xff")) is None
+        assert store.member_for(token) == "dom-01"
 
 
 def test_the_file_holds_only_hashes_and_is_readable_by_the_owner_only(tmp_path: Path) -> None:
