@@ -48,6 +48,7 @@ from engine.api.trading import (
     OrderColumnsMsgpack,
     Orders,
     OrdersAccepted,
+    OrderStatus,
     PublishedBand,
     Replaced,
 )
@@ -85,6 +86,7 @@ __all__ = [
     "OrderColumnsMsgpack",
     "Orders",
     "OrdersAccepted",
+    "OrderStatus",
     "PriceInput",
     "Problem",
     "PublishedBand",
