@@ -26,6 +26,7 @@ from prometheus_client import CollectorRegistry
 
 from engine.config.cluster import parse_cluster
 from engine.gateway import Limits, create_app
+from engine.gateway.keys import TokenLookup
 from engine.market.metrics import Metrics
 from engine.market.recovery import open_market
 from engine.market.runtime import Runtime
@@ -51,6 +52,9 @@ class DictTokens:
 
     def member_for(self, token: str) -> str | None:
         return self.tokens.get(token)
+
+    def expired_at(self, token: str) -> int | None:
+        return None  # these tokens never expire
 
 
 @dataclass
@@ -138,14 +142,17 @@ async def serve(
     ready: Callable[[], bool] | None = None,
     metrics: bool = True,
     cluster_text: str = CLUSTER,
+    tokens: TokenLookup | None = None,
 ) -> AsyncIterator[Gateway]:
+    """Serve the gateway on loopback (see the module docstring); ``tokens`` replaces the
+    fixed :data:`TOKENS`."""
     clock = SimulatedClock(T0 * 1_000_000)
     runtime = Runtime(open_market(data_dir, parse_cluster(cluster_text), clock), tick_seconds=0.01)
     registry_metrics = Metrics(CollectorRegistry())
     await runtime.start()
     app = create_app(
         runtime,
-        DictTokens(TOKENS),
+        DictTokens(TOKENS) if tokens is None else tokens,
         registry_metrics if metrics else None,
         limits=limits,
         ready=ready,

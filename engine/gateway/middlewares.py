@@ -7,7 +7,8 @@ first:
 2. problems: renders :class:`~engine.gateway.problems.Problem` and aiohttp's HTTP errors
    (404, 405, 413) as ``application/problem+json``; anything else is a bug: logged, 500.
 3. authentication: ``Authorization: Bearer <token>`` through the token lookup (401 with
-   ``WWW-Authenticate: Bearer`` if missing or unknown), the member's rate limit (429 with
+   ``WWW-Authenticate: Bearer`` if missing, unknown or revoked; 401 ``token-expired``
+   naming the instant if past its expiry), the member's rate limit (429 with
    ``Retry-After``), and the response media type from Accept (406), all before a handler
    runs, so a refused request has changed nothing. Public paths skip the token.
 
@@ -21,6 +22,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 from aiohttp import web
 
@@ -90,9 +92,11 @@ def _guard(tokens: TokenLookup, registry: Registry, limiter: RateLimiter) -> Mid
                 request[FORMAT] = _format(request)
                 return await handler(request)
             scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-            member_id = member_for(token.strip()) if scheme.lower() == "bearer" else None
+            bearer = token.strip() if scheme.lower() == "bearer" else None
+            member_id = None if bearer is None else member_for(bearer)
             if member_id is None:
-                raise _unauthorized()
+                expired_us = None if not bearer else tokens.expired_at(bearer)
+                raise _unauthorized() if expired_us is None else _expired(expired_us)
             caller = callers.get(member_id)
             if caller is None:  # a token for a member this cluster's market does not know
                 raise _unknown_member(member_id)
@@ -131,6 +135,19 @@ def _unauthorized() -> Problem:
         "unauthorized",
         "send Authorization: Bearer <token> with a valid token",
         headers={"WWW-Authenticate": 'Bearer realm="klaster"'},
+    )
+
+
+def _expired(expired_us: int) -> Problem:
+    when = datetime.fromtimestamp(expired_us // 1_000_000, UTC).isoformat().replace("+00:00", "Z")
+    return Problem(
+        401,
+        "token-expired",
+        f"the token expired at {when}; ask the coordinator for a new one",
+        headers={
+            "WWW-Authenticate": 'Bearer realm="klaster", error="invalid_token", '
+            'error_description="the token expired"'
+        },
     )
 
 

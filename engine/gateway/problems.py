@@ -13,11 +13,12 @@ them into a :class:`Problem` with :func:`from_rejected` / :func:`from_batch`. Pr
 while decoding a request at the edge are raised as :class:`Problem` (an exception: decoding
 is nested, and the problems middleware is the one place that renders them).
 
-Statuses: 400 malformed body, 401 no or unknown token, 403 role (or another member's
-statement), 404 unknown resource (also another member's order: ids must not leak), 405,
-406 no acceptable media type, 409 the market's state forbids it now (gate closed, order no
-longer active, client order id reused with other content, interval not delivered), 413 body
-too large, 415 unsupported content type, 422 a value the rules refuse, 429 rate limit.
+Statuses: 400 malformed body, 401 no, unknown, revoked or expired token, 403 role (or
+another member's statement), 404 unknown resource (also another member's order: ids must
+not leak), 405, 406 no acceptable media type, 409 the market's state forbids it now (gate
+closed, order no longer active, client order id reused with other content, interval not
+delivered), 413 body too large, 415 unsupported content type, 422 a value the rules
+refuse, 429 rate limit.
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ TITLES: dict[str, str] = {
     "malformed-body": "The body cannot be decoded",
     "bad-request": "Bad request",
     "unauthorized": "A valid bearer token is required",
+    "token-expired": "The bearer token has expired",
     "not-found": "Not found",
     "method-not-allowed": "Method not allowed",
     "not-acceptable": "No acceptable response media type",
