@@ -14,7 +14,9 @@ Run: ``pytest benchmarks/test_bench_gateway.py``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
+import time
 import urllib.parse
 from pathlib import Path
 
@@ -25,6 +27,7 @@ from single_orders import encode, open_intervals, order_requests, traders
 
 from engine.config.demo import demo_cluster
 from engine.market.recovery import JOURNAL_FILE, replay_journal
+from tests.gateway_support import MSGPACK, START, Gateway, serve
 from tests.serving import Server
 
 BATCH = 10_000
@@ -137,3 +140,71 @@ def test_columnar_msgpack_batches_of_10k_orders(
     assert acked == batches, (results[-1].statuses, results[-1].last_body[:500])
     warm = connections * batches_per_connection
     assert journaled_orders(server, tmp_path / "data") == (acked + warm) * BATCH
+
+
+HISTORIES = (1_000, 100_000)  # the member's orders in the book
+
+
+async def book_history(g: Gateway, history: int) -> int:
+    """Book ``history`` orders of dom-1 and as many of dom-2 between them (batches over four
+    intervals); return the cursor of the middle of dom-1's history."""
+    batch, mine = min(history, BATCH), []
+    for member, point in [("t-dom-1", "P-1"), ("t-dom-2", "P-2")] * (history // batch):
+        columns = {
+            "interval_start": [START + 900 * (i % 4) for i in range(batch)],
+            "connection_point": [point] * batch,
+            "side": ["sell"] * batch,
+            "price": ["300.00"] * batch,
+            "quantity_wh": [10] * batch,
+        }
+        reply = await g.call("POST", "/v1/orders/batch", member, columns, encoding=MSGPACK)
+        assert reply.status == 201, reply.body
+        mine += reply.body["order_ids"] if member == "t-dom-1" else []
+    return mine[history // 2]
+
+
+@pytest.mark.parametrize("query", ["", "status=cancelled"])
+def test_one_page_of_own_orders_with_1k_and_100k_orders_of_the_member(
+    benchmark, tmp_path: Path, query: str, report: list[str]
+) -> None:
+    """``GET /v1/orders``, a page of 100 from the middle of the member's history, on two
+    in-process gateways: one with 1,000 orders of the member in the book, one with 100,000
+    (and as many of another member's between them). One round asks each once, so that both
+    see the same machine; the ratio of their medians is the figure. ``status=cancelled``
+    matches none: a filter's worst case, which looks at up to ``SCAN_BUDGET`` orders."""
+    loop = asyncio.new_event_loop()
+    stack = contextlib.AsyncExitStack()
+    seconds: dict[int, list[float]] = {h: [] for h in HISTORIES}
+    try:
+        paths = {}
+        for history in HISTORIES:
+            g = loop.run_until_complete(
+                stack.enter_async_context(serve(tmp_path / str(history), metrics=False))
+            )
+            cursor = loop.run_until_complete(book_history(g, history))
+            paths[history] = g, f"/v1/orders?cursor={cursor}&{query}"
+
+        async def ask(history: int) -> None:
+            g, path = paths[history]
+            started = time.perf_counter()
+            reply = await g.call("GET", path, "t-dom-1")
+            seconds[history].append(time.perf_counter() - started)
+            assert reply.status == 200 and len(reply.body["orders"]) == (0 if query else 100)
+
+        def both() -> None:
+            for history in HISTORIES:
+                loop.run_until_complete(ask(history))
+
+        benchmark.pedantic(both, rounds=200, warmup_rounds=5)
+    finally:
+        loop.run_until_complete(stack.aclose())
+        loop.close()
+    small, large = (float(np.median(seconds[h][5:])) for h in HISTORIES)
+    name = query or "no filter"
+    benchmark.extra_info.update(
+        query=name, page_1k_ms=small * 1e3, page_100k_ms=large * 1e3, ratio=large / small
+    )
+    report.append(
+        f"GET /v1/orders ({name}), a page of 100: {small * 1e3:.2f} ms with 1,000 of the "
+        f"member's orders, {large * 1e3:.2f} ms with 100,000: ratio {large / small:.2f}"
+    )

@@ -55,6 +55,9 @@ class DictTokens:
     def member_for(self, token: str) -> str | None:
         return self.tokens.get(token)
 
+    def expired_at(self, token: str) -> int | None:
+        return None  # these tokens never expire
+
 
 @dataclass
 class Reply:

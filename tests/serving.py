@@ -1,6 +1,7 @@
 """Helpers for tests that run ``klaster serve`` as a subprocess on a loopback port.
 
-Waits are bounded; the server's stderr goes to a log file next to its data directory.
+Waits are bounded; the server's stderr goes to a log file next to its data directory. The
+member tokens are read from the 0600 file whose path the server prints (it prints no token).
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ import functools
 import json
 import os
 import queue
+import re
 import resource
 import signal
+import ssl
 import subprocess
 import sys
 import threading
@@ -21,7 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.store.tokens import read_token_file
+
 START_TIMEOUT = 120.0  # a cold numba cache compiles every kernel before /readyz
+TOKENS_LINE = re.compile(
+    r"klaster: (?:(?P<issued>\d+) member tokens issued into|member tokens are in) "
+    r"(?P<path>.+?)(?: \(mode 0600\))?$"
+)
 
 
 def serve_command(*args: str) -> list[str]:
@@ -30,13 +39,17 @@ def serve_command(*args: str) -> list[str]:
 
 @dataclass
 class Server:
-    """A running ``klaster serve``: its process, URL and the demo tokens it printed."""
+    """A running ``klaster serve``: its process, URL and the member tokens of the file it
+    named (``issued``: on this start; ``tokens`` stays empty if it named none)."""
 
     process: subprocess.Popen[str]
     log: Path
     url: str = ""
     tokens: dict[str, str] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
+    tokens_file: Path | None = None
+    issued: bool = False
+    ssl_context: ssl.SSLContext | None = None  # trusts the server's certificate (HTTPS)
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int:
         if self.process.poll() is None:
@@ -60,7 +73,7 @@ class Server:
             headers["Authorization"] = f"Bearer {token}"
         req = urllib.request.Request(self.url + path, data, headers, method=method)
         try:
-            with urllib.request.urlopen(req, timeout=10) as resp:
+            with urllib.request.urlopen(req, timeout=10, context=self.ssl_context) as resp:
                 status, raw, ctype = resp.status, resp.read(), resp.headers.get_content_type()
         except urllib.error.HTTPError as exc:
             status, raw, ctype = exc.code, exc.read(), exc.headers.get_content_type()
@@ -105,11 +118,13 @@ def start_server(
         if line is None:
             raise RuntimeError(f"klaster serve exited {process.wait()}: {server.log.read_text()}")
         server.lines.append(line)
-        words = line.split()
+        named = TOKENS_LINE.match(line.rstrip("\n"))
         if line.startswith("klaster: serving"):
-            server.url = words[-1]
-        elif len(words) == 2 and line.startswith("  "):
-            server.tokens[words[0]] = words[1]
+            server.url = line.split()[-1]
+        elif named:
+            server.issued = named["issued"] is not None
+            server.tokens_file = Path(named["path"])
+            server.tokens = dict(read_token_file(server.tokens_file))
     return server
 
 

@@ -12,6 +12,10 @@ after the server's ``Retry-After`` [s], at most ``max_retries`` times, then rais
 retried order submission is safe only with a ``client_order_id`` (the server answers a
 repeat with the first acknowledgement, ``duplicate=True``); a 429 itself books nothing.
 
+Own orders come a page at a time (:meth:`KlasterClient.order_page`, with a cursor);
+:meth:`KlasterClient.iter_orders` walks every page, :meth:`KlasterClient.orders` collects
+them.
+
 The live stream: ``async with client.stream() as events: async for message in events``
 yields the WebSocket's messages as the API's types (``Hello``, ``IntervalChanged``,
 ``Fill``, ``PriceBandsChanged`` of :mod:`engine.api.live`) and closes the socket on exit.
@@ -21,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -349,11 +353,50 @@ class KlasterClient:
         _, body = await self.request("PATCH", f"/v1/orders/{int(order_id)}", change)
         return from_wire(Replaced, body)
 
-    async def orders(self, interval_start: Instant | None = None) -> list[Order]:
-        """The caller's own orders, oldest first (of one interval if given)."""
-        params = None if interval_start is None else {"interval_start": instant(interval_start)}
+    async def order_page(
+        self,
+        interval_start: Instant | None = None,
+        status: api.OrderStatus | None = None,
+        cursor: int | None = None,
+        limit: int | None = None,
+    ) -> api.Orders:
+        """One page of the caller's own orders, oldest first (of one interval and in one
+        status if given): ``orders`` and ``next_cursor``, the ``cursor`` of the page after
+        it (None on the last page; a page may be short, even empty, before the last)."""
+        params: dict[str, str | int] = {}
+        if interval_start is not None:
+            params["interval_start"] = instant(interval_start)
+        if status is not None:
+            params["status"] = status
+        if cursor is not None:
+            params["cursor"] = cursor
+        if limit is not None:
+            params["limit"] = limit
         _, body = await self.request("GET", "/v1/orders", params=params)
-        return from_wire(api.Orders, body).orders
+        return from_wire(api.Orders, body)
+
+    async def iter_orders(
+        self,
+        interval_start: Instant | None = None,
+        status: api.OrderStatus | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[Order]:
+        """Every one of the caller's own orders, oldest first, fetched a page at a time
+        (``page_size`` orders, the server's default if None)."""
+        cursor: int | None = None
+        while True:
+            page = await self.order_page(interval_start, status, cursor, page_size)
+            for order in page.orders:
+                yield order
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    async def orders(
+        self, interval_start: Instant | None = None, status: api.OrderStatus | None = None
+    ) -> list[Order]:
+        """All of the caller's own orders, oldest first (every page of :meth:`iter_orders`)."""
+        return [order async for order in self.iter_orders(interval_start, status)]
 
     # -- intervals --------------------------------------------------------------------------
 

@@ -54,6 +54,7 @@ import numpy as np
 from agents.client.results import Interval, Order, from_wire, parse_instant
 from agents.client.sdk import KlasterClient, KlasterError
 from engine import Cluster, ClusterError, demo_cluster, load_cluster, read_token_file
+from engine.api.routes import MAX_ORDERS_PAGE
 from matching.units import DEFAULT_TICK_PLN_MWH, pln_mwh_to_ticks, ticks_to_pln_mwh
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -358,11 +359,15 @@ async def _own_orders(
     orders: list[Order] = []
     async with KlasterClient(url, token) as client:
         for start in intervals:
-            _, body = await client.request("GET", "/v1/orders", params={"interval_start": start})
-            for row in body["orders"]:
-                ids.add(row["order_id"])
-                if known is not None and row["order_id"] not in known:
-                    orders.append(from_wire(Order, row))
+            cursor = 0
+            while cursor is not None:  # every page of the interval's orders
+                query = {"interval_start": start, "cursor": cursor, "limit": MAX_ORDERS_PAGE}
+                _, body = await client.request("GET", "/v1/orders", params=query)
+                for row in body["orders"]:
+                    ids.add(row["order_id"])
+                    if known is not None and row["order_id"] not in known:
+                        orders.append(from_wire(Order, row))
+                cursor = body["next_cursor"]
     return ids, orders
 
 

@@ -56,6 +56,7 @@ from engine.api.trading import (
     OrderColumnsMsgpack,
     Orders,
     OrdersAccepted,
+    OrderStatus,
     PublishedBand,
     Replaced,
 )
@@ -94,6 +95,7 @@ __all__ = [
     "OrderColumnsMsgpack",
     "Orders",
     "OrdersAccepted",
+    "OrderStatus",
     "PriceInput",
     "Problem",
     "PublishedBand",

@@ -24,7 +24,7 @@ AUTHENTICATED = (401, 406, 429, 503)  # what every route with a token may answer
 
 STATUS_TEXT = {
     400: "Malformed body (or, on the stream, not a WebSocket handshake)",
-    401: "Missing or unknown bearer token (WWW-Authenticate: Bearer)",
+    401: "Missing, unknown, revoked or expired bearer token (WWW-Authenticate: Bearer)",
     403: "The caller's role may not do this",
     404: "Not found (also another member's order)",
     406: "Accept allows neither JSON nor msgpack",

@@ -11,7 +11,9 @@ route may refuse with besides the ones every authenticated route has, 401, 406 a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+from msgspec import Meta
 
 from engine.api.accounts import Kpis, Statement
 from engine.api.delivery import ReadingColumns, ReadingRows, ReadingsRecorded
@@ -29,9 +31,10 @@ from engine.api.trading import (
     OrderColumnsMsgpack,
     Orders,
     OrdersAccepted,
+    OrderStatus,
     Replaced,
 )
-from engine.api.values import InstantIn
+from engine.api.values import INT64_MAX, InstantIn
 from engine.model.calendar import INSTANT_RANGE
 
 JSON = "application/json"
@@ -40,6 +43,8 @@ TEXT = "text/plain"
 BODY_PROBLEMS = (400, 408, 413, 415, 422)  # any route that reads a body
 MAX_CALENDAR = 31 * 96  # intervals in one calendar answer: a month of 15-minute intervals
 MAX_PERIOD_DAYS = 366  # statements and KPIs: at most a (leap) year at once
+ORDERS_PAGE = 100  # orders in a page of GET /v1/orders unless limit says
+MAX_ORDERS_PAGE = 1000  # most orders in one page
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,10 +109,21 @@ ROUTES: tuple[Route, ...] = (
         problems=(*BODY_PROBLEMS, 403, 409),
     ),
     Route(
-        "list_orders", "GET", "/v1/orders", "The caller's own orders, oldest first",
+        "list_orders", "GET", "/v1/orders",
+        f"A page of the caller's own orders, oldest first ({ORDERS_PAGE} unless limit says; "
+        "a request without parameters gets the first page): the next page with "
+        "cursor=next_cursor, until next_cursor is null",
         {200: Body(Orders)},
         problems=(422,),
-        params=(Param("interval_start", "query", InstantIn, False, "only this interval"),),
+        params=(
+            Param("interval_start", "query", InstantIn, False, "only this interval"),
+            Param("status", "query", OrderStatus, False, "only orders in this status"),
+            Param("cursor", "query", Annotated[int, Meta(ge=0, le=INT64_MAX)], False,
+                  "the next_cursor of the page before (orders with a higher id); 0 or none: "
+                  "the first page"),
+            Param("limit", "query", Annotated[int, Meta(ge=1, le=MAX_ORDERS_PAGE)], False,
+                  f"most orders in the page, 1 to {MAX_ORDERS_PAGE} (default {ORDERS_PAGE})"),
+        ),
     ),
     Route(
         "submit_columns", "POST", "/v1/orders/batch",

@@ -33,6 +33,7 @@ ClientOrderId = Annotated[
         extra_json_schema={"minLength": 1, "maxLength": 64},
     ),
 ]
+OrderStatus = Literal["active", "cancelled", "cleared", "continuous"]
 Quantity = Annotated[int, Meta(ge=-(2**63 - 1), le=2**63 - 1, extra_json_schema={"minimum": 1})]
 
 
@@ -109,15 +110,18 @@ class Order(Struct, frozen=True):
     side: Side
     price: Price
     quantity_wh: Wh
-    status: Literal["active", "cancelled", "cleared", "continuous"]
+    status: OrderStatus
     filled_wh: Annotated[int, Meta(description="[Wh], null before clearing")] | None = None
     client_order_id: str | None = None
 
 
 class Orders(Struct, frozen=True):
-    """The caller's orders, oldest first."""
+    """A page of the caller's orders, oldest (lowest order id) first. Ask for the next page
+    with ``cursor=next_cursor``; ``next_cursor`` is null on the last page. A page may hold
+    fewer than ``limit`` orders (even none) and still have a next one: walk until null."""
 
     orders: list[Order]
+    next_cursor: Annotated[OrderId, Meta(description="the cursor of the next page")] | None = None
 
 
 class Band(Struct, frozen=True, forbid_unknown_fields=True):

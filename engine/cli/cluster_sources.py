@@ -21,7 +21,14 @@ from engine.cli.plugins import SERVE_SOURCES_GROUP, ServedCluster, ServeSource, 
 from engine.config.cluster import ClusterError, load_cluster
 
 Sources = Sequence[tuple[str, ServeSource]]
-RESERVED = ("config", "data", "host", "port")  # options of their own: no source may take them
+RESERVED = (
+    "config",
+    "data",
+    "host",
+    "port",
+    "tls-cert",
+    "tls-key",
+)  # options of their own: no source may take them
 
 
 def registered() -> Sources:

@@ -1,19 +1,23 @@
 """``klaster members add|list|revoke``: members' API tokens on a data directory.
 
-``klaster members add MEMBER [--data DIR] [--config CLUSTER.toml]`` issues a token for a
-member of the cluster (default: the demo cluster) and prints it, alone on one line, to
-stdout: the only time it is shown (``TOKEN=$(klaster members add dom-01)`` works). A member
-may hold several live tokens, so a token can be rotated without downtime.
+``klaster members add MEMBER [--expires WHEN] [--data DIR] [--config CLUSTER.toml]`` issues
+a token for a member of the cluster (default: the demo cluster) and prints it, alone on one
+line, to stdout: the only time it is shown (``TOKEN=$(klaster members add dom-01)`` works).
+``--expires`` takes a duration from now (``90d``, ``12h``, ``30m``, ``2w``) or an ISO 8601
+instant with an offset (``2026-12-31T23:00:00Z``); the gateway refuses the token from then
+on (401 ``token-expired``). A member may hold several live tokens, so a token can be
+rotated without downtime.
 
-``klaster members list`` prints one row per token (member, role, token id, issued, revoked,
-times in UTC) and one row with token id ``-`` for each member of the cluster without any;
-``--json`` prints one JSON object per line instead.
+``klaster members list`` prints one row per token (member, role, token id, created,
+expires, revoked, times in UTC) and one row with token id ``-`` for each member of the
+cluster without any; ``--json`` prints one JSON object per line instead.
 
 ``klaster members revoke MEMBER [--token-id ID]`` revokes all of the member's live tokens, or
 only the one whose id (the token's first 8 characters, as listed) is given. A member that
 has left the cluster config can still have its tokens revoked.
 
-Exit codes: 0 done; 1 nothing to revoke; 2 bad arguments (unknown member, invalid config).
+Exit codes: 0 done; 1 nothing to revoke; 2 bad arguments (unknown member, invalid config,
+an expiry that is not a duration or an instant, or is not in the future).
 The default data directory is ``./data``, the same as ``klaster serve``'s.
 """
 
@@ -21,16 +25,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from engine.config.cluster import Cluster, ClusterError, load_cluster
 from engine.config.demo import demo_cluster
-from engine.store.tokens import TokenInfo, TokenStore
+from engine.store.tokens import TokenInfo, TokenStore, wall_clock_us
 
 EXIT_OK, EXIT_NOTHING, EXIT_BAD_INPUT = 0, 1, 2
 DEFAULT_DATA = "data"
+LISTED = ("member", "role", "token_id", "created", "expires", "revoked")  # columns of list
+DURATION = re.compile(r"([0-9]{1,6})([mhdw])")  # --expires 90d: an amount and a unit
+UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86_400, "w": 7 * 86_400}
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def add_commands(commands: Any) -> None:
@@ -39,6 +48,12 @@ def add_commands(commands: Any) -> None:
     actions = members.add_subparsers(dest="members_command", required=True, metavar="ACTION")
     add = actions.add_parser("add", help="issue an API token for a member (shown once)")
     add.add_argument("member", metavar="MEMBER", help="a member id of the cluster config")
+    add.add_argument(
+        "--expires",
+        metavar="WHEN",
+        help="the token expires: after a duration (90d, 12h, 30m, 2w) or at an ISO 8601 "
+        "instant with an offset (default: never)",
+    )
     listing = actions.add_parser("list", help="list members and their tokens")
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
     revoke = actions.add_parser("revoke", help="revoke a member's tokens")
@@ -64,13 +79,13 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     with TokenStore.open(args.data) as store:
         if args.members_command == "add":
-            return _add(store, cluster, args.member)
+            return _add(store, cluster, args.member, args.expires)
         if args.members_command == "list":
             return _list(store, cluster, args.json)
         return _revoke(store, cluster, args.member, args.token_id)
 
 
-def _add(store: TokenStore, cluster: Cluster, member_id: str) -> int:
+def _add(store: TokenStore, cluster: Cluster, member_id: str, expires: str | None) -> int:
     if cluster.member_by_id(member_id) is None:
         known = ", ".join(m.id for m in cluster.members)
         print(
@@ -78,14 +93,45 @@ def _add(store: TokenStore, cluster: Cluster, member_id: str) -> int:
             file=sys.stderr,
         )
         return EXIT_BAD_INPUT
-    token = store.issue(member_id)
+    expires_us = None
+    if expires is not None:
+        try:
+            expires_us = expiry_us(expires, wall_clock_us())
+        except ValueError as exc:
+            print(f"klaster: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    token = store.issue(member_id, expires_us)
     print(token)
+    until = "" if expires_us is None else f", valid until {_iso(expires_us)}"
     print(
-        f"klaster: token {token[:8]}… issued for {member_id}; it is shown only now, "
+        f"klaster: token {token[:8]}… issued for {member_id}{until}; it is shown only now, "
         "store it safely",
         file=sys.stderr,
     )
     return EXIT_OK
+
+
+def expiry_us(text: str, now_us: int) -> int:
+    """When a token given ``--expires text`` at ``now_us`` expires [µs since the epoch]: a
+    duration (``90d``, ``12h``, ``30m``, ``2w``) from now or an ISO 8601 instant with an
+    offset; ValueError unless it is one of them and after now."""
+    duration = DURATION.fullmatch(text)
+    if duration is not None:
+        when_us = now_us + int(duration[1]) * UNIT_SECONDS[duration[2]] * 1_000_000
+    else:
+        try:
+            instant = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(
+                "--expires must be a duration (90d, 12h, 30m, 2w) or an ISO 8601 instant "
+                f"with an offset (2026-12-31T23:00:00Z), was {text!r:.40}"
+            ) from None
+        if instant.utcoffset() is None:
+            raise ValueError(f"--expires {text} needs an offset (Z or +01:00)")
+        when_us = (instant - EPOCH) // timedelta(microseconds=1)
+    if when_us <= now_us:
+        raise ValueError(f"--expires {text} is not in the future")
+    return when_us
 
 
 def _iso(us: int | None) -> str | None:
@@ -100,7 +146,7 @@ def _list(store: TokenStore, cluster: Cluster, as_json: bool) -> int:
     with_tokens = {t.member for t in tokens}
     rows: list[dict[str, Any]] = [_row(t, roles.get(t.member, "(not in config)")) for t in tokens]
     rows += [  # config order: the file's member list
-        {"member": m.id, "role": m.role, "token_id": None, "created": None, "revoked": None}
+        {"member": m.id, "role": m.role} | dict.fromkeys(LISTED[2:])
         for m in cluster.members
         if m.id not in with_tokens
     ]
@@ -108,11 +154,8 @@ def _list(store: TokenStore, cluster: Cluster, as_json: bool) -> int:
         for row in rows:
             print(json.dumps(row))
         return EXIT_OK
-    header = ("MEMBER", "ROLE", "TOKEN_ID", "CREATED", "REVOKED")
-    table = [header] + [
-        tuple(row[k] or "-" for k in ("member", "role", "token_id", "created", "revoked"))
-        for row in rows
-    ]
+    header = tuple(k.upper() for k in LISTED)
+    table = [header] + [tuple(row[k] or "-" for k in LISTED) for row in rows]
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
     for r in table:
         print("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
@@ -125,6 +168,7 @@ def _row(token: TokenInfo, role: str) -> dict[str, Any]:
         "role": role,
         "token_id": token.token_id,
         "created": _iso(token.created_us),
+        "expires": _iso(token.expires_us),
         "revoked": _iso(token.revoked_us),
     }
 

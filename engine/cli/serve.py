@@ -1,7 +1,7 @@
 """``klaster serve``: the gateway of one cluster's market on a TCP port.
 
 ``klaster serve [--config CLUSTER.toml | --NAME VALUE] [--data DIR] [--host 127.0.0.1]
-[--port 8080]``
+[--port 8080] [--tls-cert FILE --tls-key FILE]``
 
 ``--NAME VALUE`` are the cluster sources other packages register
 (:class:`~engine.cli.plugins.ServeSource`, :mod:`engine.cli.cluster_sources`): the agents'
@@ -12,14 +12,16 @@ Start-up, in order: load the cluster (the built-in demo without ``--config`` or 
 a source's simulated clock moves on to the journal's last event on a restart); open the
 :class:`~engine.market.runtime.Runtime` on ``DIR`` (default ``./data``), which recovers the market
 from the journal; open the token store; on the first start of the demo or of a source that
-asks for it (no token issued yet) issue one token per member, print them once to stdout and
-write them to ``DIR/demo-tokens.txt`` or the source's file (mode 0600); start the runtime
-(group commit, clock ticker); serve
-:func:`engine.gateway.create_app` with aiohttp's ``AppRunner``/``TCPSite``. ``/healthz``
-answers from then on; numba's kernels are then warmed up (:func:`matching.warm_up`, in a
-thread) and only after that does ``/readyz`` say ready and one line
-``klaster: serving CLUSTER on http://HOST:PORT`` go to stdout (``--port 0`` picks a free
-port; the line names the real one).
+asks for it (no token issued yet) issue one token per member into ``DIR/demo-tokens.txt``
+or the source's file, created with mode 0600, and print only its path and how many (never
+a token: stdout ends up in terminals' scrollback and services' logs); start the runtime
+(group commit, clock ticker); serve :func:`engine.gateway.create_app` with aiohttp's
+``AppRunner``/``TCPSite``, HTTPS with ``--tls-cert``/``--tls-key`` (TLS >= 1.2,
+:mod:`engine.cli.tls`; a ``--host`` other than loopback without them prints one warning line
+to stderr). ``/healthz`` answers from then on; numba's kernels are then warmed up
+(:func:`matching.warm_up`, in a thread) and only after that does ``/readyz`` say ready and
+one line ``klaster: serving CLUSTER on http(s)://HOST:PORT`` go to stdout (``--port 0``
+picks a free port; the line names the real one).
 
 Shut-down on SIGTERM or SIGINT: ``/readyz`` turns not-ready, the listening socket closes (no
 new connections), in-flight requests finish (up to ``DRAIN_SECONDS``), the runtime stops
@@ -33,7 +35,7 @@ the acknowledged history; a restart (a supervisor's ``Restart=on-failure``) reco
 
 Exit codes: 0 stopped by a signal; 1 the data directory cannot be served (a journal of
 another cluster config, a replay mismatch) or its journal could not be written; 2 bad
-arguments or an invalid config.
+arguments, an invalid config, or a TLS certificate or key that cannot be used.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ import argparse
 import asyncio
 import os
 import signal
+import ssl
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -49,6 +52,7 @@ from typing import Any, TextIO
 
 from engine.cli.cluster_sources import Sources, add_cluster_options, chosen, registered
 from engine.cli.plugins import ServedCluster
+from engine.cli.tls import TlsError, is_loopback, server_context
 from engine.config.cluster import Cluster, ClusterError
 from engine.config.demo import demo_cluster
 from engine.market.events import EventDecodeError
@@ -86,6 +90,8 @@ def add_command(commands: Any, sources: Sources | None = None) -> None:
     cmd.add_argument("--data", default=DEFAULT_DATA, metavar="DIR", help="data dir (./data)")
     cmd.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (127.0.0.1)")
     cmd.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (8080; 0 = any)")
+    cmd.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS: the certificate (PEM)")
+    cmd.add_argument("--tls-key", metavar="FILE", help="serve HTTPS: its private key (PEM)")
 
 
 def run(args: argparse.Namespace, app_factory: AppFactory | None = None) -> int:
@@ -96,6 +102,23 @@ def run(args: argparse.Namespace, app_factory: AppFactory | None = None) -> int:
     except ClusterError as exc:
         print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT
+    cert, key = getattr(args, "tls_cert", None), getattr(args, "tls_key", None)
+    if (cert is None) != (key is None):
+        print("klaster: --tls-cert and --tls-key go together", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    ssl_context = None
+    if cert is not None:
+        try:
+            ssl_context = server_context(cert, key)
+        except TlsError as exc:
+            print(f"klaster: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    elif not is_loopback(args.host):
+        print(
+            f"klaster: warning: serving on {args.host} without TLS: tokens and orders cross "
+            "the network in clear text (use --tls-cert/--tls-key, or a TLS proxy)",
+            file=sys.stderr,
+        )
     if app_factory is None:
         from engine.gateway import create_app  # aiohttp only for the commands that serve
 
@@ -110,6 +133,7 @@ def run(args: argparse.Namespace, app_factory: AppFactory | None = None) -> int:
                 tokens_file=served.tokens_file,
                 app_factory=app_factory,
                 clock=served.clock,
+                ssl_context=ssl_context,
             )
         )
     except (ClusterMismatch, ReplayMismatch, EventDecodeError, DataDirLocked) as exc:
@@ -130,12 +154,13 @@ async def serve(
     app_factory: AppFactory,
     out: TextIO = sys.stdout,
     clock: SimulatedClock | None = None,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> int:
     """Serve until SIGTERM/SIGINT (see the module docstring); return the exit code.
 
     ``tokens_file``: on the first start, issue a token to every member and keep them in
     DIR/tokens_file (the demo cluster and scenarios). ``clock``: a simulated clock (a
-    restart moves it on to the journal's last event)."""
+    restart moves it on to the journal's last event). ``ssl_context``: serve HTTPS."""
     from aiohttp import web
 
     from matching.clearing import warm_up
@@ -168,7 +193,7 @@ async def serve(
         runner = web.AppRunner(app, shutdown_timeout=DRAIN_SECONDS, access_log=None)
         await runner.setup()
         try:
-            site = web.TCPSite(runner, host, port)
+            site = web.TCPSite(runner, host, port, ssl_context=ssl_context)
             await site.start()
             # Compile the kernels off the loop: /healthz keeps answering meanwhile.
             warming = asyncio.ensure_future(asyncio.to_thread(warm_up))
@@ -181,7 +206,9 @@ async def serve(
                 ready = True
                 bound_host, bound_port = runner.addresses[0][:2]
                 url_host = f"[{bound_host}]" if ":" in bound_host else bound_host
-                print(f"klaster: serving {cluster.id} on http://{url_host}:{bound_port}", file=out)
+                scheme = "http" if ssl_context is None else "https"
+                url = f"{scheme}://{url_host}:{bound_port}"
+                print(f"klaster: serving {cluster.id} on {url}", file=out)
                 out.flush()
             await stopping
         finally:
@@ -218,16 +245,14 @@ def _served(args: argparse.Namespace) -> ServedCluster:
 
 
 def _issue_tokens(cluster: Cluster, tokens: TokenStore, path: Path, out: TextIO) -> None:
-    """Issue one token per member, print them once (up to 20) and keep them in ``path``."""
-    lines = [f"{member.id} {tokens.issue(member.id)}" for member in cluster.members]
+    """Issue one token per member into ``path`` (mode 0600) and print only its path and how
+    many: a token in a terminal's scrollback or a service's log is a token anyone reading
+    them holds."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.fchmod(fd, 0o600)  # a stale file from an earlier data directory keeps its mode
     with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(f"# member token ({cluster.id}; shown once, kept only here)\n")
-        f.write("\n".join(lines) + "\n")
-    print(f"klaster: member tokens (also in {path}, mode 0600):", file=out)
-    for line in lines[:20]:
-        print(f"  {line}", file=out)
-    if len(lines) > 20:
-        print(f"  ... and {len(lines) - 20} more in {path}", file=out)
+        f.write(f"# member token ({cluster.id}; kept only here)\n")
+        for member in cluster.members:
+            f.write(f"{member.id} {tokens.issue(member.id)}\n")
+    print(f"klaster: {len(cluster.members)} member tokens issued into {path} (mode 0600)", file=out)
     out.flush()

@@ -17,9 +17,14 @@ from engine.market.runtime import Runtime
 
 
 class TokenLookup(Protocol):
-    """What the gateway needs of a token store: the member a bearer token belongs to."""
+    """What the gateway needs of a token store: the member a live bearer token belongs to,
+    and, for a refused one, whether it expired (:class:`engine.store.tokens.TokenStore`)."""
 
     def member_for(self, token: str) -> str | None: ...
+
+    def expired_at(self, token: str) -> int | None:
+        """When a known, unrevoked token expired [µs since the epoch]; None otherwise."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,8 @@ first:
    does not: neither commands nor reads may use it), and so is a request that was running
    when it failed (its change was never acknowledged).
 4. authentication: ``Authorization: Bearer <token>`` through the token lookup (401 with
-   ``WWW-Authenticate: Bearer`` if missing or unknown), the member's rate limit (429 with
+   ``WWW-Authenticate: Bearer`` if missing, unknown or revoked; 401 ``token-expired``
+   naming the instant if past its expiry), the member's rate limit (429 with
    ``Retry-After``), and the response media type from Accept (406), all before a handler
    runs, so a refused request has changed nothing. Public paths skip the token; a stream
    keeps its token (``BEARER``) to check it again while it is open.
@@ -27,6 +28,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 from aiohttp import web
 
@@ -101,10 +103,11 @@ def _guard(tokens: TokenLookup, runtime: Runtime, limiter: RateLimiter) -> Middl
                 request[FORMAT] = _format(request)
                 return await handler(request)
             scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-            token = token.strip()
-            member_id = member_for(token) if scheme.lower() == "bearer" else None
+            bearer = token.strip() if scheme.lower() == "bearer" else None
+            member_id = None if bearer is None else member_for(bearer)
             if member_id is None:
-                raise _unauthorized()
+                expired_us = None if not bearer else tokens.expired_at(bearer)
+                raise _unauthorized() if expired_us is None else _expired(expired_us)
             caller = callers.get(member_id)
             if caller is None:  # a token for a member this cluster's market does not know
                 raise _unknown_member(member_id)
@@ -115,7 +118,7 @@ def _guard(tokens: TokenLookup, runtime: Runtime, limiter: RateLimiter) -> Middl
             if path != STREAM_PATH:  # a stream picks its format with ?format=
                 request[FORMAT] = _format(request)
             else:
-                request[BEARER] = token
+                request[BEARER] = bearer
             return await handler(request)
         except Problem as problem:
             return problem.response()
@@ -147,6 +150,19 @@ def _unauthorized() -> Problem:
         "unauthorized",
         "send Authorization: Bearer <token> with a valid token",
         headers={"WWW-Authenticate": 'Bearer realm="klaster"'},
+    )
+
+
+def _expired(expired_us: int) -> Problem:
+    when = datetime.fromtimestamp(expired_us // 1_000_000, UTC).isoformat().replace("+00:00", "Z")
+    return Problem(
+        401,
+        "token-expired",
+        f"the token expired at {when}; ask the coordinator for a new one",
+        headers={
+            "WWW-Authenticate": 'Bearer realm="klaster", error="invalid_token", '
+            'error_description="the token expired"'
+        },
     )
 
 

@@ -8,10 +8,13 @@ content gets the first answer again with 200 (nothing new booked); with other co
 
 from __future__ import annotations
 
+from typing import get_args
+
 import numpy as np
 from aiohttp import web
 
 from engine import api
+from engine.api.routes import MAX_ORDERS_PAGE, ORDERS_PAGE
 from engine.api.wire import Decoders
 from engine.book.new_orders import OrderBatch
 from engine.gateway import commands, params, validation, views
@@ -119,12 +122,17 @@ async def replace(request: web.Request) -> web.Response:
 
 
 async def list_own(request: web.Request) -> web.Response:
-    """GET /v1/orders[?interval_start=]: the caller's orders, oldest first."""
+    """GET /v1/orders[?interval_start=&status=&cursor=&limit=]: a page of the caller's
+    orders, oldest first, and the cursor of the next page (null on the last)."""
     who = params.caller(request)
     market = params.market(request)
     start: int | None = None
     if "interval_start" in request.query:
         start = params.instant(request, "interval_start")
+    status = params.choice(request, "status", get_args(api.OrderStatus))
+    after = params.order_id_after(request, "cursor")
+    limit = params.count(request, "limit", ORDERS_PAGE, MAX_ORDERS_PAGE)
+    page = market.order_page(who.member_id, after, limit, start, status)
     tick = market.cluster.tick_pln_mwh
-    rows = [views.order(row, tick) for row in market.orders(who.member_id, start)]
-    return respond(request, api.Orders(rows))
+    rows = [views.order(row, tick) for row in page.orders]
+    return respond(request, api.Orders(rows, page.next_cursor))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from engine.api.routes import MAX_PERIOD_DAYS
+from engine.api.values import INT64_MAX
 from engine.gateway.keys import CALLER, RUNTIME, Caller
 from engine.gateway.problems import Problem, unprocessable
 from engine.gateway.quantities import parse_instant
@@ -71,6 +72,26 @@ def count(request: web.Request, name: str, default: int, maximum: int) -> int:
     if not (text.isascii() and text.isdigit() and len(text) <= 9 and 1 <= int(text) <= maximum):
         raise unprocessable(name, f"{name} must be an integer in 1..{maximum}, was {text!r:.20}")
     return int(text)
+
+
+def order_id_after(request: web.Request, name: str) -> int:
+    """A query parameter holding an order id to continue after (0 if absent)."""
+    text = request.query.get(name)
+    if text is None:
+        return 0
+    if not (text.isascii() and text.isdigit() and len(text) <= 19 and int(text) <= INT64_MAX):
+        raise unprocessable(
+            name, f"{name} must be a next_cursor as given (an integer >= 0), was {text!r:.20}"
+        )
+    return int(text)
+
+
+def choice(request: web.Request, name: str, allowed: tuple[str, ...]) -> str | None:
+    """A query parameter that must be one of ``allowed`` (None if absent)."""
+    text = request.query.get(name)
+    if text is not None and text not in allowed:
+        raise unprocessable(name, f"{name} must be one of {', '.join(allowed)}, was {text!r:.20}")
+    return text
 
 
 def period(request: web.Request) -> tuple[int, int]:

@@ -13,13 +13,13 @@ them into a :class:`Problem` with :func:`from_rejected` / :func:`from_batch`. Pr
 while decoding a request at the edge are raised as :class:`Problem` (an exception: decoding
 is nested, and the problems middleware is the one place that renders them).
 
-Statuses: 400 malformed body, 401 no or unknown token, 403 role (or another member's
-statement), 404 unknown resource (also another member's order: ids must not leak), 405,
-406 no acceptable media type, 408 the body did not arrive in time, 409 the market's state
-forbids it now (gate closed, order no longer active, client order id reused with other
-content, interval not delivered), 413 body too large, 415 unsupported content type, 422 a
-value the rules refuse, 429 rate limit, 503 not ready, or the journal could not be written
-(:func:`journal_failed`). After a 408 or 413 the connection is closed.
+Statuses: 400 malformed body, 401 no, unknown, revoked or expired token, 403 role (or
+another member's statement), 404 unknown resource (also another member's order: ids must
+not leak), 405, 406 no acceptable media type, 408 the body did not arrive in time, 409 the
+market's state forbids it now (gate closed, order no longer active, client order id reused
+with other content, interval not delivered), 413 body too large, 415 unsupported content
+type, 422 a value the rules refuse, 429 rate limit, 503 not ready, or the journal could not
+be written (:func:`journal_failed`). After a 408 or 413 the connection is closed.
 """
 
 from __future__ import annotations
@@ -86,6 +86,7 @@ TITLES: dict[str, str] = {
     "malformed-body": "The body cannot be decoded",
     "bad-request": "Bad request",
     "unauthorized": "A valid bearer token is required",
+    "token-expired": "The bearer token has expired",
     "not-found": "Not found",
     "method-not-allowed": "Method not allowed",
     "not-acceptable": "No acceptable response media type",

@@ -57,10 +57,11 @@ from engine.market.events import (
     OrdersAccepted,
     PriceBandsPublished,
 )
+from engine.market.order_pages import OrderPage, scan
 from engine.market.state import MarketState
 from engine.model.calendar import INSTANT_RANGE, IntervalState, in_range
 from engine.model.clock import Clock
-from engine.model.columns import group_starts
+from engine.model.columns import group_starts, stable_order
 from engine.model.rejects import BatchRejected, Reject, Rejected
 from engine.settlement.kpis import Kpis, kpis
 from engine.settlement.metering import ReadingBatch, validate_readings
@@ -439,7 +440,8 @@ class Market(MarketState):
         return self._results.get(start_s)
 
     def orders(self, member_id: str, start_s: int | None = None) -> list[dict[str, Any]]:
-        """The member's orders (all intervals, or one), oldest first."""
+        """The member's orders (all intervals, or one), by interval, oldest first; every
+        one at once (tests and tools: the API pages them with :meth:`order_page`)."""
         member = self.registry.member_code.get(member_id)
         if member is None:
             return []
@@ -447,40 +449,101 @@ class Market(MarketState):
         starts = sorted(self._books) if start_s is None else [start_s]
         for start in starts:
             book = self._books.get(start)
-            if book is None:
-                continue
-            o = book.orders
-            for row in np.flatnonzero(o["member"] == member):
-                order_id = int(o["order_id"][row])
-                rows.append(
-                    {
-                        "order_id": order_id,
-                        "interval_start": start,
-                        "point": self.registry.point_ids[int(o["point"][row])],
-                        "side": "buy" if o["side"][row] == BUY else "sell",
-                        "price": int(o["price"][row]),
-                        "quantity": int(o["quantity"][row]),
-                        "status": STATUS_NAMES[int(o["status"][row])],
-                        "filled": self._filled(start, order_id, int(o["quantity"][row])),
-                        "client_order_id": self._client_id_of.get(order_id),
-                    }
-                )
+            if book is not None:
+                mine = np.flatnonzero(book.orders["member"] == member).tolist()
+                rows += self._order_rows([start] * len(mine), mine)
         return rows
+
+    def order_page(
+        self,
+        member_id: str,
+        after: int,
+        limit: int,
+        start_s: int | None = None,
+        status: str | None = None,
+    ) -> OrderPage:
+        """The member's orders after order id ``after``, oldest first, at most ``limit``;
+        only of the interval ``start_s`` and with ``status`` (``STATUS_NAMES``) if given.
+        Costs the page, not the member's history (:mod:`engine.market.order_pages`)."""
+        member = self.registry.member_code.get(member_id)
+        if member is None:
+            return OrderPage([], None)
+        code = None if status is None else STATUS_NAMES.index(status)
+        if start_s is None:
+            ids = self._member_orders[member]["order_id"]
+            keep = None if code is None else lambda lo, hi: self._statuses(ids[lo:hi]) == code
+            positions, cursor = scan(ids, after, limit, keep)
+            starts, rows, _ = self._index.take(ids[positions] - 1)
+            return OrderPage(self._order_rows(starts.tolist(), rows.tolist()), cursor)
+        book = self._books.get(start_s)
+        if book is None:
+            return OrderPage([], None)
+        o = book.orders
+
+        def keep_mine(lo: int, hi: int) -> np.ndarray:
+            mine = o["member"][lo:hi] == member
+            return mine if code is None else mine & (o["status"][lo:hi] == code)
+
+        positions, cursor = scan(o["order_id"], after, limit, keep_mine)
+        rows = positions.tolist()
+        return OrderPage(self._order_rows([start_s] * len(rows), rows), cursor)
 
     def continuous_fills(self, start_s: int) -> list[Fill]:
         """The trades of an interval's continuous phase, in the order they happened."""
         return list(self._continuous_fills.get(start_s, ()))
 
-    def _filled(self, start: int, order_id: int, quantity: int) -> int | None:
-        """Filled Wh of an order: its auction fill plus its continuous trades."""
-        result = self._results.get(start)
-        if result is None:
-            return None
-        filled = result.filled(order_id)
+    def _order_rows(self, starts: list[int], rows: list[int]) -> list[dict[str, Any]]:
+        """The orders at ``rows`` of the books of ``starts`` as plain rows."""
+        books: dict[int, tuple[Any, ...]] = {}  # start -> its columns, result and fills
+        out: list[dict[str, Any]] = []
+        point_ids = self.registry.point_ids
+        for start, row in zip(starts, rows, strict=True):
+            book = books.get(start)
+            if book is None:
+                o = self._books[start].orders
+                result = self._results.get(start)
+                continuous = {} if result is None else self._continuous_filled(start)
+                columns = (o[name] for name in ("order_id", "point", "side", "price", "quantity"))
+                book = books[start] = (*columns, o["status"], result, continuous)
+            ids, point, side, price, quantity, status, result, continuous = book
+            order_id = int(ids[row])
+            out.append(
+                {
+                    "order_id": order_id,
+                    "interval_start": start,
+                    "point": point_ids[int(point[row])],
+                    "side": "buy" if side[row] == BUY else "sell",
+                    "price": int(price[row]),
+                    "quantity": int(quantity[row]),
+                    "status": STATUS_NAMES[int(status[row])],
+                    # the auction's fill plus the continuous trades; None before clearing
+                    "filled": None
+                    if result is None
+                    else result.filled(order_id) + continuous.get(order_id, 0),
+                    "client_order_id": self._client_id_of.get(order_id),
+                }
+            )
+        return out
+
+    def _continuous_filled(self, start: int) -> dict[int, int]:
+        """Filled Wh per order id in the interval's continuous trades."""
+        filled: dict[int, int] = {}
         for f in self._continuous_fills.get(start, ()):
-            if order_id in (f.buyer_order_id, f.seller_order_id):
-                filled += f.quantity
+            for order_id in (f.buyer_order_id, f.seller_order_id):
+                filled[order_id] = filled.get(order_id, 0) + f.quantity
         return filled
+
+    def _statuses(self, ids: np.ndarray) -> np.ndarray:
+        """The status codes of orders (ascending ids), read from their books by interval."""
+        starts, rows, _ = self._index.take(ids - 1)
+        out = np.empty(ids.shape[0], np.int64)
+        distinct, inverse = group_starts(starts, self.calendar.length_s)
+        by_start = stable_order(inverse, distinct.shape[0])
+        bounds = [0, *np.cumsum(np.bincount(inverse, minlength=distinct.shape[0])).tolist()]
+        for k, start in enumerate(distinct.tolist()):
+            group = by_start[bounds[k] : bounds[k + 1]]
+            out[group] = self._books[start].orders["status"][rows[group]]
+        return out
 
     # --- helpers -----------------------------------------------------------------------
 

@@ -31,7 +31,7 @@ from engine.market.events import (
     PriceBandsPublished,
 )
 from engine.model.calendar import Calendar
-from engine.model.columns import ChunkedColumns, group_starts, stable_order
+from engine.model.columns import ChunkedColumns, Columns, group_starts, stable_order
 from engine.model.registry import Registry
 from engine.settlement.metering import Readings
 from engine.settlement.settle import PeriodTrades, Settlement, adjustment, settle
@@ -62,6 +62,9 @@ class MarketState:
         self._results: dict[int, IntervalResult] = {}
         self._uncleared = SortedSet()  # starts of books whose auction is not cleared
         self._index = ChunkedColumns(("interval", "row", "member"))  # by order_id - 1
+        # Each member's order ids, ascending (by member code): a page of a member's orders
+        # is a slice of it, at any history's size (see engine.market.order_pages).
+        self._member_orders = [Columns(("order_id",), 16) for _ in self.registry.member_ids]
         self._client_ids: dict[tuple[int, str], tuple[int, tuple[int, ...]]] = {}
         self._client_id_of: dict[int, str] = {}  # order id -> its client order id, if any
         self._continuous: dict[int, ContinuousBook] = {}
@@ -200,6 +203,7 @@ class MarketState:
                 member, order_ids, starts, point, side, price, quantity, by_start, bounds
             )
         self._index.append(interval=starts, row=rows, member=member)
+        self._index_by_member(member, first)
         if client_ids:
             content = np.stack([starts, point, side, price, quantity], axis=1)
             for i, cid in enumerate(client_ids):
@@ -207,6 +211,23 @@ class MarketState:
                     key = (int(member[i]), cid)
                     self._client_ids[key] = (first + i, tuple(content[i].tolist()))
                     self._client_id_of[first + i] = cid
+
+    def _index_by_member(self, member: np.ndarray, first: int) -> None:
+        """Add the order ids ``first``, ``first + 1``, ... (one per row of ``member``) to
+        their members' lists, keeping each list ascending."""
+        n = member.shape[0]
+        if n == 0:
+            return
+        one = int(member[0])
+        if (member == one).all():  # a batch event: always one member
+            self._member_orders[one].append(order_id=np.arange(first, first + n, dtype=np.int64))
+            return
+        # A replay run of single orders from many members: group by member, ids ascending.
+        counts = np.bincount(member, minlength=len(self._member_orders))
+        ids = first + stable_order(member, counts.shape[0]).astype(np.int64)
+        bounds = [0, *np.cumsum(counts).tolist()]
+        for code in np.flatnonzero(counts).tolist():
+            self._member_orders[code].append(order_id=ids[bounds[code] : bounds[code + 1]])
 
     def _book(self, start: int) -> IntervalBook:
         book = self._books.get(start)
@@ -273,6 +294,7 @@ class MarketState:
         auction = start not in self._results
         row = book.add_one(order_id, member, p.point, side, price, quantity, auction)
         self._index.append_row(start, row, member)
+        self._member_orders[member].append_row(order_id)
         if p.client_order_id is not None:
             content = (start, p.point, side, price, quantity)
             self._client_ids[(member, p.client_order_id)] = (order_id, content)
@@ -310,6 +332,7 @@ class MarketState:
             np.array([p.quantity], np.int64),
         )
         self._index.append(interval=start, row=new_row, member=member)
+        self._member_orders[member].append_row(int(p.new_order_id))
 
     def _apply_gate_closed(self, p: GateClosed) -> None:
         start = int(p.interval_start)

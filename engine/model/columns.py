@@ -123,6 +123,17 @@ class ChunkedColumns:
         c, offset = divmod(i, self._chunk)
         return self._chunks[c][:, offset].tolist()
 
+    def take(self, rows: np.ndarray) -> np.ndarray:
+        """The values of ascending ``rows`` (all below ``len(self)``), one array per column
+        (shape columns x rows): one copy per chunk the rows touch."""
+        out = np.empty((len(self._names), rows.shape[0]), np.int64)
+        chunk, offset = np.divmod(rows, self._chunk)
+        cuts = [0, *(np.flatnonzero(np.diff(chunk)) + 1).tolist(), rows.shape[0]]
+        for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
+            if lo < hi:
+                out[:, lo:hi] = self._chunks[int(chunk[lo])][:, offset[lo:hi]]
+        return out
+
 
 #: Most interval slots :func:`group_starts` counts directly (a month of minutes).
 MAX_COUNTED_SLOTS = 1 << 16

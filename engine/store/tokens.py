@@ -2,7 +2,10 @@
 
 A token is 32 random bytes from :mod:`secrets`, urlsafe base64 without padding (43
 characters). It is returned once by :meth:`TokenStore.issue` and never stored: the table
-keeps ``sha256(token)``, the member, when it was issued and revoked, and a short token id.
+keeps ``sha256(token)``, the member, when it was issued, when it expires (if it does) and
+when it was revoked, and a short token id. A token is live until it is revoked or its
+expiry passes; :meth:`TokenStore.member_for` answers only for live tokens, at the moment it
+is asked (so a long-lived connection can ask again to learn that its token died).
 
 Why a fast hash and not bcrypt/scrypt/argon2: slow password hashes exist because passwords
 have little entropy, so a stolen table can be brute-forced guess by guess. A token has 256
@@ -22,6 +25,9 @@ unguessable. Several live tokens per member are allowed (rotation without downti
 the new one, switch, revoke the old one). Revocation is a timestamp, never a delete, so the
 list stays an audit trail.
 
+Schema versions (``PRAGMA user_version``): 0, the first, had no expiry; 1 adds the column
+``expires_us``. Opening a store migrates it in one transaction (old tokens never expire).
+
 The file is opened in WAL mode, so ``klaster members revoke`` in another process takes
 effect on the next request of a running server: live tokens are cached, and the cache is
 dropped as soon as any other connection has committed (see :meth:`TokenStore.member_for`).
@@ -36,6 +42,7 @@ import os
 import secrets
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,16 +53,19 @@ WAL_INDEX_HEADER_BYTES = 96
 """Both copies of the wal-index header at the start of ``tokens.sqlite-shm`` (SQLite's WAL
 file format, "the WAL-index header")."""
 
+SCHEMA_VERSION = 1
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tokens (
     hash BLOB PRIMARY KEY,      -- sha256(token)
     token_id TEXT NOT NULL,     -- the token's first 8 characters (not a secret)
     member TEXT NOT NULL,
     created_us INTEGER NOT NULL,
-    revoked_us INTEGER          -- NULL while the token is live
+    revoked_us INTEGER,         -- NULL until revoked
+    expires_us INTEGER          -- NULL: never expires (since schema version 1)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS tokens_member ON tokens(member);
 """
+_COLUMNS = "token_id, member, created_us, revoked_us, expires_us"  # TokenInfo's fields
 
 
 def read_token_file(path: str | Path) -> list[tuple[str, str]]:
@@ -86,27 +96,42 @@ class TokenInfo:
     member: str
     created_us: int  # [µs since the epoch, UTC]
     revoked_us: int | None
+    expires_us: int | None = None  # [µs since the epoch, UTC]; None: never
 
     @property
     def revoked(self) -> bool:
         return self.revoked_us is not None
 
+    def expired(self, now_us: int) -> bool:
+        """True once the expiry has passed (at ``now_us`` [µs since the epoch])."""
+        return self.expires_us is not None and now_us >= self.expires_us
+
+
+def wall_clock_us() -> int:
+    """Now [µs since the epoch, UTC]."""
+    return time.time_ns() // 1000
+
 
 class TokenStore:
     """The token table of a data directory; satisfies the gateway's ``TokenLookup``."""
 
-    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
+    def __init__(
+        self, db: sqlite3.Connection, path: Path, clock: Callable[[], int] = wall_clock_us
+    ) -> None:
         self._db = db
         self.path = path
-        self._cache: dict[bytes, str] = {}  # token hash -> member, live tokens only
+        self._clock = clock  # now [µs since the epoch]: when expiries count
+        # token hash -> (member, expiry [µs] or None), for tokens not revoked
+        self._cache: dict[bytes, tuple[str, int | None]] = {}
         self._cache_version = -1
         self._shm: mmap.mmap | None = None  # the wal-index, mapped read-only
         self._shm_header = b""  # its header when the cache was last checked
         self._shm_tried = False
 
     @classmethod
-    def open(cls, data_dir: str | Path) -> TokenStore:
-        """Open (or create, readable by the owner only) ``DATA/tokens.sqlite``."""
+    def open(cls, data_dir: str | Path, clock: Callable[[], int] = wall_clock_us) -> TokenStore:
+        """Open (or create, readable by the owner only) ``DATA/tokens.sqlite``, migrated to
+        :data:`SCHEMA_VERSION`; ``clock`` gives now [µs since the epoch] for expiries."""
         directory = Path(data_dir)
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / TOKENS_FILE
@@ -117,7 +142,8 @@ class TokenStore:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA busy_timeout=5000")  # wait for another process's short write
         db.executescript(_SCHEMA)
-        return cls(db, path)
+        _migrate(db)
+        return cls(db, path, clock)
 
     def close(self) -> None:
         if self._shm is not None:
@@ -131,17 +157,22 @@ class TokenStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def issue(self, member_id: str) -> str:
-        """Create a token for ``member_id`` and return it (the only time it is visible)."""
+    def issue(self, member_id: str, expires_us: int | None = None) -> str:
+        """Create a token for ``member_id``, live until ``expires_us`` [µs since the epoch]
+        (None: until revoked), and return it (the only time it is visible)."""
         token = secrets.token_urlsafe(TOKEN_BYTES)
         self._db.execute(
-            "INSERT INTO tokens (hash, token_id, member, created_us) VALUES (?, ?, ?, ?)",
-            (token_hash(token), token[:TOKEN_ID_CHARS], member_id, time.time_ns() // 1000),
+            "INSERT INTO tokens (hash, token_id, member, created_us, expires_us) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (token_hash(token), token[:TOKEN_ID_CHARS], member_id, self._clock(), expires_us),
         )
         return token
 
     def member_for(self, token: str) -> str | None:
-        """Return the member of a live ``token``, None for an unknown or revoked one.
+        """Return the member of ``token`` if it is live now, None for an unknown, revoked
+        or expired one: the "is this token still valid now" check, also for connections
+        that outlive a request (ask again; it costs a dictionary lookup while nothing
+        changed).
 
         Live tokens are cached per hash; unknown tokens are not (a client must not be able
         to grow the cache). The cache is dropped once another connection has committed (a
@@ -165,15 +196,33 @@ class TokenStore:
             if header is not None:
                 self._shm_header = header  # read before the pragma: no commit is missed
         digest = token_hash(token)
-        member = self._cache.get(digest)
-        if member is None:
+        known = self._cache.get(digest)
+        if known is None:
             row = self._db.execute(
-                "SELECT member FROM tokens WHERE hash = ? AND revoked_us IS NULL", (digest,)
+                "SELECT member, expires_us FROM tokens WHERE hash = ? AND revoked_us IS NULL",
+                (digest,),
             ).fetchone()
             if row is None:
                 return None
-            member = self._cache[digest] = row[0]
+            known = self._cache[digest] = (row[0], row[1])
+        member, expires_us = known
+        if expires_us is not None and self._clock() >= expires_us:
+            return None
         return member
+
+    def expired_at(self, token: str) -> int | None:
+        """When ``token`` expired [µs since the epoch] if it is known, not revoked and past
+        its expiry now; None otherwise (live, unknown or revoked). For telling a client why
+        a token it sent was refused: only its holder can ask about it."""
+        if not token.isascii():  # no token is (see member_for)
+            return None
+        row = self._db.execute(
+            "SELECT expires_us FROM tokens WHERE hash = ? AND revoked_us IS NULL",
+            (token_hash(token),),
+        ).fetchone()
+        if row is None or row[0] is None or self._clock() < row[0]:
+            return None
+        return row[0]
 
     def _wal_index_header(self) -> bytes | None:
         """The wal-index header's bytes now, None without a mapping of the ``-shm`` file."""
@@ -190,20 +239,18 @@ class TokenStore:
         """Revoke the member's live tokens (only the one with ``token_id`` if given);
         return what was revoked (empty if nothing matched)."""
         self._cache.clear()  # our own commits do not move data_version
-        now = time.time_ns() // 1000
+        now = self._clock()
         query = "UPDATE tokens SET revoked_us = ? WHERE member = ? AND revoked_us IS NULL"
         params: tuple[object, ...] = (now, member_id)
         if token_id is not None:
             query += " AND token_id = ?"
             params += (token_id,)
-        rows = self._db.execute(
-            query + " RETURNING token_id, member, created_us, revoked_us", params
-        ).fetchall()
+        rows = self._db.execute(f"{query} RETURNING {_COLUMNS}", params).fetchall()
         return sorted((TokenInfo(*row) for row in rows), key=lambda t: (t.created_us, t.token_id))
 
     def list(self, member_id: str | None = None) -> list[TokenInfo]:
         """Every token ever issued (or the member's), oldest first."""
-        query = "SELECT token_id, member, created_us, revoked_us FROM tokens"
+        query = f"SELECT {_COLUMNS} FROM tokens"
         params: tuple[object, ...] = ()
         if member_id is not None:
             query += " WHERE member = ?"
@@ -213,6 +260,23 @@ class TokenStore:
 
     def __len__(self) -> int:
         return self._db.execute("SELECT count(*) FROM tokens").fetchone()[0]
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring a store of an older schema to :data:`SCHEMA_VERSION` in one transaction (a
+    concurrent opener waits for it, then finds nothing left to do)."""
+    if db.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        columns = {row[1] for row in db.execute("PRAGMA table_info(tokens)")}
+        if "expires_us" not in columns:  # version 0 -> 1
+            db.execute("ALTER TABLE tokens ADD COLUMN expires_us INTEGER")
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
 
 
 def _map_wal_index(path: Path) -> mmap.mmap | None:

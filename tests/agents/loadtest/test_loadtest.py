@@ -51,9 +51,13 @@ def order_ids_on(server: Server) -> set[int]:
     """Every trading member's orders on the server, read independently of the loadtest."""
     ids: set[int] = set()
     for member in TRADERS:
-        status, body = server.request("GET", "/v1/orders", server.tokens[member])
-        assert status == 200, body
-        ids |= {o["order_id"] for o in body["orders"]}
+        cursor = 0
+        while cursor is not None:  # every page
+            path = f"/v1/orders?limit=1000&cursor={cursor}"
+            status, body = server.request("GET", path, server.tokens[member])
+            assert status == 200, body
+            ids |= {o["order_id"] for o in body["orders"]}
+            cursor = body["next_cursor"]
     return ids
 
 

@@ -5,9 +5,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 import engine.config
+from engine.cli.main import main
+from engine.cli.member_tokens import expiry_us
 from engine.config.demo import demo_cluster
 from engine.store.tokens import TokenStore
 
@@ -60,6 +66,7 @@ def test_list_shows_every_member_with_its_tokens_and_no_secret(tmp_path: Path) -
         "role": "member",
         "token_id": token[:8],
         "created": rows[0]["created"],
+        "expires": None,
         "revoked": None,
     }
     assert rows[0]["created"].endswith("+00:00")
@@ -85,3 +92,57 @@ def test_revoke_by_member_or_by_token_id(tmp_path: Path) -> None:
     assert klaster("members", "revoke", "nobody", "--data", data).returncode == 2
     revoked = [r for r in listed(tmp_path) if r["member"] == "dom-02"]
     assert len(revoked) == 2 and all(r["revoked"] for r in revoked)
+
+
+def test_add_with_an_expiry_lists_it_and_the_token_dies_then(tmp_path: Path) -> None:
+    before = time.time()
+    done = klaster("members", "add", "dom-03", "--expires", "90d", "--data", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    token = done.stdout.strip()
+    assert "valid until" in done.stderr and token not in done.stderr
+    (row,) = [r for r in listed(tmp_path) if r["token_id"] == token[:8]]
+    expires = datetime.fromisoformat(row["expires"]).timestamp()
+    assert before + 90 * 86_400 - 1 <= expires <= time.time() + 90 * 86_400
+    text = klaster("members", "list", "--data", str(tmp_path)).stdout
+    assert "EXPIRES" in text.splitlines()[0] and row["expires"] in text
+    with TokenStore.open(tmp_path) as store:
+        assert store.member_for(token) == "dom-03"
+    with TokenStore.open(tmp_path, clock=lambda: int(expires + 1) * 1_000_000) as store:
+        assert store.member_for(token) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected_s"),
+    [
+        ("90d", 90 * 86_400),
+        ("12h", 12 * 3_600),
+        ("30m", 1_800),
+        ("2w", 14 * 86_400),
+        ("2026-01-02T00:00:00Z", 86_400),
+        ("2026-01-01T02:00:00+01:00", 3_600),
+    ],
+)
+def test_an_expiry_is_a_duration_from_now_or_an_instant(text: str, expected_s: int) -> None:
+    now_us = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp()) * 1_000_000
+    assert expiry_us(text, now_us) == now_us + expected_s * 1_000_000
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("soon", "must be a duration"),
+        ("90", "must be a duration"),
+        ("-1d", "must be a duration"),
+        ("0d", "not in the future"),
+        ("2020-01-01T00:00:00Z", "not in the future"),
+        ("2030-01-01T00:00:00", "needs an offset"),
+    ],
+)
+def test_a_bad_expiry_is_refused_with_exit_code_2_and_issues_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, says: str
+) -> None:
+    code = main(["members", "add", "dom-01", f"--expires={text}", "--data", str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert code == 2 and says in err and out == ""
+    with TokenStore.open(tmp_path) as store:
+        assert len(store) == 0

@@ -180,3 +180,69 @@ def test_without_a_mapping_every_lookup_asks_sqlite(
         assert counting.pragmas == 2
         cli.revoke("dom-05")
         assert server.member_for(token) is None
+
+
+class Clock:
+    """A settable clock [µs since the epoch] for the store's expiries."""
+
+    def __init__(self, now_us: int) -> None:
+        self.now_us = now_us
+
+    def __call__(self) -> int:
+        return self.now_us
+
+
+def test_a_token_with_an_expiry_is_live_until_then_and_says_when_it_expired(
+    tmp_path: Path,
+) -> None:
+    clock = Clock(1_000_000)
+    with TokenStore.open(tmp_path, clock) as store:
+        token = store.issue("dom-01", expires_us=5_000_000)
+        forever = store.issue("dom-01")
+        assert store.member_for(token) == "dom-01" and store.expired_at(token) is None
+        clock.now_us = 4_999_999
+        assert store.member_for(token) == "dom-01"  # cached, and still live
+        clock.now_us = 5_000_000
+        assert store.member_for(token) is None
+        assert store.expired_at(token) == 5_000_000
+        assert store.member_for(forever) == "dom-01" and store.expired_at(forever) is None
+        assert store.expired_at("not-a-token") is None
+        (listed,) = [t for t in store.list() if t.token_id == token[:TOKEN_ID_CHARS]]
+        assert listed.expires_us == 5_000_000 and listed.expired(clock.now_us)
+        store.revoke("dom-01")
+        assert store.expired_at(token) is None  # revoked: not "expired" any more
+
+
+OLD_SCHEMA = """
+CREATE TABLE tokens (
+    hash BLOB PRIMARY KEY, token_id TEXT NOT NULL, member TEXT NOT NULL,
+    created_us INTEGER NOT NULL, revoked_us INTEGER
+) WITHOUT ROWID;
+CREATE INDEX tokens_member ON tokens(member);
+"""
+
+
+def test_a_store_of_the_first_schema_is_migrated_and_its_tokens_keep_working(
+    tmp_path: Path,
+) -> None:
+    old, revoked = "o" * 43, "r" * 43
+    with sqlite3.connect(tmp_path / TOKENS_FILE) as db:
+        db.executescript(OLD_SCHEMA)
+        for token, revoked_us in ((old, None), (revoked, 7)):
+            db.execute(
+                "INSERT INTO tokens VALUES (?, ?, ?, ?, ?)",
+                (hashlib.sha256(token.encode()).digest(), token[:8], "dom-01", 5, revoked_us),
+            )
+    db.close()
+    with TokenStore.open(tmp_path) as store:
+        assert store.member_for(old) == "dom-01" and store.member_for(revoked) is None
+        assert [(t.expires_us, t.revoked) for t in store.list()] == [(None, False), (None, True)]
+        new = store.issue("dom-02", expires_us=2**62)
+        assert store.member_for(new) == "dom-02"
+    with sqlite3.connect(tmp_path / TOKENS_FILE) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == tokens.SCHEMA_VERSION == 1
+        columns = [row[1] for row in db.execute("PRAGMA table_info(tokens)")]
+        assert columns[-1] == "expires_us"
+    db.close()
+    with TokenStore.open(tmp_path) as store:  # opening again changes nothing
+        assert len(store) == 3 and store.member_for(old) == "dom-01"
