@@ -476,12 +476,16 @@ class EventStream:
     ``PriceBandsChanged``).
 
     Connects on entry (or on the first message), closes on exit; iteration ends when the
-    server closes the socket.
+    server closes the socket, and then :attr:`close_code` and :attr:`close_reason` say why
+    (:class:`engine.api.StreamClose`: the server stopped, the client read too slowly, the
+    journal failed, the token was revoked or expired).
     """
 
     def __init__(self, client: KlasterClient) -> None:
         self._client = client
         self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self.close_code: int | None = None  # the server's close frame's code, once closed
+        self.close_reason = ""
 
     async def connect(self) -> None:
         if self._ws is not None:
@@ -528,5 +532,9 @@ class EventStream:
         if message.type == aiohttp.WSMsgType.ERROR:
             await self.close()
             raise ConnectionError(f"stream failed: {message.data}")
-        await self.close()  # CLOSE, CLOSING, CLOSED: the server ended the stream
+        # CLOSE, CLOSING, CLOSED: the server ended the stream
+        self.close_code = self._ws.close_code
+        if message.type == aiohttp.WSMsgType.CLOSE:
+            self.close_code, self.close_reason = message.data, message.extra or ""
+        await self.close()
         raise StopAsyncIteration

@@ -15,7 +15,7 @@ import pytest
 from agents.client.sdk import KlasterClient, KlasterError, NewOrder, Reading
 from engine import api
 from engine.gateway import Limits
-from tests.gateway_support import START, Gateway, run, serve
+from tests.gateway_support import START, TOKENS, DictTokens, Gateway, run, serve
 
 CODECS = ["msgpack", "json"]
 START_DT = datetime(2026, 1, 1, 1, 0, tzinfo=UTC)
@@ -215,6 +215,23 @@ async def test_the_stream_yields_a_clearing_result_and_closes(tmp_path: Path, co
         fill = next(m for m in seen if isinstance(m, api.Fill))
         assert (fill.order_id, fill.quantity_wh, fill.price) == (1, 2000, Decimal("400.00"))
         assert (fill.side, fill.phase) == ("sell", "auction")
+
+
+@pytest.mark.parametrize("codec", CODECS)
+@run
+async def test_a_stream_ended_by_revocation_says_why(tmp_path: Path, codec: str) -> None:
+    tokens = DictTokens(dict(TOKENS))
+    async with serve(tmp_path, tokens=tokens) as g, client(g, "t-dom-1", codec) as dom1:
+        async with dom1.stream() as events:
+            assert isinstance(await anext(events), api.Hello)
+            del tokens.tokens["t-dom-1"]  # revoked
+            async with asyncio.timeout(5):
+                rest = [message async for message in events]
+        assert rest == []
+        assert (events.close_code, events.close_reason) == (
+            api.StreamClose.TOKEN_REVOKED,
+            "token revoked or expired",
+        )
 
 
 @pytest.mark.parametrize("codec", CODECS)
