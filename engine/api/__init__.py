@@ -22,7 +22,7 @@ from engine.api.delivery import (
     ReadingsRecorded,
 )
 from engine.api.live import Fill, Hello, IntervalChanged, PriceBandsChanged, StreamMessage
-from engine.api.service import Clock, ClockChange, Health, Problem, RowError
+from engine.api.service import Clock, ClockChange, Health, JournalHead, Problem, RowError
 from engine.api.timetable import (
     Calendar,
     CalendarEntry,
@@ -71,6 +71,7 @@ __all__ = [
     "Depth",
     "GateClosure",
     "Health",
+    "JournalHead",
     "Indicative",
     "Int64Column",
     "Interval",

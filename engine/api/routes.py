@@ -199,9 +199,14 @@ ROUTES: tuple[Route, ...] = (
         {200: Body(dict[str, Any], media=(JSON, MSGPACK), description="OpenAPI 3.1")},
         public=True,
     ),
-    Route("healthz", "GET", "/healthz", "The process answers", {200: Body(Health)}, public=True),
     Route(
-        "readyz", "GET", "/readyz", "Ready: the runtime runs and the kernels are warm",
+        "healthz", "GET", "/healthz",
+        "The process answers; with the journal's durable head (seq, hash) to publish",
+        {200: Body(Health)}, public=True,
+    ),
+    Route(
+        "readyz", "GET", "/readyz",
+        "Ready: the runtime runs and the kernels are warm; with the journal's durable head",
         {200: Body(Health)}, problems=(503,), public=True,
     ),
     Route(

@@ -25,8 +25,10 @@ Shut-down on SIGTERM or SIGINT: ``/readyz`` turns not-ready, the listening socke
 new connections), in-flight requests finish (up to ``DRAIN_SECONDS``), the runtime stops
 (every appended event is committed, so everything acknowledged is in the journal), exit 0.
 
-Exit codes: 0 stopped by a signal; 1 the data directory cannot be served (a journal of
-another cluster config, a replay mismatch); 2 bad arguments or an invalid config.
+Exit codes: 0 stopped by a signal; 1 the data directory cannot be served (a journal that
+breaks its hash chain or ends before its checkpoint, of another cluster config, a replay
+mismatch, another server on it), said in one line on stderr; 2 bad arguments or an invalid
+config.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from engine.market.recovery import ClusterMismatch
 from engine.market.runtime import Runtime
 from engine.market.state import ReplayMismatch
 from engine.model.clock import SimulatedClock
+from engine.store.journal import JournalError
 from engine.store.lock import DataDirLocked
 from engine.store.tokens import TokenStore
 
@@ -107,7 +110,7 @@ def run(args: argparse.Namespace, app_factory: AppFactory | None = None) -> int:
                 clock=served.clock,
             )
         )
-    except (ClusterMismatch, ReplayMismatch, EventDecodeError, DataDirLocked) as exc:
+    except (ClusterMismatch, ReplayMismatch, EventDecodeError, DataDirLocked, JournalError) as exc:
         print(f"klaster: cannot serve {args.data}: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except OSError as exc:  # the port is taken, the data directory is not writable, ...

@@ -1,5 +1,6 @@
 """``klaster serve`` as a subprocess on a loopback port: demo tokens, readiness, an
-authenticated order, a graceful SIGTERM that loses nothing acknowledged, and recovery."""
+authenticated order, a graceful SIGTERM that loses nothing acknowledged, recovery, and
+refusing a tampered journal."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import pytest
 from engine.config.demo import demo_cluster
 from engine.market.recovery import open_market
 from tests.serving import an_order, start_server, wait_ready
+from tests.tampering import TAMPERINGS, a_day_of_trading
 
 
 def klaster(*args: str) -> subprocess.CompletedProcess[str]:
@@ -123,3 +125,28 @@ def test_sigterm_during_a_stream_of_orders_loses_none_that_was_acknowledged(
     finally:
         node.close()
     assert set(acknowledged) <= journaled
+
+
+REFUSED_AT_START = (  # issue 10, finding 1: each of these used to be served
+    "a sell order's side byte flipped",
+    "a price re-encoded one tick higher",
+    "a stored hash changed",
+    "a timestamp shifted by 1 us",
+    "an event's kind changed",
+    "the last event deleted",
+)
+
+
+@pytest.mark.parametrize("name", REFUSED_AT_START)
+def test_serve_refuses_a_tampered_journal_in_one_line_naming_the_first_bad_event(
+    tmp_path: Path, name: str
+) -> None:
+    tamper, bad_seq, problem = TAMPERINGS[name]
+    data = tmp_path / "data"
+    a_day_of_trading(data)
+    tamper(data)
+    done = klaster("serve", "--data", str(data), "--port", "0")
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.startswith(f"klaster: cannot serve {data}: ")
+    assert f"fails verification at seq {bad_seq} ({problem})" in done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
