@@ -7,6 +7,10 @@
   durable (payloads pre-encoded: the event codec has its own rows here).
 - Replay of a 1,000,000-order journal <= 5 s: ``Journal.read`` of 1,000,000 single-order
   events, with and without decoding every payload; and ``verify`` of the same chain.
+- The chain check at start (issue 10, finding 1) adds <= 3 s to a 1,000,000-event journal:
+  the rows a start reads (``read_payloads``, with and without decoding) against the same
+  read with every row hashed and linked (``read_checked``), in the same run; the second of
+  each pair records the added seconds and the ratio (also shown after the run).
 
 The journal lives under pytest's temporary directory (``/tmp``) unless ``KLASTER_BENCH_DIR``
 names another (e.g. ``/dev/shm`` to take the disk out). Run with ``pytest benchmarks/
@@ -17,15 +21,15 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import msgspec
 import numpy as np
 import pytest
 
 from engine.market.events import OrderAccepted, OrdersAccepted, decode, encode
-from engine.store.journal import GroupCommitter, Journal
+from engine.store.journal import GENESIS_HASH, GroupCommitter, Journal, chain_hash
 
 TS = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z [us]
 BATCH_ORDERS = 10_000
@@ -46,6 +50,7 @@ SINGLE_ORDER = OrderAccepted(
 TARGET_BATCH_ORDERS_PER_S = 500_000
 TARGET_SINGLE_ORDERS_PER_S = 20_000
 TARGET_REPLAY_S = 5.0
+TARGET_CHECK_ADDED_S = 3.0
 
 
 def batch_event(seed: int = 20250515) -> OrdersAccepted:
@@ -132,16 +137,28 @@ def test_single_orders_through_group_commit(benchmark, journal: Journal, tasks: 
         assert rate >= TARGET_SINGLE_ORDERS_PER_S
 
 
+def write_chain(path: Path, events: int, kind: str, payload: bytes) -> None:
+    """Write a journal of ``events`` copies of one payload (ts 1 us apart), its hashes and
+    checkpoint, as rows in one transaction: seconds, where ``Journal.commit`` of a million
+    appends spends most of its time building 10,000 INSERT statements."""
+    Journal.open(path).close()  # the schema
+    head, rows = GENESIS_HASH, []
+    for seq in range(1, events + 1):
+        head = chain_hash(head, seq, kind, TS + seq, payload)
+        rows.append((seq, kind, TS + seq, payload, head))
+    with sqlite3.connect(path) as db:
+        db.executemany("INSERT INTO events (seq, kind, ts, payload, hash) VALUES (?,?,?,?,?)", rows)
+        db.execute("UPDATE checkpoint SET seq = ?, hash = ?", (events, head))
+    db.close()
+
+
 @pytest.fixture(scope="module")
 def million_events(directory: Path) -> Iterator[Journal]:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "replay.sqlite"
-    j = Journal.open(path)
-    if j.durable_seq < REPLAY_EVENTS:
-        for i in range(REPLAY_EVENTS):
-            event = msgspec.structs.replace(SINGLE_ORDER, seq=i + 1, ts_us=TS + i, order_id=i)
-            j.append("OrderAccepted", TS + i, encode(event))
-        j.commit()
+    if not path.exists():
+        write_chain(path, REPLAY_EVENTS, "OrderAccepted", encode(SINGLE_ORDER))
+    j = Journal.open(path, read_only=True)
     yield j
     j.close()
     for suffix in ("", "-wal", "-shm"):
@@ -175,6 +192,51 @@ def test_replay_of_a_million_single_order_events(
     per_second(benchmark, REPLAY_EVENTS)
     if case != "verify" and benchmark.stats is not None:
         assert benchmark.stats.stats.median <= TARGET_REPLAY_S
+
+
+def count_rows(chunks: Iterator[list[tuple]]) -> int:
+    return sum(map(len, chunks))
+
+
+def count_decoded(chunks: Iterator[list[tuple]]) -> int:
+    n = 0
+    for chunk in chunks:
+        for row in chunk:
+            n += decode(*row[:4]).quantity > 0
+    return n
+
+
+START_READS: dict[str, Callable[[Journal], int]] = {
+    "read": lambda j: count_rows(j.read_payloads()),
+    "read+check": lambda j: count_rows(j.read_checked()),
+    "read+decode": lambda j: count_decoded(j.read_payloads()),
+    "read+check+decode": lambda j: count_decoded(j.read_checked()),
+}
+CHECKED = {"read": "read+check", "read+decode": "read+check+decode"}  # baseline: checked
+_start_medians: dict[str, float] = {}
+
+
+@pytest.mark.parametrize("case", list(START_READS))
+def test_the_chain_check_at_start_of_a_million_events(
+    benchmark, million_events: Journal, case: str, report: list[str]
+) -> None:
+    benchmark.group = "journal: start of 1,000,000 events, with and without the chain check"
+    benchmark.extra_info.update(size=REPLAY_EVENTS, case=case)
+    read = START_READS[case]
+    assert benchmark.pedantic(lambda: read(million_events), rounds=3) == REPLAY_EVENTS
+    if benchmark.stats is None:
+        return
+    _start_medians[case] = benchmark.stats.stats.median
+    plain = next((p for p, c in CHECKED.items() if case in (p, c)))
+    if {plain, CHECKED[plain]} <= _start_medians.keys():  # the second of the pair
+        base, checked = _start_medians[plain], _start_medians[CHECKED[plain]]
+        added = checked - base
+        benchmark.extra_info.update(added_s=round(added, 3), ratio=round(checked / base, 2))
+        report.append(
+            f"chain check at start, 1,000,000 events, {plain}: {base:.2f} s without,"
+            f" {checked:.2f} s with (+{added:.2f} s, x{checked / base:.2f})"
+        )
+        assert added <= TARGET_CHECK_ADDED_S
 
 
 @pytest.mark.parametrize("case", ["encode single", "decode single", "encode batch", "decode batch"])

@@ -30,7 +30,7 @@ from engine.api.live import (
     StreamClose,
     StreamMessage,
 )
-from engine.api.service import Clock, ClockChange, Health, Problem, RowError
+from engine.api.service import Clock, ClockChange, Health, JournalHead, Problem, RowError
 from engine.api.timetable import (
     Calendar,
     CalendarEntry,
@@ -81,6 +81,7 @@ __all__ = [
     "Depth",
     "GateClosure",
     "Health",
+    "JournalHead",
     "Indicative",
     "Int64Column",
     "Interval",

@@ -225,11 +225,14 @@ ROUTES: tuple[Route, ...] = (
         public=True,
     ),
     Route(
-        "healthz", "GET", "/healthz", "The process answers (503 once the journal failed)",
+        "healthz", "GET", "/healthz",
+        "The process answers, with the journal's durable head (seq, hash) to publish; 503 "
+        "once the journal failed",
         {200: Body(Health)}, problems=(503,), public=True,
     ),
     Route(
-        "readyz", "GET", "/readyz", "Ready: the runtime runs and the kernels are warm",
+        "readyz", "GET", "/readyz",
+        "Ready: the runtime runs and the kernels are warm; with the journal's durable head",
         {200: Body(Health)}, problems=(503,), public=True,
     ),
     Route(

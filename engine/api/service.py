@@ -24,8 +24,21 @@ class ClockChange(Struct, frozen=True, forbid_unknown_fields=True):
     now: InstantIn
 
 
+class JournalHead(Struct, frozen=True):
+    """The head of the market's journal: the last durable event's seq and its hash in the
+    journal's hash chain. Published, it lets anyone tell later whether the journal was cut
+    short or rewritten (``klaster audit head`` prints the same)."""
+
+    seq: Count
+    hash: Annotated[
+        str,
+        Meta(pattern="^[0-9a-f]{64}$", description="SHA-256 of the chain at ``seq``, hex"),
+    ]
+
+
 class Health(Struct, frozen=True):
     status: Literal["ok", "ready"]
+    journal: JournalHead
 
 
 class RowError(Struct, frozen=True):

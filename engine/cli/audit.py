@@ -1,35 +1,52 @@
-"""``klaster replay`` and ``klaster audit verify``: check a data directory's journal.
+"""``klaster replay``, ``klaster audit verify`` and ``klaster audit head``: check a data
+directory's journal, without writing to it.
 
-``klaster audit verify --data DIR`` recomputes the hash chain and names the first bad event.
-``klaster replay --data DIR [--config CLUSTER.toml | --NAME VALUE]`` rebuilds the market from
-the journal and recomputes every clearing, which must come out byte-identical; the cluster is
-named as for ``klaster serve`` (:mod:`engine.cli.cluster_sources`), so a journal that
-``klaster serve --scenario FILE`` wrote replays with ``--scenario FILE``. Both print one JSON
-line; exit 0 when all is well, 1 when the journal fails the check, 2 for bad arguments or a
-data directory without a journal.
+``klaster audit verify --data DIR`` recomputes the hash chain, compares its end with the
+journal's checkpoint and names the first bad event.
+``klaster audit head --data DIR`` prints the head: the last event's seq, hash and time,
+for a coordinator to publish outside the data directory (statements, the dashboard). It
+reads two rows: it refuses a last event that is not the checkpoint, but does not recompute
+the chain (``verify`` does). Whoever rewrites the journal as a whole, hashes and checkpoint
+included, passes ``verify`` and a restart; only a head published before shows it.
+``klaster replay --data DIR [--config CLUSTER.toml | --NAME VALUE]`` makes the same checks
+while it rebuilds the market from the journal, and recomputes every clearing, which must come
+out byte-identical; the cluster is named as for ``klaster serve``
+(:mod:`engine.cli.cluster_sources`), so a journal that ``klaster serve --scenario FILE``
+wrote replays with ``--scenario FILE``.
+
+All print one JSON line; a journal that fails the chain or the checkpoint gives ``{"ok":
+false, "events", "head_hash", "first_bad_seq", "problem", "detail"}`` from all three. Exit 0
+when all is well, 1 when the journal fails the check, 2 for bad arguments or a data directory
+without a journal.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from engine.cli.cluster_sources import Sources, add_cluster_options, chosen, registered
 from engine.config.cluster import ClusterError
 from engine.config.demo import demo_cluster
+from engine.market.events import EventDecodeError
 from engine.market.recovery import JOURNAL_FILE, ClusterMismatch, replay_journal
 from engine.market.state import ReplayMismatch
-from engine.store.journal import Journal
+from engine.store.chain import EMPTY_HEAD, Head, VerifyReport, checkpoint_fault, hex_hash
+from engine.store.journal import Journal, JournalCorrupt, JournalError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def add_commands(commands: Any, sources: Sources | None = None) -> None:
-    """Register ``replay`` and ``audit verify`` on the ``klaster`` subparsers; ``replay``
-    takes an option for each of ``sources`` (default: the registered ones)."""
+    """Register ``replay``, ``audit verify`` and ``audit head`` on the ``klaster``
+    subparsers; ``replay`` takes an option for each of ``sources`` (default: the registered
+    ones)."""
     replay = commands.add_parser(
         "replay", help="rebuild the market from a journal and check every clearing"
     )
@@ -44,33 +61,51 @@ def add_commands(commands: Any, sources: Sources | None = None) -> None:
     )
     audit = commands.add_parser("audit", help="check a journal")
     checks = audit.add_subparsers(dest="audit_command", required=True, metavar="CHECK")
-    verify = checks.add_parser("verify", help="verify the journal's hash chain")
+    verify = checks.add_parser("verify", help="verify the journal's hash chain and checkpoint")
     verify.add_argument("--data", required=True, metavar="DIR", help="the data directory")
+    head = checks.add_parser("head", help="print the journal's head (seq, hash, time) to publish")
+    head.add_argument("--data", required=True, metavar="DIR", help="the data directory")
 
 
-def _journal_path(data: str) -> Path | None:
-    path = Path(data) / JOURNAL_FILE
-    if not path.is_file():
-        print(f"klaster: no journal at {path}", file=sys.stderr)
-        return None
-    return path
+def run_audit(args: argparse.Namespace) -> int:
+    """Run ``klaster audit CHECK``; return the exit code."""
+    return {"verify": run_verify, "head": run_head}[args.audit_command](args)
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    path = _journal_path(args.data)
-    if path is None:
-        return EXIT_BAD_INPUT
-    journal = Journal.open(path)
+    journal = _open(args.data)
+    if isinstance(journal, int):
+        return journal
     try:
         report = journal.verify()
+    except JournalError as exc:  # e.g. its checkpoint row deleted meanwhile
+        print(f"klaster: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     finally:
         journal.close()
-    out = {"ok": report.ok, "events": report.events, "head_hash": report.head_hash.hex()}
-    if not report.ok:
-        out |= {"first_bad_seq": report.first_bad_seq, "problem": str(report.problem)}
-        out["detail"] = report.detail
-    print(json.dumps(out))
+    print(json.dumps(report_json(report)))
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def run_head(args: argparse.Namespace) -> int:
+    journal = _open(args.data)
+    if isinstance(journal, int):
+        return journal
+    try:
+        last, checkpoint = journal.stored_head()
+    except JournalError as exc:
+        print(f"klaster: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        journal.close()
+    head = EMPTY_HEAD if last is None else Head(last.seq, last.hash)
+    fault = checkpoint_fault(head, checkpoint)
+    if fault is not None:
+        print(json.dumps(report_json(VerifyReport(False, head.seq, head.hash, *fault))))
+        return EXIT_FAILED
+    ts = None if last is None else _iso(last.ts_us)
+    print(json.dumps({"seq": head.seq, "hash": hex_hash(head.hash), "ts": ts}))
+    return EXIT_OK
 
 
 def run_replay(args: argparse.Namespace) -> int:
@@ -85,7 +120,10 @@ def run_replay(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     try:
         report = replay_journal(path, cluster)
-    except (ReplayMismatch, ClusterMismatch) as exc:
+    except JournalCorrupt as exc:
+        print(json.dumps(report_json(exc.report)))
+        return EXIT_FAILED
+    except (ReplayMismatch, ClusterMismatch, EventDecodeError, JournalError) as exc:
         print(json.dumps({"ok": False, "error": str(exc)}))
         return EXIT_FAILED
     print(
@@ -99,3 +137,41 @@ def run_replay(args: argparse.Namespace) -> int:
         )
     )
     return EXIT_OK
+
+
+def report_json(report: VerifyReport) -> dict[str, Any]:
+    """A check's result as the commands print it."""
+    out: dict[str, Any] = {
+        "ok": report.ok,
+        "events": report.events,
+        "head_hash": hex_hash(report.head_hash),
+    }
+    if not report.ok:
+        out |= {"first_bad_seq": report.first_bad_seq, "problem": str(report.problem)}
+        out["detail"] = report.detail
+    return out
+
+
+def _journal_path(data: str) -> Path | None:
+    path = Path(data) / JOURNAL_FILE
+    if not path.is_file():
+        print(f"klaster: no journal at {path}", file=sys.stderr)
+        return None
+    return path
+
+
+def _open(data: str) -> Journal | int:
+    """The data directory's journal, read-only, or the exit code after saying why not."""
+    path = _journal_path(data)
+    if path is None:
+        return EXIT_BAD_INPUT
+    try:
+        return Journal.open(path, read_only=True)
+    except (JournalError, sqlite3.DatabaseError) as exc:  # not a journal, not SQLite
+        print(f"klaster: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _iso(ts_us: int) -> str:
+    """``ts_us`` [us since the epoch, UTC] as ISO 8601 with microseconds and ``Z``."""
+    return (EPOCH + timedelta(microseconds=ts_us)).isoformat().replace("+00:00", "Z")

@@ -211,7 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "replay":
         return cli_journal.run_replay(args)
     if args.command == "audit":
-        return cli_journal.run_verify(args)
+        return cli_journal.run_audit(args)
     if args.command == "members":
         return cli_members.run(args)
     if args.command == "serve":

@@ -33,8 +33,10 @@ acknowledged), the socket closes, in-flight requests finish, the runtime stops w
 writing again, one line names the failure on stderr, exit 1. The journal then holds exactly
 the acknowledged history; a restart (a supervisor's ``Restart=on-failure``) recovers it.
 
-Exit codes: 0 stopped by a signal; 1 the data directory cannot be served (a journal of
-another cluster config, a replay mismatch) or its journal could not be written; 2 bad
+Exit codes: 0 stopped by a signal; 1 the data directory cannot be served (a journal that
+breaks its hash chain or ends before its checkpoint, of another cluster config, a replay
+mismatch, another server on it; said in one line on stderr) or its journal could not be
+written; 2 bad
 arguments, an invalid config, or a TLS certificate or key that cannot be used.
 """
 
@@ -61,6 +63,7 @@ from engine.market.recovery import ClusterMismatch
 from engine.market.runtime import Runtime
 from engine.market.state import ReplayMismatch
 from engine.model.clock import SimulatedClock
+from engine.store.journal import JournalError
 from engine.store.lock import DataDirLocked
 from engine.store.tokens import TokenStore
 
@@ -136,7 +139,7 @@ def run(args: argparse.Namespace, app_factory: AppFactory | None = None) -> int:
                 ssl_context=ssl_context,
             )
         )
-    except (ClusterMismatch, ReplayMismatch, EventDecodeError, DataDirLocked) as exc:
+    except (ClusterMismatch, ReplayMismatch, EventDecodeError, DataDirLocked, JournalError) as exc:
         print(f"klaster: cannot serve {args.data}: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except OSError as exc:  # the port is taken, the data directory is not writable, ...

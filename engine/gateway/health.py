@@ -1,10 +1,13 @@
 """Unauthenticated probes: ``/healthz`` (the process answers), ``/readyz`` (the runtime is
 started and the ``ready`` callable says so: compiled kernels warm), ``/metrics``
-(Prometheus' text format, only when the app was given metrics). Once the journal failed,
+(Prometheus' text format, only when the app was given metrics). Both health answers carry
+the journal's durable head (seq, hash), to publish. Once the journal failed,
 ``/healthz`` and ``/readyz`` are 503 ``journal-failed`` (the gateway's middleware): the
 process can no longer do its job, and a liveness probe should restart it."""
 
 from __future__ import annotations
+
+from typing import Literal
 
 from aiohttp import web
 
@@ -16,7 +19,7 @@ from engine.market.metrics import CONTENT_TYPE
 
 
 async def healthz(request: web.Request) -> web.Response:
-    return respond(request, api.Health("ok"))
+    return respond(request, _health(request, "ok"))
 
 
 async def readyz(request: web.Request) -> web.Response:
@@ -24,7 +27,12 @@ async def readyz(request: web.Request) -> web.Response:
         raise Problem(503, "not-ready", "the market runtime is not running")
     if not request.app[READY]():
         raise Problem(503, "not-ready", "warming up")
-    return respond(request, api.Health("ready"))
+    return respond(request, _health(request, "ready"))
+
+
+def _health(request: web.Request, status: Literal["ok", "ready"]) -> api.Health:
+    seq, digest = request.app[RUNTIME].head
+    return api.Health(status, api.JournalHead(seq, digest.hex()))
 
 
 async def metrics(request: web.Request) -> web.Response:

@@ -75,6 +75,11 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
+        self.journal_head = Gauge(
+            "klaster_journal_head_seq",
+            "Seq of the last durable journal event: the head of the hash chain",
+            registry=r,
+        )
         self._request_children: dict[tuple[str, str, int], Any] = {}
         self.streams = Gauge("klaster_websocket_streams", "Open WebSocket streams", registry=r)
 

@@ -4,9 +4,12 @@
 starts with a :class:`~engine.market.events.ClusterConfigured` event holding the cluster's
 fingerprint; an existing one
 is replayed through a fresh :class:`~engine.market.market.Market`, which rebuilds the exact state,
-open books included, and checks every recorded clearing byte for byte. Restarting with a
-different cluster config than the journal was written with is refused: the journal would
-not mean the same thing.
+open books included, and checks every recorded clearing byte for byte. Every event is
+hashed as it is read (:meth:`~engine.store.journal.Journal.read_checked`: one pass over the
+file), and a journal that breaks its hash chain or ends before its checkpoint is refused
+(:class:`~engine.store.journal.JournalCorrupt`, naming the first bad seq) before anything
+is served. Restarting with a different cluster config than the journal was written with is
+refused: the journal would not mean the same thing.
 
 The market appends events as it runs; :meth:`Node.commit` makes them durable, and only
 then may anything be acknowledged (orders whose seq is at most :attr:`Node.durable_seq`).
@@ -147,9 +150,10 @@ class ReplayReport:
 
 
 def replay_journal(path: str | Path, cluster: Any) -> ReplayReport:
-    """Rebuild the state from a journal file and check every clearing comes out the same;
-    raises :class:`ReplayMismatch` or :class:`ClusterMismatch` when it does not."""
-    journal = Journal.open(path)
+    """Rebuild the state from a journal file (read-only) and check every clearing comes out
+    the same; raises :class:`~engine.store.journal.JournalCorrupt` (the chain or the
+    checkpoint), :class:`ReplayMismatch` or :class:`ClusterMismatch` when it does not."""
+    journal = Journal.open(path, read_only=True)
     try:
         recorded = _decoded(journal)
         first = next(recorded, None)
@@ -177,7 +181,8 @@ def _check_configured(first: Event, cluster: Any, fingerprint: str, path: Path) 
 
 
 def _decoded(journal: Journal) -> Iterator[Event]:
+    """The journal's events, each checked against the hash chain before it is decoded."""
     decode = events.decode
-    for chunk in journal.read_payloads():
-        for seq, kind, ts_us, payload in chunk:
+    for chunk in journal.read_checked():
+        for seq, kind, ts_us, payload, _hash in chunk:
             yield decode(seq, kind, ts_us, payload)

@@ -28,7 +28,7 @@ from engine.market.market import Market
 from engine.market.metrics import Metrics
 from engine.market.recovery import GroupCommitSink, Node, open_market
 from engine.model.clock import Clock, WallClock
-from engine.store.journal import GroupCommitter, JournalFailed
+from engine.store.journal import GroupCommitter, Head, JournalFailed
 from matching.units import ticks_to_pln_mwh_float
 
 TICK_SECONDS = 0.5  # how often the ticker looks at the clock
@@ -64,15 +64,28 @@ class Runtime:
         self._ticker = asyncio.get_running_loop().create_task(self._tick(), name="market-tick")
 
     @property
+    def head(self) -> Head:
+        """The seq and hash of the last durable event (to publish: ``/healthz``)."""
+        return self.node.journal.head
+
+    @property
     def started(self) -> bool:
         """True between :meth:`start` and :meth:`stop` (the gateway's readiness)."""
         return self._ticker is not None
 
     def instrument(self, metrics: Metrics) -> None:
-        """Feed ``metrics``: journal commit latency per group, every clearing (duration,
-        volume, price) as it is published, and the open books' sizes on each tick."""
+        """Feed ``metrics``: journal commit latency and head seq per group, every clearing
+        (duration, volume, price) as it is published, and the open books' sizes on each
+        tick."""
         self._metrics = metrics
-        self.committer.on_commit = lambda seconds, _events: metrics.commit.observe(seconds)
+        journal = self.node.journal
+        metrics.journal_head.set(journal.durable_seq)
+
+        def on_commit(seconds: float, _events: int) -> None:
+            metrics.commit.observe(seconds)
+            metrics.journal_head.set(journal.durable_seq)
+
+        self.committer.on_commit = on_commit
         tick = self.market.cluster.tick_pln_mwh
 
         def on_event(event: Event) -> None:

@@ -7,12 +7,17 @@ Contract
   looks inside).
 - Storage: one SQLite file in WAL mode with ``synchronous=FULL``, so a returned commit is on
   disk. Tables ``events(seq INTEGER PRIMARY KEY, kind TEXT, ts INTEGER, payload BLOB, hash
-  BLOB)`` and ``meta(key TEXT PRIMARY KEY, value TEXT)`` holding ``schema_version``.
-- Hash chain: ``hash = sha256(prev_hash || seq as 8 bytes big-endian || kind as UTF-8 ||
-  ts_us as 8 bytes big-endian signed || payload)``, ``prev_hash`` of seq 1 is 32 zero bytes.
-  The kind is not length-prefixed; the field boundary is still unambiguous because a kind
-  never contains a NUL byte and the first byte of a ts in ``[0, 2**56)`` is always NUL
-  (``append`` refuses anything else and ``verify`` checks it again).
+  BLOB)``, ``meta(key TEXT PRIMARY KEY, value TEXT)`` holding ``schema_version`` and
+  ``checkpoint(id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER, hash BLOB)``: one row, the
+  head of the chain, written in the same transaction as every group of events (no fsync of
+  its own).
+- Hash chain (:mod:`engine.store.chain`): ``hash = sha256(prev_hash || seq as 8 bytes
+  big-endian || kind as UTF-8 || ts_us as 8 bytes big-endian signed || payload)``,
+  ``prev_hash`` of seq 1 is 32 zero bytes.
+- Schema versions: 2 has the checkpoint. A version 1 file (no checkpoint) is checked without
+  one, and upgraded by the first commit after it is opened for writing (the recovery verifies
+  the chain before it writes anything): the checkpoint starts at that commit's last event,
+  nothing else changes. ``read_only`` opens never write.
 - Single writer: one caller appends. :meth:`Journal.append` buffers an event in memory and
   returns its seq at once; :meth:`Journal.commit` writes everything buffered in one
   transaction and returns the last durable seq. Nothing appended is durable before that.
@@ -22,12 +27,18 @@ Contract
   so every later append or commit raises :class:`JournalFailed`. Reopen the file to go on;
   the file holds exactly the events of the commits that returned.
 - Reading sees only committed events. For a file, :meth:`Journal.read` and
-  :meth:`Journal.verify` use their own connection (WAL readers do not block the writer);
-  ``":memory:"`` journals share the writer's connection, so do not read one while a
+  :meth:`Journal.verify` use their own connection (WAL readers do not block the writer), one
+  read transaction each (the checkpoint and the events of one snapshot); ``":memory:"``
+  journals share the writer's connection, so do not read one while a
   :class:`GroupCommitter` is committing.
+- :meth:`Journal.read_checked` is the recovery's read: every row hashed as it is read (one
+  pass), :class:`JournalCorrupt` at the first event that breaks the chain, before the chunk
+  holding it is handed out, or at the end if the journal does not end at its checkpoint.
 
-Limits: deleting events from the end of the file cannot be detected from the file alone;
-compare against a head ``(seq, hash)`` recorded elsewhere (``VerifyReport.head_hash``).
+Limits: the checkpoint is in the same file. It catches events deleted from the end by an
+edit of the events table alone, or lost by accident; someone who rewrites the events, their
+hashes and the checkpoint leaves a consistent file. Compare the head with one published
+elsewhere (``klaster audit head``, ``/healthz``, the ``klaster_journal_head_seq`` metric).
 """
 
 from __future__ import annotations
@@ -35,37 +46,46 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import hashlib
 import queue
-import re
 import sqlite3
-import struct
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
 from typing import NamedTuple, Protocol, Self
 
-SCHEMA_VERSION = 1
-GENESIS_HASH = bytes(32)
-"""The ``prev_hash`` of seq 1."""
-TS_LIMIT_US = 2**56
-"""Exclusive upper bound of ``ts_us`` [us] (year 4253); keeps the hash input unambiguous."""
+from engine.store.chain import (
+    EMPTY_HEAD,
+    GENESIS_HASH,
+    KIND,
+    TS_LIMIT_US,
+    ChainCheck,
+    Head,
+    Row,
+    VerifyReport,
+    chain_hash,
+)
+
+SCHEMA_VERSION = 2
+"""2: with the checkpoint table; 1 (without) is upgraded by its next commit."""
 READ_CHUNK_ROWS = 8192
 """Rows fetched per round trip by :meth:`Journal.read` and :meth:`Journal.verify`."""
 
-_KIND = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
-_SEQ_BYTES = struct.Struct(">Q").pack
-_TS_BYTES = struct.Struct(">q").pack
 _SELECT = "SELECT seq, kind, ts, payload, hash FROM events WHERE seq >= ? ORDER BY seq"
 _SELECT_PAYLOADS = "SELECT seq, kind, ts, payload FROM events WHERE seq >= ? ORDER BY seq"
+_SELECT_LAST = "SELECT seq, kind, ts, payload, hash FROM events ORDER BY seq DESC LIMIT 1"
+_SELECT_CHECKPOINT = "SELECT seq, hash FROM checkpoint WHERE id = 1"
+_SET_CHECKPOINT = "INSERT OR REPLACE INTO checkpoint (id, seq, hash) VALUES (1, ?, ?)"
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
     "CREATE TABLE IF NOT EXISTS events"
     " (seq INTEGER PRIMARY KEY, kind TEXT, ts INTEGER, payload BLOB, hash BLOB)",
+)
+_CHECKPOINT_SCHEMA = (  # a new file's version, or version 1's upgrade; then _SET_CHECKPOINT
+    "CREATE TABLE IF NOT EXISTS checkpoint"
+    " (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER, hash BLOB)",
+    f"INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', '{SCHEMA_VERSION}')",
 )
 MEMORY = ":memory:"
 INSERT_ROWS = 100
@@ -84,6 +104,17 @@ class JournalError(Exception):
 
 class JournalFailed(JournalError):
     """A commit failed earlier; this journal object accepts nothing more (reopen the file)."""
+
+
+class JournalCorrupt(JournalError):
+    """The journal fails its check (:meth:`Journal.read_checked`); ``report`` says where."""
+
+    def __init__(self, path: str, report: VerifyReport) -> None:
+        super().__init__(
+            f"{path} fails verification at seq {report.first_bad_seq} ({report.problem}):"
+            f" {report.detail}"
+        )
+        self.report = report
 
 
 class Event(NamedTuple):
@@ -106,48 +137,6 @@ def _insert(rows: int) -> str:
     return "INSERT INTO events (seq, kind, ts, payload, hash) VALUES " + ",".join(
         ["(?,?,?,?,?)"] * rows
     )
-
-
-def chain_hash(prev_hash: bytes, seq: int, kind: str, ts_us: int, payload: bytes) -> bytes:
-    """Return the hash of an event chained to ``prev_hash`` (the formula in the docstring)."""
-    h = hashlib.sha256(b"".join((prev_hash, _SEQ_BYTES(seq), kind.encode(), _TS_BYTES(ts_us))))
-    h.update(payload)  # separately: a large column batch is hashed without another copy
-    return h.digest()
-
-
-class Problem(StrEnum):
-    """What :meth:`Journal.verify` found wrong at ``VerifyReport.first_bad_seq``."""
-
-    GAP = "gap"
-    """The seqs are not 1, 2, 3, ...: an event is missing (deleted) or one was inserted."""
-    CONTENT_ALTERED = "content altered"
-    """kind, ts or payload changed: the event no longer hashes to its stored hash, which the
-    next event still chains from. A previous event rewritten together with its hash looks
-    exactly the same from the file alone (it is then found here, one seq late)."""
-    HASH_ALTERED = "hash altered"
-    """The stored hash changed: the content hashes correctly and the next event chains from
-    that recomputed hash, not from the stored one."""
-    BROKEN_LINK = "broken link"
-    """The hash does not follow from the previous hash and the content, and the next event
-    does not say which changed (this is the last event, or several were changed)."""
-    MALFORMED = "malformed"
-    """A column has the wrong type or a value outside the contract (kind, ts, hash length)."""
-
-
-@dataclass(frozen=True, slots=True)
-class VerifyReport:
-    """The result of :meth:`Journal.verify`.
-
-    ``events`` and ``head_hash`` cover the verified prefix (all events when ``ok``);
-    ``first_bad_seq`` is the first seq at fault, ``problem`` and ``detail`` say why.
-    """
-
-    ok: bool
-    events: int
-    head_hash: bytes
-    first_bad_seq: int | None = None
-    problem: Problem | None = None
-    detail: str = ""
 
 
 class EventJournal(Protocol):
@@ -203,8 +192,8 @@ class _Appender:
         if self._failure is not None:
             raise JournalFailed("an earlier commit failed; reopen the journal") from self._failure
         if kind not in self._known_kinds:
-            if type(kind) is not str or not _KIND.fullmatch(kind):
-                raise ValueError(f"kind must match {_KIND.pattern}, was {kind!r}")
+            if type(kind) is not str or not KIND.fullmatch(kind):
+                raise ValueError(f"kind must match {KIND.pattern}, was {kind!r}")
             self._known_kinds.add(kind)
         if type(ts_us) is not int or not 0 <= ts_us < TS_LIMIT_US:
             raise ValueError(f"ts_us must be an int in [0, 2**56) [us], was {ts_us!r}")
@@ -230,18 +219,25 @@ class _Appender:
 class Journal(_Appender):
     """The durable journal on one SQLite file. Make one with :meth:`open`."""
 
-    def __init__(self, conn: sqlite3.Connection, path: str, seq: int, head: bytes) -> None:
-        super().__init__(seq)
+    def __init__(
+        self, conn: sqlite3.Connection, path: str, head: Head, checkpointed: bool, read_only: bool
+    ) -> None:
+        super().__init__(head.seq)
         self._conn: sqlite3.Connection | None = conn
         self._path = path
-        self._head_hash = head
+        self._head = head
+        self._checkpointed = checkpointed
+        self._read_only = read_only
 
     @classmethod
-    def open(cls, path: str | Path) -> Journal:
+    def open(cls, path: str | Path, *, read_only: bool = False) -> Journal:
         """Open the journal at ``path`` (``":memory:"`` for a throwaway one), creating it.
 
-        An existing file must carry this module's schema version; its last seq and hash
-        become the chain's head (without verifying the chain: that is :meth:`verify`).
+        An existing file must carry schema version 2, or 1 (upgraded by the next commit);
+        its last seq and hash become the chain's head (without verifying the chain: that is
+        :meth:`verify` and :meth:`read_checked`).
+        ``read_only``: write nothing (no schema, no upgrade, no WAL switch) and refuse
+        appends: for audits of a file, even one a server is writing.
         """
         path = str(path)
         # check_same_thread=False: GroupCommitter writes from its own thread; the single
@@ -253,27 +249,41 @@ class Journal(_Appender):
             cached_statements=CACHED_STATEMENTS,
         )
         try:
-            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-            if mode != "wal" and path != MEMORY:
-                raise JournalError(f"{path}: cannot switch to WAL mode (got {mode!r})")
-            conn.execute("PRAGMA synchronous=FULL")
-            seq, head = _init_schema(conn, path)
+            if not read_only:
+                mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+                if mode != "wal" and path != MEMORY:
+                    raise JournalError(f"{path}: cannot switch to WAL mode (got {mode!r})")
+                conn.execute("PRAGMA synchronous=FULL")
+            head, checkpointed = _init_schema(conn, path, read_only)
         except BaseException:
             conn.close()
             raise
-        return cls(conn, path, seq, head)
+        return cls(conn, path, head, checkpointed, read_only)
 
     @property
     def path(self) -> str:
         return self._path
 
     @property
+    def head(self) -> Head:
+        """The seq and hash of the last durable event (one value, safe to read from another
+        thread while the writer commits)."""
+        return self._head
+
+    @property
     def head_hash(self) -> bytes:
         """The hash of the last durable event (:data:`GENESIS_HASH` when empty)."""
-        return self._head_hash
+        return self._head.hash
+
+    def append(self, kind: str, ts_us: int, payload: bytes) -> int:
+        """:meth:`_Appender.append`; refused if the journal was opened read-only."""
+        if self._read_only:
+            raise JournalError(f"{self._path}: opened read-only")
+        return super().append(kind, ts_us, payload)
 
     def write_group(self, group: list[PendingEvent]) -> int:
-        """Write ``group`` (from :meth:`drain`) in one transaction; return the durable seq.
+        """Write ``group`` (from :meth:`drain`) and the new head into the checkpoint, in one
+        transaction; return the durable seq.
 
         Blocking (hashing and an fsync); :class:`GroupCommitter` runs it in its own thread.
         """
@@ -286,31 +296,32 @@ class Journal(_Appender):
             raise JournalError(
                 f"group starts at seq {group[0][0]}, expected {self._durable_seq + 1}"
             )
-        head = self._head_hash
-        values: list[object] = []  # the rows' columns, flat: one multi-row INSERT
+        head = self._head.hash
+        values: list[object] = []  # the rows' columns, flat: multi-row INSERTs
         for seq, kind, ts_us, payload in group:
             head = chain_hash(head, seq, kind, ts_us, payload)
             values += (seq, kind, ts_us, payload, head)
+        last = Head(group[-1][0], head)
         try:
-            if len(group) <= INSERT_ROWS:
-                # One statement in autocommit mode is one transaction: a single sqlite3_step
-                # (one GIL release) writes and syncs the group.
-                conn.execute(_insert(len(group)), values)
-            else:
-                conn.execute("BEGIN IMMEDIATE")
-                width = 5 * INSERT_ROWS
-                for at in range(0, len(values), width):
-                    chunk = values[at : at + width]
-                    conn.execute(_insert(len(chunk) // 5), chunk)
-                conn.execute("COMMIT")
+            conn.execute("BEGIN IMMEDIATE")
+            width = 5 * INSERT_ROWS
+            for at in range(0, len(values), width):
+                chunk = values[at : at + width]
+                conn.execute(_insert(len(chunk) // 5), chunk)
+            if self._checkpointed:
+                conn.execute(_SET_CHECKPOINT, last)
+            else:  # schema version 1: upgraded by its first commit after this open
+                _upgrade(conn, last)
+            conn.execute("COMMIT")
         except BaseException as exc:
             self._failure = exc
             if conn.in_transaction:
                 with contextlib.suppress(sqlite3.Error):  # the first error is the one to report
                     conn.execute("ROLLBACK")
             raise
-        self._head_hash = head
-        self._durable_seq = group[-1][0]
+        self._head = last
+        self._durable_seq = last.seq
+        self._checkpointed = True
         self.commits += 1
         return self._durable_seq
 
@@ -322,31 +333,50 @@ class Journal(_Appender):
 
     def read_payloads(self, from_seq: int = 1) -> Iterator[list[tuple[int, str, int, bytes]]]:
         """Yield the committed events as lists of plain (seq, kind, ts_us, payload) rows, in
-        seq order: the replay path, which needs neither an :class:`Event` per row nor the
-        hashes."""
+        seq order, unchecked (:meth:`read_checked` checks them)."""
         yield from self._row_chunks(from_seq, _SELECT_PAYLOADS)
 
-    def verify(self) -> VerifyReport:
-        """Recompute the hash chain over every committed event; report the first fault."""
-        head, expected = GENESIS_HASH, 1
-        rows = (row for chunk in self._row_chunks(1) for row in chunk)
-        row = next(rows, None)
-        while row is not None:
-            following = next(rows, None)
-            seq, kind, ts_us, payload, stored = row
+    def read_checked(self) -> Iterator[list[Row]]:
+        """Yield every committed event as lists of plain (seq, kind, ts_us, payload, hash)
+        rows, in seq order, each list only once every row in it links to the hash chain.
 
-            if why := _malformed(row):
-                fault = seq, Problem.MALFORMED, f"seq {seq}: {why}"
-            elif seq != expected:
-                fault = min(seq, expected), Problem.GAP, f"expected seq {expected}, found {seq}"
-            elif (computed := chain_hash(head, seq, kind, ts_us, payload)) != stored:
-                fault = seq, *_diagnose(seq, computed, stored, following)
-            else:
-                fault = None
-            if fault is not None:
-                return VerifyReport(False, expected - 1, head, *fault)
-            head, expected, row = stored, expected + 1, following
-        return VerifyReport(True, expected - 1, head)
+        Raise :class:`JournalCorrupt` at the first event that does not (before its list is
+        yielded), and at the end if the chain does not end at the checkpoint; events past the
+        checkpoint, or a last event that is not the checkpoint's, are never yielded. One read
+        of the file: the replay decodes what this hashed.
+        """
+        return self._checked(ChainCheck())
+
+    def verify(self) -> VerifyReport:
+        """Recompute the hash chain over every committed event and compare its end with the
+        checkpoint; report the first fault."""
+        check = ChainCheck()
+        try:
+            for _ in self._checked(check):
+                pass
+        except JournalCorrupt as exc:
+            return exc.report
+        return VerifyReport(True, *check.head)
+
+    def _checked(self, check: ChainCheck) -> Iterator[list[Row]]:
+        with self._snapshot() as conn:
+            checkpoint = self._checkpoint(conn)
+            for chunk, following in _lookahead(self._chunks(conn, _SELECT, 1)):
+                if (fault := check.rows(chunk, following)) is not None:
+                    raise JournalCorrupt(self._path, fault)
+                head = check.head
+                if checkpoint is None or head.seq < checkpoint.seq or head == checkpoint:
+                    yield chunk
+                # else: past the checkpoint, nothing more is handed out; the end says why
+        if not (report := check.end(checkpoint)).ok:
+            raise JournalCorrupt(self._path, report)
+
+    def stored_head(self) -> tuple[Event | None, Head | None]:
+        """The last committed event and the checkpoint (``None`` in a schema 1 file), read
+        in one snapshot; unverified."""
+        with self._snapshot() as conn:
+            last = conn.execute(_SELECT_LAST).fetchone()
+            return (None if last is None else Event._make(last)), self._checkpoint(conn)
 
     def close(self, *, discard: bool = False) -> None:
         """Close the file. Refuse while events are buffered, unless ``discard`` drops them."""
@@ -374,18 +404,39 @@ class Journal(_Appender):
             raise JournalError(f"{self._path}: the journal is closed")
         return self._conn
 
-    def _row_chunks(self, from_seq: int, select: str = _SELECT) -> Iterator[list[tuple]]:
+    @contextlib.contextmanager
+    def _snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A connection in a read transaction: what it reads is one committed state."""
         writer = self._connection()
-        # Reads from a file get their own connection: a consistent snapshot of what is
-        # committed that never interleaves with a transaction of the writer thread.
-        conn = writer if self._path == MEMORY else sqlite3.connect(self._path)
+        if self._path == MEMORY:
+            yield writer
+            return
+        # A file gets its own connection: a consistent snapshot of what is committed that
+        # never interleaves with a transaction of the writer thread.
+        conn = sqlite3.connect(self._path, isolation_level=None)
         try:
-            cursor = conn.execute(select, (from_seq,))
-            while chunk := cursor.fetchmany(READ_CHUNK_ROWS):
-                yield chunk
+            conn.execute("BEGIN")
+            yield conn
         finally:
-            if conn is not writer:
-                conn.close()
+            conn.close()
+
+    def _checkpoint(self, conn: sqlite3.Connection) -> Head | None:
+        if not self._checkpointed:
+            return None
+        row = conn.execute(_SELECT_CHECKPOINT).fetchone()
+        if row is None:
+            raise JournalError(f"{self._path}: the checkpoint row is missing")
+        return Head(*row)
+
+    def _row_chunks(self, from_seq: int, select: str = _SELECT) -> Iterator[list[tuple]]:
+        with self._snapshot() as conn:
+            yield from self._chunks(conn, select, from_seq)
+
+    @staticmethod
+    def _chunks(conn: sqlite3.Connection, select: str, from_seq: int) -> Iterator[list[tuple]]:
+        cursor = conn.execute(select, (from_seq,))
+        while chunk := cursor.fetchmany(READ_CHUNK_ROWS):
+            yield chunk
 
 
 class NullJournal(_Appender):
@@ -587,61 +638,53 @@ def _call(loop: asyncio.AbstractEventLoop, callback: Callable[..., None], *args:
         loop.call_soon_threadsafe(callback, *args)
 
 
-def _init_schema(conn: sqlite3.Connection, path: str) -> tuple[int, bytes]:
-    """Create or check the schema; return the last seq and hash."""
-    conn.execute("BEGIN IMMEDIATE")
+def _upgrade(conn: sqlite3.Connection, head: Head) -> None:
+    """Give the file the checkpoint (schema version 2), starting at ``head`` (in the
+    caller's transaction)."""
+    for statement in _CHECKPOINT_SCHEMA:
+        conn.execute(statement)
+    conn.execute(_SET_CHECKPOINT, head)
+
+
+def _init_schema(conn: sqlite3.Connection, path: str, read_only: bool) -> tuple[Head, bool]:
+    """Create or check the schema; return the head (the last event's seq and hash,
+    unverified) and whether the file keeps a checkpoint (version 2). A version 1 file is
+    left as it is: the first commit upgrades it. A ``read_only`` open only checks."""
+    conn.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
     try:
-        for statement in _SCHEMA:
-            conn.execute(statement)
+        tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
+        if read_only and not {"meta", "events"} <= tables:
+            raise JournalError(f"{path}: not a journal (no events and meta tables)")
+        if not read_only:
+            for statement in _SCHEMA:
+                conn.execute(statement)
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        if row is None:
-            if conn.execute("SELECT 1 FROM events LIMIT 1").fetchone():
-                raise JournalError(f"{path}: events table without a schema_version in meta")
-            conn.execute(
-                "INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-            )
-        elif row[0] != str(SCHEMA_VERSION):
+        last = conn.execute(_SELECT_LAST).fetchone()
+        head = EMPTY_HEAD if last is None else Head(last[0], last[4])
+        version = None if row is None else row[0]
+        if version is None and last is not None:
+            raise JournalError(f"{path}: events table without a schema_version in meta")
+        if version not in (None, "1", str(SCHEMA_VERSION)):
             raise JournalError(
-                f"{path}: journal schema version must be {SCHEMA_VERSION}, was {row[0]!r}"
+                f"{path}: journal schema version must be {SCHEMA_VERSION} (or 1), was {version!r}"
             )
-        last = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        if version == str(SCHEMA_VERSION):
+            if "checkpoint" not in tables or conn.execute(_SELECT_CHECKPOINT).fetchone() is None:
+                raise JournalError(f"{path}: schema version 2 without its checkpoint row")
+        elif version is None and not read_only:  # a new journal
+            _upgrade(conn, head)
+            version = str(SCHEMA_VERSION)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    return (0, GENESIS_HASH) if last is None else (last[0], last[1])
+    return head, version == str(SCHEMA_VERSION)
 
 
-def _malformed(row: tuple) -> str:
-    """Say what is wrong with the types or ranges of a stored row ("" when nothing)."""
-    seq, kind, ts_us, payload, stored = row
-    if type(kind) is not str or not _KIND.fullmatch(kind):
-        return f"kind must match {_KIND.pattern}, was {kind!r}"
-    if type(ts_us) is not int or not 0 <= ts_us < TS_LIMIT_US:
-        return f"ts must be an int in [0, 2**56), was {ts_us!r}"
-    if type(payload) is not bytes:
-        return f"payload must be a BLOB, was {type(payload).__name__}"
-    if type(stored) is not bytes or len(stored) != 32:
-        return f"hash must be a 32-byte BLOB, was {stored!r:.80}"
-    return ""
-
-
-def _diagnose(
-    seq: int, computed: bytes, stored: bytes, following: tuple | None
-) -> tuple[Problem, str]:
-    """Tell which part of event ``seq`` changed, using the next event's link when it can."""
-    if following is not None and following[0] == seq + 1 and not _malformed(following):
-        if chain_hash(computed, *following[:4]) == following[4]:
-            return Problem.HASH_ALTERED, (
-                f"seq {seq}: the stored hash was changed; its content hashes to the value"
-                f" seq {seq + 1} chains from"
-            )
-        if chain_hash(stored, *following[:4]) == following[4]:
-            return Problem.CONTENT_ALTERED, (
-                f"seq {seq}: kind, ts or payload was changed (or seq {seq - 1} was rewritten"
-                f" together with its hash): they no longer hash to the stored hash, which"
-                f" seq {seq + 1} still chains from"
-            )
-    return Problem.BROKEN_LINK, (
-        f"seq {seq}: the stored hash does not follow from the previous hash and the content"
-    )
+def _lookahead(chunks: Iterator[list[Row]]) -> Iterator[tuple[list[Row], list[Row] | None]]:
+    """Pair each chunk with the one after it (``None`` after the last)."""
+    chunk = next(chunks, None)
+    while chunk is not None:
+        following = next(chunks, None)
+        yield chunk, following
+        chunk = following

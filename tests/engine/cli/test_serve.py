@@ -1,6 +1,7 @@
 """``klaster serve`` as a subprocess on a loopback port: demo tokens only in their 0600 file,
 readiness, an authenticated order, a graceful SIGTERM that loses nothing acknowledged,
-recovery, HTTPS with a certificate made here, and the warning for clear text off loopback."""
+recovery, refusing a tampered journal, a full disk, HTTPS with a certificate made here, and
+the warning for clear text off loopback."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from engine.cli.tls import is_loopback, server_context
 from engine.config.demo import demo_cluster
 from engine.market.recovery import open_market
 from tests.serving import an_open_interval, an_order, start_server, wait_ready
+from tests.tampering import TAMPERINGS, a_day_of_trading
 
 
 def klaster(*args: str) -> subprocess.CompletedProcess[str]:
@@ -257,3 +259,28 @@ def test_the_servers_tls_context_refuses_anything_older_than_tls_1_2(tmp_path: P
     assert context.minimum_version == ssl.TLSVersion.TLSv1_2
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("") and not is_loopback("example.org")
+
+
+REFUSED_AT_START = (  # issue 10, finding 1: each of these used to be served
+    "a sell order's side byte flipped",
+    "a price re-encoded one tick higher",
+    "a stored hash changed",
+    "a timestamp shifted by 1 us",
+    "an event's kind changed",
+    "the last event deleted",
+)
+
+
+@pytest.mark.parametrize("name", REFUSED_AT_START)
+def test_serve_refuses_a_tampered_journal_in_one_line_naming_the_first_bad_event(
+    tmp_path: Path, name: str
+) -> None:
+    tamper, bad_seq, problem = TAMPERINGS[name]
+    data = tmp_path / "data"
+    a_day_of_trading(data)
+    tamper(data)
+    done = klaster("serve", "--data", str(data), "--port", "0")
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.startswith(f"klaster: cannot serve {data}: ")
+    assert f"fails verification at seq {bad_seq} ({problem})" in done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr

@@ -23,6 +23,7 @@ from engine.gateway.encoding import negotiate
 from engine.gateway.problems import REJECTS, TITLES, Problem
 from engine.gateway.quantities import RowErrors, parse_price, price_column
 from engine.model.rejects import Reject
+from engine.store.journal import Journal
 from tests.gateway_support import JSON, MSGPACK, START, order, run, serve
 
 METHODS = {"get", "post", "put", "patch", "delete"}
@@ -190,13 +191,29 @@ async def test_readyz_waits_for_the_ready_callable_and_healthz_always_answers(
 ) -> None:
     warm = False
     async with serve(tmp_path, ready=lambda: warm) as g:
-        assert (await g.call("GET", "/healthz")).body == {"status": "ok"}
+        head = {"seq": 1, "hash": g.runtime.head.hash.hex()}  # ClusterConfigured
+        assert (await g.call("GET", "/healthz")).body == {"status": "ok", "journal": head}
         not_yet = await g.call("GET", "/readyz")
         assert not_yet.status == 503 and not_yet.body["type"].endswith("/not-ready")
         warm = True
-        assert (await g.call("GET", "/readyz", accept=MSGPACK)).body == {"status": "ready"}
+        ready = await g.call("GET", "/readyz", accept=MSGPACK)
+        assert ready.body == {"status": "ready", "journal": head}
         metrics = await g.call("GET", "/metrics")
         assert metrics.headers["Content-Type"].startswith("text/plain")
+
+
+@run
+async def test_healthz_publishes_the_durable_head_of_the_journal(tmp_path: Path) -> None:
+    async with serve(tmp_path) as g:
+        placed = await g.call("POST", "/v1/orders", "t-dom-1", order())
+        assert placed.status == 201  # acknowledged: durable
+        health = (await g.call("GET", "/healthz")).body
+        journal = g.runtime.node.journal
+        with Journal.open(journal.path, read_only=True) as audit:
+            last, checkpoint = audit.stored_head()
+        assert last is not None and checkpoint == (last.seq, last.hash)
+        assert health["journal"] == {"seq": last.seq, "hash": last.hash.hex()}
+        assert last.seq == 2  # ClusterConfigured, the order
 
 
 @run

@@ -33,7 +33,7 @@ MEMBERS = ("oke", "dom-1", "dom-2")
 def test_every_old_payload_decodes_to_a_typed_event_that_encodes_to_the_same_bytes(
     continuous: int,
 ) -> None:
-    journal = Journal.open(FIXTURES / f"journal-v1-c{continuous}.sqlite")
+    journal = Journal.open(FIXTURES / f"journal-v1-c{continuous}.sqlite", read_only=True)
     try:
         stored = list(journal.read())
     finally:

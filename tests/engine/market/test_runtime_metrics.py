@@ -1,4 +1,5 @@
-"""The runtime feeds the metrics: commit latency, clearings and book sizes."""
+"""The runtime feeds the metrics: commit latency, the journal's head, clearings and book
+sizes."""
 
 from __future__ import annotations
 
@@ -38,11 +39,13 @@ def test_the_runtime_reports_commits_clearings_and_open_books(tmp_path: Path) ->
         runtime._tick_seconds = 0.01
         await runtime.start()
         runtime.instrument(metrics)
+        heads.append(samples(metrics)[("klaster_journal_head_seq", ())])
         market = runtime.market
         await runtime.durable(market.submit("dom-01", NewOrder(START, seller, 1, floor, 1000)).seq)
         await runtime.durable(
             market.submit("szkola-zywiec", NewOrder(START, buyer, 0, cap, 800)).seq
         )
+        heads.append(samples(metrics)[("klaster_journal_head_seq", ())])
         await asyncio.sleep(0.05)  # a tick sees the open book
         open_books = samples(metrics)
         clock.advance_to((START - 300) * 1_000_000)
@@ -50,7 +53,9 @@ def test_the_runtime_reports_commits_clearings_and_open_books(tmp_path: Path) ->
         await runtime.stop()
         return open_books
 
+    heads: list[float] = []
     open_books = asyncio.run(run())
+    assert heads == [1, 3]  # ClusterConfigured; two orders durable
     assert open_books[("klaster_book_orders", (("side", "buy"),))] == 1
     assert open_books[("klaster_book_orders", (("side", "sell"),))] == 1
     after = samples(metrics)
@@ -62,3 +67,4 @@ def test_the_runtime_reports_commits_clearings_and_open_books(tmp_path: Path) ->
         floor * cluster.tick_pln_mwh
     )
     assert after[("klaster_book_orders", (("side", "buy"),))] == 0
+    assert after[("klaster_journal_head_seq", ())] == 4  # and the gate closure

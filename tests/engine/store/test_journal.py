@@ -16,6 +16,7 @@ from pathlib import Path
 import msgpack
 import pytest
 
+from engine.store.chain import Problem
 from engine.store.journal import (
     GENESIS_HASH,
     INSERT_ROWS,
@@ -27,7 +28,6 @@ from engine.store.journal import (
     JournalFailed,
     NullJournal,
     PendingEvent,
-    Problem,
     chain_hash,
 )
 from tests import REPO
@@ -168,7 +168,7 @@ def test_the_file_is_in_wal_mode_with_full_sync_and_the_designed_schema(
 def test_a_journal_of_another_schema_version_is_refused(path: Path) -> None:
     Journal.open(path).close()
     raw(path, "UPDATE meta SET value = '99' WHERE key = 'schema_version'")
-    with pytest.raises(JournalError, match="schema version must be 1, was '99'"):
+    with pytest.raises(JournalError, match=r"schema version must be 2 \(or 1\), was '99'"):
         Journal.open(path)
 
 

@@ -14,6 +14,7 @@ from engine.config.demo import demo_cluster
 from engine.market.recovery import open_market
 from engine.store.lock import LOCK_FILE, DataDirLock, DataDirLocked
 from tests.serving import serve_command, start_server
+from tests.tampering import rechain
 
 
 def test_a_second_lock_on_one_directory_is_refused_naming_the_holders_pid(
@@ -78,7 +79,8 @@ def test_a_second_server_on_the_same_data_refuses_at_once_and_the_first_keeps_se
 def test_a_journal_event_of_an_unknown_kind_is_refused_at_start_in_one_line(
     tmp_path: Path,
 ) -> None:
-    """An altered event kind (issue 10, finding 1) stops the start with the event named."""
+    """An event of an unknown kind (issue 10, finding 1) stops the start with the event
+    named, even when its hash and every later one were rewritten to match."""
     import sqlite3
 
     from engine import NewOrder, SimulatedClock
@@ -92,6 +94,7 @@ def test_a_journal_event_of_an_unknown_kind_is_refused_at_start_in_one_line(
     node.close()
     with sqlite3.connect(data / "journal.sqlite") as db:
         db.execute("UPDATE events SET kind = 'Intruder' WHERE seq = 2")
+    rechain(data)  # the chain holds: the decoder is what refuses
     refused = subprocess.run(
         serve_command("--data", str(data), "--port", "0"),
         capture_output=True, text=True, timeout=60,
