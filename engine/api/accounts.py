@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 from msgspec import Struct
 
+from engine.api.service import JournalHead
 from engine.api.values import Count, Grosz, Instant, Price, Ratio, Wh
 
 
@@ -12,7 +13,10 @@ class Statement(Struct, frozen=True):
     """A member's energy [Wh] and money [grosz] over the delivered intervals of a period;
     intervals still missing readings are listed in ``pending`` and left out of the totals.
     ``cost_grosz`` is what the member paid net (negative: earned), ``baseline_grosz`` what
-    it would have paid without the market, ``savings_grosz`` the difference."""
+    it would have paid without the market, ``savings_grosz`` the difference. ``journal`` is
+    the journal's durable head when the statement was made, every event the statement
+    rests on included: kept with the statement, it lets the member (or an auditor) check
+    later that the journal still holds that event with that hash (``klaster audit``)."""
 
     from_: Instant = msgspec.field(name="from")
     to: Instant
@@ -31,6 +35,7 @@ class Statement(Struct, frozen=True):
     cost_grosz: Grosz
     baseline_grosz: Grosz
     savings_grosz: Grosz
+    journal: JournalHead
 
 
 class Kpis(Struct, frozen=True):

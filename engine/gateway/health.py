@@ -12,6 +12,7 @@ from typing import Literal
 from aiohttp import web
 
 from engine import api
+from engine.gateway import views
 from engine.gateway.encoding import respond
 from engine.gateway.keys import METRICS, READY, RUNTIME
 from engine.gateway.problems import Problem
@@ -31,8 +32,7 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 def _health(request: web.Request, status: Literal["ok", "ready"]) -> api.Health:
-    seq, digest = request.app[RUNTIME].head
-    return api.Health(status, api.JournalHead(seq, digest.hex()))
+    return api.Health(status, views.journal_head(request.app[RUNTIME].head))
 
 
 async def metrics(request: web.Request) -> web.Response:

@@ -3,7 +3,8 @@
 - GET /v1/statements: the caller's own statement; the coordinator may ask for any member's
   with ``?member=`` (anyone else asking for another member: 403). Intervals of the period
   that are delivered count; those with missing readings are listed in ``pending`` and left
-  out of the totals.
+  out of the totals. A statement carries the journal's durable head it rests on, to keep
+  with it (see :class:`engine.api.Statement`).
 - GET /v1/kpis: the cluster's KPIs, for every authenticated member: they are aggregates
   over the whole cluster (no member's own figures), the kind a cluster publishes anyway.
 """
@@ -15,6 +16,7 @@ from aiohttp import web
 from engine.gateway import params, views
 from engine.gateway.encoding import respond
 from engine.gateway.intervals import caught_up
+from engine.gateway.keys import RUNTIME
 from engine.gateway.problems import Problem
 from engine.settlement.settle import statement as settle_statement
 
@@ -29,10 +31,13 @@ async def statements(request: web.Request) -> web.Response:
         if member_id not in market.registry.member_code:
             raise Problem(404, "unknown-member", f"no member {member_id!r:.60}", "member")
     start, end = params.period(request)
+    runtime = request.app[RUNTIME]
+    await runtime.durable(market.seq)  # rest on nothing that could still be lost
+    # From here on no await: the state and the durable head below belong together.
     starts, settled = market.settlement(start, end)
     code = market.registry.member_code[member_id]
     s = settle_statement(settled, code, tick_pln_mwh=market.cluster.tick_pln_mwh)
-    return respond(request, views.statement(member_id, s, starts, start, end))
+    return respond(request, views.statement(member_id, s, starts, start, end, runtime.head))
 
 
 async def kpis(request: web.Request) -> web.Response:

@@ -20,6 +20,7 @@ from engine.market.market import Market
 from engine.model.calendar import IntervalState
 from engine.settlement.kpis import Kpis
 from engine.settlement.settle import Statement
+from engine.store.chain import Head
 
 RATIO_DECIMALS = Decimal("0.000001")
 
@@ -171,7 +172,7 @@ def trade_list(market: Market, start: int, member: int | None) -> list[api.Trade
 
 
 def statement(
-    member_id: str, s: Statement, starts: list[int], start: int, end: int
+    member_id: str, s: Statement, starts: list[int], start: int, end: int, head: Head
 ) -> api.Statement:
     return api.Statement(
         member=member_id,
@@ -191,7 +192,13 @@ def statement(
         cost_grosz=int(s.cost_grosz),
         baseline_grosz=int(s.baseline_grosz),
         savings_grosz=int(s.savings_grosz),
+        journal=journal_head(head),
     )
+
+
+def journal_head(head: Head) -> api.JournalHead:
+    """The journal's head as the API shows it (the hash in hex)."""
+    return api.JournalHead(head.seq, head.hash.hex())
 
 
 def kpis(k: Kpis, starts: list[int], tick: Decimal, start: int, end: int) -> api.Kpis:

@@ -14,6 +14,7 @@ import pytest
 
 from engine.config.cluster import parse_cluster
 from engine.market.recovery import open_market
+from engine.store.journal import Journal
 from tests.gateway_support import (
     CLUSTER,
     JSON,
@@ -198,6 +199,13 @@ async def test_an_interval_from_orders_to_statement_in_each_encoding(
         # floor 250.00 = 0.50 PLN: 30 grosz saved.
         assert (seller["sold_wh"], seller["sold_grosz"], seller["cost_grosz"]) == (2000, 80, -80)
         assert (seller["baseline_grosz"], seller["savings_grosz"]) == (-50, 30)
+        # The statement names the journal's head it rests on: the readings' event is in it,
+        # and the journal holds that hash at that seq (what a member who kept it can check).
+        head = seller["journal"]
+        with Journal.open(g.runtime.node.journal.path, read_only=True) as audit:
+            stored = {e.seq: e.hash.hex() for e in audit.read() if e.seq >= head["seq"] - 1}
+        assert head["seq"] == g.runtime.market.seq and stored[head["seq"]] == head["hash"]
+        assert (await g.call("GET", "/healthz")).body["journal"] == head
         buyer = (await call("GET", f"/v1/statements?{period}&member=dom-2", "t-oke")).body
         # 2000 Wh at 400.00 + fee 45.00 on 2000 Wh + 500 Wh short at the cap 900.00.
         assert (buyer["bought_grosz"], buyer["fee_grosz"], buyer["shortfall_grosz"]) == (80, 9, 45)
