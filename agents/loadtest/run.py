@@ -25,6 +25,9 @@ that the server holds exactly the orders it acknowledged.
   the load; the orders new on the server must be exactly the acknowledged ones (matched by
   the ``order_id`` of their acknowledgement), each with the content and the client order id
   sent; a missing order is named by its client order id.
+- On a terminal, one status line on stderr says what is going on (listing, sending with a
+  count of acknowledged orders, verifying with a count of orders listed back;
+  :mod:`agents.terminal`); piped, stderr gets nothing but errors.
 
 Errors: a 429 the client still gets after its retries (``max_retries``) is counted but is no
 failure (it books nothing); every other error is. Exit codes: 0 verified and no unexpected
@@ -42,7 +45,7 @@ import secrets
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence, Set
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -53,6 +56,7 @@ import numpy as np
 
 from agents.client.results import Interval, Order, from_wire, parse_instant
 from agents.client.sdk import KlasterClient, KlasterError
+from agents.terminal import StatusLine, keep_showing
 from engine import Cluster, ClusterError, demo_cluster, load_cluster, read_token_file
 from engine.api.routes import MAX_ORDERS_PAGE
 from matching.units import DEFAULT_TICK_PLN_MWH, pln_mwh_to_ticks, ticks_to_pln_mwh
@@ -351,10 +355,15 @@ def choose_intervals(
 
 
 async def _own_orders(
-    url: str, token: str, intervals: Iterable[int], known: Set[int] | None = None
+    url: str,
+    token: str,
+    intervals: Iterable[int],
+    known: Set[int] | None = None,
+    listed: Callable[[int], None] | None = None,
 ) -> tuple[set[int], list[Order]]:
     """The ids of the member's orders in ``intervals`` and, given the ``known`` ids, the
-    other orders, typed (typing only new ones keeps a re-run on a full book cheap)."""
+    other orders, typed (typing only new ones keeps a re-run on a full book cheap);
+    ``listed(n)`` is told each page's ``n`` orders."""
     ids: set[int] = set()
     orders: list[Order] = []
     async with KlasterClient(url, token) as client:
@@ -367,6 +376,8 @@ async def _own_orders(
                     ids.add(row["order_id"])
                     if known is not None and row["order_id"] not in known:
                         orders.append(from_wire(Order, row))
+                if listed is not None:
+                    listed(len(body["orders"]))
                 cursor = body["next_cursor"]
     return ids, orders
 
@@ -482,11 +493,14 @@ async def run_loadtest(
     tick_pln_mwh: Decimal = DEFAULT_TICK_PLN_MWH,
     run_id: str | None = None,
     seed: int | None = None,
+    status: StatusLine | None = None,
 ) -> LoadResult:
     """Run the load and verify it (see the module docstring); ``url`` is not checked for
-    loopback here. Raises LoadTestError (no usable token, no interval open long enough),
-    aiohttp.ClientError or OSError (the server is not reachable)."""
+    loopback here; ``status`` says what is going on (on a terminal). Raises LoadTestError
+    (no usable token, no interval open long enough), aiohttp.ClientError or OSError (the
+    server is not reachable)."""
     run_id = run_id or f"lt-{secrets.token_hex(4)}"
+    status = status or StatusLine(None)
     skipped: dict[str, str] = {}
 
     async def check(trader: Trader) -> tuple[int, list[Interval]] | None:
@@ -515,6 +529,7 @@ async def run_loadtest(
     assigned = [usable[i % len(usable)] for i in range(agents)]  # round-robin
     by_member = {t.member: t.token for t in assigned}
     members = sorted(by_member)  # only these can have orders of this run
+    status.show(f"listing the orders of {len(members)} members before the load…")
     listed = await asyncio.gather(*(_own_orders(url, by_member[m], bands) for m in members))
     before = {m: ids for m, (ids, _) in zip(members, listed, strict=True)}
 
@@ -522,19 +537,22 @@ async def run_loadtest(
     seed = seed if seed is not None else time.time_ns()
     load = _Load(url, run_id, batch, bands, tick_pln_mwh, began + duration_s, seed)
     tasks = [asyncio.create_task(load.agent(i, t)) for i, t in enumerate(assigned)]
+    sending = f"sending orders for {duration_s:g} s with {agents} agents…"
+    telling = asyncio.create_task(
+        keep_showing(status, lambda: f"{sending} {len(load.acked):,} acknowledged")
+    )
     _, late = await asyncio.wait(tasks, timeout=duration_s + GRACE_S)
     for task in late:
         task.cancel()
     done = await asyncio.gather(*tasks, return_exceptions=True)
     elapsed, client_cpu = time.monotonic() - began, time.process_time() - cpu
+    telling.cancel()
+    status.end(f"{sending} {len(load.acked):,} acknowledged")
     for outcome in done:
         if isinstance(outcome, BaseException) and not isinstance(outcome, asyncio.CancelledError):
             raise outcome  # a bug, not a load error: do not hide it in the counts
 
-    listed = await asyncio.gather(
-        *(_own_orders(url, by_member[m], bands, before[m]) for m in members)
-    )
-    after = {m: orders for m, (_, orders) in zip(members, listed, strict=True)}
+    after = await _listed_after(url, by_member, bands, before, len(load.acked), status)
     verification = compare_orders(load.acked, before, after)
     return LoadResult(
         run_id=run_id,
@@ -554,6 +572,34 @@ async def run_loadtest(
         skipped=skipped,
         verification=verification,
     )
+
+
+async def _listed_after(
+    url: str,
+    tokens: Mapping[str, str],
+    bands: Iterable[int],
+    before: Mapping[str, Set[int]],
+    acked: int,
+    status: StatusLine,
+) -> dict[str, list[Order]]:
+    """Each member's orders new since ``before`` (what the verification compares), saying
+    on ``status`` how many of the server's orders are listed back so far."""
+    verifying = f"verifying {acked:,} orders against the server…"
+    count = 0
+
+    def listed(n: int) -> None:
+        nonlocal count
+        count += n
+        status.show(f"{verifying} {count:,} listed")
+
+    started = time.monotonic()
+    status.show(verifying)
+    members = sorted(tokens)
+    lists = await asyncio.gather(
+        *(_own_orders(url, tokens[m], bands, before[m], listed) for m in members)
+    )
+    status.end(f"{verifying} done in {time.monotonic() - started:.1f} s")
+    return {m: orders for m, (_, orders) in zip(members, lists, strict=True)}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -592,6 +638,7 @@ def run(args: argparse.Namespace) -> int:
                 args.duration,
                 args.batch,
                 tick_pln_mwh=cluster.tick_pln_mwh,
+                status=StatusLine(sys.stderr),
             )
         )
     except LoadTestError as exc:

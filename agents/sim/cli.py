@@ -5,7 +5,8 @@
 
 Needs the ``sim`` extra (``pip install 'klaster[sim]'``: exit 2 naming it otherwise). Loads
 the scenario (exit 2 with the file, member and field named if it is invalid), runs it
-through an in-process market (:mod:`agents.sim.simulation`) with a progress bar on stderr, or
+through an in-process market (:mod:`agents.sim.simulation`; on a terminal a line says so while
+its clearing kernels compile, :mod:`agents.terminal`) with a progress bar on stderr, or
 with ``--url`` through a live ``klaster serve --scenario SCENARIO`` over HTTP (tokens from
 ``data/scenario-tokens.txt`` unless ``--tokens`` says otherwise; the same scenario and seed
 give the same results either way),
@@ -23,9 +24,11 @@ from typing import Any, TextIO
 
 from agents.cli_args import integer_at_least
 from agents.sim.extra import missing_extra
+from agents.terminal import announced_if_slow
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 BAR_WIDTH = 30
+COMPILING = "compiling the clearing kernels (first run only, up to ~30 s)"
 
 
 def add_command(commands: Any) -> None:
@@ -57,6 +60,21 @@ def add_command(commands: Any) -> None:
         default="data/scenario-tokens.txt",
         metavar="FILE",
         help="member tokens for --url (default: data/scenario-tokens.txt)",
+    )
+
+
+def scenario_line(scenario: Any) -> str:
+    """What is simulated: every member of the cluster, as the report and ``kpis.json`` count
+    them, and how many of them trade (all but the DSO, which has no connection point and only
+    reads meters), the connection points and the days."""
+    members, trading = len(scenario.cluster.members), len(scenario.agents)
+    who = f"{members} members"
+    if trading != members:
+        who += f" ({trading} of them trade; the DSO does not)"
+    points = len(scenario.cluster.points)
+    return (
+        f"{scenario.name}: {who}, {points} connection points, {scenario.days} days "
+        f"from {scenario.start}"
     )
 
 
@@ -94,6 +112,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         from agents.sim.report import summary_lines, write_report
         from agents.sim.scenario import ScenarioError, load_scenario
         from agents.sim.simulation import simulate
+        from matching import warm_up
     except ModuleNotFoundError as exc:
         message = missing_extra(exc, "klaster simulate")
         if message is None:
@@ -109,12 +128,10 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         print(exc, file=err)
         return EXIT_BAD_INPUT
     out_dir = Path(args.out) if args.out else Path("out") / scenario.cluster.id
-    points = len(scenario.cluster.points)
-    print(
-        f"klaster: simulating {scenario.name}: {len(scenario.agents)} members, {points} "
-        f"connection points, {scenario.days} days from {scenario.start}",
-        file=err,
-    )
+    print(f"klaster: simulating {scenario_line(scenario)}", file=err)
+    if not args.url:  # the market runs here: compile its kernels now, not at the first gate
+        with announced_if_slow(err, COMPILING):
+            warm_up()
     started = time.perf_counter()
     port = None
     try:

@@ -48,7 +48,12 @@ def add_commands(commands: Any, sources: Sources | None = None) -> None:
     subparsers; ``replay`` takes an option for each of ``sources`` (default: the registered
     ones)."""
     replay = commands.add_parser(
-        "replay", help="rebuild the market from a journal and check every clearing"
+        "replay",
+        help="rebuild the market from a journal and check every clearing",
+        description="Rebuild the market from DIR's journal, checking its hash chain and "
+        "checkpoint, and clear every gate again: each clearing must come out byte-identical. "
+        "Writes nothing; prints one JSON line. Exit 0 all well, 1 a check failed, 2 no "
+        "journal or bad arguments.",
     )
     replay.add_argument("--data", required=True, metavar="DIR", help="the data directory")
     add_cluster_options(
@@ -59,11 +64,27 @@ def add_commands(commands: Any, sources: Sources | None = None) -> None:
             f"the cluster of a journal that klaster serve --{name} {source.metavar} wrote"
         ),
     )
-    audit = commands.add_parser("audit", help="check a journal")
+    audit = commands.add_parser(
+        "audit",
+        help="check a journal's hash chain, or print its head",
+        description="Check a data directory's journal without writing to it; each CHECK "
+        "prints one JSON line. Exit 0 all well, 1 the journal fails, 2 no journal.",
+    )
     checks = audit.add_subparsers(dest="audit_command", required=True, metavar="CHECK")
-    verify = checks.add_parser("verify", help="verify the journal's hash chain and checkpoint")
+    verify = checks.add_parser(
+        "verify",
+        help="verify the journal's hash chain and checkpoint",
+        description="Recompute the journal's hash chain, compare its end with the "
+        "checkpoint and name the first bad event.",
+    )
     verify.add_argument("--data", required=True, metavar="DIR", help="the data directory")
-    head = checks.add_parser("head", help="print the journal's head (seq, hash, time) to publish")
+    head = checks.add_parser(
+        "head",
+        help="print the journal's head (seq, hash, time) to publish",
+        description="Print the last event's seq, hash and time, for publishing outside "
+        "the data directory; refuses a last event that is not the checkpoint (verify "
+        "recomputes the whole chain).",
+    )
     head.add_argument("--data", required=True, metavar="DIR", help="the data directory")
 
 

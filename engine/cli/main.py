@@ -13,6 +13,11 @@ agents' ``simulate`` and ``loadtest``), so the engine imports none of them.
 Exit codes of ``clear``: 0 cleared; 2 bad arguments or a malformed or unreadable book
 (``BOOK.csv:LINE: reason`` on stderr); 1 the output could not be written. Nothing is written
 on failure, and ``--out`` appears only complete (temp file, then rename).
+
+Every command: a reader that closes stdout early (``klaster members list | head -1``) ends the
+command quietly with exit code 1, the output that could not be written (no traceback; what
+the Python docs' "Note on SIGPIPE" in :mod:`signal` does). ``klaster --version`` prints the
+installed distribution's version (:mod:`engine.cli.version`).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from engine.cli import serve
 from engine.cli.book_csv import BookCsvError, OrderRow, read_book_csv
 from engine.cli.cluster_sources import registered
 from engine.cli.plugins import COMMANDS_GROUP, loaded
+from engine.cli.version import version_text
 from matching.clearing import MECHANISMS, RATIONING, clear
 from matching.result import ClearingResult
 from matching.units import (
@@ -61,8 +67,11 @@ def _k_value(text: str) -> float:
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser of ``klaster`` and its subcommands."""
     parser = argparse.ArgumentParser(
-        prog="klaster", description="Peer-to-peer local energy trading for an energy cluster."
+        prog="klaster",
+        description="Peer-to-peer local energy trading for an energy cluster.",
+        epilog="klaster COMMAND --help tells more about a command.",
     )
+    parser.add_argument("--version", action="version", version=version_text())
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     clear_cmd = commands.add_parser(
         "clear",
@@ -205,6 +214,23 @@ def run_clear(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``klaster`` console script; return the exit code."""
+    try:
+        try:
+            return _run(argv)
+        finally:  # also after argparse's exit (--help): a closed pipe shows here, not at exit
+            sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`| head`): what was left to print has nowhere to go. Point
+        # stdout at /dev/null so that the interpreter's own flush at exit finds no pipe
+        # either (the recipe of the signal module's "Note on SIGPIPE").
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_WRITE_FAILED
+
+
+def _run(argv: Sequence[str] | None) -> int:
+    """Parse ``argv`` and run the command it names; return the exit code."""
     args = build_parser().parse_args(argv)
     if args.command == "clear":
         return run_clear(args)

@@ -16,8 +16,18 @@ cluster without any; ``--json`` prints one JSON object per line instead.
 only the one whose id (the token's first 8 characters, as listed) is given. A member that
 has left the cluster config can still have its tokens revoked.
 
+``add`` creates the data directory and its token store if need be; on a store it creates
+for the demo cluster (no ``--config``) it first issues the demo's tokens into
+``DIR/demo-tokens.txt``, mode 0600, as the first ``klaster serve`` of the demo does (whose
+rule is: issue them when the store holds no token yet). Without that, a token added before
+the first start would make the store non-empty, the demo's tokens would never be issued, and
+what reads ``demo-tokens.txt`` (``klaster loadtest``, the README's examples) would find
+nothing. ``list`` and ``revoke`` only read an existing store: a data directory without one
+(a typo in ``--data``) is refused, and nothing is created.
+
 Exit codes: 0 done; 1 nothing to revoke; 2 bad arguments (unknown member, invalid config,
-an expiry that is not a duration or an instant, or is not in the future).
+an expiry that is not a duration or an instant, or is not in the future, a data directory
+without a token store for ``list`` or ``revoke``); bad arguments create nothing.
 The default data directory is ``./data``, the same as ``klaster serve``'s.
 """
 
@@ -25,17 +35,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, TextIO
 
 from engine.config.cluster import Cluster, ClusterError, load_cluster
 from engine.config.demo import demo_cluster
-from engine.store.tokens import TokenInfo, TokenStore, wall_clock_us
+from engine.store.tokens import TOKENS_FILE, TokenInfo, TokenStore, wall_clock_us
 
 EXIT_OK, EXIT_NOTHING, EXIT_BAD_INPUT = 0, 1, 2
 DEFAULT_DATA = "data"
+DEMO_TOKENS_FILE = "demo-tokens.txt"  # the demo members' tokens, in the data directory
 LISTED = ("member", "role", "token_id", "created", "expires", "revoked")  # columns of list
 DURATION = re.compile(r"([0-9]{1,6})([mhdw])")  # --expires 90d: an amount and a unit
 UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86_400, "w": 7 * 86_400}
@@ -44,9 +57,20 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 def add_commands(commands: Any) -> None:
     """Register ``members add|list|revoke`` on the ``klaster`` subparsers."""
-    members = commands.add_parser("members", help="manage members' API tokens")
+    members = commands.add_parser(
+        "members",
+        help="manage members' API tokens",
+        description="Issue, list and revoke members' API tokens in DIR/tokens.sqlite "
+        "(only their SHA-256 hashes are stored).",
+    )
     actions = members.add_subparsers(dest="members_command", required=True, metavar="ACTION")
-    add = actions.add_parser("add", help="issue an API token for a member (shown once)")
+    add = actions.add_parser(
+        "add",
+        help="issue an API token for a member (shown once)",
+        description="Issue a token for MEMBER and print it alone on one line to stdout, the "
+        "only time it is shown. On a new data directory of the demo cluster it first issues "
+        "the demo's tokens into DIR/demo-tokens.txt, as klaster serve's first start does.",
+    )
     add.add_argument("member", metavar="MEMBER", help="a member id of the cluster config")
     add.add_argument(
         "--expires",
@@ -54,9 +78,19 @@ def add_commands(commands: Any) -> None:
         help="the token expires: after a duration (90d, 12h, 30m, 2w) or at an ISO 8601 "
         "instant with an offset (default: never)",
     )
-    listing = actions.add_parser("list", help="list members and their tokens")
+    listing = actions.add_parser(
+        "list",
+        help="list members and their tokens",
+        description="List every token (member, role, token id, created, expires, revoked; "
+        "no secret) and the members without one. DIR must hold a token store.",
+    )
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
-    revoke = actions.add_parser("revoke", help="revoke a member's tokens")
+    revoke = actions.add_parser(
+        "revoke",
+        help="revoke a member's tokens",
+        description="Revoke all of MEMBER's live tokens, or only --token-id's; revoked "
+        "tokens stay listed. DIR must hold a token store.",
+    )
     revoke.add_argument("member", metavar="MEMBER", help="whose tokens to revoke")
     revoke.add_argument(
         "--token-id", metavar="ID", help="revoke only this token (its id as listed)"
@@ -77,15 +111,30 @@ def run(args: argparse.Namespace) -> int:
     except ClusterError as exc:
         print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT
-    with TokenStore.open(args.data) as store:
-        if args.members_command == "add":
-            return _add(store, cluster, args.member, args.expires)
+    if args.members_command == "add":
+        demo_tokens = DEMO_TOKENS_FILE if args.config is None else None
+        return _add(Path(args.data), cluster, args.member, args.expires, demo_tokens)
+    try:
+        store = TokenStore.open(args.data, create=False)
+    except FileNotFoundError:
+        print(f"klaster: {_no_store(Path(args.data))}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    with store:
         if args.members_command == "list":
             return _list(store, cluster, args.json)
         return _revoke(store, cluster, args.member, args.token_id)
 
 
-def _add(store: TokenStore, cluster: Cluster, member_id: str, expires: str | None) -> int:
+def _no_store(data: Path) -> str:
+    """Why ``data`` cannot be listed: no such directory, or no token store in it."""
+    where = f"no data directory {data}" if not data.is_dir() else f"no {data / TOKENS_FILE}"
+    return f"{where} (klaster serve --data {data} or klaster members add creates it)"
+
+
+def _add(
+    data: Path, cluster: Cluster, member_id: str, expires: str | None, demo_tokens: str | None
+) -> int:
+    """Issue a token for ``member_id``; on a new store, first the ``demo_tokens`` file's."""
     if cluster.member_by_id(member_id) is None:
         known = ", ".join(m.id for m in cluster.members)
         print(
@@ -100,7 +149,10 @@ def _add(store: TokenStore, cluster: Cluster, member_id: str, expires: str | Non
         except ValueError as exc:
             print(f"klaster: {exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
-    token = store.issue(member_id, expires_us)
+    with TokenStore.open(data) as store:  # checked first: bad arguments create nothing
+        if demo_tokens is not None and len(store) == 0:
+            issue_token_file(cluster, store, data / demo_tokens, sys.stderr)
+        token = store.issue(member_id, expires_us)
     print(token)
     until = "" if expires_us is None else f", valid until {_iso(expires_us)}"
     print(
@@ -193,3 +245,17 @@ def _revoke(store: TokenStore, cluster: Cluster, member_id: str, token_id: str |
             )
         )
     return EXIT_OK
+
+
+def issue_token_file(cluster: Cluster, tokens: TokenStore, path: Path, out: TextIO) -> None:
+    """Issue one token per member of ``cluster`` into ``path`` (mode 0600) and print only
+    its path and how many to ``out``: a token in a terminal's scrollback or a service's log
+    is a token anyone reading them holds."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # a stale file from an earlier data directory keeps its mode
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(f"# member token ({cluster.id}; kept only here)\n")
+        for member in cluster.members:
+            f.write(f"{member.id} {tokens.issue(member.id)}\n")
+    print(f"klaster: {len(cluster.members)} member tokens issued into {path} (mode 0600)", file=out)
+    out.flush()

@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import signal
 import ssl
 import sys
@@ -53,6 +52,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from engine.cli.cluster_sources import Sources, add_cluster_options, chosen, registered
+from engine.cli.member_tokens import DEMO_TOKENS_FILE, issue_token_file
 from engine.cli.plugins import ServedCluster
 from engine.cli.tls import TlsError, is_loopback, server_context
 from engine.config.cluster import Cluster, ClusterError
@@ -69,7 +69,6 @@ from engine.store.tokens import TokenStore
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 DEFAULT_DATA, DEFAULT_HOST, DEFAULT_PORT = "data", "127.0.0.1", 8080
-DEMO_TOKENS_FILE = "demo-tokens.txt"
 DRAIN_SECONDS = 10.0  # how long in-flight requests may take to finish at shut-down
 
 AppFactory = Callable[..., Any]  # engine.gateway.create_app's signature
@@ -177,9 +176,15 @@ async def serve(
     tokens = TokenStore.open(data_dir)
     try:
         if tokens_file and len(tokens) == 0:
-            _issue_tokens(cluster, tokens, data_dir / tokens_file, out)
+            issue_token_file(cluster, tokens, data_dir / tokens_file, out)
         elif tokens_file and (data_dir / tokens_file).exists():
             print(f"klaster: member tokens are in {data_dir / tokens_file}", file=out)
+        elif tokens_file:  # the store had tokens at the first start, or the file was removed
+            print(
+                f"klaster: no member tokens issued: {tokens.path} already holds some, and "
+                f"there is no {data_dir / tokens_file}; klaster members add issues more",
+                file=out,
+            )
 
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -245,17 +250,3 @@ def _served(args: argparse.Namespace) -> ServedCluster:
     if served is None:
         return ServedCluster(demo_cluster(), tokens_file=DEMO_TOKENS_FILE)
     return served
-
-
-def _issue_tokens(cluster: Cluster, tokens: TokenStore, path: Path, out: TextIO) -> None:
-    """Issue one token per member into ``path`` (mode 0600) and print only its path and how
-    many: a token in a terminal's scrollback or a service's log is a token anyone reading
-    them holds."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)  # a stale file from an earlier data directory keeps its mode
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(f"# member token ({cluster.id}; kept only here)\n")
-        for member in cluster.members:
-            f.write(f"{member.id} {tokens.issue(member.id)}\n")
-    print(f"klaster: {len(cluster.members)} member tokens issued into {path} (mode 0600)", file=out)
-    out.flush()

@@ -36,6 +36,7 @@ dropped as soon as any other connection has committed (see :meth:`TokenStore.mem
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import mmap
 import os
@@ -129,12 +130,18 @@ class TokenStore:
         self._shm_tried = False
 
     @classmethod
-    def open(cls, data_dir: str | Path, clock: Callable[[], int] = wall_clock_us) -> TokenStore:
+    def open(
+        cls, data_dir: str | Path, clock: Callable[[], int] = wall_clock_us, *, create: bool = True
+    ) -> TokenStore:
         """Open (or create, readable by the owner only) ``DATA/tokens.sqlite``, migrated to
-        :data:`SCHEMA_VERSION`; ``clock`` gives now [µs since the epoch] for expiries."""
+        :data:`SCHEMA_VERSION`; ``clock`` gives now [µs since the epoch] for expiries.
+        ``create=False``: raise FileNotFoundError, creating nothing, if there is no store
+        (a reader must not leave a directory behind for a mistyped path)."""
         directory = Path(data_dir)
-        directory.mkdir(parents=True, exist_ok=True)
         path = directory / TOKENS_FILE
+        if not create and not path.is_file():
+            raise FileNotFoundError(errno.ENOENT, "no token store", str(path))
+        directory.mkdir(parents=True, exist_ok=True)
         if not path.exists():  # create it 0600 before SQLite opens it with the umask
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         # Autocommit mode: every write below is one statement, so one implicit transaction.

@@ -5,7 +5,9 @@ arguments, tokens), and the order comparison that decides the verdict."""
 from __future__ import annotations
 
 import json
+import re
 import signal
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -28,6 +30,7 @@ from agents.loadtest.run import (
 from engine.cli.main import main
 from engine.config.demo import demo_cluster
 from tests.serving import Server, start_server, wait_ready
+from tests.terminal import run_in_terminal
 
 TRADERS = [m.id for m in demo_cluster().members if m.role == "member"]
 
@@ -95,6 +98,23 @@ def test_a_run_acknowledges_exactly_what_the_server_then_lists(
     lat = report["latency_ms"]
     assert 0 < lat["p50"] <= lat["p95"] <= lat["p99"] <= lat["max"]
     assert report["orders_per_s"] == pytest.approx(report["orders"] / report["elapsed_s"], 0.01)
+    assert err == ""  # stderr is no terminal here: no status line
+
+
+@pytest.mark.slow
+def test_on_a_terminal_a_status_line_tells_the_load_and_the_verification(server: Server) -> None:
+    command = [sys.executable, "-m", "engine", "loadtest", "--url", server.url]
+    args = ["--agents", "2", "--duration", "1", "--tokens", tokens_file(server)]
+    code, text = run_in_terminal(command + args)
+    assert code == 0, text
+    assert "klaster: sending orders for 1 s with 2 agents… " in text
+    verified = re.search(
+        r"klaster: verifying ([0-9,]+) orders against the server… done in [0-9.]+ s\r\n",
+        text,
+    )
+    assert verified is not None, text
+    acknowledged = re.search(r"acknowledged +[0-9,]+ requests, ([0-9,]+) orders", text)
+    assert acknowledged is not None and acknowledged[1] == verified[1]  # the report's count
 
 
 def test_a_token_the_server_refuses_is_skipped(

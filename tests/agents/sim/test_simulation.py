@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +12,7 @@ import pytest
 
 from agents.sim.scenario import parse_scenario
 from agents.sim.simulation import simulate, timeline
+from agents.terminal import ERASE_LINE
 from engine.cli.main import main
 from tests.agents.sim.test_scenario import SMALL
 
@@ -134,6 +137,27 @@ def test_cli_writes_the_report(tmp_path: Path, capsys: pytest.CaptureFixture[str
     names = sorted(p.name for p in out.iterdir())
     assert names == ["intervals.csv", "kpis.json", "statements.csv"]
     assert json.loads((out / "kpis.json").read_text())["intervals"] == 96
+
+
+def test_cli_counts_the_members_as_the_report_does_and_piped_shows_no_status_line(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "small.toml"
+    path.write_text(SMALL.replace("[[groups]]", EXTRA + "\n[[groups]]", 1))
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "engine", "simulate", str(path), "--days", "1"]
+        + ["--out", str(out), "--no-plots"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    members = json.loads((out / "kpis.json").read_text())["members"]
+    assert members == 1 + 1 + 3 + 3  # coordinator, school, 3 households; plant, storage, DSO
+    assert f"{members} members (7 of them trade; the DSO does not)" in done.stderr
+    assert f"members: {members}" in done.stdout  # the summary's count
+    assert ERASE_LINE not in done.stderr and "compiling" not in done.stderr  # piped: no status
 
 
 def test_cli_names_the_bad_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

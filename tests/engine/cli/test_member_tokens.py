@@ -1,8 +1,12 @@
-"""``klaster members add|list|revoke`` through the command line."""
+"""``klaster members add|list|revoke`` through the command line: tokens shown once, listed
+without secrets, revoked; a data directory without a store refused, not created; the demo's
+tokens issued with the first token of a new demo store, as ``klaster serve`` would."""
 
 from __future__ import annotations
 
 import json
+import signal
+import stat
 import subprocess
 import sys
 import time
@@ -15,7 +19,12 @@ import engine.config
 from engine.cli.main import main
 from engine.cli.member_tokens import expiry_us
 from engine.config.demo import demo_cluster
-from engine.store.tokens import TokenStore
+from engine.store.tokens import TokenStore, read_token_file
+from tests.serving import start_server, wait_ready
+
+# The demo cluster read as a config file: the same members, but `members add` issues no demo
+# tokens file on a new store (only the built-in demo does), so the store holds what a test adds.
+DEMO_CONFIG = str(Path(engine.config.__file__).parent / "clusters/demo.toml")
 
 
 def klaster(*args: str) -> subprocess.CompletedProcess[str]:
@@ -50,7 +59,7 @@ def test_add_refuses_a_member_that_is_not_in_the_cluster(tmp_path: Path) -> None
 
 def test_add_checks_membership_against_the_given_config(tmp_path: Path) -> None:
     config = tmp_path / "small.toml"
-    text = (Path(engine.config.__file__).parent / "clusters/demo.toml").read_text(encoding="utf-8")
+    text = Path(DEMO_CONFIG).read_text(encoding="utf-8")
     config.write_text(text.replace('id = "dom-10"', 'id = "dom-99"'), encoding="utf-8")
     done = klaster("members", "add", "dom-99", "--data", str(tmp_path), "--config", str(config))
     assert done.returncode == 0, done.stderr
@@ -59,7 +68,8 @@ def test_add_checks_membership_against_the_given_config(tmp_path: Path) -> None:
 
 
 def test_list_shows_every_member_with_its_tokens_and_no_secret(tmp_path: Path) -> None:
-    token = klaster("members", "add", "numeron", "--data", str(tmp_path)).stdout.strip()
+    add = ("members", "add", "numeron", "--data", str(tmp_path), "--config", DEMO_CONFIG)
+    token = klaster(*add).stdout.strip()
     rows = listed(tmp_path)
     assert rows[0] == {
         "member": "numeron",
@@ -79,8 +89,9 @@ def test_list_shows_every_member_with_its_tokens_and_no_secret(tmp_path: Path) -
 
 def test_revoke_by_member_or_by_token_id(tmp_path: Path) -> None:
     data = str(tmp_path)
-    first = klaster("members", "add", "dom-02", "--data", data).stdout.strip()
-    second = klaster("members", "add", "dom-02", "--data", data).stdout.strip()
+    add = ("members", "add", "dom-02", "--data", data, "--config", DEMO_CONFIG)
+    first = klaster(*add).stdout.strip()
+    second = klaster(*add).stdout.strip()
     done = klaster("members", "revoke", "dom-02", "--token-id", first[:8], "--data", data)
     assert done.returncode == 0 and json.loads(done.stdout)["token_id"] == first[:8]
     with TokenStore.open(tmp_path) as store:
@@ -146,3 +157,77 @@ def test_a_bad_expiry_is_refused_with_exit_code_2_and_issues_nothing(
     assert code == 2 and says in err and out == ""
     with TokenStore.open(tmp_path) as store:
         assert len(store) == 0
+
+
+@pytest.mark.parametrize("action", [("list",), ("revoke", "dom-01")])
+def test_list_and_revoke_refuse_a_missing_data_directory_and_create_nothing(
+    tmp_path: Path, action: tuple[str, ...]
+) -> None:
+    missing = tmp_path / "dat"  # a typo of "data"
+    done = klaster("members", *action, "--data", str(missing))
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == (
+        f"klaster: no data directory {missing} (klaster serve --data {missing} or klaster "
+        "members add creates it)\n"
+    )
+    assert not missing.exists()
+
+
+def test_list_refuses_a_directory_without_a_token_store_and_leaves_it_empty(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["members", "list", "--data", str(tmp_path)]) == 2
+    assert f"no {tmp_path / 'tokens.sqlite'}" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_add_before_the_first_serve_issues_the_demo_tokens_that_serve_then_names(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    done = klaster("members", "add", "dom-01", "--data", str(data))
+    assert done.returncode == 0, done.stderr
+    token = done.stdout.strip()
+    demo_tokens = data / "demo-tokens.txt"
+    assert f"{len(demo_cluster().members)} member tokens issued into {demo_tokens}" in done.stderr
+    assert stat.S_IMODE(demo_tokens.stat().st_mode) == 0o600
+    issued = dict(read_token_file(demo_tokens))
+    assert list(issued) == [m.id for m in demo_cluster().members]
+    assert token not in issued.values() and not [t for t in issued.values() if t in done.stderr]
+    with TokenStore.open(data) as store:
+        assert all(store.member_for(t) == m for m, t in issued.items())
+        assert store.member_for(token) == "dom-01" and len(store) == len(issued) + 1
+    again = klaster("members", "add", "dom-02", "--data", str(data))
+    assert again.returncode == 0 and "member tokens issued" not in again.stderr
+    assert dict(read_token_file(demo_tokens)) == issued  # issued once, like serve's
+
+    server = start_server(data)  # the first start finds the file and issues nothing
+    try:
+        assert not server.issued and server.tokens == issued
+        wait_ready(server)
+        assert server.request("GET", "/v1/orders", issued["dom-03"])[0] == 200
+    finally:
+        assert server.stop(signal.SIGTERM) == 0, server.log.read_text()
+
+
+def test_add_with_a_config_or_a_bad_member_writes_no_demo_tokens(tmp_path: Path) -> None:
+    done = klaster("members", "add", "dom-99", "--data", str(tmp_path / "bad"))
+    assert done.returncode == 2 and not (tmp_path / "bad").exists()
+    data = tmp_path / "data"
+    done = klaster("members", "add", "dom-01", "--data", str(data), "--config", DEMO_CONFIG)
+    assert done.returncode == 0 and sorted(p.name for p in data.iterdir()) == ["tokens.sqlite"]
+
+
+@pytest.mark.slow
+def test_serve_on_a_store_with_tokens_but_no_demo_tokens_file_says_so(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with TokenStore.open(data) as store:  # as `members add` of an older klaster left it
+        store.issue("dom-01")
+    server = start_server(data)
+    try:
+        said = "".join(server.lines)
+        assert f"no member tokens issued: {data / 'tokens.sqlite'} already holds some" in said
+        assert not (data / "demo-tokens.txt").exists() and server.tokens == {}
+    finally:
+        assert server.stop(signal.SIGTERM) == 0, server.log.read_text()

@@ -30,7 +30,7 @@ def test_the_poison_works(tmp_path: Path) -> None:
     [
         ("--help",),
         ("serve", "--help"),
-        ("members", "list"),
+        ("members", "add", "dom-01"),  # `list` would refuse the new directory (no store)
         ("loadtest", "--help"),
     ],
 )
