@@ -207,6 +207,12 @@ class LiveGateway:
         self.thread.join(10)
         self.loop.close()
 
+    def __enter__(self) -> LiveGateway:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 def run(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
     """Run an async test on a fresh event loop (no pytest plugin needed)."""

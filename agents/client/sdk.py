@@ -280,6 +280,15 @@ class KlasterClient:
             raise KlasterError.from_answer(status, reason, decoded, wait)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
+    # -- who is calling ---------------------------------------------------------------------
+
+    async def me(self) -> api.Me:
+        """The token's member: its role and cluster, the connection points its orders may
+        name with their limits per interval [Wh] (and [kW] as configured), the price band
+        of the interval being delivered now [PLN/MWh] and the market's rules."""
+        _, body = await self.request("GET", "/v1/me")
+        return from_wire(api.Me, body)
+
     # -- orders -----------------------------------------------------------------------------
 
     async def submit_order(

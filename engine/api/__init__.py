@@ -30,7 +30,16 @@ from engine.api.live import (
     StreamClose,
     StreamMessage,
 )
-from engine.api.service import Clock, ClockChange, Health, JournalHead, Problem, RowError
+from engine.api.membership import BandNow, ClusterRef, MarketRules, Me, OwnConnectionPoint
+from engine.api.service import (
+    ApiIndex,
+    Clock,
+    ClockChange,
+    Health,
+    JournalHead,
+    Problem,
+    RowError,
+)
 from engine.api.timetable import (
     Calendar,
     CalendarEntry,
@@ -70,7 +79,9 @@ __all__ = [
     "StreamClose",
     "StreamMessage",
     "UNSET",
+    "ApiIndex",
     "Band",
+    "BandNow",
     "Bands",
     "BandsPublished",
     "Calendar",
@@ -78,6 +89,7 @@ __all__ = [
     "Cancelled",
     "Clock",
     "ClockChange",
+    "ClusterRef",
     "Depth",
     "GateClosure",
     "Health",
@@ -88,6 +100,8 @@ __all__ = [
     "IntervalStatus",
     "Kpis",
     "Level",
+    "MarketRules",
+    "Me",
     "NewOrder",
     "Order",
     "OrderAccepted",
@@ -97,6 +111,7 @@ __all__ = [
     "Orders",
     "OrdersAccepted",
     "OrderStatus",
+    "OwnConnectionPoint",
     "PriceInput",
     "Problem",
     "PublishedBand",

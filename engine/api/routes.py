@@ -18,7 +18,8 @@ from msgspec import Meta
 from engine.api.accounts import Kpis, Statement
 from engine.api.delivery import ReadingColumns, ReadingRows, ReadingsRecorded
 from engine.api.live import CLOSES, StreamMessage
-from engine.api.service import Clock, ClockChange, Health
+from engine.api.membership import Me
+from engine.api.service import ApiIndex, Clock, ClockChange, Health
 from engine.api.timetable import Calendar, Depth, GateClosure, Interval, Trades
 from engine.api.trading import (
     Bands,
@@ -100,6 +101,20 @@ PERIOD = (
 ACCEPTED = Body(one_of=(OrderAccepted, OrdersAccepted))
 
 ROUTES: tuple[Route, ...] = (
+    Route(
+        "index", "GET", "/",
+        "Where the API is (no token needed): its base path, this document, the probes and "
+        "GET /v1/me",
+        {200: Body(ApiIndex)}, public=True,
+    ),
+    Route(
+        "me", "GET", "/v1/me",
+        "Who the token's member is: its role and cluster, the connection points its orders "
+        "may name with their limits per interval [Wh] and in the config [kW], the price band "
+        "of the interval being delivered now and the market's rules (calendar, mechanism, "
+        "tick)",
+        {200: Body(Me)},
+    ),
     Route(
         "submit_orders", "POST", "/v1/orders",
         "Submit one order (201), or a list of orders as one all-or-nothing batch",

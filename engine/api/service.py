@@ -41,6 +41,16 @@ class Health(Struct, frozen=True):
     journal: JournalHead
 
 
+class ApiIndex(Struct, frozen=True):
+    """What ``GET /`` answers without a token: where the API and its document are."""
+
+    api: str
+    openapi: str
+    health: str
+    ready: str
+    me: str
+
+
 class RowError(Struct, frozen=True):
     """Why one row of a batch was refused: ``code`` is a problem type's last segment."""
 

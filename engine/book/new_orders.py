@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 
+from engine.model import wording
 from engine.model.calendar import Calendar
 from engine.model.columns import group_starts
 from engine.model.registry import TRADING_ROLES, Registry
@@ -79,8 +81,11 @@ def validate_batch(
     calendar: Calendar,
     band: Callable[[int], tuple[int, int]],
     now_s: int,
+    tick: Decimal,
 ) -> list[Rejected]:
-    """Return every reason to refuse rows of ``batch`` from member code ``member``."""
+    """Return every reason to refuse rows of ``batch`` from member code ``member``; prices
+    [tick] are named in PLN/MWh (``tick`` [PLN/MWh]), instants in RFC 3339
+    (:mod:`engine.model.wording`)."""
     if registry.member_roles[member] not in TRADING_ROLES:
         role = registry.member_roles[member]
         return [Rejected(Reject.ROLE_FORBIDDEN, "member", f"a {role} member cannot trade")]
@@ -133,10 +138,8 @@ def validate_batch(
         theirs & (quantity > limit),
         Reject.QUANTITY_ABOVE_LIMIT,
         "quantity",
-        lambda r: (
-            f"quantity {quantity[r]} Wh is above the {limit[r]} Wh that connection "
-            f"point {registry.point_ids[point[r]]} can {'import' if side[r] == 0 else 'export'} "
-            "in one interval"
+        lambda r: wording.quantity_above_limit(
+            quantity[r], limit[r], registry.point_ids[point[r]], side[r]
         ),
     )
     aligned = start % calendar.length_s == 0
@@ -144,7 +147,7 @@ def validate_batch(
         ~aligned,
         Reject.BAD_INTERVAL,
         "interval_start",
-        lambda r: f"{start[r]} is not the start of a {calendar.length_s} s interval",
+        lambda r: wording.not_an_interval_start(start[r], calendar),
     )
     # Open: the auction takes orders, or continuous trading runs (between the gates).
     is_open = (calendar.opens_at(start) <= now_s) & (now_s < calendar.final_gate(start))
@@ -152,7 +155,7 @@ def validate_batch(
         aligned & ~is_open,
         Reject.INTERVAL_NOT_OPEN,
         "interval_start",
-        lambda r: f"interval {start[r]} is not open for orders",
+        lambda r: wording.interval_not_open(start[r], calendar, now_s),
     )
     # Bands per distinct interval: a batch spans few intervals.
     distinct, which = group_starts(start, calendar.length_s)
@@ -162,7 +165,7 @@ def validate_batch(
         (price < floor) | (price > cap),
         Reject.PRICE_OUT_OF_BAND,
         "price",
-        lambda r: f"price {price[r]} ticks is outside the band {floor[r]}..{cap[r]} ticks",
+        lambda r: wording.price_out_of_band(price[r], floor[r], cap[r], tick),
     )
     if batch.client_order_id is not None:
         seen: set[str] = set()
@@ -199,6 +202,7 @@ def validate_one(
     calendar: Calendar,
     band: Callable[[int], tuple[int, int]],
     now_s: int,
+    tick: Decimal,
 ) -> Rejected | None:
     """The first reason to refuse a single order, checking in the same order and with the
     same words as :func:`validate_batch` (a test holds the two together)."""
@@ -229,21 +233,17 @@ def validate_one(
         return Rejected(Reject.NOT_YOUR_CONNECTION_POINT, "connection_point", message, 0)
     limit = int(registry.max_import_wh[point] if side == 0 else registry.max_export_wh[point])
     if quantity > limit:
-        message = (
-            f"quantity {quantity} Wh is above the {limit} Wh that connection point "
-            f"{registry.point_ids[point]} can {'import' if side == 0 else 'export'} in one "
-            "interval"
-        )
+        message = wording.quantity_above_limit(quantity, limit, registry.point_ids[point], side)
         return Rejected(Reject.QUANTITY_ABOVE_LIMIT, "quantity", message, 0)
     if start % calendar.length_s:
-        message = f"{start} is not the start of a {calendar.length_s} s interval"
+        message = wording.not_an_interval_start(start, calendar)
         return Rejected(Reject.BAD_INTERVAL, "interval_start", message, 0)
     if not calendar.opens_at(start) <= now_s < calendar.final_gate(start):
-        message = f"interval {start} is not open for orders"
+        message = wording.interval_not_open(start, calendar, now_s)
         return Rejected(Reject.INTERVAL_NOT_OPEN, "interval_start", message, 0)
     floor, cap = band(start)
     if not floor <= price <= cap:
-        message = f"price {price} ticks is outside the band {floor}..{cap} ticks"
+        message = wording.price_out_of_band(price, floor, cap, tick)
         return Rejected(Reject.PRICE_OUT_OF_BAND, "price", message, 0)
     cid = order.client_order_id
     if cid is not None and (not isinstance(cid, str) or not 1 <= len(cid) <= MAX_CLIENT_ORDER_ID):

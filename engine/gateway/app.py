@@ -17,7 +17,17 @@ from aiohttp import web
 
 from engine.api.openapi import document
 from engine.api.routes import routes
-from engine.gateway import controls, health, intervals, market_clock, orders, readings, reports
+from engine.gateway import (
+    controls,
+    health,
+    index,
+    intervals,
+    market_clock,
+    me,
+    orders,
+    readings,
+    reports,
+)
 from engine.gateway.encoding import respond
 from engine.gateway.keys import (
     CALLER,
@@ -39,6 +49,8 @@ from engine.market.runtime import Runtime
 
 #: The route table's operations (:data:`engine.api.routes.ROUTES`) -> their handlers.
 HANDLERS: dict[str, Handler] = {
+    "index": index.index,
+    "me": me.me,
     "submit_orders": orders.submit,
     "list_orders": orders.list_own,
     "submit_columns": orders.submit_columns,

@@ -16,7 +16,8 @@ from engine.gateway import params, validation
 from engine.gateway.encoding import read_body, respond
 from engine.gateway.keys import RUNTIME
 from engine.gateway.problems import Problem
-from engine.gateway.quantities import format_instant, instant, moment
+from engine.gateway.quantities import instant, moment
+from engine.model import wording
 from engine.model.clock import SimulatedClock
 
 US = 1_000_000
@@ -49,7 +50,7 @@ async def set_time(request: web.Request) -> web.Response:
         raise Problem(409, "clock-not-simulated", detail, "now")
     now = clock.now_us() // US
     if t < now:
-        detail = f"the clock is at {format_instant(now)} and never goes back"
+        detail = f"the clock is at {wording.instant(now)} and never goes back"
         raise Problem(409, "clock-backwards", detail, "now")
     clock.advance_to(t * US)
     before = market.seq

@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
+from engine.api.routes import ROUTES
 from engine.gateway.encoding import negotiate
 from engine.gateway.keys import BEARER, CALLER, FORMAT, Caller, TokenLookup
 from engine.gateway.problems import Problem, journal_failed
@@ -43,7 +44,7 @@ from engine.model.registry import Registry
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 
-PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/v1/openapi.json"})
+PUBLIC_PATHS = frozenset(r.path for r in ROUTES if r.public)  # no token needed
 UNFENCED_PATHS = frozenset({"/metrics", "/v1/openapi.json"})  # answer after a journal failure
 STREAM_PATH = "/v1/stream"
 log = logging.getLogger("klaster.gateway")

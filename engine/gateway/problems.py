@@ -177,8 +177,8 @@ def _row_detail(r: Rejected, point_ids: Sequence[str] | None) -> str:
     if r.code in (Reject.UNKNOWN_CONNECTION_POINT, Reject.NOT_YOUR_CONNECTION_POINT):
         if point_ids is not None:
             point = point_ids[r.row or 0]
-            return f"connection point {point!r} is not one of yours"
-        return "connection point is not one of yours"
+            return f"connection point {point!r} is not one of yours (GET /v1/me lists yours)"
+        return "connection point is not one of yours (GET /v1/me lists yours)"
     return r.message
 
 

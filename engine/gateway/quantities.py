@@ -43,11 +43,6 @@ _NUMBER_TYPES = frozenset({int, float})
 _LE_INT64 = np.dtype("<i8")
 
 
-def format_instant(s: int) -> str:
-    """Seconds since the epoch -> ``2026-01-01T01:00:00Z``."""
-    return datetime.fromtimestamp(s, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def moment(s: int) -> datetime:
     """Seconds since the epoch -> an aware UTC datetime (``...Z`` on the wire)."""
     return datetime.fromtimestamp(s, UTC)
@@ -113,7 +108,7 @@ def price_ticks(number: Decimal, tick: Decimal, field: str = "price", sent: Any 
     except OffTick:
         raise unprocessable(
             field,
-            f"{field} must be a whole number of ticks of {tick} PLN/MWh, was {shown}",
+            f"{field} must be a multiple of {tick} PLN/MWh (the cluster's tick), was {shown}",
             "price-off-tick",
         ) from None
     except ValueError:  # more digits than a price can have: refuse rather than guess
@@ -285,7 +280,7 @@ def _price_floats(prices: np.ndarray, tick: Decimal, field: str, errors: RowErro
         for row in rows[:MAX_REPORTED_ROWS].tolist():
             try:
                 parse_price(float(prices[row]), tick, field)
-                detail = f"{field} must be a whole number of ticks of {tick} PLN/MWh"
+                detail = f"{field} must be a multiple of {tick} PLN/MWh (the cluster's tick)"
                 errors.add(row, field, "price-off-tick", detail)  # never, if the checks agree
             except Problem as problem:
                 errors.add_problem(row, problem)

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Container
 from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 
 from engine.book.new_orders import MAX_REPORTED_ROWS
+from engine.model import wording
 from engine.model.calendar import INSTANT_RANGE, Calendar, in_range
 from engine.model.rejects import Reject, Rejected
 from matching.units import MAX_ABS_PRICE_TICKS
@@ -36,10 +38,11 @@ class BandBatch:
 
 
 def validate_bands(
-    batch: BandBatch, calendar: Calendar, cleared: Container[int], now_s: int
+    batch: BandBatch, calendar: Calendar, cleared: Container[int], now_s: int, tick: Decimal
 ) -> list[Rejected]:
     """Every reason to refuse rows of ``batch`` (all or nothing); ``cleared`` holds the
-    starts of intervals whose auction is over (a gate the coordinator closed early)."""
+    starts of intervals whose auction is over (a gate the coordinator closed early);
+    prices are named in PLN/MWh (``tick`` [PLN/MWh])."""
     n = len(batch)
     if n == 0:
         return [Rejected(Reject.EMPTY_BATCH, "bands", "publish at least one band")]
@@ -57,17 +60,17 @@ def validate_bands(
             message = f"interval_start must be {INSTANT_RANGE}, was {start} s"
             rejects.append(Rejected(Reject.BAD_INTERVAL, "interval_start", message, row))
         elif start % calendar.length_s:
-            message = f"{start} is not the start of a {calendar.length_s} s interval"
+            message = wording.not_an_interval_start(start, calendar)
             rejects.append(Rejected(Reject.BAD_INTERVAL, "interval_start", message, row))
         elif now_s >= calendar.auction_gate(start) or start in cleared:
-            message = f"the gate of interval {start} is closed: its band is fixed"
+            message = wording.band_fixed(start, calendar)
             rejects.append(Rejected(Reject.INTERVAL_NOT_OPEN, "interval_start", message, row))
         for name, value in (("floor", floor), ("cap", cap)):
             if not -MAX_ABS_PRICE_TICKS <= value <= MAX_ABS_PRICE_TICKS:
-                message = f"{name} must be within ±{MAX_ABS_PRICE_TICKS} ticks, was {value}"
+                message = wording.price_beyond_limit(name, value, MAX_ABS_PRICE_TICKS, tick)
                 rejects.append(Rejected(Reject.BAD_VALUE, name, message, row))
         if floor > cap:
-            message = f"floor must be <= cap, was {floor} > {cap} ticks"
+            message = wording.floor_above_cap(floor, cap, tick)
             rejects.append(Rejected(Reject.BAD_VALUE, "floor", message, row))
     if not rejects and np.unique(batch.interval_start).shape[0] != n:
         rejects.append(Rejected(Reject.BAD_VALUE, "interval_start", "an interval appears twice"))

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any, Protocol
 
 import numpy as np
@@ -59,6 +60,7 @@ from engine.market.events import (
 )
 from engine.market.order_pages import OrderPage, scan
 from engine.market.state import MarketState
+from engine.model import wording
 from engine.model.calendar import INSTANT_RANGE, IntervalState, in_range
 from engine.model.clock import Clock
 from engine.model.columns import group_starts, stable_order
@@ -178,9 +180,12 @@ class Market(MarketState):
                 )
                 reject = Rejected(Reject.CLIENT_ORDER_ID_CONFLICT, "client_order_id", message, 0)
                 return None, reject
-        reject = validate_one(order, member, self.registry, self.calendar, self.band, self._now_s())
+        reject = validate_one(
+            order, member, self.registry, self.calendar, self.band, self._now_s(), self._tick
+        )
         if reject is None and self._shut(order.interval_start):
-            reject = Rejected(Reject.INTERVAL_NOT_OPEN, "interval_start", "its gate is closed", 0)
+            message = wording.gate_closed_early(order.interval_start)
+            reject = Rejected(Reject.INTERVAL_NOT_OPEN, "interval_start", message, 0)
         if reject is not None:
             return None, reject
         event = OrderAccepted(  # seq and ts_us as _stamp gives them, without its dict
@@ -205,13 +210,18 @@ class Market(MarketState):
         if len(batch) and not new.any():
             return None, BatchAccepted(order_ids, self.seq, repeat=True)
         rejects = validate_batch(
-            batch, member, self.registry, self.calendar, self.band, self._now_s()
+            batch, member, self.registry, self.calendar, self.band, self._now_s(), self._tick
         )
         if not rejects and self.cluster.continuous_minutes == 0:
             distinct, which = group_starts(batch.interval_start, self.calendar.length_s)
             shut = np.array([self._shut(s) for s in distinct.tolist()], bool)
             rejects = [
-                Rejected(Reject.INTERVAL_NOT_OPEN, "interval_start", "its gate is closed", int(r))
+                Rejected(
+                    Reject.INTERVAL_NOT_OPEN,
+                    "interval_start",
+                    wording.gate_closed_early(batch.interval_start[r]),
+                    int(r),
+                )
                 for r in np.flatnonzero(shut[which])
             ]
         if rejects:
@@ -259,7 +269,9 @@ class Market(MarketState):
             int(o["quantity"][row]) if quantity is None else quantity,
         )
         now_s = self._now_s()
-        rejects = validate_batch(new, member, self.registry, self.calendar, self.band, now_s)
+        rejects = validate_batch(
+            new, member, self.registry, self.calendar, self.band, now_s, self._tick
+        )
         if rejects:
             return None, rejects[0]
         event = OrderReplaced(
@@ -274,12 +286,14 @@ class Market(MarketState):
 
     def _decide_close(self, member: int, start: int) -> Decision:
         if start in self._results:
-            return None, Rejected(Reject.INTERVAL_NOT_OPEN, "interval_start", "already cleared")
+            message = wording.already_cleared(start)
+            return None, Rejected(Reject.INTERVAL_NOT_OPEN, "interval_start", message)
         if not in_range(start):
             message = f"interval_start must be {INSTANT_RANGE}, was {start} s"
             return None, Rejected(Reject.BAD_INTERVAL, "interval_start", message)
         if not self.calendar.is_start(start):
-            return None, Rejected(Reject.BAD_INTERVAL, "interval_start", f"{start} is no start")
+            message = wording.not_an_interval_start(start, self.calendar)
+            return None, Rejected(Reject.BAD_INTERVAL, "interval_start", message)
         began = time.perf_counter()
         book = self._books.get(start) or IntervalBook(start)
         auction, _, _ = book.auction_book(book.active_rows())
@@ -310,7 +324,7 @@ class Market(MarketState):
         return event, Done(event.seq)
 
     def _decide_bands(self, batch: BandBatch) -> Decision:
-        rejects = validate_bands(batch, self.calendar, self._results, self._now_s())
+        rejects = validate_bands(batch, self.calendar, self._results, self._now_s(), self._tick)
         if rejects:
             return None, BatchRejected(tuple(rejects), len(rejects))
         event = PriceBandsPublished(
@@ -549,6 +563,11 @@ class Market(MarketState):
 
     def _now_s(self) -> int:
         return self.clock.now_us() // 1_000_000
+
+    @property
+    def _tick(self) -> Decimal:
+        """The cluster's tick [PLN/MWh]: refusals name prices in PLN/MWh with it."""
+        return self.cluster.tick_pln_mwh
 
     def _repeats(self, member: int, batch: OrderBatch) -> tuple[np.ndarray, Any]:
         """Split rows into new ones and repeats of earlier client order ids."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.model import wording
 from engine.model.calendar import END_INSTANT_S, FIRST_INSTANT_S, INSTANT_RANGE, Calendar
 from engine.model.registry import Registry
 from engine.model.rejects import Reject, Rejected, column_shape_rejects
@@ -60,9 +61,9 @@ def validate_readings(
         (outside, Reject.BAD_INTERVAL, "interval_start",
          lambda r: f"interval_start must be {INSTANT_RANGE}, was {start[r]} s"),
         (misaligned, Reject.BAD_INTERVAL, "interval_start",
-         lambda r: f"{start[r]} is not the start of a {calendar.length_s} s interval"),
+         lambda r: wording.not_an_interval_start(start[r], calendar)),
         (undelivered, Reject.READING_NOT_DELIVERED, "interval_start",
-         lambda r: f"interval {start[r]} is not delivered yet"),
+         lambda r: wording.not_delivered(start[r], calendar)),
     ]  # fmt: skip
     for name, values in (("import_wh", batch.import_wh), ("export_wh", batch.export_wh)):
         bad = (values < 0) | (values > MAX_CELL_WH)

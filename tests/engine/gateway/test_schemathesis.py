@@ -51,11 +51,8 @@ def from_msgpack(ctx: schemathesis.DeserializationContext, response: Any) -> Any
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveGateway]:
-    gateway = LiveGateway(tmp_path_factory.mktemp("schemathesis") / "data")
-    try:
+    with LiveGateway(tmp_path_factory.mktemp("schemathesis") / "data") as gateway:
         yield gateway
-    finally:
-        gateway.close()
 
 
 # The document the server serves (test_api checks they are equal), read without a server so

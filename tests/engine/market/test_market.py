@@ -299,7 +299,8 @@ def test_the_single_order_path_refuses_exactly_what_a_batch_of_one_refuses(
 ) -> None:
     market, _, _ = make_market()
     code = market.registry.member_code[member]
-    args = (code, market.registry, market.calendar, market.cluster.band, T0)
+    c = market.cluster
+    args = (code, market.registry, market.calendar, c.band, T0, c.tick_pln_mwh)
     single = validate_one(order, *args)
     batch = OrderBatch.one(
         order.interval_start,
