@@ -15,8 +15,8 @@ and pending data. Per interval first, then summed (``engine/DESIGN.md``, "Settle
 - average local price [tick] = trade value / traded Wh, at buyer and at seller prices (they
   differ only under trade reduction), against the cap and floor weighted by traded Wh;
 - total savings, exact [Wh*tick] and in grosz (rounded once, half to even);
-- with the connection points' flows (:class:`PointFlows`), the hourly renewable figures of
-  :func:`engine.settlement.register.hourly_renewable_use`.
+- with the renewable points' export (:class:`~engine.settlement.register.RenewableExport`),
+  the hourly renewable figures of :func:`engine.settlement.register.hourly_renewable_use`.
 
 Self-sufficiency and self-consumption as the field names them (``../shared/domain.md``,
 "Common measures") need the members' consumption and generation behind their meters, which
@@ -39,7 +39,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from engine.settlement.register import PointFlows, hourly_renewable_use
+from engine.settlement.register import RenewableExport, hourly_renewable_use
 from engine.settlement.settle import Settlement, SettlementError, exact_column_sums, value_to_grosz
 from matching.units import DEFAULT_TICK_PLN_MWH
 
@@ -77,13 +77,14 @@ def kpis(
     floor: np.ndarray,
     cap: np.ndarray,
     tick_pln_mwh: Decimal | str = DEFAULT_TICK_PLN_MWH,
-    points: PointFlows | None = None,
+    renewable: RenewableExport | None = None,
 ) -> Kpis:
     """Compute the cluster KPIs of ``settlement``'s complete intervals.
 
     ``import_wh``, ``export_wh`` [Wh] are the (M x T) meters and ``floor``, ``cap`` [tick]
-    the (T,) prices that :func:`engine.settlement.settle.settle` was given; ``points``, the
-    same meters per connection point, adds the hourly renewable figures (else they are None).
+    the (T,) prices that :func:`engine.settlement.settle.settle` was given; ``renewable``, the
+    export of the points with a renewable source, adds the hourly renewable figures (else
+    they are None).
     """
     shape = settlement.shape
     for name, array, expected in (
@@ -110,9 +111,9 @@ def kpis(
     import_total, export_total, traded_total = total(imports), total(exports), total(traded)
     local_use = sum(min(exports[i], imports[i]) for i in done)
     savings_total = total(savings)
-    renewable = (None, None)
-    if points is not None:
-        renewable = hourly_renewable_use(points, settlement.complete)
+    hourly = (None, None)
+    if renewable is not None:
+        hourly = hourly_renewable_use(renewable, imports, settlement.complete)
     return Kpis(
         intervals=len(done),
         pending=tuple(np.flatnonzero(~settlement.complete).tolist()),
@@ -131,11 +132,9 @@ def kpis(
         average_floor=_ratio(sum(traded[i] * floors[i] for i in done), traded_total),
         savings_value=savings_total,
         savings_grosz=value_to_grosz(savings_total, tick_pln_mwh),
-        renewable_export_wh=renewable[0],
-        renewable_local_use_wh=renewable[1],
-        renewable_used_locally=(
-            _ratio(renewable[1], renewable[0]) if renewable[0] is not None else None
-        ),
+        renewable_export_wh=hourly[0],
+        renewable_local_use_wh=hourly[1],
+        renewable_used_locally=None if hourly[0] is None else _ratio(hourly[1], hourly[0]),
     )
 
 

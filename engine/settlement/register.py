@@ -22,7 +22,8 @@ benefit per hour, for renewable energy. Per hour h (UTC hours, which are local h
 Poland; an interval of an hour or more is its own period), summing the complete intervals
 starting in it: ``R_h`` the export of the points with a renewable source, ``I_h`` the import
 of all points; renewable local use ``sum_h min(R_h, I_h)`` [Wh]: renewable energy fed in by
-members that members took in the same hour.
+members that members took in the same hour. Netting per hour is more generous than per
+interval (an export at 12:00 meets an import at 12:45), so it can exceed the local use.
 """
 
 from __future__ import annotations
@@ -41,38 +42,32 @@ KW_PER_MW = 1000
 
 
 @dataclass(frozen=True, slots=True)
-class PointFlows:
-    """Metered flows per connection point over a period's intervals.
-
-    ``starts`` (T,) int64 [s]; ``import_wh``, ``export_wh`` (P x T) int64 [Wh], 0 where no
-    reading is in; ``renewable`` (P,) bool: the point's source is renewable.
-    """
+class RenewableExport:
+    """The export of the points with a renewable source over a period's intervals:
+    ``starts`` (T,) int64 [s] and ``export_wh`` (T,) int64 [Wh], summed over the points."""
 
     starts: np.ndarray
-    import_wh: np.ndarray
     export_wh: np.ndarray
-    renewable: np.ndarray
 
 
-def hourly_renewable_use(flows: PointFlows, complete: np.ndarray) -> tuple[int, int]:
-    """Return ``(renewable export, renewable local use)`` [Wh] over the ``complete`` intervals.
-
-    See the module docstring; pending intervals count nothing. Per interval the point sums
-    are int64 (exact below 1.8e9 points), per hour and period Python ints.
-    """
-    done = np.asarray(complete, bool)
-    renewable = np.asarray(flows.export_wh)[np.asarray(flows.renewable, bool)].sum(axis=0)
-    imported = np.asarray(flows.import_wh).sum(axis=0)
-    hours: dict[int, list[int]] = {}  # hour start -> [R_h, I_h]; insertion order unused
-    for start, r, i in zip(
-        np.asarray(flows.starts)[done].tolist(),
-        renewable[done].tolist(),
-        imported[done].tolist(),
+def hourly_renewable_use(
+    renewable: RenewableExport, import_wh: list[int], complete: np.ndarray
+) -> tuple[int, int]:
+    """Return ``(renewable export, renewable local use)`` [Wh] over the ``complete``
+    intervals, with ``import_wh`` the members' import per interval (module docstring);
+    pending intervals count nothing. Sums per hour and period are Python ints."""
+    hours: dict[int, list[int]] = {}  # hour start -> [R_h, I_h]; only summed, order unused
+    for start, r, i, done in zip(
+        np.asarray(renewable.starts).tolist(),
+        np.asarray(renewable.export_wh).tolist(),
+        import_wh,
+        np.asarray(complete, bool).tolist(),
         strict=True,
     ):
-        sums = hours.setdefault(start - start % SECONDS_PER_HOUR, [0, 0])
-        sums[0] += r
-        sums[1] += i
+        if done:
+            sums = hours.setdefault(start - start % SECONDS_PER_HOUR, [0, 0])
+            sums[0] += r
+            sums[1] += i
     return sum(r for r, _ in hours.values()), sum(min(r, i) for r, i in hours.values())
 
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.settlement.kpis import kpis, self_consumption, self_sufficiency
-from engine.settlement.register import PointFlows, hourly_renewable_use
+from engine.settlement.register import RenewableExport, hourly_renewable_use
 from engine.settlement.settle import PeriodTrades, settle
 
 T0 = 1_779_999_300  # a quarter past a whole hour: intervals 0-2 share an hour, 3-4 the next
@@ -125,33 +125,28 @@ def test_pending_intervals_count_in_no_measure() -> None:
     assert (k.boundary_import_wh, k.pending) == (100, (1,))
 
 
-def flows(imports: list[list[int]], exports: list[list[int]], renewable: list[bool]) -> PointFlows:
-    starts = T0 + L * np.arange(len(imports[0]), dtype=np.int64)
-    return PointFlows(
-        starts, np.array(imports, np.int64), np.array(exports, np.int64), np.array(renewable)
-    )
+def renewable(export_wh: list[int]) -> RenewableExport:
+    starts = T0 + L * np.arange(len(export_wh), dtype=np.int64)
+    return RenewableExport(starts, np.array(export_wh, np.int64))
 
 
 def test_renewable_use_is_netted_per_hour_not_per_interval() -> None:
     # A PV point (renewable) and a gas CHP (not) feed in, a household takes. Intervals 0-2
     # lie in one hour, 3-4 in the next. In the first hour PV exports 300 in interval 0 and
     # the household imports 300 in interval 2: per quarter hour nothing meets, per hour all.
-    pv = [300, 0, 0, 0, 500]
-    chp = [0, 0, 0, 1000, 0]
+    pv = renewable([300, 0, 0, 0, 500])  # the CHP's 1000 in interval 3 is not in it
     house = [0, 0, 300, 400, 0]
-    f = flows([[0] * 5, [0] * 5, house], [pv, chp, [0] * 5], [True, False, False])
-    assert hourly_renewable_use(f, np.ones(5, bool)) == (800, 300 + 400)
+    assert hourly_renewable_use(pv, house, np.ones(5, bool)) == (800, 300 + 400)
     # Only complete intervals count: leaving out interval 2 leaves the first hour no import.
     complete = np.array([True, True, False, True, True])
-    assert hourly_renewable_use(f, complete) == (800, 400)
+    assert hourly_renewable_use(pv, house, complete) == (800, 400)
 
 
-def test_the_market_kpis_carry_the_hourly_renewable_figures() -> None:
+def test_the_kpis_carry_the_hourly_renewable_figures() -> None:
     imports = np.array([[0, 0, 300], [0, 0, 0]], np.int64)
     exports = np.array([[0, 0, 0], [300, 0, 0]], np.int64)
     s, floor, cap = settled(imports, exports)
-    f = flows(imports.tolist(), exports.tolist(), [False, True])
-    k = kpis(s, imports, exports, floor, cap, points=f)
+    k = kpis(s, imports, exports, floor, cap, renewable=renewable([300, 0, 0]))
     assert (k.renewable_export_wh, k.renewable_local_use_wh) == (300, 300)
     assert k.renewable_used_locally == 1
     assert k.local_use_wh == 0  # per interval nothing met
