@@ -61,6 +61,13 @@ _EXPORTS = {
     "Statement": "engine.settlement.settle",
     "statement": "engine.settlement.settle",
     "Kpis": "engine.settlement.kpis",
+    "self_sufficiency": "engine.settlement.kpis",
+    "self_consumption": "engine.settlement.kpis",
+    # the register's conditions (engine.config.register): sources, kinds, the figures
+    "RENEWABLE_SOURCES": "engine.config.register",
+    "SOURCES": "engine.config.register",
+    "RegisterFigures": "engine.settlement.register",
+    "register_figures": "engine.settlement.register",
     # member tokens as `klaster serve` writes them
     "read_token_file": "engine.store.tokens",
     # what `klaster serve` serves, for packages that register a source of their own

@@ -46,6 +46,8 @@ KW_DECIMALS = 3
 W_PER_KW = 10**KW_DECIMALS
 #: Seconds per hour: power [W] over a time [s] is energy [Wh] * 3600.
 SECONDS_PER_HOUR = 3600
+#: Decimals of a ratio [1] wherever one is written (the HTTP API, reports).
+RATIO_DECIMALS = 6
 #: Resolution of the uniform-price parameter k: k is used to 6 decimals.
 K_SCALE = 1_000_000
 
@@ -99,6 +101,19 @@ def round_half_even(value: Fraction | Decimal | int) -> int:
     return round(Fraction(value))  # Fraction.__round__ rounds half to even
 
 
+def round_decimal(value: Fraction | Decimal | int, decimals: int) -> Decimal:
+    """Round an exact value to ``decimals`` decimals, half to even, by the same rule
+    (``round_decimal(Fraction(2, 3), 6)`` is ``Decimal("0.666667")``): how a figure becomes
+    the decimal a report writes."""
+    if isinstance(value, float):  # a float has already been rounded somewhere else
+        raise TypeError(f"round_decimal needs an exact value, was the float {value!r}")
+    unit = Decimal(1).scaleb(-decimals)
+    # Exact: an int scaled by a power of ten, quantized to its own exponent ("0.000", not
+    # "0E-3"), in a context wide enough for any figure within the limits.
+    scaled = round_half_even(Fraction(value) * 10**decimals)
+    return _WIDE.quantize(Decimal(scaled).scaleb(-decimals), unit)
+
+
 # --- prices ------------------------------------------------------------------------------
 
 _WIDE = Context(prec=60, traps=[InvalidOperation])  # exact for any price within the limits
@@ -132,6 +147,12 @@ def pln_mwh_to_ticks(price: Decimal | int, tick: Decimal) -> int:
     if rest:
         raise OffTick(f"must be a whole number of ticks of {tick} PLN/MWh, was {price}")
     return int(ticks)
+
+
+def average_price_decimals(tick: Decimal) -> int:
+    """Decimals an average price [PLN/MWh] is written with: the tick's, plus 2 (``4`` for
+    the default tick ``0.01``)."""
+    return max(0, -(tick / 100).as_tuple().exponent)
 
 
 def ticks_to_pln_mwh_float(ticks: Any, tick: Decimal) -> Any:

@@ -103,14 +103,19 @@ class ClusterKpis:
     export_wh: int
     local_use_wh: int
     traded_wh: int
-    self_sufficiency: Fraction | Decimal | None
-    self_consumption: Fraction | Decimal | None
+    boundary_import_wh: int  # after netting inside the cluster, per interval
+    boundary_export_wh: int
+    import_covered_locally: Fraction | Decimal | None
+    export_used_locally: Fraction | Decimal | None
     traded_share: Fraction | Decimal | None
     average_buyer_price: Fraction | Decimal | None
     average_seller_price: Fraction | Decimal | None
     average_cap: Fraction | Decimal | None
     average_floor: Fraction | Decimal | None
     savings_grosz: int
+    renewable_export_wh: int
+    renewable_local_use_wh: int  # per hour, min(renewable export, import)
+    renewable_used_locally: Fraction | Decimal | None
 
 
 def clearing_price(volume: int, price: int | None, buyer_price: int | None, value: int) -> int:
@@ -184,9 +189,10 @@ class LocalMarket:
         k = self.market.kpis(begin_s, end_s)
         return ClusterKpis(
             k.intervals, len(k.pending), k.import_wh, k.export_wh, k.local_use_wh,
-            k.traded_wh, k.self_sufficiency, k.self_consumption, k.traded_share,
-            k.average_buyer_price, k.average_seller_price, k.average_cap, k.average_floor,
-            k.savings_grosz,
+            k.traded_wh, k.boundary_import_wh, k.boundary_export_wh, k.import_covered_locally,
+            k.export_used_locally, k.traded_share, k.average_buyer_price,
+            k.average_seller_price, k.average_cap, k.average_floor, k.savings_grosz,
+            k.renewable_export_wh or 0, k.renewable_local_use_wh or 0, k.renewable_used_locally,
         )  # fmt: skip
 
     def close(self) -> None:
@@ -319,9 +325,11 @@ class HttpMarket:
 
         return ClusterKpis(
             k.intervals, len(k.pending), k.import_wh, k.export_wh, k.local_use_wh,
-            k.traded_wh, k.self_sufficiency, k.self_consumption, k.traded_share,
-            ticks(k.average_buyer_price), ticks(k.average_seller_price),
-            ticks(k.average_cap), ticks(k.average_floor), k.savings_grosz,
+            k.traded_wh, k.boundary_import_wh, k.boundary_export_wh, k.import_covered_locally,
+            k.export_used_locally, k.traded_share, ticks(k.average_buyer_price),
+            ticks(k.average_seller_price), ticks(k.average_cap), ticks(k.average_floor),
+            k.savings_grosz, k.renewable_export_wh, k.renewable_local_use_wh,
+            k.renewable_used_locally,
         )  # fmt: skip
 
     def close(self) -> None:

@@ -9,13 +9,18 @@ directory:
   NaN (no local trade) as an empty field;
 - ``statements.csv``: one row per member, :data:`~agents.sim.result.MEMBER_COLUMNS` in order,
   energy [kWh] with 3 decimals, money [PLN] with 2;
-- ``kpis.json``: the KPIs, indented, keys in the simulation's order; numpy scalars become
-  Python numbers, ``Fraction`` a float, ``Decimal`` a string, NaN and infinities ``null``;
+- ``kpis.json``: the KPIs, indented, keys in the simulation's order. Figures come rounded by
+  the one rule (:mod:`agents.sim.figures`): a ``Decimal`` is written as the JSON number with
+  its digits (``0.975591``, ``13692.451``; exact up to 15 significant digits), an int as an
+  int; a ``Fraction`` is refused (round it first), numpy scalars become Python numbers, a
+  float is written as it is; NaN and infinities ``null``;
 - with ``plots=True``, four PNG figures with local time on the x axis: ``prices.png`` (local
   clearing price against the retail cap and the feed-in floor [PLN/MWh]), ``volume.png``
-  (traded energy with the cluster's import and export [kWh], per hour above
-  :data:`HOURLY_ABOVE` intervals), ``self_sufficiency.png`` (daily self-sufficiency and
-  locally traded share [%]) and ``savings.png`` (total and mean savings per member kind [PLN]).
+  (traded energy with the import and export across the cluster's boundary and the members'
+  summed import and export [kWh], per hour above :data:`HOURLY_ABOVE` intervals),
+  ``self_sufficiency.png`` (daily self-sufficiency, locally covered share of the members'
+  import and locally traded share [%]) and ``savings.png`` (total and mean savings per
+  member kind [PLN]).
 
 :func:`summary_lines` gives the few lines the command line prints. The columns are validated
 before anything is written: every column present, one-dimensional and as long as the others,
@@ -177,11 +182,14 @@ def _jsonable(value: Any, path: str) -> Any:
         return bool(value)
     if isinstance(value, int | np.integer):
         return int(value)
-    if isinstance(value, float | np.floating | Fraction):
+    if isinstance(value, Fraction):
+        raise TypeError(
+            f"kpis{path}: a Fraction must be rounded first (matching.units.round_decimal)"
+        )
+    if isinstance(value, float | np.floating | Decimal):
+        # A rounded Decimal's digits are the float's shortest repr (<= 15 significant digits).
         number = float(value)
         return number if math.isfinite(number) else None
-    if isinstance(value, Decimal):
-        return str(value) if value.is_finite() else None
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
@@ -229,12 +237,16 @@ def _ratio_percent(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray
     return out * 100.0
 
 
-def daily_shares(result: SimulationResult) -> tuple[list[date], np.ndarray, np.ndarray]:
-    """Return the local days and, per day, self-sufficiency and traded share [%].
+def daily_shares(
+    result: SimulationResult,
+) -> tuple[list[date], np.ndarray, np.ndarray, np.ndarray]:
+    """Return the local days and, per day, self-sufficiency, the locally covered share of
+    the members' import and the traded share [%].
 
-    Self-sufficiency is sum(local_use) / sum(import), the traded share sum(traded) /
-    sum(import) over the intervals starting on that local day (a DST day has 92 or 100);
-    NaN on a day without import.
+    Over the intervals starting on that local day (a DST day has 92 or 100):
+    self-sufficiency is 1 - sum(boundary import) / sum(load) (NaN on a day without load),
+    the locally covered share sum(local_use) / sum(import) and the traded share
+    sum(traded) / sum(import) (NaN on a day without import).
     """
     intervals, _, tz = _validated(result)
     local = _local_times(intervals["interval_start"], tz)
@@ -243,13 +255,16 @@ def daily_shares(result: SimulationResult) -> tuple[list[date], np.ndarray, np.n
 
 def _daily(
     intervals: dict[str, np.ndarray], local: list[datetime]
-) -> tuple[list[date], np.ndarray, np.ndarray]:
+) -> tuple[list[date], np.ndarray, np.ndarray, np.ndarray]:
     ordinals = np.array([d.toordinal() for d in local], dtype=np.int64)
-    days, (imported, local_use, traded) = _sums(
-        ordinals, intervals["import_kwh"], intervals["local_use_kwh"], intervals["traded_kwh"]
+    columns = ("import_kwh", "local_use_kwh", "traded_kwh", "boundary_import_kwh", "load_kwh")
+    days, (imported, local_use, traded, boundary, load) = _sums(
+        ordinals, *(intervals[c] for c in columns)
     )
     dates = [date.fromordinal(int(d)) for d in days]
-    return dates, _ratio_percent(local_use, imported), _ratio_percent(traded, imported)
+    sufficiency = 100.0 - _ratio_percent(np.minimum(boundary, load), load)
+    covered = _ratio_percent(local_use, imported)
+    return dates, sufficiency, covered, _ratio_percent(traded, imported)
 
 
 # --- plots ---------------------------------------------------------------------------------
@@ -328,30 +343,37 @@ def _plot_volume(
     path: Path,
 ) -> None:
     starts = iv["interval_start"]
-    columns = (iv["traded_kwh"], iv["import_kwh"], iv["export_kwh"])
+    names = ("traded_kwh", "import_kwh", "export_kwh", "boundary_import_kwh")
+    columns = (*(iv[n] for n in names), iv["boundary_export_kwh"])
     if len(starts) > HOURLY_ABOVE:
         # Key each interval by the UTC instant its local hour starts: the repeated local hour
-        # of a DST end stays two hours, and half-hour offsets get local hours.
+        # of a DST end stays two hours, and half-hour offsets get local hours. (An hour's
+        # boundary flows are the sums of its intervals', netted interval by interval.)
         hour_starts = starts - (starts + offsets) % 3600
-        bins, (traded, imported, exported) = _sums(hour_starts, *columns)
+        bins, sums = _sums(hour_starts, *columns)
         end = bins[-1] + 3600
         unit, per = "kWh per hour", "per hour"
     else:
-        bins, (traded, imported, exported) = starts, [np.nan_to_num(c) for c in columns]
+        bins, sums = starts, [np.nan_to_num(c) for c in columns]
         step = _interval_s(starts)
         end = bins[-1] + step
         unit, per = f"kWh per {step // 60} min", "per interval"
+    traded, imported, exported, boundary_in, boundary_out = sums
     x = mdates.date2num(np.append(bins, end).astype("datetime64[s]"))
     fig, axes = _figure()
     ax = axes[0, 0]
     ax.fill_between(
         x, _steps(traded), step="post", color="C0", alpha=0.6, lw=0, label="traded locally"
     )
-    ax.step(x, _steps(imported), where="post", color="C3", lw=1.0, label="cluster import")
-    ax.step(x, _steps(exported), where="post", color="C2", lw=1.0, label="cluster export")
-    ax.set_title(
-        f"{result.scenario}: energy traded locally {per}, with the cluster's metered flows"
+    lines = (
+        (imported, "C3", ":", 0.9, "members' import (sum)"),
+        (exported, "C2", ":", 0.9, "members' export (sum)"),
+        (boundary_in, "C3", "-", 1.2, "import across the cluster boundary"),
+        (boundary_out, "C2", "-", 1.2, "export across the cluster boundary"),
     )
+    for values, color, style, width, label in lines:
+        ax.step(x, _steps(values), where="post", color=color, ls=style, lw=width, label=label)
+    ax.set_title(f"{result.scenario}: energy traded locally {per}, with the metered flows")
     ax.set_ylabel(f"energy [{unit}]")
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
@@ -367,10 +389,11 @@ def _plot_self_sufficiency(
     tz: ZoneInfo,
     path: Path,
 ) -> None:
-    days, sufficiency, share = _daily(iv, local)
+    days, sufficiency, covered, share = _daily(iv, local)
     # Whole-period ratios from the same columns, as reference lines.
-    imported = float(np.nansum(iv["import_kwh"]))
-    overall = [
+    imported, load = float(np.nansum(iv["import_kwh"])), float(np.nansum(iv["load_kwh"]))
+    boundary = min(float(np.nansum(iv["boundary_import_kwh"])), load)
+    overall = [100.0 - boundary / load * 100.0 if load > 0 else math.nan] + [
         float(np.nansum(iv[c])) / imported * 100.0 if imported > 0 else math.nan
         for c in ("local_use_kwh", "traded_kwh")
     ]
@@ -378,17 +401,17 @@ def _plot_self_sufficiency(
     fig, axes = _figure()
     ax = axes[0, 0]
     series = (
-        (sufficiency, -0.2, "C2", "self-sufficiency (local use / import)"),
-        (share, 0.2, "C0", "traded share (traded / import)"),
+        (sufficiency, -0.27, "C2", "self-sufficiency (1 - boundary import / load)"),
+        (covered, 0.0, "C1", "locally covered share of members' import"),
+        (share, 0.27, "C0", "traded share (traded / members' import)"),
     )
     for values, shift, color, label in series:
         if len(days) <= 62:
-            ax.bar(x + shift, values, width=0.4, color=color, label=label)
-        else:  # hundreds of paired bars alias into stripes: draw daily steps instead
+            ax.bar(x + shift, values, width=0.27, color=color, label=label)
+        else:  # hundreds of bars side by side alias into stripes: draw daily steps instead
             ax.step(x, values, where="mid", color=color, lw=1.0, label=label)
-    for value, color, what in zip(
-        overall, ("C2", "C0"), ("self-sufficiency", "traded share"), strict=True
-    ):
+    names = ("self-sufficiency", "locally covered share", "traded share")
+    for value, color, what in zip(overall, ("C2", "C1", "C0"), names, strict=True):
         if math.isfinite(value):
             ax.axhline(
                 value, color=color, ls="--", lw=1.0, label=f"{what}, whole period: {value:.1f}%"
@@ -403,11 +426,11 @@ def _plot_self_sufficiency(
     )
     ax.set_xlim(-0.6, len(days) - 0.4)
     ax.set_xlabel(f"local day ({tz.key})")
-    ax.set_ylabel("share of the cluster's import [%]")
+    ax.set_ylabel("share [%]")
     # From 0, so bar heights compare; the top follows the data, so small shares stay legible.
-    top = float(np.nanmax(np.concatenate([sufficiency, share, overall]), initial=0.0))
+    top = float(np.nanmax(np.concatenate([sufficiency, covered, share, overall]), initial=0.0))
     ax.set_ylim(0.0, max(top * 1.15, 1.0))
-    ax.set_title(f"{result.scenario}: daily self-sufficiency and locally traded share")
+    ax.set_title(f"{result.scenario}: daily self-sufficiency and local shares")
     ax.grid(axis="y", alpha=0.3)
     _legend(ax)
     _save(fig, path)
@@ -563,13 +586,15 @@ def summary_lines(result: SimulationResult) -> list[str]:
         f"Scenario {result.scenario}: {_period(result) or _NA}",
         f"Intervals: {_fmt(intervals, '.0f')} over {_fmt(days, '.2f')} days; "
         f"members: {_fmt(members, '.0f')}",
-        f"Energy: import {_fmt(f('import_kwh'), ',.1f')} kWh, "
-        f"export {_fmt(f('export_kwh'), ',.1f')} kWh, "
-        f"usable locally {_fmt(f('local_use_kwh'), ',.1f')} kWh",
+        f"Energy: members' import {_fmt(f('import_kwh'), ',.1f')} kWh, "
+        f"export {_fmt(f('export_kwh'), ',.1f')} kWh; across the cluster boundary: "
+        f"import {_fmt(f('boundary_import_kwh'), ',.1f')} kWh, "
+        f"export {_fmt(f('boundary_export_kwh'), ',.1f')} kWh",
         f"Traded locally: {_fmt(f('traded_kwh'), ',.1f')} kWh "
         f"({_percent(f('traded_share'))} of import)",
-        f"Self-sufficiency: {_percent(f('self_sufficiency'))} of import; "
-        f"self-consumption: {_percent(f('self_consumption'))} of export",
+        f"Self-sufficiency: {_percent(f('self_sufficiency'))} of load; self-consumption: "
+        f"{_percent(f('self_consumption'))} of generation; locally covered: "
+        f"{_percent(f('import_covered_locally'))} of members' import",
         f"Average local price: {_fmt(f('average_price_pln_mwh'), '.2f', ' PLN/MWh')} vs retail "
         f"{_fmt(f('average_cap_pln_mwh'), '.2f', ' PLN/MWh')} and feed-in "
         f"{_fmt(f('average_floor_pln_mwh'), '.2f', ' PLN/MWh')}",

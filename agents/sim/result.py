@@ -27,6 +27,8 @@ INTERVAL_COLUMNS = (
     "import_kwh",  # float64 metered import of all members
     "export_kwh",  # float64 metered export of all members
     "local_use_kwh",  # float64 min(import, export): energy the cluster could use locally
+    "boundary_import_kwh",  # float64 max(0, import - export): across the cluster's boundary
+    "boundary_export_kwh",  # float64 max(0, export - import)
 )
 
 #: Columns of :attr:`SimulationResult.members`, one row per member (coordinator included).
@@ -53,4 +55,4 @@ class SimulationResult:
     timezone: str  # IANA name, for plotting local time
     intervals: dict[str, np.ndarray]  # INTERVAL_COLUMNS
     members: dict[str, Any]  # MEMBER_COLUMNS: lists of str, arrays of float64
-    kpis: dict[str, Any]  # JSON-ready cluster KPIs (see agents.sim.simulation)
+    kpis: dict[str, Any]  # JSON-ready cluster KPIs, rounded (see agents.sim.figures)

@@ -22,13 +22,22 @@ Scenario keys (units in brackets; the shipped files in ``agents/scenarios/`` use
   efficiency, mode, spread}`` (mode ``self-consumption`` behind the meter, or ``arbitrage``:
   a stand-alone storage point trading on prices, charging when the expected price is
   ``spread`` x the band below the mean of recent prices and discharging when it is as far
-  above; default 0.1), ``generator = {kw, marginal_cost_pln_mwh}``
-  (a dispatchable seller: heat plant CHP, biogas, power plant).
+  above; default 0.1), ``generator = {kw, marginal_cost_pln_mwh, source}``
+  (a dispatchable seller: heat plant CHP, biogas, power plant; ``source`` one of
+  :data:`engine.SOURCES`, default ``"unspecified"``).
+- the register facts of a connection point (:mod:`engine.config.register`) come from its
+  devices unless the point states them: ``installed_kw`` = PV kWp + generator kW,
+  ``source`` = ``"pv"`` for PV, the generator's source, ``"none"`` without either, and
+  ``"unspecified"`` for PV and a generator of another source together (one source per
+  point: not guessed); ``storage_kw`` and ``storage_kwh`` = the battery's power and
+  capacity; ``annual_demand_kwh`` = the load's annual kWh. ``voltage_kv`` (per point) and
+  ``legal_kind`` (per member) cannot be derived: a scenario states them.
 - ``[[groups]]``: ``count`` similar members ``{id_prefix}-0001``... with one connection point
   each (``{point_prefix}-0001``...); numbers may be ``[low, high]`` ranges drawn uniformly
   per member from the scenario seed, devices may have a ``share`` of members that own them,
   ``terc`` may be a list used round robin, ``strategy`` may be a table of shares
-  (``{zic = 0.6, zip = 0.4}``).
+  (``{zic = 0.6, zip = 0.4}``); ``legal_kind`` and ``voltage_kv`` apply to every member and
+  point of the group.
 
 The simulation bids once a day for the next day (``agents.sim.simulation``), so the cluster's
 horizon must reach a whole day past the bidding round; continuous trading is not simulated.
@@ -36,10 +45,12 @@ horizon must reach a whole day past the bidding round; continuous trading is not
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import tomllib
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +60,7 @@ from agents.devices.battery import BatterySpec
 from agents.devices.loads import PROFILES
 from agents.devices.pv import PvSystem, Site
 from engine import (
+    SOURCES,
     Cluster,
     ClusterError,
     FieldError,
@@ -57,7 +69,7 @@ from engine import (
     parse_pln_mwh,
     show,
 )
-from matching.units import energy_wh, kw_to_w, kwh_to_wh
+from matching.units import KW_DECIMALS, energy_wh, kw_to_w, kwh_to_wh
 
 STRATEGIES = ("truthful", "zic", "zip", "ramp")
 BATTERY_MODES = ("self-consumption", "arbitrage")
@@ -69,9 +81,11 @@ SCENARIO_KEYS = ("name", "start", "days", "seed", "forecast_error", "site")
 SITE_KEYS = ("latitude", "longitude", "altitude")
 DEVICE_KEYS = ("load", "pv", "battery", "generator")
 GROUP_KEYS = (
-    "id_prefix", "point_prefix", "count", "name", "kind", "strategy", "terc", "dso",
-    "max_import_kw", "max_export_kw", *DEVICE_KEYS,
+    "id_prefix", "point_prefix", "count", "name", "kind", "strategy", "legal_kind", "terc",
+    "dso", "max_import_kw", "max_export_kw", "voltage_kv", *DEVICE_KEYS,
 )  # fmt: skip
+#: Register facts a point's devices give (engine.config.register), unless the point states them.
+DERIVED_KEYS = ("installed_kw", "source", "storage_kw", "storage_kwh", "annual_demand_kwh")
 
 
 class ScenarioError(ValueError):
@@ -88,10 +102,13 @@ class Load:
 
 @dataclass(frozen=True, slots=True)
 class Generator:
-    """A dispatchable seller: ``max_wh`` per interval [Wh] at ``marginal_cost`` [tick]."""
+    """A dispatchable seller: ``max_wh`` per interval [Wh] at ``marginal_cost`` [tick],
+    ``kw`` [kW] installed, of ``source`` (:data:`engine.SOURCES`)."""
 
     max_wh: int
     marginal_cost: int
+    kw: float = 0.0
+    source: str = "unspecified"
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,7 +258,7 @@ def _scenario(document: dict, source: str, base_dir: Path) -> Scenario:
     cluster = cluster_from_document(cluster_document, source, base_dir)
     _check_timing(cluster)
 
-    agents, kinds = [], {}
+    agents, kinds, point_devices = [], {}, {}
     for member, (_, raw, strategy, devices) in zip(cluster.members, extras, strict=True):
         where = f'member "{member.id}"'
         kind = raw.get("kind", member.role if member.role != "member" else DEFAULT_KIND)
@@ -261,10 +278,51 @@ def _scenario(document: dict, source: str, base_dir: Path) -> Scenario:
             for p, d in zip(member.connection_points, devices, strict=True)
         )
         agents.append(MemberAgent(member.id, kind, strategy, points))
+        stated = raw.get("connection_points", [])
+        for p, d, table in zip(member.connection_points, points, stated, strict=True):
+            point_devices[p.code] = (d, table)
+    cluster = _with_register_facts(cluster, point_devices)
     site = Site(latitude, longitude, altitude, str(cluster.timezone))
     return Scenario(
         name, source, cluster, site, start, days, seed, forecast_error, tuple(agents), kinds
     )
+
+
+def _with_register_facts(
+    cluster: Cluster, devices: dict[int, tuple[PointDevices, dict]]
+) -> Cluster:
+    """The cluster with each point's register facts derived from its devices, where the
+    point does not state them (module docstring)."""
+    members = []
+    for member in cluster.members:
+        points = []
+        for point in member.connection_points:
+            d, table = devices.get(point.code, (None, {}))
+            derived = _derived_facts(d) if d is not None else {}
+            kept = {k: v for k, v in derived.items() if k not in table}
+            register = dataclasses.replace(point.register, **kept)
+            points.append(dataclasses.replace(point, register=register))
+        members.append(dataclasses.replace(member, connection_points=tuple(points)))
+    return dataclasses.replace(cluster, members=tuple(members))
+
+
+def _derived_facts(d: PointDevices) -> dict[str, object]:
+    """A point's register facts from its devices (module docstring): kW and kWh exact to
+    the W and Wh, as the devices use them."""
+
+    def kilo(units: int) -> Decimal:
+        return Decimal(units).scaleb(-KW_DECIMALS)
+
+    sources = (["pv"] if d.pv else []) + ([d.generator.source] if d.generator else [])
+    source = "none" if not sources else sources[0] if len(set(sources)) == 1 else "unspecified"
+    installed = (kw_to_w(d.pv.kwp) if d.pv else 0) + (kw_to_w(d.generator.kw) if d.generator else 0)
+    facts: dict[str, object] = {"installed_kw": kilo(installed), "source": source}
+    if d.battery is not None:
+        facts["storage_kw"] = kilo(d.battery.power_w)
+        facts["storage_kwh"] = kilo(d.battery.capacity_wh)
+    if d.load is not None:
+        facts["annual_demand_kwh"] = kilo(kwh_to_wh(d.load.annual_kwh))
+    return facts
 
 
 def _check_timing(cluster: Cluster) -> None:
@@ -308,16 +366,16 @@ def _devices(raw: dict, where: str, code: int, cluster: Cluster) -> PointDevices
         spread = _real(t, "spread", 0.0, 1.0, 0.1)
         battery = BatterySpec(kwh_to_wh(capacity), kw_to_w(power), efficiency)
     if "generator" in raw:
-        t = Table(
-            raw["generator"], where, "generator.", ("kw", "marginal_cost_pln_mwh"), "generator"
-        )
+        keys = ("kw", "marginal_cost_pln_mwh", "source")
+        t = Table(raw["generator"], where, "generator.", keys, "generator")
         kw = _real(t, "kw", 0.0, 1e6, unit="kW", above=True)
+        fuel = t.choice("source", [s for s in SOURCES if s != "none"], "unspecified")
         text = t.decimal_text("marginal_cost_pln_mwh")
         try:
             cost = parse_pln_mwh(text, cluster.tick_pln_mwh, "generator.marginal_cost_pln_mwh")
         except ValueError as exc:
             t.fail(str(exc))
-        generator = Generator(energy_wh(kw_to_w(kw), cluster.interval_seconds), cost)
+        generator = Generator(energy_wh(kw_to_w(kw), cluster.interval_seconds), cost, kw, fuel)
     if mode == "arbitrage" and (load or pv or generator):
         raise FieldError(
             where, 'battery.mode "arbitrage" is for a storage-only point (no load, pv, generator)'
@@ -379,22 +437,25 @@ def _expand_group(raw: object, rng: np.random.Generator) -> list[dict]:
             "max_import_kw": g.raw("max_import_kw"),
             "max_export_kw": g.raw("max_export_kw"),
         }
+        if "voltage_kv" in raw:
+            point["voltage_kv"] = raw["voltage_kv"]
         for device in DEVICE_KEYS:
             if device in raw:
                 drawn = _draw_device(g, device, raw[device], rng)
                 if drawn is not None:
                     point[device] = drawn
         strategy = rng.choice(len(strategies), p=[s for _, s in strategies])
-        members.append(
-            {
-                "id": f"{id_prefix}-{number}",
-                "name": f"{name} {number}",
-                "role": "member",
-                "kind": kind,
-                "strategy": strategies[strategy][0],
-                "connection_points": [point],
-            }
-        )
+        member = {
+            "id": f"{id_prefix}-{number}",
+            "name": f"{name} {number}",
+            "role": "member",
+            "kind": kind,
+            "strategy": strategies[strategy][0],
+            "connection_points": [point],
+        }
+        if "legal_kind" in raw:
+            member["legal_kind"] = raw["legal_kind"]
+        members.append(member)
     return members
 
 

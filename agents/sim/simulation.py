@@ -33,8 +33,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -43,6 +41,7 @@ from agents.devices.battery import self_consumption
 from agents.devices.loads import load_energy_wh
 from agents.devices.pv import pv_energy_wh
 from agents.devices.weather import clear_sky_index
+from agents.sim import figures
 from agents.sim.market_port import LocalMarket, MarketPort
 from agents.sim.result import SimulationResult
 from agents.sim.scenario import PointDevices, Scenario
@@ -403,6 +402,8 @@ class _Run:
             "import_kwh": kwh(self.metered[0]),
             "export_kwh": kwh(self.metered[1]),
             "local_use_kwh": kwh(self.metered.min(axis=0)),
+            "boundary_import_kwh": kwh(np.maximum(self.metered[0] - self.metered[1], 0)),
+            "boundary_export_kwh": kwh(np.maximum(self.metered[1] - self.metered[0], 0)),
         }
         strategies = {a.member_id: a.strategy for a in self.agents}
         members = {
@@ -419,12 +420,8 @@ class _Run:
             "savings_pln": pln([t.savings_grosz for t in totals]),
         }
 
-        def ratio(value: Fraction | Decimal | None) -> float | None:
-            return None if value is None else float(value)
-
-        def average_pln_mwh(ticks: Fraction | Decimal | None) -> float | None:
-            return None if ticks is None else pln_mwh(ticks)
-
+        load_wh = int(self.points.load.sum())
+        by_source = self._generation_by_source()
         summary = {
             "scenario": self.scenario.name,
             "seed": self.scenario.seed,
@@ -437,25 +434,30 @@ class _Run:
             "connection_points": len(cluster.points),
             "orders": self.order_count,
             "mechanism": cluster.mechanism,
-            "import_kwh": wh_to_kwh(kpis.import_wh),
-            "export_kwh": wh_to_kwh(kpis.export_wh),
-            "local_use_kwh": wh_to_kwh(kpis.local_use_wh),
-            "traded_kwh": wh_to_kwh(kpis.traded_wh),
-            "self_sufficiency": ratio(kpis.self_sufficiency),
-            "self_consumption": ratio(kpis.self_consumption),
-            "traded_share": ratio(kpis.traded_share),
-            "average_price_pln_mwh": average_pln_mwh(kpis.average_buyer_price),
-            "average_seller_price_pln_mwh": average_pln_mwh(kpis.average_seller_price),
-            "average_cap_pln_mwh": average_pln_mwh(kpis.average_cap),
-            "average_floor_pln_mwh": average_pln_mwh(kpis.average_floor),
-            "savings_pln": grosz_to_pln(kpis.savings_grosz),
-            "load_kwh": float(intervals["load_kwh"].sum()),
-            "pv_kwh": float(intervals["pv_kwh"].sum()),
-            "generation_kwh": float(intervals["generation_kwh"].sum()),
+            **figures.measures(kpis, load_wh, sum(by_source.values())),
+            "average_price_pln_mwh": figures.price(kpis.average_buyer_price, tick),
+            "average_seller_price_pln_mwh": figures.price(kpis.average_seller_price, tick),
+            "average_cap_pln_mwh": figures.price(kpis.average_cap, tick),
+            "average_floor_pln_mwh": figures.price(kpis.average_floor, tick),
+            "savings_pln": figures.pln(kpis.savings_grosz),
+            "load_kwh": figures.kwh(load_wh),
+            "pv_kwh": figures.kwh(int(self.points.pv.sum())),
+            "generation_kwh": figures.kwh(int(self.generation.sum())),
+            "register": figures.register_section(cluster, kpis, by_source),
         }
         return SimulationResult(
             self.scenario.name, str(cluster.timezone), intervals, members, summary
         )
+
+    def _generation_by_source(self) -> dict[str, int]:
+        """What the members generated in the run [Wh] by source: PV, and each dispatchable
+        generator's output under its scenario source (``unspecified`` if none)."""
+        out = {"pv": int(self.points.pv.sum())}
+        for p, devices in enumerate(self.points.devices):
+            if devices.generator is not None:
+                source = devices.generator.source
+                out[source] = out.get(source, 0) + int(self.generation[p].sum())
+        return out
 
 
 def _member_order(members: list[int]) -> list[int]:

@@ -40,7 +40,14 @@ class Statement(Struct, frozen=True):
 
 class Kpis(Struct, frozen=True):
     """The cluster's KPIs over the complete intervals of a period: energy [Wh], shares as
-    ratios, average prices [PLN/MWh, 2 more decimals than the tick] (null: no trade)."""
+    ratios, average prices [PLN/MWh, 2 more decimals than the tick] (null: no trade).
+
+    Per interval, then summed: ``import_wh`` and ``export_wh`` are the members' metered
+    flows, ``local_use_wh`` min(import, export), ``boundary_import_wh`` max(0, import -
+    export): what crossed the cluster's boundary inwards after netting inside the cluster
+    (``boundary_export_wh`` outwards). ``import_covered_locally`` = local use / import,
+    ``export_used_locally`` = local use / export. Renewable figures per hour: the export of
+    points with a renewable source, and per hour min(that export, all import) summed."""
 
     from_: Instant = msgspec.field(name="from")
     to: Instant
@@ -50,11 +57,16 @@ class Kpis(Struct, frozen=True):
     export_wh: Wh
     local_use_wh: Wh
     traded_wh: Wh
-    self_sufficiency: Ratio | None
-    self_consumption: Ratio | None
+    boundary_import_wh: Wh
+    boundary_export_wh: Wh
+    import_covered_locally: Ratio | None
+    export_used_locally: Ratio | None
     traded_share: Ratio | None
     average_buyer_price: Price | None
     average_seller_price: Price | None
     average_cap: Price | None
     average_floor: Price | None
     savings_grosz: Grosz
+    renewable_export_wh: Wh
+    renewable_local_use_wh: Wh
+    renewable_used_locally: Ratio | None

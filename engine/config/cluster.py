@@ -13,7 +13,9 @@ point ids unique in the cluster; exactly one coordinator; at most one dso, which
 connection points; every other member has at least one; one DSO for all points; the area rule
 (:mod:`engine.config.area`); interval length divides 60 or is a multiple of 60 up to 1440; the
 auction gate falls inside the horizon; prices whole numbers of ticks within
-±MAX_ABS_PRICE_TICKS, floor <= cap (also per CSV row, :mod:`engine.config.price_bands`).
+±MAX_ABS_PRICE_TICKS, floor <= cap (also per CSV row, :mod:`engine.config.price_bands`); the
+legal conditions of a cluster as far as the config states them (network below 110 kV, a
+municipality or its company among the members: :mod:`engine.config.register`).
 
 Units: power limits are decimal kW in the file and exact Wh per interval inside,
 ``max_wh = floor(kw * 1000 * interval_minutes / 60)``, so a limit never rounds up. Prices are
@@ -47,6 +49,7 @@ from engine.config.price_bands import (
     parse_pln_mwh,
     read_bands_csv,
 )
+from engine.config.register import RegisterRules, check_legal, parse_rules
 from engine.config.toml_table import FieldError, Table, show
 from matching.clearing import MECHANISMS, RATIONING
 from matching.units import DEFAULT_TICK_PLN_MWH, k_to_ppm
@@ -103,6 +106,9 @@ class Cluster:
     bands: PriceBands
     members: tuple[Member, ...]
     source: str = "<string>"
+    # engine.config.register: reported, and checked at load; not in repr, so not in the
+    # fingerprint (it does not change what any event means).
+    register: RegisterRules = field(default=RegisterRules(), repr=False)
     points: tuple[ConnectionPoint, ...] = field(init=False)  # all, in code order
     _members_by_id: dict[str, Member] = field(init=False, repr=False, compare=False)
     _points_by_id: dict[str, ConnectionPoint] = field(init=False, repr=False, compare=False)
@@ -180,7 +186,7 @@ def cluster_from_document(
 
 
 def _cluster(document: dict, source: str, base_dir: Path) -> Cluster:
-    top = Table(document, "", "", ("cluster", "prices", "members"), "the document")
+    top = Table(document, "", "", ("cluster", "prices", "members", "register"), "the document")
     for key, table in (
         ("cluster", "[cluster]"),
         ("prices", "[prices]"),
@@ -210,6 +216,12 @@ def _cluster(document: dict, source: str, base_dir: Path) -> Cluster:
     bands = _bands(top.raw("prices"), tick, interval_minutes * 60, base_dir)
     members = parse_members(top.tables("members"), interval_minutes)
     check_cluster_rules(members)
+    register = parse_rules(top.raw("register", None))
+    check_legal(
+        tuple((m.id, m.role, m.legal_kind) for m in members),
+        tuple((m.id, p.id, p.register) for m in members for p in m.connection_points),
+        register,
+    )
     return Cluster(
         id=cluster_id,
         name=name,
@@ -226,6 +238,7 @@ def _cluster(document: dict, source: str, base_dir: Path) -> Cluster:
         bands=bands,
         members=members,
         source=source,
+        register=register,
     )
 
 

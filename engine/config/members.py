@@ -9,11 +9,17 @@ Errors are :class:`~engine.config.toml_table.FieldError` naming the member and c
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from engine.config.area import Terc, check_area, parse_terc
 from engine.config.price_bands import PLAIN_DECIMAL
+from engine.config.register import (
+    LEGAL_KINDS,
+    POINT_REGISTER_KEYS,
+    PointRegister,
+    parse_point_register,
+)
 from engine.config.toml_table import FieldError, Table, show
 from matching.units import KW_DECIMALS, decimal_to_int, energy_wh
 
@@ -25,8 +31,8 @@ POINT_ID_EXPECTED = "1..64 of A-Z, a-z, 0-9, '.', '_' and '-', starting with a l
 #: Largest power limit of one connection point [kW] (1 GW): keeps a point's Wh per interval,
 #: even over 1440 minutes, far below matching.units.MAX_SIDE_WH.
 MAX_POINT_KW = 1_000_000
-MEMBER_KEYS = ("id", "name", "role", "connection_points")
-POINT_KEYS = ("id", "terc", "dso", "max_import_kw", "max_export_kw")
+MEMBER_KEYS = ("id", "name", "role", "legal_kind", "connection_points")
+POINT_KEYS = ("id", "terc", "dso", "max_import_kw", "max_export_kw", *POINT_REGISTER_KEYS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +48,8 @@ class ConnectionPoint:
     max_export_kw: Decimal
     max_import_wh: int  # most energy it can import in one interval [Wh]
     max_export_wh: int  # most energy it can export in one interval [Wh]
+    # Register facts (engine.config.register): not in repr, so not in the fingerprint.
+    register: PointRegister = field(default=PointRegister(), repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +61,8 @@ class Member:
     role: str
     code: int  # index in the config's member list
     connection_points: tuple[ConnectionPoint, ...]
+    # engine.config.register.LEGAL_KINDS: not in repr, so not in the fingerprint.
+    legal_kind: str = field(default="unspecified", repr=False)
 
 
 def max_wh_per_interval(kw: Decimal, interval_minutes: int) -> int:
@@ -85,6 +95,7 @@ def parse_members(tables: list[object], interval_minutes: int) -> tuple[Member, 
         member_number[member_id] = number
         name = m.string("name")
         role = m.choice("role", ROLES, "member")
+        legal_kind = m.choice("legal_kind", LEGAL_KINDS, "unspecified")
         raw_points = (
             m.tables("connection_points", "[[members.connection_points]]")
             if "connection_points" in value
@@ -112,7 +123,7 @@ def parse_members(tables: list[object], interval_minutes: int) -> tuple[Member, 
             point_owner[point.id] = member_id
             points.append(point)
             point_code += 1
-        members.append(Member(member_id, name, role, number - 1, tuple(points)))
+        members.append(Member(member_id, name, role, number - 1, tuple(points), legal_kind))
     return tuple(members)
 
 
@@ -141,6 +152,7 @@ def _point(
         max_export_kw=export_kw,
         max_import_wh=max_wh_per_interval(import_kw, minutes),
         max_export_wh=max_wh_per_interval(export_kw, minutes),
+        register=parse_point_register(p),
     )
 
 

@@ -10,7 +10,7 @@ The stream (:mod:`engine.gateway.stream`) sends plain dicts: :func:`result` and
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -21,8 +21,7 @@ from engine.model.calendar import IntervalState
 from engine.settlement.kpis import Kpis
 from engine.settlement.settle import Statement
 from engine.store.chain import Head
-
-RATIO_DECIMALS = Decimal("0.000001")
+from matching.units import RATIO_DECIMALS, average_price_decimals, round_decimal
 
 
 def interval_state(market: Market, start: int) -> IntervalState:
@@ -202,17 +201,14 @@ def journal_head(head: Head) -> api.JournalHead:
 
 
 def kpis(k: Kpis, starts: list[int], tick: Decimal, start: int, end: int) -> api.Kpis:
+    # Rounded once from the exact value (matching.units.round_decimal), as reports do.
     def ratio(value: Fraction | None) -> Decimal | None:
-        if value is None:
-            return None
-        exact = Decimal(value.numerator) / Decimal(value.denominator)
-        return exact.quantize(RATIO_DECIMALS, rounding=ROUND_HALF_EVEN)
+        return None if value is None else round_decimal(value, RATIO_DECIMALS)
 
     def pln(value: Fraction | None) -> Decimal | None:  # [tick] -> PLN/MWh, 2 more decimals
         if value is None:
             return None
-        exact = Decimal(value.numerator) * tick / Decimal(value.denominator)
-        return exact.quantize(tick / 100, rounding=ROUND_HALF_EVEN)
+        return round_decimal(value * Fraction(tick), average_price_decimals(tick))
 
     return api.Kpis(
         from_=moment(start),
@@ -223,12 +219,17 @@ def kpis(k: Kpis, starts: list[int], tick: Decimal, start: int, end: int) -> api
         export_wh=k.export_wh,
         local_use_wh=k.local_use_wh,
         traded_wh=k.traded_wh,
-        self_sufficiency=ratio(k.self_sufficiency),
-        self_consumption=ratio(k.self_consumption),
+        boundary_import_wh=k.boundary_import_wh,
+        boundary_export_wh=k.boundary_export_wh,
+        import_covered_locally=ratio(k.import_covered_locally),
+        export_used_locally=ratio(k.export_used_locally),
         traded_share=ratio(k.traded_share),
         average_buyer_price=pln(k.average_buyer_price),
         average_seller_price=pln(k.average_seller_price),
         average_cap=pln(k.average_cap),
         average_floor=pln(k.average_floor),
         savings_grosz=k.savings_grosz,
+        renewable_export_wh=k.renewable_export_wh or 0,
+        renewable_local_use_wh=k.renewable_local_use_wh or 0,
+        renewable_used_locally=ratio(k.renewable_used_locally),
     )

@@ -67,6 +67,7 @@ from engine.model.columns import group_starts, stable_order
 from engine.model.rejects import BatchRejected, Reject, Rejected
 from engine.settlement.kpis import Kpis, kpis
 from engine.settlement.metering import ReadingBatch, validate_readings
+from engine.settlement.register import RenewableExport
 from engine.settlement.settle import Settlement, Statement, statement
 from matching import ClearingResult, clear
 
@@ -419,7 +420,12 @@ class Market(MarketState):
         members = len(self.registry.member_ids)
         imports, exports, _ = self.readings.members(starts, members)
         floor, cap = self._bands(starts)
-        return kpis(settled, imports, exports, floor, cap, self.cluster.tick_pln_mwh)
+        sources = np.array([p.register.renewable for p in self.cluster.points], bool)
+        renewable = RenewableExport(
+            np.array(starts, np.int64), self.readings.export_of(starts, sources)
+        )
+        tick = self.cluster.tick_pln_mwh
+        return kpis(settled, imports, exports, floor, cap, tick, renewable=renewable)
 
     def depth(self, start_s: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         """Open quantity [Wh] per price [tick]: bids best (highest) first, asks lowest first."""

@@ -40,11 +40,15 @@ class ClusterMismatch(ValueError):
 
 
 def cluster_fingerprint(cluster: Any) -> str:
-    """SHA-256 of everything in the config that decides what events mean (not its path)."""
+    """SHA-256 of everything in the config that decides what events mean (not its path).
+
+    That is every field in the config's repr: a field left out of it (``repr=False``: the
+    lookup tables, the register facts of :mod:`engine.config.register`) and the source path
+    are not, so a config that adds register facts still opens the journal written before."""
     values = [
         (f.name, getattr(cluster, f.name))
         for f in dataclasses.fields(cluster)
-        if not f.name.startswith("_") and f.name != "source"
+        if f.repr and not f.name.startswith("_") and f.name != "source"
     ]
     return hashlib.sha256(repr(values).encode()).hexdigest()
 

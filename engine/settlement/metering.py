@@ -136,6 +136,17 @@ class Readings:
             np.add.at(missing[:, t], owner, (~present).astype(np.int64))
         return imports, exports, missing == 0
 
+    def export_of(self, starts: list[int], points: np.ndarray) -> np.ndarray:
+        """The export [Wh] of the ``points`` (a bool mask by point code) per interval of
+        ``starts``, summed over the readings that are in (int64, exact below 1.8e9 points)."""
+        out = np.zeros(len(starts), np.int64)
+        for t, start in enumerate(starts):
+            entry = self._by_interval.get(start)
+            if entry is not None:
+                _, exp, present = entry
+                out[t] = exp[points & present].sum()
+        return out
+
     def missing_points(self, start: int) -> list[str]:
         """The ids of connection points without a reading for the interval."""
         entry = self._by_interval.get(start)

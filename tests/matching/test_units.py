@@ -14,12 +14,14 @@ from hypothesis import strategies as st
 from matching.units import (
     MAX_ABS_PRICE_TICKS,
     OffTick,
+    average_price_decimals,
     energy_wh,
     grosz_to_pln,
     kw_to_w,
     kwh_to_wh,
     pln_mwh_to_exact_ticks,
     pln_mwh_to_ticks,
+    round_decimal,
     round_half_even,
     ticks_to_pln_mwh,
     ticks_to_pln_mwh_float,
@@ -38,6 +40,30 @@ TICK_SIZES = st.sampled_from([Decimal("0.01"), Decimal("0.1"), Decimal("1"), Dec
 )  # fmt: skip
 def test_round_half_even_rounds_halves_to_the_even_neighbour(value, rounded: int) -> None:
     assert round_half_even(value) == rounded
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(-(10**15), 10**15), st.integers(1, 10**9), st.integers(0, 8))
+def test_round_decimal_rounds_the_exact_value_once_half_to_even(
+    numerator: int, denominator: int, decimals: int
+) -> None:
+    exact = Fraction(numerator, denominator)
+    rounded = round_decimal(exact, decimals)
+    assert rounded.as_tuple().exponent == -decimals  # "0.000", never "0E-3"
+    assert abs(Fraction(rounded) - exact) <= Fraction(1, 2 * 10**decimals)
+    assert rounded == round_decimal(rounded, decimals)  # a second rounding changes nothing
+    assert rounded == Decimal(round_half_even(exact * 10**decimals)).scaleb(-decimals)
+
+
+def test_round_decimal_halves_and_the_decimals_of_an_average_price() -> None:
+    assert str(round_decimal(Fraction(1, 2_000_000), 6)) == "0.000000"  # half: to even
+    assert str(round_decimal(Fraction(3, 2_000_000), 6)) == "0.000002"
+    assert str(round_decimal(0, 3)) == "0.000"
+    assert str(round_decimal(Decimal("13692.4510000000001"), 3)) == "13692.451"
+    with pytest.raises(TypeError, match="exact value"):
+        round_decimal(0.975591056843101, 6)  # type: ignore[arg-type]
+    decimals = [average_price_decimals(Decimal(t)) for t in ("0.01", "1", "0.05", "100")]
+    assert decimals == [4, 2, 4, 0]
 
 
 def test_round_half_even_refuses_a_float() -> None:

@@ -128,7 +128,8 @@ async def test_a_full_interval_from_orders_through_gate_closure_to_kpis(
         assert (statement.member, statement.from_, statement.intervals) == ("dom-1", START_DT, 1)
         assert (statement.sold_wh, statement.sold_grosz, statement.savings_grosz) == (2000, 80, 30)
         kpis = await dom2.kpis(START_DT, DELIVERED)
-        assert (kpis.traded_wh, kpis.self_sufficiency) == (2000, Decimal("0.769231"))
+        assert (kpis.traded_wh, kpis.import_covered_locally) == (2000, Decimal("0.769231"))
+        assert kpis.boundary_import_wh == 600
         assert kpis.average_buyer_price == Decimal("400.0000")
 
 

@@ -38,9 +38,10 @@ def local_midnight(day: date) -> int:
 def make_result(first: date = date(2026, 6, 1), days: int = 2, **kpis: Any) -> SimulationResult:
     """Return a result over ``days`` local days: every 4th interval without a trade (NaN).
 
-    Per interval: import 4 kWh, local use 1 kWh, traded 0.5 kWh, so every day has 25 %
-    self-sufficiency and a 12.5 % traded share. Members: 2 households, 1 business, 1
-    coordinator (no savings) and 1 dso (a small loss).
+    Per interval: load 5 kWh, members' import 4 kWh, export 1 kWh, so 3 kWh across the
+    boundary (every day 40% self-sufficiency), local use 1 kWh (25% of the members' import
+    covered locally), traded 0.5 kWh (a 12.5% traded share). Members: 2 households, 1
+    business, 1 coordinator (no savings) and 1 dso (a small loss).
     """
     start, end = local_midnight(first), local_midnight(first + timedelta(days=days))
     starts = np.arange(start, end, 900, dtype=np.int64)
@@ -60,6 +61,8 @@ def make_result(first: date = date(2026, 6, 1), days: int = 2, **kpis: Any) -> S
         "import_kwh": np.full(n, 4.0),
         "export_kwh": np.full(n, 1.0),
         "local_use_kwh": np.full(n, 1.0),
+        "boundary_import_kwh": np.full(n, 3.0),
+        "boundary_export_kwh": np.zeros(n),
     }
     members = {
         "member_id": ["dom-01", "dom-02", "firma-01", "koordynator", "osd"],
@@ -80,9 +83,12 @@ def make_result(first: date = date(2026, 6, 1), days: int = 2, **kpis: Any) -> S
         "import_kwh": 4.0 * n,
         "export_kwh": 1.0 * n,
         "local_use_kwh": 1.0 * n,
+        "boundary_import_kwh": Decimal(3 * n),
+        "boundary_export_kwh": Decimal(0),
         "traded_kwh": 0.5 * n,
-        "self_sufficiency": Fraction(1, 4),
-        "self_consumption": 1.0,
+        "self_sufficiency": Decimal("0.400000"),
+        "import_covered_locally": Decimal("0.250000"),
+        "self_consumption": Decimal("1.000000"),
         "traded_share": np.float64(0.125),
         "average_price_pln_mwh": 412.345,
         "average_cap_pln_mwh": 900.0,
@@ -136,9 +142,10 @@ def test_intervals_csv_across_the_end_of_summer_time(tmp_path: Path) -> None:
     assert times[-1] == "2026-10-25T23:45:00+01:00"
     assert [t[-6:] for t in times] == ["+02:00"] * 12 + ["+01:00"] * 88
     # The whole 25-hour day is one local day.
-    days, sufficiency, share = daily_shares(make_result(date(2026, 10, 24), days=3))
+    days, sufficiency, covered, share = daily_shares(make_result(date(2026, 10, 24), days=3))
     assert days == [date(2026, 10, 24), date(2026, 10, 25), date(2026, 10, 26)]
-    np.testing.assert_allclose(sufficiency, 25.0)
+    np.testing.assert_allclose(sufficiency, 40.0)  # 1 - 3 / 5 kWh across the boundary
+    np.testing.assert_allclose(covered, 25.0)
     np.testing.assert_allclose(share, 12.5)
 
 
@@ -165,13 +172,20 @@ def test_kpis_json_round_trips(tmp_path: Path) -> None:
     kpis = json.loads(text)
     assert list(kpis) == list(result.kpis)  # the simulation's order, not sorted
     assert kpis["intervals"] == 192 and type(kpis["intervals"]) is int  # numpy int
-    assert kpis["self_sufficiency"] == 0.25  # Fraction
+    assert '"self_sufficiency": 0.4,' in text  # a rounded Decimal, as the number it is
+    assert '"boundary_import_kwh": 576.0,' in text
     assert kpis["traded_share"] == 0.125
-    assert kpis["extra"] == {"price": "412.35", "missing": None, "7": 3}
+    assert kpis["extra"] == {"price": 412.35, "missing": None, "7": 3}
     assert kpis["flag"] is True
     assert kpis["cluster"] == "Żywiec" and "Żywiec" in text  # ensure_ascii off
     assert text.startswith('{\n  "intervals": 192,')  # indent 2
     assert "NaN" not in text
+
+
+def test_a_figure_not_rounded_by_the_rule_is_refused_before_any_file(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match=r"kpis\['ratio'\]: a Fraction must be rounded first"):
+        write_report(make_result(ratio=Fraction(1, 3)), tmp_path / "out")
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_kpi_that_is_not_json_fails_before_any_file(tmp_path: Path) -> None:
@@ -217,7 +231,10 @@ def test_summary_lines() -> None:
     assert "2026-06-01 00:00 to 2026-06-03 00:00 Europe/Warsaw" in text
     assert "Intervals: 192 over 2.00 days; members: 5" in text
     assert "Traded locally: 96.0 kWh (12.5% of import)" in text
-    assert "Self-sufficiency: 25.0% of import" in text
+    assert "Energy: members' import 768.0 kWh, export 192.0 kWh; across the cluster " in text
+    assert "boundary: import 576.0 kWh, export 0.0 kWh" in text
+    assert "Self-sufficiency: 40.0% of load; self-consumption: 100.0% of generation; " in text
+    assert "locally covered: 25.0% of members' import" in text
     assert "Average local price: 412.35 PLN/MWh vs retail 900.00 PLN/MWh" in text
     assert "Savings: 1,234.57 PLN in total, 246.91 PLN per member" in text
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from agents.sim.report import kpis_json
 from agents.sim.scenario import parse_scenario
 from agents.sim.simulation import simulate, timeline
 from agents.terminal import ERASE_LINE
@@ -71,13 +73,56 @@ def test_energy_is_conserved(result) -> None:
     m, i = result.members, result.intervals
     assert np.isclose(m["bought_kwh"].sum(), m["sold_kwh"].sum())
     assert np.isclose(m["bought_kwh"].sum(), i["traded_kwh"].sum())
-    assert np.isclose(i["traded_kwh"].sum(), result.kpis["traded_kwh"])
+    assert np.isclose(i["traded_kwh"].sum(), float(result.kpis["traded_kwh"]))
     # Nobody trades more than was offered, nor more than the cluster could use locally
     # give or take forecast errors (imbalances are settled at the band's edges).
     assert (i["traded_kwh"] <= np.minimum(i["bid_kwh"], i["ask_kwh"]) + 1e-9).all()
     # Each statement figure is rounded to the grosz once, so they agree within 2 grosz.
     assert np.allclose(m["savings_pln"], m["baseline_pln"] - m["cost_pln"], rtol=0, atol=0.021)
-    assert m["savings_pln"].sum() == pytest.approx(result.kpis["savings_pln"], abs=0.05)
+    assert m["savings_pln"].sum() == pytest.approx(float(result.kpis["savings_pln"]), abs=0.05)
+
+
+def test_the_cluster_measures_cross_the_boundary_after_netting(result) -> None:
+    k, i = result.kpis, result.intervals
+    boundary = i["boundary_import_kwh"]
+    assert np.allclose(boundary, np.maximum(i["import_kwh"] - i["export_kwh"], 0))
+    assert float(k["boundary_import_kwh"]) == pytest.approx(boundary.sum(), abs=1e-6)
+    assert k["boundary_import_kwh"] <= k["import_kwh"]
+    load = k["load_kwh"]
+    assert k["self_sufficiency"] == round(1 - k["boundary_import_kwh"] / load, 6)
+    assert k["members_self_sufficiency"] == round(1 - k["import_kwh"] / load, 6)
+    assert 0 <= k["members_self_sufficiency"] <= k["self_sufficiency"] <= 1
+    assert k["import_covered_locally"] == round(k["local_use_kwh"] / k["import_kwh"], 6)
+    generation = k["pv_kwh"] + k["generation_kwh"]
+    assert k["self_consumption"] == round(1 - k["boundary_export_kwh"] / generation, 6)
+
+
+def test_every_figure_is_a_rounded_decimal_or_a_plain_value(result) -> None:
+    def plain(value: object) -> bool:
+        if isinstance(value, dict):
+            return all(plain(v) for v in value.values())
+        if isinstance(value, list | tuple):
+            return all(plain(v) for v in value)
+        if isinstance(value, Decimal):  # kWh to the Wh, PLN to the grosz, ratios to 6
+            return -value.as_tuple().exponent in (3, 2, 6, 4)
+        return value is None or type(value) in (int, str, bool)
+
+    assert plain(result.kpis)
+    assert result.kpis["savings_pln"].as_tuple().exponent == -2
+
+
+def test_the_register_section_has_the_run_and_the_config(result) -> None:
+    r = result.kpis["register"]
+    # The school's 30 kWp and the houses' PV are renewable; the heat plant states no source.
+    assert r["unspecified_source_kw"] == 150 and r["renewable_kw"] > 30
+    assert r["generation_kwh"] == result.kpis["pv_kwh"] + result.kpis["generation_kwh"]
+    assert r["renewable_generation_kwh"] == result.kpis["pv_kwh"]
+    assert r["unspecified_source_generation_kwh"] == result.kpis["generation_kwh"]
+    assert 0 < r["renewable_share_of_generation"] < 1
+    assert 0 < r["renewable_local_use_kwh"] <= r["renewable_export_kwh"]
+    assert r["storage_kw"] == 50 and r["storage_kwh"] == 100  # the arbitrage battery
+    assert (r["network"], r["municipality"]) == ("unverified", "unverified")  # not stated
+    assert r["points_without_voltage"] == len(result.members["member_id"]) - 1  # not the dso
 
 
 def test_prices_stay_in_the_band(result) -> None:
@@ -110,7 +155,7 @@ def test_same_seed_same_result_other_seed_differs(result) -> None:
         np.testing.assert_array_equal(column, again.intervals[key], err_msg=key)
     for key, column in result.members.items():
         assert list(column) == list(again.members[key]), key
-    assert json.dumps(result.kpis) == json.dumps(again.kpis)
+    assert kpis_json(result.kpis) == kpis_json(again.kpis)
     other = simulate(scenario(group_size=12, seed=99))
     assert not np.array_equal(result.intervals["load_kwh"], other.intervals["load_kwh"])
 

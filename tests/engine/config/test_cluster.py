@@ -270,13 +270,14 @@ BROKEN = [
     pytest.param(
         edited(('max_import_kw = "40"', 'max_import_kws = "40"')),
         f'{POINT}: unknown key "max_import_kws" (did you mean "max_import_kw"?); '
-        "expected one of id, terc, dso, max_import_kw, max_export_kw",
+        "expected one of id, terc, dso, max_import_kw, max_export_kw, installed_kw, source, "
+        "storage_kw, storage_kwh, voltage_kv, annual_demand_kwh",
         id="typo in a connection point",
     ),
     pytest.param(
         edited(('name = "Szkoła"', 'name = "Szkoła"\nrloe = "member"')),
         'member "szkola-1": unknown key "rloe" (did you mean "role"?); '
-        "expected one of id, name, role, connection_points",
+        "expected one of id, name, role, legal_kind, connection_points",
         id="typo in a member",
     ),
     pytest.param(
@@ -287,7 +288,7 @@ BROKEN = [
     ),
     pytest.param(
         edited(append="[market]\nopen = true\n"),
-        'unknown key "market"; expected one of cluster, prices, members',
+        'unknown key "market"; expected one of cluster, prices, members, register',
         id="unknown table",
     ),
     pytest.param(

@@ -216,7 +216,11 @@ async def test_an_interval_from_orders_to_statement_in_each_encoding(
         )
         kpis = (await call("GET", f"/v1/kpis?{period}", "t-dom-2")).body
         assert (kpis["intervals"], kpis["traded_wh"], kpis["import_wh"]) == (1, 2000, 2600)
-        assert kpis["self_sufficiency"] == "0.769231"
+        # 2000 Wh of the 2600 imported were covered inside; 600 Wh crossed the boundary.
+        assert kpis["import_covered_locally"] == "0.769231"
+        assert (kpis["boundary_import_wh"], kpis["boundary_export_wh"]) == (600, 0)
+        # No point of the test cluster states its source: nothing counts as renewable.
+        assert (kpis["renewable_export_wh"], kpis["renewable_used_locally"]) == (0, None)
         assert kpis["average_buyer_price"] == "400.0000"
         settled = await call("GET", f"/v1/intervals/{START}", "t-dom-1")
         assert settled.body["state"] == "settled" and settled.body["missing_readings"] == 0

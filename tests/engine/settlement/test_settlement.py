@@ -368,8 +368,10 @@ def test_kpis_of_a_hand_computed_period() -> None:
     k = kpis(s, meter[:, :, 0], meter[:, :, 1], np.full(3, FLOOR), np.full(3, CAP))
     assert (k.intervals, k.pending) == (2, (2,))
     assert (k.import_wh, k.export_wh, k.local_use_wh, k.traded_wh) == (3000, 3000, 2000, 2000)
-    assert k.self_sufficiency == Fraction(2, 3)
-    assert k.self_consumption == Fraction(2, 3)
+    # Interval 0 nets 2000 inside and sends 1000 out; interval 1 takes 1000 from outside.
+    assert (k.boundary_import_wh, k.boundary_export_wh) == (1000, 1000)
+    assert k.import_covered_locally == Fraction(2, 3)
+    assert k.export_used_locally == Fraction(2, 3)
     assert k.traded_share == Fraction(2, 3)
     assert k.average_buyer_price == k.average_seller_price == PRICE
     assert (k.average_cap, k.average_floor) == (CAP, FLOOR)
@@ -381,7 +383,8 @@ def test_kpis_of_a_hand_computed_period() -> None:
 def test_kpis_without_trades_or_meters_have_no_ratios() -> None:
     s = settle_rows([[(0, 0)]], [])
     k = kpis(s, np.zeros((1, 1), np.int64), np.zeros((1, 1), np.int64), *BAND)
-    assert k.self_sufficiency is k.average_buyer_price is k.average_cap is None
+    assert k.import_covered_locally is k.average_buyer_price is k.average_cap is None
+    assert k.renewable_export_wh is k.renewable_used_locally is None  # no point flows given
     assert k.savings_value == 0
 
 
