@@ -1,7 +1,9 @@
 """What the cluster register asks of a cluster: the conditions, the facts of each connection
 point and member they are checked on, and the legal checks made when a config is loaded.
 
-Sources: ``../shared/domain.md`` ("What a cluster is", "Bills as members really get them").
+Sources: the OZE act (ustawa o odnawialnych źródłach energii of 20 February 2015, art. 2
+pt 15a, the cluster; amended 2023: the register, a municipality among the members) and the
+2023 draft register thresholds.
 The legal conditions, checked at load, are that the cluster's network is below 110 kV and that
 at least one member is a municipality (JST) or its company (the 2023 rule). The register's
 thresholds come from the 2023 *draft* bill and are configuration, never constants (drafts

@@ -18,8 +18,8 @@ and pending data. Per interval first, then summed (``engine/DESIGN.md``, "Settle
 - with the renewable points' export (:class:`~engine.settlement.register.RenewableExport`),
   the hourly renewable figures of :func:`engine.settlement.register.hourly_renewable_use`.
 
-Self-sufficiency and self-consumption as the field names them (``../shared/domain.md``,
-"Common measures") need the members' consumption and generation behind their meters, which
+Self-sufficiency and self-consumption as the field names them (the usual definitions)
+need the members' consumption and generation behind their meters, which
 no meter of the market reads: whoever knows them (a simulation, submetering) computes them
 with :func:`self_sufficiency` and :func:`self_consumption` from ``boundary_import_wh`` and
 ``boundary_export_wh``; with ``import_wh`` and ``export_wh`` instead, the same functions give
@@ -141,7 +141,7 @@ def kpis(
 def self_sufficiency(imported_wh: int, consumption_wh: int) -> Fraction | None:
     """Return ``1 - min(imported, consumption) / consumption`` [1], None without consumption.
 
-    Self-sufficiency as the field uses it (``../shared/domain.md``, "Common measures"):
+    Self-sufficiency as the field uses it (the usual definition):
     with ``imported_wh`` the boundary import it is the cluster's, with the sum of the members'
     grid imports the members' own (summed). ``consumption_wh`` [Wh] is the members' final
     consumption (their loads, storage charging not included, as the field counts it). Only

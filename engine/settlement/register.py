@@ -1,7 +1,8 @@
 """The cluster register's conditions as figures: from the config, and per hour from meters.
 
 The conditions and the facts they are computed from are in :mod:`engine.config.register`
-(sources: ``../shared/domain.md``). Figures, all exact (``Decimal``, ``Fraction``):
+(sources: the OZE act's cluster rules and the 2023 draft register thresholds, see
+:mod:`engine.config.register`). Figures, all exact (``Decimal``, ``Fraction``):
 
 - installed capacity ``sum installed_kw`` [kW] against ``max_installed_mw``;
 - expected yearly generation ``sum installed_kw * full_load_hours(source)`` [kWh/a], capacity
