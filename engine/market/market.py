@@ -181,6 +181,10 @@ class Market(MarketState):
         reject = validate_one(order, member, self.registry, self.calendar, self.band, self._now_s())
         if reject is None and self._shut(order.interval_start):
             reject = Rejected(Reject.INTERVAL_NOT_OPEN, "interval_start", "its gate is closed", 0)
+        if reject is None:  # what the point booked in the interval, with this order
+            reject = self._point_limits.refuse_one(
+                order.interval_start, order.point, order.side, order.quantity
+            )
         if reject is not None:
             return None, reject
         event = OrderAccepted(  # seq and ts_us as _stamp gives them, without its dict
@@ -207,13 +211,20 @@ class Market(MarketState):
         rejects = validate_batch(
             batch, member, self.registry, self.calendar, self.band, self._now_s()
         )
+        # Rows grouped by interval (any row refused without a row: a malformed batch).
+        grouped = None
+        if not any(r.row is None for r in rejects):
+            grouped = group_starts(batch.interval_start, self.calendar.length_s)
         if not rejects and self.cluster.continuous_minutes == 0:
-            distinct, which = group_starts(batch.interval_start, self.calendar.length_s)
+            distinct, which = grouped
             shut = np.array([self._shut(s) for s in distinct.tolist()], bool)
             rejects = [
                 Rejected(Reject.INTERVAL_NOT_OPEN, "interval_start", "its gate is closed", int(r))
                 for r in np.flatnonzero(shut[which])
             ]
+        over = [] if grouped is None else self._over_limits(batch, grouped, new, rejects)
+        if over:
+            rejects = sorted(rejects + over, key=lambda r: r.row)
         if rejects:
             return None, BatchRejected(tuple(rejects), len(rejects))
         first = len(self._index) + 1
@@ -262,6 +273,10 @@ class Market(MarketState):
         rejects = validate_batch(new, member, self.registry, self.calendar, self.band, now_s)
         if rejects:
             return None, rejects[0]
+        point, side, replaced = int(new.point[0]), int(new.side[0]), int(o["quantity"][row])
+        reject = self._point_limits.refuse_one(start, point, side, int(new.quantity[0]), replaced)
+        if reject is not None:
+            return None, reject
         event = OrderReplaced(
             **self._stamp(),
             member=member,
@@ -586,6 +601,26 @@ class Market(MarketState):
         if conflicts:
             return order_ids, BatchRejected(tuple(conflicts), len(conflicts))
         return order_ids, new
+
+    def _over_limits(
+        self,
+        batch: OrderBatch,
+        grouped: tuple[np.ndarray, np.ndarray],
+        new: np.ndarray,
+        rejects: list[Rejected],
+    ) -> list[Rejected]:
+        """The rows of ``batch`` (``grouped``: its distinct interval starts and each row's
+        index into them) that its points cannot deliver beside what they booked: only its
+        new rows count (a repeat is booked already), and only those not refused for another
+        reason (their point or side may be nonsense)."""
+        rows = None
+        if rejects or not new.all():
+            keep = new.copy()
+            keep[[r.row for r in rejects]] = False
+            rows = np.flatnonzero(keep)
+        return self._point_limits.refuse_batch(
+            grouped, batch.point, batch.side, batch.quantity, rows
+        )
 
     def _shut(self, start: int) -> bool:
         """True for an interval whose gate the coordinator closed early while its clock gate
