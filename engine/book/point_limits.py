@@ -34,6 +34,7 @@ import time
 
 import numpy as np
 
+from engine.book.new_orders import MAX_REPORTED_ROWS
 from engine.model.calendar import Calendar
 from engine.model.columns import MAX_COUNTED_SLOTS
 from engine.model.registry import Registry
@@ -43,7 +44,6 @@ BUY, SELL = 0, 1
 #: A batch's rows by interval: the distinct starts [s] and each row's index into them
 #: (:func:`~engine.model.columns.group_starts`).
 Grouped = tuple[np.ndarray, np.ndarray]
-MAX_REPORTED_ROWS = 100  # as engine.book.new_orders: a refused batch names at most this many
 
 
 def _instant(s: int) -> str:
@@ -82,7 +82,8 @@ class PointLimits:
         }
 
     def tracked(self, start: int) -> bool:
-        """True while the interval's sums are kept (orders may still arrive)."""
+        """True while sums of the interval are kept: something was booked in it and it may
+        still take orders."""
         return start in self._booked
 
     # --- deciding -------------------------------------------------------------------------
