@@ -10,9 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from roomy import start_roomy_server
 
 from matching import Book, make_book
-from tests.serving import Server, start_server, wait_ready
+from tests.serving import Server, wait_ready
 
 SEED = 20250515  # recorded so every run times the same books
 MAX_TICK = 100_000  # 1000.00 PLN/MWh
@@ -55,9 +56,10 @@ def random_book() -> Callable[[int], Book]:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
-    """``klaster serve`` of the demo cluster on a free loopback port, data in ``tmp_path``,
-    ready (kernels compiled); stopped with SIGTERM after the test if it still runs."""
-    server = start_server(tmp_path / "data")
+    """``klaster serve`` of the roomy demo cluster (``roomy.py``) on a free loopback port,
+    data in ``tmp_path``, ready (kernels compiled); stopped with SIGTERM after the test if it
+    still runs."""
+    server = start_roomy_server(tmp_path / "data")
     try:
         wait_ready(server)
         yield server

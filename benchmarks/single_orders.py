@@ -1,4 +1,5 @@
-"""Pre-encoded single-order requests for the demo cluster, shared by the gateway benchmarks.
+"""Pre-encoded single-order requests for the demo cluster, shared by the gateway benchmarks
+(served as the roomy demo cluster of ``roomy.py``: the sums per point and interval need it).
 
 One place builds them so that klaster and the bare aiohttp baseline
 (``test_bench_http_ratio.py``) receive the very same bytes as ``test_bench_gateway.py`` sends.
@@ -12,6 +13,7 @@ import time
 import msgpack
 import numpy as np
 from http_load import encode_request
+from roomy import traders as demo_traders
 
 from engine.config.demo import demo_cluster
 
@@ -25,15 +27,8 @@ def encode(codec: str, body: object) -> bytes:
 
 
 def traders() -> list[tuple[str, str, int]]:
-    """(member, connection point id, most Wh per order either way) of the demo traders."""
-    out = []
-    for m in demo_cluster().members:
-        if m.role == "member" and m.connection_points:
-            p = m.connection_points[0]
-            limit = min(p.max_import_wh, p.max_export_wh)
-            if limit > 0:
-                out.append((m.id, p.id, limit))
-    return out
+    """(member, connection point id, largest order [Wh]) of the demo traders."""
+    return [(member, point, limit) for member, _, point, limit in demo_traders(demo_cluster())]
 
 
 def open_intervals(n: int = 8) -> list[int]:
@@ -72,7 +67,7 @@ def order_requests(
                             "connection_point": point,
                             "side": "buy" if rng.random() < 0.5 else "sell",
                             "price": f"{rng.integers(25_000, 90_001) / 100:.2f}",
-                            "quantity_wh": int(rng.integers(1, min(limit, 5_000) + 1)),
+                            "quantity_wh": int(rng.integers(1, limit + 1)),
                         },
                     ),
                     content_type,

@@ -4,7 +4,9 @@ Issue 3's targets: batch ingestion with a durable journal >= 500,000 orders/s; s
 submissions >= 20,000/s (concurrent, acknowledged after a shared commit); gate closure to a
 durable published result for 100,000 orders <= 50 ms; replay of a 1,000,000-order journal
 <= 5 s (settlement is in test_bench_settlement.py). Each row records its rate or its size in
-``extra_info``. Run: ``pytest benchmarks/test_bench_engine.py``.
+``extra_info``. The market is the demo cluster with room for these volumes
+(``benchmarks/roomy.py``: every point 1 GW), orders as large as the demo's points allow.
+Run: ``pytest benchmarks/test_bench_engine.py``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from roomy import roomy_cluster
+from roomy import traders as demo_traders
 
 from engine.book.new_orders import NewOrder, OrderBatch
 from engine.config.demo import demo_cluster
@@ -28,17 +32,10 @@ START = T0 + 3600
 BATCH = 10_000
 
 
-def traders(cluster):
-    """(member id, point code, most Wh per interval either way) of the trading members
-    whose first connection point both imports and exports."""
-    out = []
-    for m in cluster.members:
-        if m.role != "dso" and m.connection_points:
-            p = m.connection_points[0]
-            limit = min(p.max_import_wh, p.max_export_wh)
-            if limit > 0:
-                out.append((m.id, p.code, limit))
-    return out
+def traders() -> list[tuple[str, int, int]]:
+    """(member id, point code, largest order [Wh]) of the demo's trading members whose first
+    connection point both imports and exports (``roomy.traders``)."""
+    return [(member, code, limit) for member, code, _, limit in demo_traders(demo_cluster())]
 
 
 def random_batch(rng, cluster, point: int, limit: int, starts: list[int]) -> OrderBatch:
@@ -54,9 +51,9 @@ def random_batch(rng, cluster, point: int, limit: int, starts: list[int]) -> Ord
 
 
 def test_batch_ingestion_with_a_durable_journal(benchmark, tmp_path: Path) -> None:
-    cluster = demo_cluster()
+    cluster = roomy_cluster()
     node = open_market(tmp_path, cluster, SimulatedClock(T0 * 1_000_000))
-    member, point, limit = traders(cluster)[0]
+    member, point, limit = traders()[0]
     rng = np.random.default_rng(3)
     batches = itertools.cycle(
         [
@@ -83,8 +80,8 @@ def test_single_orders_acknowledged_after_group_commit(
     """``clients`` agents each send orders one at a time, each waiting for its
     acknowledgement (closed loop), on one market, journal and group committer: throughput
     is concurrency / (commit latency + work). A round is 5,000 orders."""
-    cluster = demo_cluster()
-    who = traders(cluster)
+    cluster = roomy_cluster()
+    who = traders()
     floor, cap = cluster.band(START)
     per_client = 5000 // clients
     loop = asyncio.new_event_loop()
@@ -120,8 +117,8 @@ async def _start(committer: GroupCommitter) -> None:
 
 
 def test_gate_closure_of_100k_orders_to_a_durable_result(benchmark, tmp_path: Path) -> None:
-    cluster = demo_cluster()
-    who = traders(cluster)
+    cluster = roomy_cluster()
+    who = traders()
     rng = np.random.default_rng(5)
     runs = itertools.count()
 
@@ -148,8 +145,8 @@ def test_gate_closure_of_100k_orders_to_a_durable_result(benchmark, tmp_path: Pa
 
 @pytest.mark.parametrize("shape", ["batches of 10,000", "single-order events"])
 def test_replay_of_a_million_order_journal(benchmark, tmp_path: Path, shape: str) -> None:
-    cluster = demo_cluster()
-    member, point, limit = traders(cluster)[0]
+    cluster = roomy_cluster()
+    member, point, limit = traders()[0]
     node = open_market(tmp_path, cluster, SimulatedClock(T0 * 1_000_000))
     floor, cap = cluster.band(START)
     starts = [START + 900 * i for i in range(8)]
@@ -160,7 +157,8 @@ def test_replay_of_a_million_order_journal(benchmark, tmp_path: Path, shape: str
     else:
         prices = rng.integers(floor, cap + 1, 1_000_000).tolist()
         for i, price in enumerate(prices):
-            node.market.submit(member, NewOrder(starts[i % 8], point, i % 2, price, 1 + i % limit))
+            side = i // 8 % 2  # both sides in every interval
+            node.market.submit(member, NewOrder(starts[i % 8], point, side, price, 1 + i % limit))
             if i % 10_000 == 0:
                 node.commit()
     node.close()

@@ -23,11 +23,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from http_load import LoadResult, closed_loop, encode_request
+from roomy import roomy_cluster
 from single_orders import encode, open_intervals, order_requests, traders
 
-from engine.config.demo import demo_cluster
 from engine.market.recovery import JOURNAL_FILE, replay_journal
-from tests.gateway_support import MSGPACK, START, Gateway, serve
+from tests.gateway_support import CLUSTER, MSGPACK, START, Gateway, serve
 from tests.serving import Server
 
 BATCH = 10_000
@@ -35,7 +35,7 @@ BATCH = 10_000
 
 def journaled_orders(server: Server, data: Path) -> int:
     assert server.stop(signal.SIGTERM) == 0
-    return replay_journal(data / JOURNAL_FILE, demo_cluster()).orders
+    return replay_journal(data / JOURNAL_FILE, roomy_cluster()).orders
 
 
 def run(server: Server, requests: list[list[bytes]]) -> LoadResult:
@@ -105,7 +105,7 @@ def test_columnar_msgpack_batches_of_10k_orders(
             "connection_point": [point] * BATCH,
             "side": np.where(rng.integers(0, 2, BATCH) == 0, "buy", "sell").tolist(),
             "price": (rng.integers(25_000, 90_001, BATCH) // grid * grid / 100).tolist(),
-            "quantity_wh": int64_column(rng.integers(1, min(limit, 5_000) + 1, BATCH)),
+            "quantity_wh": int64_column(rng.integers(1, limit + 1, BATCH)),
         }
         token = server.tokens[member]
         return encode_request(
@@ -143,6 +143,8 @@ def test_columnar_msgpack_batches_of_10k_orders(
 
 
 HISTORIES = (1_000, 100_000)  # the member's orders in the book
+# The test cluster with room for P-1's and P-2's 250,000 Wh of asks in an interval.
+ROOMY_TEST_CLUSTER = CLUSTER.replace('max_export_kw = "8"', 'max_export_kw = "2000"')
 
 
 async def book_history(g: Gateway, history: int) -> int:
@@ -179,7 +181,9 @@ def test_one_page_of_own_orders_with_1k_and_100k_orders_of_the_member(
         paths = {}
         for history in HISTORIES:
             g = loop.run_until_complete(
-                stack.enter_async_context(serve(tmp_path / str(history), metrics=False))
+                stack.enter_async_context(
+                    serve(tmp_path / str(history), metrics=False, cluster_text=ROOMY_TEST_CLUSTER)
+                )
             )
             cursor = loop.run_until_complete(book_history(g, history))
             paths[history] = g, f"/v1/orders?cursor={cursor}&{query}"

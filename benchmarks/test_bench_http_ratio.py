@@ -33,9 +33,9 @@ import pytest
 from bare_server import BareServer, start_bare_server
 from event_loops import loop_of_process, running_loop_name, uvloop_installed
 from http_load import LoadResult, closed_loop, open_loop
+from roomy import roomy_cluster
 from single_orders import order_requests
 
-from engine.config.demo import demo_cluster
 from engine.market.recovery import JOURNAL_FILE, replay_journal
 from tests.serving import Server
 
@@ -155,5 +155,5 @@ def test_single_orders_against_a_bare_aiohttp_handler(
     acked = klaster_answers[201]
     assert acked == sum(klaster_answers.values()), klaster_answers
     assert server.stop() == 0
-    journaled = replay_journal(tmp_path / "data" / JOURNAL_FILE, demo_cluster()).orders
+    journaled = replay_journal(tmp_path / "data" / JOURNAL_FILE, roomy_cluster()).orders
     assert journaled == acked + len(warm) * per_connection

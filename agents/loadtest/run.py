@@ -16,8 +16,14 @@ that the server holds exactly the orders it acknowledged.
   seconds one request after another: single orders, or columnar batches of K orders with
   ``--batch K``. Orders go to up to :data:`MAX_INTERVALS` open intervals whose auction gate
   is at least S + :data:`GRACE_S` + :data:`MARGIN_S` away, at random whole-tick prices in
-  the interval's band and random quantities within the connection point's limit for the side.
-  Every order carries ``client_order_id = RUN-AGENT-N`` (``RUN`` = ``lt-<8 hex>``).
+  the interval's band. The market holds a connection point's orders of one interval to its
+  limit together (its asks to the export limit, its bids to the import limit), so the run
+  keeps the room each (interval, point, side) has left: the limit minus what the member's
+  orders there booked before the run, minus what the run sent (given back when a request
+  is refused). A quantity is random, from 1 Wh to a :data:`QUANTITY_SHARE` th of the limit,
+  and at most the room left; an agent whose member has no room left anywhere stops early
+  (counted, no failure). Every order carries ``client_order_id = RUN-AGENT-N`` (``RUN`` =
+  ``lt-<8 hex>``).
 - Report: acknowledged requests and orders, orders/s over the load's wall time, latency
   p50/p95/p99/max [ms] of acknowledged requests (a request the client retried after a 429
   includes its waits), errors by ``STATUS problem-type`` or ``connection ErrorName``.
@@ -69,6 +75,7 @@ MARGIN_S = 60.0  # a gate must stay open this long after the run's latest possib
 CONNECTION_PAUSE_S = 0.1  # after a connection error: no hot loop against a dead server
 EXPECTED_ERRORS = frozenset({"429 rate-limited"})  # counted, but not a failure
 SHOWN_IDS = 10  # missing/extra/changed orders named in the report (all are counted)
+QUANTITY_SHARE = 1000  # an order asks at most this share of its point's limit (>= 1 Wh)
 
 
 class LoadTestError(Exception):
@@ -95,11 +102,31 @@ class Point:
         return [(s, w) for s, w in (("buy", self.max_buy_wh), ("sell", self.max_sell_wh)) if w]
 
 
+Room = dict[tuple[int, str, str], int]  # (interval start [s], point, side) -> Wh left
+
+
+def room_left(traders: Iterable[Trader], starts: Iterable[int], booked: Mapping) -> Room:
+    """What each trader's points may still book per interval and side [Wh]: the limit
+    minus ``booked`` (the same keys; what the members' orders there hold already)."""
+    return {
+        (start, point.id, side): max(limit - booked.get((start, point.id, side), 0), 0)
+        for trader in traders
+        for point in trader.points
+        for side, limit in point.sides()
+        for start in starts
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class Trader:
     member: str
     token: str
     points: tuple[Point, ...]  # each with at least one side > 0 Wh
+
+    def limit(self, point_id: str, side: str) -> int:
+        """The most one of its points may book on ``side`` in one interval [Wh]."""
+        point = next(p for p in self.points if p.id == point_id)
+        return point.max_buy_wh if side == "buy" else point.max_sell_wh
 
 
 def read_tokens(path: Path) -> list[tuple[str, str]]:
@@ -223,6 +250,7 @@ class LoadResult:
     in_doubt_orders: int  # sent in requests whose answer was lost: booked or not, unknown
     skipped: dict[str, str]  # member -> why its token was not used
     verification: Verification
+    booked_up: int = 0  # agents that stopped early: their member's points had no room left
 
     @property
     def unexpected_errors(self) -> int:
@@ -265,6 +293,7 @@ class LoadResult:
             "errors": dict(sorted(self.errors.items())),
             "unexpected_errors": self.unexpected_errors,
             "in_doubt_orders": self.in_doubt_orders,
+            "booked_up_agents": self.booked_up,
             "skipped": self.skipped,
             "verification": {
                 "ok": v.ok,
@@ -316,6 +345,11 @@ def format_report(r: LoadResult) -> str:
         f"errors        {errors}",
         f"verification  {verdict}",
     ]
+    if r.booked_up:
+        lines.append(
+            f"booked up     {r.booked_up} agent(s) stopped early: their member's connection "
+            "points had no room left in the intervals"
+        )
     if r.skipped:
         lines.append(
             "skipped       " + ", ".join(f"{m} ({why})" for m, why in sorted(r.skipped.items()))
@@ -360,12 +394,14 @@ async def _own_orders(
     intervals: Iterable[int],
     known: Set[int] | None = None,
     listed: Callable[[int], None] | None = None,
-) -> tuple[set[int], list[Order]]:
-    """The ids of the member's orders in ``intervals`` and, given the ``known`` ids, the
-    other orders, typed (typing only new ones keeps a re-run on a full book cheap);
-    ``listed(n)`` is told each page's ``n`` orders."""
+) -> tuple[set[int], list[Order], Counter[tuple[int, str, str]]]:
+    """The ids of the member's orders in ``intervals``; given the ``known`` ids, the other
+    orders, typed (typing only new ones keeps a re-run on a full book cheap); and what its
+    orders hold of each (interval, point, side)'s limit [Wh]: an order's quantity, only what
+    it filled once cancelled. ``listed(n)`` is told each page's ``n`` orders."""
     ids: set[int] = set()
     orders: list[Order] = []
+    booked: Counter[tuple[int, str, str]] = Counter()
     async with KlasterClient(url, token) as client:
         for start in intervals:
             cursor = 0
@@ -374,12 +410,16 @@ async def _own_orders(
                 _, body = await client.request("GET", "/v1/orders", params=query)
                 for row in body["orders"]:
                     ids.add(row["order_id"])
+                    held = row["quantity_wh"]
+                    if row["status"] == "cancelled":
+                        held = row.get("filled_wh") or 0
+                    booked[(start, row["connection_point"], row["side"])] += held
                     if known is not None and row["order_id"] not in known:
                         orders.append(from_wire(Order, row))
                 if listed is not None:
                     listed(len(body["orders"]))
                 cursor = body["next_cursor"]
-    return ids, orders
+    return ids, orders, booked
 
 
 def _error_kind(exc: BaseException) -> str:
@@ -399,34 +439,58 @@ class _Load:
     tick: Decimal  # [PLN/MWh]
     deadline: float  # time.monotonic() after which no request starts
     seed: int
+    room: Room  # what each (interval, point, side) may still book [Wh]; see room_left
     acked: dict[int, SentOrder] = field(default_factory=dict)
     latencies: list[float] = field(default_factory=list)
     errors: Counter[str] = field(default_factory=Counter)
     requests: int = 0
     in_doubt: int = 0
+    booked_up: int = 0
 
     def make_orders(
         self, trader: Trader, rng: random.Random, agent: int, n: int
     ) -> list[SentOrder]:
+        """The next request's orders, their quantities taken from the room left: fewer than
+        a batch once the trader's points run out of room, none when they have none left."""
         starts = list(self.bands)
         orders = []
         for i in range(n, n + (self.batch or 1)):
             point = rng.choice(trader.points)
-            side, limit = rng.choice(point.sides())
-            start = rng.choice(starts)
+            side, _ = rng.choice(point.sides())
+            key = (rng.choice(starts), point.id, side)
+            if not self.room[key]:  # full: any other of the trader's with room
+                free = [
+                    (start, p.id, s)
+                    for p in trader.points
+                    for s, _ in p.sides()
+                    for start in starts
+                    if self.room[(start, p.id, s)]
+                ]
+                if not free:
+                    break  # the last request of this agent, maybe a short batch
+                key = rng.choice(free)
+            start, point_id, side = key
+            limit = trader.limit(point_id, side)
+            quantity = min(rng.randint(1, max(limit // QUANTITY_SHARE, 1)), self.room[key])
+            self.room[key] -= quantity
             floor, cap = self.bands[start]
             orders.append(
                 SentOrder(
                     f"{self.run_id}-{agent}-{i}",
                     trader.member,
                     start,
-                    point.id,
+                    point_id,
                     side,
                     ticks_to_pln_mwh(rng.randint(floor, cap), self.tick),
-                    rng.randint(1, limit),
+                    quantity,
                 )
             )
         return orders
+
+    def give_back(self, orders: Iterable[SentOrder]) -> None:
+        """Return the room of orders that were not booked."""
+        for o in orders:
+            self.room[(o.interval_start, o.connection_point, o.side)] += o.quantity_wh
 
     async def agent(self, index: int, trader: Trader) -> None:
         rng = random.Random(self.seed * 1_000_003 + index)  # reproducible per agent
@@ -434,12 +498,16 @@ class _Load:
         async with KlasterClient(self.url, trader.token) as client:
             while time.monotonic() < self.deadline:
                 orders = self.make_orders(trader, rng, index, n)
+                if not orders:
+                    self.booked_up += 1
+                    return
                 n += len(orders)
                 began = time.perf_counter()
                 try:
                     ids, duplicate = await self._submit(client, orders)
                 except KlasterError as exc:  # answered: nothing booked
                     self.errors[_error_kind(exc)] += 1
+                    self.give_back(orders)
                     continue
                 except (aiohttp.ClientError, OSError, TimeoutError) as exc:
                     self.errors[_error_kind(exc)] += 1
@@ -531,11 +599,13 @@ async def run_loadtest(
     members = sorted(by_member)  # only these can have orders of this run
     status.show(f"listing the orders of {len(members)} members before the load…")
     listed = await asyncio.gather(*(_own_orders(url, by_member[m], bands) for m in members))
-    before = {m: ids for m, (ids, _) in zip(members, listed, strict=True)}
+    before = {m: ids for m, (ids, _, _) in zip(members, listed, strict=True)}
+    booked = sum((held for _, _, held in listed), Counter())
 
     began, cpu = time.monotonic(), time.process_time()
     seed = seed if seed is not None else time.time_ns()
-    load = _Load(url, run_id, batch, bands, tick_pln_mwh, began + duration_s, seed)
+    room = room_left(assigned, bands, booked)
+    load = _Load(url, run_id, batch, bands, tick_pln_mwh, began + duration_s, seed, room)
     tasks = [asyncio.create_task(load.agent(i, t)) for i, t in enumerate(assigned)]
     sending = f"sending orders for {duration_s:g} s with {agents} agents…"
     telling = asyncio.create_task(
@@ -566,6 +636,7 @@ async def run_loadtest(
         intervals=tuple(sorted(bands)),
         requests=load.requests,
         orders=len(load.acked),
+        booked_up=load.booked_up,
         latencies_s=np.asarray(load.latencies, dtype=np.float64),
         errors=load.errors,
         in_doubt_orders=load.in_doubt,
@@ -599,7 +670,7 @@ async def _listed_after(
         *(_own_orders(url, tokens[m], bands, before[m], listed) for m in members)
     )
     status.end(f"{verifying} done in {time.monotonic() - started:.1f} s")
-    return {m: orders for m, (_, orders) in zip(members, lists, strict=True)}
+    return {m: orders for m, (_, orders, _) in zip(members, lists, strict=True)}
 
 
 def run(args: argparse.Namespace) -> int:

@@ -216,8 +216,12 @@ class _Run:
             rng = self.rngs[p]
             strategy = self.strategy[p]
             per_slot = isinstance(strategy, list)
-            max_import = int(self.points.max_import[p])
-            max_export = int(self.points.max_export[p])
+            # What the point may still quote per side and interval [Wh]: the market holds
+            # all its orders of an interval to its import (bids) and export (asks) limit.
+            room = [
+                [int(self.points.max_import[p])] * len(starts),
+                [int(self.points.max_export[p])] * len(starts),
+            ]
             net = forecast[p].tolist()
             for i, s in enumerate(starts):
                 position = net[i]
@@ -225,10 +229,10 @@ class _Run:
                     continue
                 floor, cap = bands[i]
                 if position > 0:
-                    energy = min(position, max_import)
+                    energy = min(position, room[BUY][i])
                     need = Need(BUY, energy, cap - fee) if energy else None
                 else:
-                    energy = min(-position, max_export)
+                    energy = min(-position, room[SELL][i])
                     need = Need(SELL, energy, floor) if energy else None
                 if need is None:
                     continue
@@ -236,41 +240,42 @@ class _Run:
                 for q in quotes:
                     member_rows.append((s, code, q.side, q.price, q.quantity))
                     memo.append((p, first + i, NET, i, q.side))
+                    room[q.side][i] -= q.quantity
             if devices.generator is not None:
-                self._bid_generator(p, devices, starts, first, views, member_rows, memo)
+                self._bid_generator(p, devices, starts, first, views, member_rows, memo, room)
             if p in self.batteries:
-                self._bid_storage(p, starts, first, views, member_rows, memo, rng)
+                self._bid_storage(p, starts, first, views, member_rows, memo, rng, room)
         order_ids = self._submit(rows, memo)
         return [memo, order_ids]
 
-    def _bid_generator(self, p, devices, starts, first, views, member_rows, memo) -> None:
+    def _bid_generator(self, p, devices, starts, first, views, member_rows, memo, room) -> None:
         gen = devices.generator
-        max_export = int(self.points.max_export[p])
         spare = (gen.max_wh - self.points.own_cover[p, first : first + len(starts)]).tolist()
         code = int(self.points.code[p])
         for i, s in enumerate(starts):
             v = views[i]
-            energy = min(spare[i], max_export)
+            energy = min(spare[i], room[SELL][i])  # beside what the point's surplus asks
             if energy <= 0 or gen.marginal_cost > v.cap:
                 continue  # nothing spare, or it would not run at any price the band allows
             member_rows.append((s, code, SELL, max(gen.marginal_cost, v.floor), energy))
             memo.append((p, first + i, GENERATOR, i, SELL))
+            room[SELL][i] -= energy
 
-    def _bid_storage(self, p, starts, first, views, member_rows, memo, rng) -> None:
+    def _bid_storage(self, p, starts, first, views, member_rows, memo, rng, room) -> None:
         battery = self.batteries[p]
         saved = battery.soc_wh
         code = int(self.points.code[p])
-        limits = (int(self.points.max_import[p]), int(self.points.max_export[p]))
         for i, s in enumerate(starts):
             need = battery.plan(views[i])
             if need is None:
                 continue
-            energy = min(need.energy_wh, limits[need.side])
+            energy = min(need.energy_wh, room[need.side][i])
             if energy <= 0:
                 continue
             for q in self.truthful.quote(Need(need.side, energy, need.limit), views[i], rng):
                 member_rows.append((s, code, q.side, q.price, q.quantity))
                 memo.append((p, first + i, STORAGE, i, q.side))
+                room[q.side][i] -= q.quantity
                 battery.apply(Fill(q.side, q.quantity))  # plan on the assumption it fills
         battery.soc_wh = saved
 

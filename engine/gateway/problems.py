@@ -59,6 +59,9 @@ REJECTS: dict[Reject, tuple[int, str]] = {
     Reject.ORDER_NOT_ACTIVE: (409, "order-not-active"),
     Reject.CLIENT_ORDER_ID_CONFLICT: (409, "client-order-id-conflict"),
     Reject.INTERVAL_NOT_CLEARED: (409, "interval-not-cleared"),
+    # A quantity the point cannot deliver beside its other orders: 422, like one above the
+    # limit alone (the member's own cancels, not time, may make room).
+    Reject.ABOVE_INTERVAL_LIMIT: (422, "above-interval-limit"),
     Reject.READING_NOT_DELIVERED: (409, "interval-not-delivered"),
 }
 
@@ -80,6 +83,7 @@ TITLES: dict[str, str] = {
     "order-not-active": "The order is no longer active",
     "client-order-id-conflict": "Client order id used with other content",
     "interval-not-cleared": "The interval is not cleared yet",
+    "above-interval-limit": "The connection point's orders in the interval would pass its limit",
     "interval-not-delivered": "The interval is not delivered yet",
     "clock-not-simulated": "The server's clock is the wall clock",
     "clock-backwards": "The clock never goes back",

@@ -187,6 +187,10 @@ class Market(MarketState):
         if reject is None and self._shut(order.interval_start):
             message = wording.gate_closed_early(order.interval_start)
             reject = Rejected(Reject.INTERVAL_NOT_OPEN, "interval_start", message, 0)
+        if reject is None:  # what the point booked in the interval, with this order
+            reject = self._point_limits.refuse_one(
+                order.interval_start, order.point, order.side, order.quantity
+            )
         if reject is not None:
             return None, reject
         event = OrderAccepted(  # seq and ts_us as _stamp gives them, without its dict
@@ -213,8 +217,12 @@ class Market(MarketState):
         rejects = validate_batch(
             batch, member, self.registry, self.calendar, self.band, self._now_s(), self._tick
         )
+        # Rows grouped by interval (any row refused without a row: a malformed batch).
+        grouped = None
+        if not any(r.row is None for r in rejects):
+            grouped = group_starts(batch.interval_start, self.calendar.length_s)
         if not rejects and self.cluster.continuous_minutes == 0:
-            distinct, which = group_starts(batch.interval_start, self.calendar.length_s)
+            distinct, which = grouped
             shut = np.array([self._shut(s) for s in distinct.tolist()], bool)
             rejects = [
                 Rejected(
@@ -225,6 +233,9 @@ class Market(MarketState):
                 )
                 for r in np.flatnonzero(shut[which])
             ]
+        over = [] if grouped is None else self._over_limits(batch, grouped, new, rejects)
+        if over:
+            rejects = sorted(rejects + over, key=lambda r: r.row)
         if rejects:
             return None, BatchRejected(tuple(rejects), len(rejects))
         first = len(self._index) + 1
@@ -275,6 +286,10 @@ class Market(MarketState):
         )
         if rejects:
             return None, rejects[0]
+        point, side, replaced = int(new.point[0]), int(new.side[0]), int(o["quantity"][row])
+        reject = self._point_limits.refuse_one(start, point, side, int(new.quantity[0]), replaced)
+        if reject is not None:
+            return None, reject
         event = OrderReplaced(
             **self._stamp(),
             member=member,
@@ -611,6 +626,26 @@ class Market(MarketState):
         if conflicts:
             return order_ids, BatchRejected(tuple(conflicts), len(conflicts))
         return order_ids, new
+
+    def _over_limits(
+        self,
+        batch: OrderBatch,
+        grouped: tuple[np.ndarray, np.ndarray],
+        new: np.ndarray,
+        rejects: list[Rejected],
+    ) -> list[Rejected]:
+        """The rows of ``batch`` (``grouped``: its distinct interval starts and each row's
+        index into them) that its points cannot deliver beside what they booked: only its
+        new rows count (a repeat is booked already), and only those not refused for another
+        reason (their point or side may be nonsense)."""
+        rows = None
+        if rejects or not new.all():
+            keep = new.copy()
+            keep[[r.row for r in rejects]] = False
+            rows = np.flatnonzero(keep)
+        return self._point_limits.refuse_batch(
+            grouped, batch.point, batch.side, batch.quantity, rows
+        )
 
     def _shut(self, start: int) -> bool:
         """True for an interval whose gate the coordinator closed early while its clock gate

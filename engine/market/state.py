@@ -19,6 +19,7 @@ from sortedcontainers import SortedSet
 from engine.book.auction import BUY, CANCELLED, CONTINUOUS, SELL, IntervalBook
 from engine.book.continuous import ContinuousBook, Fill
 from engine.book.interval_result import IntervalResult
+from engine.book.point_limits import PointLimits
 from engine.market.events import (
     ClusterConfigured,
     Event,
@@ -62,6 +63,8 @@ class MarketState:
         self._results: dict[int, IntervalResult] = {}
         self._uncleared = SortedSet()  # starts of books whose auction is not cleared
         self._index = ChunkedColumns(("interval", "row", "member"))  # by order_id - 1
+        # What each point has booked per interval and side, against its limits.
+        self._point_limits = PointLimits(self.registry, self.calendar)
         # Each member's order ids, ascending (by member code): a page of a member's orders
         # is a slice of it, at any history's size (see engine.market.order_pages).
         self._member_orders = [Columns(("order_id",), 16) for _ in self.registry.member_ids]
@@ -204,6 +207,7 @@ class MarketState:
             )
         self._index.append(interval=starts, row=rows, member=member)
         self._index_by_member(member, first)
+        self._point_limits.book_columns((distinct, inverse), point, side, quantity)
         if client_ids:
             content = np.stack([starts, point, side, price, quantity], axis=1)
             for i, cid in enumerate(client_ids):
@@ -294,6 +298,7 @@ class MarketState:
         auction = start not in self._results
         row = book.add_one(order_id, member, p.point, side, price, quantity, auction)
         self._index.append_row(start, row, member)
+        self._point_limits.book(start, p.point, side, quantity)
         self._member_orders[member].append_row(order_id)
         if p.client_order_id is not None:
             content = (start, p.point, side, price, quantity)
@@ -307,11 +312,14 @@ class MarketState:
         order_id = int(p.order_id)
         start, row, _ = self._index.row(order_id - 1)
         book = self._books[start]
-        if book.orders["status"][row] == CONTINUOUS:
-            self._continuous[start].cancel(order_id)
-            book.orders["status"][row] = CANCELLED
+        o = book.orders
+        if o["status"][row] == CONTINUOUS:
+            freed = self._continuous[start].cancel(order_id)  # what its trades left
+            o["status"][row] = CANCELLED
         else:
+            freed = int(o["quantity"][row])
             book.cancel(row)
+        self._point_limits.book(start, int(o["point"][row]), int(o["side"][row]), -freed)
 
     def _apply_order_replaced(self, p: OrderReplaced) -> None:
         i = int(p.order_id) - 1
@@ -319,6 +327,7 @@ class MarketState:
         book = self._books[start]
         o = book.orders
         point, side = int(o["point"][row]), int(o["side"][row])
+        freed = int(o["quantity"][row])
         book.cancel(row)
         if int(p.new_order_id) != len(self._index) + 1:
             raise ReplayMismatch("a replacing order must take the next order id")
@@ -333,6 +342,7 @@ class MarketState:
         )
         self._index.append(interval=start, row=new_row, member=member)
         self._member_orders[member].append_row(int(p.new_order_id))
+        self._point_limits.book(start, point, side, int(p.quantity) - freed)
 
     def _apply_gate_closed(self, p: GateClosed) -> None:
         start = int(p.interval_start)
@@ -357,6 +367,11 @@ class MarketState:
         )
         self._results[start] = cleared
         self._uncleared.discard(start)
+        # Sums matter while orders may arrive: without continuous trading none come after
+        # the auction (an early gate included), with it none after the final gate.
+        if self.cluster.continuous_minutes == 0:
+            self._point_limits.forget(start)
+        self._point_limits.forget_past(int(p.ts_us) // 1_000_000)
         if self.cluster.continuous_minutes > 0:
             # What the auction left rests in the continuous book, in arrival order.
             resting = self._continuous[start] = ContinuousBook()

@@ -36,6 +36,9 @@ class Reject(IntEnum):
     CLIENT_ORDER_ID_CONFLICT = 303  # same client id, other content
     NOT_YOUR_ORDER = 304
     INTERVAL_NOT_CLEARED = 305
+    # the point's orders in the interval, with this one, would pass its import or export
+    # limit (engine/book/point_limits.py)
+    ABOVE_INTERVAL_LIMIT = 306
     # 400-499: settlement
     READING_NOT_DELIVERED = 400  # a meter reading for an interval not yet delivered
 

@@ -122,3 +122,16 @@ def quantity_above_limit(quantity: int, limit: int, point_id: str, side: int) ->
         f"quantity {quantity} Wh is above the {limit} Wh that connection point {point_id} "
         f"can {verb} in one interval"
     )
+
+
+def above_interval_limit(
+    start: int, point_id: str, side: int, limit: int, quantity: int, already: str
+) -> str:
+    """An ABOVE_INTERVAL_LIMIT: the point's limit in the interval [Wh], what its orders already
+    hold of it (``already``, worded by :mod:`engine.book.point_limits`) and this order's
+    quantity [Wh]."""
+    verb, what = ("import", "bids") if side == 0 else ("export", "asks")
+    return (
+        f"connection point {point_id} may {verb} {limit} Wh in interval {instant(start)}; "
+        f"{already}, this order {what} {quantity} Wh"
+    )

@@ -32,9 +32,9 @@ async def test_submit_list_replace_and_cancel_give_typed_results(
     tmp_path: Path, codec: str
 ) -> None:
     async with serve(tmp_path) as g, client(g, "t-dom-1", codec) as dom1:
-        ack = await dom1.submit_order(START_DT, "P-1", "sell", Decimal("300.5"), 2000, "s1")
+        ack = await dom1.submit_order(START_DT, "P-1", "sell", Decimal("300.5"), 1800, "s1")
         assert (ack.order_id, ack.client_order_id, ack.duplicate) == (1, "s1", False)
-        again = await dom1.submit_order(START, "P-1", "sell", "300.50", 2000, "s1")
+        again = await dom1.submit_order(START, "P-1", "sell", "300.50", 1800, "s1")
         assert (again.order_id, again.duplicate) == (1, True)
         listed = await dom1.submit_orders(
             [NewOrder(START, "P-1", "sell", 310, 100), NewOrder(START_DT, "P-1", "sell", 320, 50)]
@@ -65,10 +65,10 @@ async def test_submit_list_replace_and_cancel_give_typed_results(
         ]
         first = orders[0]
         assert first.interval_start == START_DT and first.price == Decimal("300.50")
-        assert (first.connection_point, first.side, first.quantity_wh) == ("P-1", "sell", 2000)
+        assert (first.connection_point, first.side, first.quantity_wh) == ("P-1", "sell", 1800)
         depth = await dom1.depth(START)
         assert [(a.price, a.quantity_wh) for a in depth.asks][:2] == [
-            (Decimal("300.50"), 2000),
+            (Decimal("300.50"), 1800),
             (Decimal("315.25"), 100),
         ]
         assert depth.bids == ()

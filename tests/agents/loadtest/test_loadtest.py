@@ -5,6 +5,7 @@ arguments, tokens), and the order comparison that decides the verdict."""
 from __future__ import annotations
 
 import json
+import random
 import re
 import signal
 import sys
@@ -22,10 +23,14 @@ from agents.client.results import Order
 from agents.loadtest.cli import loopback_url
 from agents.loadtest.run import (
     LoadResult,
+    Point,
     SentOrder,
+    Trader,
     Verification,
+    _Load,
     compare_orders,
     format_report,
+    room_left,
 )
 from engine.cli.main import main
 from engine.config.demo import demo_cluster
@@ -296,3 +301,27 @@ def test_429s_are_counted_but_other_errors_and_mismatches_fail_the_run() -> None
     assert not refused.ok and refused.to_json()["unexpected_errors"] == 1
     mismatch = a_result(Verification(1, ("lt-a",), (), ()), Counter())
     assert not mismatch.ok and "FAILED: 1 missing ['lt-a']" in format_report(mismatch)
+
+
+def test_a_runs_orders_stay_within_the_room_each_point_has_left_in_each_interval() -> None:
+    """The market refuses a point's orders beyond its limit per interval: the run never
+    sends them, and stops an agent whose points have no room left."""
+    trader = Trader("dom-01", "token", (Point("PL-TAURON-0011", 3000, 2000),))
+    booked = {(START, "PL-TAURON-0011", "sell"): 1990}  # before the run
+    room = room_left([trader], [START], booked)
+    assert room == {(START, "PL-TAURON-0011", "buy"): 3000, (START, "PL-TAURON-0011", "sell"): 10}
+    load = _Load(
+        "http://127.0.0.1:1", "lt-1", 7, {START: (100, 200)}, Decimal("0.01"), 0.0, 1, room
+    )
+    made: list[SentOrder] = []
+    rng = random.Random(5)
+    while orders := load.make_orders(trader, rng, 0, len(made)):
+        assert len(orders) == 7 or not any(room.values())  # short only at the end
+        made += orders
+    held = Counter[str]()
+    for o in made:
+        held[o.side] += o.quantity_wh
+        assert 1 <= o.quantity_wh <= (3 if o.side == "buy" else 2)  # a 1,000th of the limit
+    assert held == {"buy": 3000, "sell": 10} and not any(room.values())
+    load.give_back(made[-3:])  # refused: their room is free again
+    assert sum(room.values()) == sum(o.quantity_wh for o in made[-3:])

@@ -107,7 +107,10 @@ def test_sigterm_during_a_stream_of_orders_loses_none_that_was_acknowledged(
     def client() -> None:
         for _ in range(2_000):  # bounded; the server stops long before
             try:
-                status, body = server.request("POST", "/v1/orders", token, an_order(start))
+                # 1 Wh each: dom-01 may import 3,500 Wh in the interval, the stream stays
+                # within it
+                order = an_order(start, quantity_wh=1)
+                status, body = server.request("POST", "/v1/orders", token, order)
             except OSError as exc:  # refused or reset once the server stops listening
                 refused.append(exc)
                 return
@@ -147,7 +150,7 @@ def test_a_full_disk_stops_serve_with_exit_1_and_a_restart_holds_what_was_acknow
     acknowledged: dict[str, int] = {}
     refused: list[tuple[int, dict]] = []
     for n in range(2_000):  # bounded; the journal fills up long before
-        order = dict(an_order(start), client_order_id=f"c{n}")
+        order = dict(an_order(start, quantity_wh=1), client_order_id=f"c{n}")  # within 3,500 Wh
         try:
             status, body = server.request("POST", "/v1/orders", token, order)
         except OSError:  # the server stopped listening

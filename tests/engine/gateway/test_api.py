@@ -24,7 +24,7 @@ from engine.gateway.problems import REJECTS, TITLES, Problem
 from engine.gateway.quantities import RowErrors, parse_price, price_column
 from engine.model.rejects import Reject
 from engine.store.journal import Journal
-from tests.gateway_support import JSON, MSGPACK, START, order, run, serve
+from tests.gateway_support import CLUSTER, JSON, MSGPACK, START, order, run, serve
 
 METHODS = {"get", "post", "put", "patch", "delete"}
 
@@ -153,7 +153,9 @@ def test_a_ten_thousand_row_msgpack_batch_converts_in_a_few_milliseconds() -> No
 
 @run
 async def test_a_columnar_batch_is_booked_and_counted_once_per_request(tmp_path: Path) -> None:
-    async with serve(tmp_path) as g:
+    # 40,000 Wh of asks in one interval: P-1 exports 200 kW here (50,000 Wh in 15 minutes).
+    roomy = CLUSTER.replace('max_export_kw = "8"', 'max_export_kw = "200"', 1)
+    async with serve(tmp_path, cluster_text=roomy) as g:
         reply = await g.call(
             "POST", "/v1/orders/batch", "t-dom-1", ten_thousand_rows(), encoding=MSGPACK
         )

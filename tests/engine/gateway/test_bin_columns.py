@@ -26,7 +26,7 @@ def columns(n: int = 3, **overrides: Any) -> dict[str, Any]:
         "connection_point": ["P-1"] * n,
         "side": ["sell"] * n,
         "price": [300.0 + i for i in range(n)],
-        "quantity_wh": le([1000 + i for i in range(n)]),
+        "quantity_wh": le([200 + i for i in range(n)]),  # 9 fit P-1's 2,000 Wh
     }
     base.update(overrides)
     return base
@@ -37,16 +37,16 @@ async def test_bin_columns_book_the_same_orders_as_arrays(tmp_path: Path) -> Non
     async with serve(tmp_path) as g:
         as_bin = await g.call("POST", "/v1/orders/batch", "t-dom-1", columns(), encoding=MSGPACK)
         assert as_bin.status == 201 and as_bin.body["order_ids"] == [1, 2, 3]
-        arrays = columns(interval_start=[START] * 3, quantity_wh=[1000, 1001, 1002])
+        arrays = columns(interval_start=[START] * 3, quantity_wh=[200, 201, 202])
         as_arrays = await g.call("POST", "/v1/orders/batch", "t-dom-1", arrays, encoding=MSGPACK)
         assert as_arrays.status == 201 and as_arrays.body["order_ids"] == [4, 5, 6]
-        mixed = columns(quantity_wh=[1000, 1001, 1002])  # one bin column, one array
+        mixed = columns(quantity_wh=[200, 201, 202])  # one bin column, one array
         reply = await g.call("POST", "/v1/orders/batch", "t-dom-1", mixed, encoding=MSGPACK)
         assert reply.status == 201 and reply.body["order_ids"] == [7, 8, 9]
         booked = g.runtime.market.orders("dom-1")
         content = [(o["interval_start"], o["price"], o["quantity"]) for o in booked]
         assert content[:3] == content[3:6] == content[6:]
-        assert content[:3] == [(START, 30_000, 1000), (START, 30_100, 1001), (START, 30_200, 1002)]
+        assert content[:3] == [(START, 30_000, 200), (START, 30_100, 201), (START, 30_200, 202)]
 
 
 @run

@@ -348,7 +348,7 @@ async def test_a_retry_answers_200_even_while_other_orders_are_booked_meanwhile(
         assert first.status == 201
         for _ in range(5):
             others = [
-                g.call("POST", "/v1/orders", "t-dom-1", order(quantity_wh=10 + i))
+                g.call("POST", "/v1/orders", "t-dom-1", order(quantity_wh=1 + i % 10))
                 for i in range(20)
             ]
             retry = g.call("POST", "/v1/orders", "t-dom-1", order(client_order_id="r1"))

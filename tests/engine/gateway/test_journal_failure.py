@@ -111,7 +111,7 @@ async def test_a_full_disk_is_503_acknowledges_nothing_more_and_a_restart_holds_
 async def test_a_request_waiting_on_the_failed_commit_gets_503_not_500(tmp_path: Path) -> None:
     async with serve(tmp_path) as g:
         fill_the_disk(g)
-        body: Any = [order(client_order_id=f"b{n}", quantity_wh=10) for n in range(400)]
+        body: Any = [order(client_order_id=f"b{n}", quantity_wh=1) for n in range(400)]
         reply = await g.call("POST", "/v1/orders", "t-dom-1", body)  # pages beyond the limit
         journal_failed(reply)
         journal_failed(await g.call("GET", "/v1/orders", "t-dom-2"))

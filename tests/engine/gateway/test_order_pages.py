@@ -13,13 +13,13 @@ from tests.gateway_support import START, Gateway, run, serve
 
 
 async def book(g: Gateway, n: int, start: int = START) -> list[int]:
-    """dom-1 sells ``n`` orders of 10 Wh into ``start`` (one columnar batch); their ids."""
+    """dom-1 sells ``n`` orders of 1 Wh into ``start`` (one columnar batch); their ids."""
     columns = {
         "interval_start": [start] * n,
         "connection_point": ["P-1"] * n,
         "side": ["sell"] * n,
         "price": ["300.00"] * n,
-        "quantity_wh": [10] * n,
+        "quantity_wh": [1] * n,
     }
     reply = await g.call("POST", "/v1/orders/batch", "t-dom-1", columns)
     assert reply.status == 201, reply.body

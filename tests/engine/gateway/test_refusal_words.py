@@ -201,6 +201,16 @@ async def _(g: Gateway) -> Any:
     return await post_order(g, quantity_wh=2001), "quantity-above-limit", "quantity_wh", words
 
 
+@case("above-interval-limit", Reject.ABOVE_INTERVAL_LIMIT)
+async def _(g: Gateway) -> Any:
+    await booked(g, quantity_wh=1500)
+    words = (
+        f"connection point P-1 may export 2000 Wh in interval {START_ISO}; 1500 Wh are "
+        "already offered or sold, this order asks 600 Wh"
+    )
+    return await post_order(g, quantity_wh=600), "above-interval-limit", "quantity_wh", words
+
+
 @case("client-order-id-twice", Reject.BAD_CLIENT_ORDER_ID)
 async def _(g: Gateway) -> Any:
     rows = [order(client_order_id="a"), order(client_order_id="a")]

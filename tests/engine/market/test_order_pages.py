@@ -137,12 +137,12 @@ def test_every_page_walk_equals_the_filtered_full_list_also_after_replay(
 def test_a_page_of_a_long_history_starts_at_the_cursor() -> None:
     market, _, _ = make_market()
     n = 5_000
-    batch = OrderBatch(
-        np.full(n, START, np.int64),
+    batch = OrderBatch(  # 1 Wh asks over the five open intervals: within P-1's limit
+        START + 900 * (np.arange(n, dtype=np.int64) % 5),
         np.full(n, 1, np.int64),
         np.ones(n, np.int64),
         np.full(n, 300 * PLN, np.int64),
-        np.full(n, 10, np.int64),
+        np.ones(n, np.int64),
     )
     market.submit_batch("dom-1", batch)
     page = market.order_page("dom-1", after=4_000, limit=3)

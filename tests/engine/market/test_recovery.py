@@ -96,7 +96,9 @@ WRITER = textwrap.dedent(
         acked = []
         for _ in range(50):  # a group of submissions, one commit, then the acknowledgements
             i += 1
-            done = node.market.submit(member.id, NewOrder(start, point, 1, floor + i % 500, 10))
+            # 1 Wh over 64 intervals and both sides: far within the point's limits
+            order = NewOrder(start + 900 * (i % 64), point, i % 2, floor + i % 500, 1)
+            done = node.market.submit(member.id, order)
             acked.append(done.order_id)
         node.commit()
         print(" ".join(map(str, acked)), flush=True)
@@ -124,7 +126,7 @@ def test_every_acknowledged_order_survives_sigkill_and_none_is_duplicated(tmp_pa
         assert writer.returncode == -signal.SIGKILL
     node = open_market(tmp_path, demo_cluster(), SimulatedClock((START - 3600) * 1_000_000))
     member = next(m for m in node.market.cluster.members if m.role == "member")
-    stored = [o["order_id"] for o in node.market.orders(member.id)]
+    stored = sorted(o["order_id"] for o in node.market.orders(member.id))
     assert len(stored) == len(set(stored))  # nothing twice
     assert set(acknowledged) <= set(stored)  # nothing acknowledged is lost
     assert stored == list(range(1, len(stored) + 1))
