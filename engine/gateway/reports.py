@@ -32,7 +32,10 @@ async def statements(request: web.Request) -> web.Response:
             raise Problem(404, "unknown-member", f"no member {member_id!r:.60}", "member")
     start, end = params.period(request)
     runtime = request.app[RUNTIME]
-    await runtime.durable(market.seq)  # rest on nothing that could still be lost
+    # Rest on nothing that could still be lost: events may arrive while a commit is awaited,
+    # so wait again until the state's last event is durable (each round is one group commit).
+    while runtime.head.seq < market.seq:
+        await runtime.durable(market.seq)
     # From here on no await: the state and the durable head below belong together.
     starts, settled = market.settlement(start, end)
     code = market.registry.member_code[member_id]
