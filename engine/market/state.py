@@ -18,7 +18,7 @@ from sortedcontainers import SortedSet
 from engine.book.auction import BUY, CANCELLED, CONTINUOUS, SELL, IntervalBook
 from engine.book.continuous import ContinuousBook, Fill
 from engine.book.interval_result import IntervalResult
-from engine.book.point_limits import PointLimits
+from engine.book.point_limits import BatchGroups, PointLimits
 from engine.market.events import (
     ClusterConfigured,
     Event,
@@ -157,6 +157,7 @@ class MarketState:
             np.asarray(p.price, np.int64),
             np.asarray(p.quantity, np.int64),
             p.client_order_id,
+            p.groups,
         )
 
     def _apply_run(self, run: OrderRun) -> None:
@@ -186,13 +187,18 @@ class MarketState:
         price: np.ndarray,
         quantity: np.ndarray,
         client_ids: list[str | None] | None,
+        groups: BatchGroups | None = None,
     ) -> None:
-        """Book accepted orders with ids ``first``, ``first + 1``, ... (columns by row)."""
+        """Book accepted orders with ids ``first``, ``first + 1``, ... (columns by row);
+        ``groups``: these rows as grouped when they were decided (None: group them here)."""
         n = starts.shape[0]
         if first != len(self._index) + 1:
             raise ReplayMismatch(f"order ids continue at {len(self._index) + 1}, not {first}")
         order_ids = np.arange(first, first + n, dtype=np.int64)
-        distinct, inverse = group_starts(starts, self.calendar.length_s)
+        if groups is not None:
+            distinct, inverse = groups.grouped
+        else:
+            distinct, inverse = group_starts(starts, self.calendar.length_s)
         if 4 * distinct.shape[0] > n:
             # Few rows per interval (a day-ahead batch: one per interval): numpy's cost per
             # group exceeds the rows' own, so book them one by one.
@@ -206,7 +212,7 @@ class MarketState:
             )
         self._index.append(interval=starts, row=rows, member=member)
         self._index_by_member(member, first)
-        self._point_limits.book_columns((distinct, inverse), point, side, quantity)
+        self._point_limits.book_columns((distinct, inverse), point, side, quantity, groups)
         if client_ids:
             content = np.stack([starts, point, side, price, quantity], axis=1)
             for i, cid in enumerate(client_ids):
