@@ -10,7 +10,7 @@ the calendar and the price bands, without touching market state, and returns eve
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import numpy as np
@@ -35,9 +35,21 @@ class OrderBatch:
     price: np.ndarray  # int64 [tick]
     quantity: np.ndarray  # int64 [Wh]
     client_order_id: tuple[str | None, ...] | None = None
+    _grouped: dict[int, tuple[np.ndarray, np.ndarray]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __len__(self) -> int:
         return int(self.interval_start.shape[0])
+
+    def grouped(self, length_s: int) -> tuple[np.ndarray, np.ndarray]:
+        """The rows by interval (intervals of ``length_s`` [s]): the distinct starts [s]
+        and each row's index into them; computed once, as validation and the point limits
+        both ask (:func:`~engine.model.columns.group_starts`)."""
+        found = self._grouped.get(length_s)
+        if found is None:
+            found = self._grouped[length_s] = group_starts(self.interval_start, length_s)
+        return found
 
     @classmethod
     def one(
@@ -158,7 +170,7 @@ def validate_batch(
         lambda r: wording.interval_not_open(start[r], calendar, now_s),
     )
     # Bands per distinct interval: a batch spans few intervals.
-    distinct, which = group_starts(start, calendar.length_s)
+    distinct, which = batch.grouped(calendar.length_s)
     bands = np.array([band(s) for s in distinct.tolist()], np.int64).reshape(-1, 2)
     floor, cap = bands[which, 0], bands[which, 1]
     refuse(

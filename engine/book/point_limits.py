@@ -30,6 +30,8 @@ distinct (interval, point, side) in it.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from engine.book.new_orders import MAX_REPORTED_ROWS
@@ -43,6 +45,20 @@ BUY, SELL = 0, 1
 #: A batch's rows by interval: the distinct starts [s] and each row's index into them
 #: (:func:`~engine.model.columns.group_starts`).
 Grouped = tuple[np.ndarray, np.ndarray]
+
+
+class BatchGroups(NamedTuple):
+    """A batch's rows grouped once by (interval, point, side), for the check and then for
+    booking the same rows (:meth:`PointLimits.group`)."""
+
+    grouped: Grouped
+    """The rows by interval: the distinct starts [s] and each row's index into them."""
+    key: np.ndarray
+    """Each row's key, ``slot * 2 * points + point * 2 + side``."""
+    keys: np.ndarray
+    """The distinct keys, ascending."""
+    totals: np.ndarray
+    """The rows' quantities summed per distinct key [Wh]."""
 
 
 class PointLimits:
@@ -107,17 +123,19 @@ class PointLimits:
         sides: np.ndarray,
         quantities: np.ndarray,
         rows: np.ndarray | None = None,
+        groups: BatchGroups | None = None,
     ) -> list[Rejected]:
         """Every row of a batch that does not fit, with what was booked before it (what the
         point had booked, and the earlier rows of the batch at the same point, interval and
         side). ``rows``: the row numbers to check (all when None); the others are refused
-        for another reason, or repeat booked orders."""
+        for another reason, or repeat booked orders. ``groups``: the rows checked, already
+        grouped (:meth:`group`)."""
         distinct, slot = grouped
         if rows is not None:
             slot, points, sides, quantities = (c[rows] for c in (slot, points, sides, quantities))
         if slot.shape[0] == 0:
             return []
-        key, keys, totals = self._group(distinct, slot, points, sides, quantities)
+        _, key, keys, totals = groups or self.group((distinct, slot), points, sides, quantities)
         booked = np.array(self._lookup(distinct, keys), np.int64)
         point, side = (keys >> 1) % self._points, keys & 1
         limit = np.where(side == BUY, self._limit_columns[0][point], self._limit_columns[1][point])
@@ -176,13 +194,19 @@ class PointLimits:
             del sums[key]
 
     def book_columns(
-        self, grouped: Grouped, points: np.ndarray, sides: np.ndarray, quantities: np.ndarray
+        self,
+        grouped: Grouped,
+        points: np.ndarray,
+        sides: np.ndarray,
+        quantities: np.ndarray,
+        groups: BatchGroups | None = None,
     ) -> None:
-        """Add accepted orders (columns by row) to their sums."""
+        """Add accepted orders (columns by row) to their sums; ``groups``: these rows,
+        already grouped when they were checked (:meth:`group`)."""
         distinct, slot = grouped
         if slot.shape[0] == 0:
             return
-        _, keys, totals = self._group(distinct, slot, points, sides, quantities)
+        _, _, keys, totals = groups or self.group(grouped, points, sides, quantities)
         booked = self._booked
         span = 2 * self._points
         for slot, key, wh in zip(
@@ -206,16 +230,11 @@ class PointLimits:
 
     # --- helpers --------------------------------------------------------------------------
 
-    def _group(
-        self,
-        distinct: np.ndarray,
-        slot: np.ndarray,
-        points: np.ndarray,
-        sides: np.ndarray,
-        quantities: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Group rows by (interval, point, side), keyed ``slot * 2 * points + point * 2 +
-        side``: each row's key, the distinct keys ascending, and their totals [Wh]."""
+    def group(
+        self, grouped: Grouped, points: np.ndarray, sides: np.ndarray, quantities: np.ndarray
+    ) -> BatchGroups:
+        """Group rows (``grouped``: by interval) by (interval, point, side)."""
+        distinct, slot = grouped
         key = (slot * self._points + points) * 2 + sides
         # Columns decoded from a journal or a request may be unaligned views of their bytes,
         # which send np.add.at down a path some 40 times slower: copy those (a few us).
@@ -226,14 +245,14 @@ class PointLimits:
             totals = np.zeros(span, np.int64)
             np.add.at(totals, key, quantities)
             keys = np.flatnonzero(totals)
-            return key, keys, totals[keys]
+            return BatchGroups(grouped, key, keys, totals[keys])
         keys, group = np.unique(key, return_inverse=True)
         totals = np.zeros(keys.shape[0], np.int64)
         np.add.at(totals, group, quantities)
-        return key, keys, totals
+        return BatchGroups(grouped, key, keys, totals)
 
     def _lookup(self, distinct: np.ndarray, keys: np.ndarray) -> list[int]:
-        """The booked sums [Wh] of grouped keys (see :meth:`_group`)."""
+        """The booked sums [Wh] of grouped keys (see :meth:`group`)."""
         span = 2 * self._points
         empty: dict[int, int] = {}
         out = []

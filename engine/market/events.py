@@ -29,6 +29,7 @@ from typing import Any, ClassVar
 import msgspec
 import numpy as np
 
+from engine.book.point_limits import BatchGroups
 from matching import ClearingResult
 
 INT64_COLUMN_EXT = 1
@@ -88,6 +89,11 @@ class OrdersAccepted(Event, kw_only=True):
     price: np.ndarray  # [tick]
     quantity: np.ndarray  # [Wh]
     side: np.ndarray
+    # live only: the rows grouped while deciding (the same rows in the same order), so that
+    # the fold does not group them again; None on replay, where the fold groups them itself
+    groups: BatchGroups | None = None
+
+    _not_journaled: ClassVar[dict[str, Any]] = {"seq": 0, "ts_us": 0, "groups": None}
 
 
 class OrderCancelled(Event, kw_only=True):

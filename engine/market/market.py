@@ -31,6 +31,7 @@ from engine.book.auction import ACTIVE, BUY, CONTINUOUS, SELL, STATUS_NAMES, Int
 from engine.book.continuous import Fill
 from engine.book.interval_result import IntervalResult
 from engine.book.new_orders import FIELDS, NewOrder, OrderBatch, validate_batch, validate_one
+from engine.book.point_limits import BatchGroups
 from engine.market.bands import BandBatch, validate_bands
 from engine.market.commands import (
     COMMAND_TYPES,
@@ -220,7 +221,7 @@ class Market(MarketState):
         # Rows grouped by interval (any row refused without a row: a malformed batch).
         grouped = None
         if not any(r.row is None for r in rejects):
-            grouped = group_starts(batch.interval_start, self.calendar.length_s)
+            grouped = batch.grouped(self.calendar.length_s)
         if not rejects and self.cluster.continuous_minutes == 0:
             distinct, which = grouped
             shut = np.array([self._shut(s) for s in distinct.tolist()], bool)
@@ -233,7 +234,10 @@ class Market(MarketState):
                 )
                 for r in np.flatnonzero(shut[which])
             ]
-        over = [] if grouped is None else self._over_limits(batch, grouped, new, rejects)
+        groups = None  # the rows by (interval, point, side), when every row is booked
+        if grouped is not None and not rejects and new.all():
+            groups = self._point_limits.group(grouped, batch.point, batch.side, batch.quantity)
+        over = [] if grouped is None else self._over_limits(batch, grouped, new, rejects, groups)
         if over:
             rejects = sorted(rejects + over, key=lambda r: r.row)
         if rejects:
@@ -252,6 +256,7 @@ class Market(MarketState):
             price=batch.price[new],
             quantity=batch.quantity[new],
             side=batch.side[new],
+            groups=groups,
         )
         order_ids[new] = np.arange(first, first + int(new.sum()), dtype=np.int64)
         return event, BatchAccepted(order_ids, event.seq)
@@ -633,18 +638,19 @@ class Market(MarketState):
         grouped: tuple[np.ndarray, np.ndarray],
         new: np.ndarray,
         rejects: list[Rejected],
+        groups: BatchGroups | None,
     ) -> list[Rejected]:
         """The rows of ``batch`` (``grouped``: its distinct interval starts and each row's
         index into them) that its points cannot deliver beside what they booked: only its
         new rows count (a repeat is booked already), and only those not refused for another
-        reason (their point or side may be nonsense)."""
+        reason (their point or side may be nonsense); ``groups``: all of them, grouped."""
         rows = None
         if rejects or not new.all():
             keep = new.copy()
             keep[[r.row for r in rejects]] = False
             rows = np.flatnonzero(keep)
         return self._point_limits.refuse_batch(
-            grouped, batch.point, batch.side, batch.quantity, rows
+            grouped, batch.point, batch.side, batch.quantity, rows, groups
         )
 
     def _shut(self, start: int) -> bool:

@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from engine.market import events
-from engine.market.events import ClusterConfigured, Event
+from engine.market.events import ClusterConfigured, Event, OrderAccepted
 from engine.market.market import Market
+from engine.market.order_runs import OrderRun, decode_run
 from engine.market.state import MarketState, ReplayMismatch
 from engine.model.clock import Clock, WallClock
 from engine.store.journal import GroupCommitter, Journal
@@ -184,9 +185,15 @@ def _check_configured(first: Event, cluster: Any, fingerprint: str, path: Path) 
         )
 
 
-def _decoded(journal: Journal) -> Iterator[Event]:
-    """The journal's events, each checked against the hash chain before it is decoded."""
-    decode = events.decode
+def _decoded(journal: Journal) -> Iterator[Event | OrderRun]:
+    """The journal's events, each checked against the hash chain before it is decoded;
+    consecutive single-order events come as one :class:`OrderRun` (columns)."""
+    decode, single = events.decode, OrderAccepted.__name__
     for chunk in journal.read_checked():
-        for seq, kind, ts_us, payload, _hash in chunk:
-            yield decode(seq, kind, ts_us, payload)
+        start = 0
+        for at in [i for i, row in enumerate(chunk) if row[1] != single] + [len(chunk)]:
+            if at > start:
+                yield decode_run(chunk[start:at])
+            if at < len(chunk):
+                yield decode(*chunk[at][:4])
+            start = at + 1

@@ -10,7 +10,6 @@ carries its clearing result on its event; on replay the book is cleared again, a
 from __future__ import annotations
 
 from collections.abc import Iterable
-from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -19,7 +18,7 @@ from sortedcontainers import SortedSet
 from engine.book.auction import BUY, CANCELLED, CONTINUOUS, SELL, IntervalBook
 from engine.book.continuous import ContinuousBook, Fill
 from engine.book.interval_result import IntervalResult
-from engine.book.point_limits import PointLimits
+from engine.book.point_limits import BatchGroups, PointLimits
 from engine.market.events import (
     ClusterConfigured,
     Event,
@@ -31,6 +30,7 @@ from engine.market.events import (
     OrdersAccepted,
     PriceBandsPublished,
 )
+from engine.market.order_runs import OrderRun
 from engine.model.calendar import Calendar
 from engine.model.columns import ChunkedColumns, Columns, group_starts, stable_order
 from engine.model.registry import Registry
@@ -110,32 +110,35 @@ class MarketState:
         published = self._published_bands.get(start_s)
         return published if published is not None else self.cluster.band(start_s)
 
-    def replay(self, events: Iterable[Event]) -> dict[str, int]:
+    def replay(self, events: Iterable[Event | OrderRun]) -> dict[str, int]:
         """Apply recorded events to a new market, in order; return how many of each kind.
         Gate closures recompute their clearing and raise :class:`ReplayMismatch` if a
         digest differs.
 
         Runs of single-order events are applied as one columnar batch (the same rows in the
-        same order, so the same state, at the speed of the batch path)."""
+        same order, so the same state, at the speed of the batch path): the journal hands
+        them over already as columns (:class:`~engine.market.order_runs.OrderRun`), a list
+        of events is gathered here."""
         kinds: dict[str, int] = {}
         run: list[OrderAccepted] = []
         orders = 0
         for event in events:
             if type(event) is OrderAccepted:
                 run.append(event)
-                if len(run) == REPLAY_RUN:
-                    self._apply_order_run(run)
-                    orders += len(run)
-                    run = []
-                continue
+                if len(run) < REPLAY_RUN:
+                    continue
             if run:
-                self._apply_order_run(run)
+                self._apply_run(OrderRun.of_events(run))
                 orders += len(run)
                 run = []
-            kinds[event.kind] = kinds.get(event.kind, 0) + 1
-            self.apply(event)
+            if type(event) is OrderRun:
+                self._apply_run(event)
+                orders += len(event)
+            elif type(event) is not OrderAccepted:
+                kinds[event.kind] = kinds.get(event.kind, 0) + 1
+                self.apply(event)
         if run:
-            self._apply_order_run(run)
+            self._apply_run(OrderRun.of_events(run))
             orders += len(run)
         if orders:
             kinds["OrderAccepted"] = orders
@@ -154,28 +157,25 @@ class MarketState:
             np.asarray(p.price, np.int64),
             np.asarray(p.quantity, np.int64),
             p.client_order_id,
+            p.groups,
         )
 
-    def _apply_order_run(self, run: list[OrderAccepted]) -> None:
+    def _apply_run(self, run: OrderRun) -> None:
         """Apply consecutive single-order events at once (see :meth:`replay`)."""
-        ids = [p.order_id for p in run]
-        if ids != list(range(ids[0], ids[0] + len(ids))):
-            raise ReplayMismatch(f"order ids of single-order events jump near {ids[0]}")
-
-        row = attrgetter("member", "interval_start", "point", "side", "price", "quantity")
-        table = np.array(list(map(row, run)), np.int64).T
-        member, starts, point, side, price, quantity = table
+        first = int(run.order_id[0])
+        if not np.array_equal(run.order_id, np.arange(first, first + len(run))):
+            raise ReplayMismatch(f"order ids of single-order events jump near {first}")
         self._add_orders(
-            member,
-            ids[0],
-            starts,
-            point,
-            side,
-            price,
-            quantity,
-            [p.client_order_id for p in run],
+            run.member,
+            first,
+            run.interval_start,
+            run.point,
+            run.side,
+            run.price,
+            run.quantity,
+            run.client_order_id,
         )
-        self.seq = run[-1].seq
+        self.seq = run.last_seq
 
     def _add_orders(
         self,
@@ -187,13 +187,18 @@ class MarketState:
         price: np.ndarray,
         quantity: np.ndarray,
         client_ids: list[str | None] | None,
+        groups: BatchGroups | None = None,
     ) -> None:
-        """Book accepted orders with ids ``first``, ``first + 1``, ... (columns by row)."""
+        """Book accepted orders with ids ``first``, ``first + 1``, ... (columns by row);
+        ``groups``: these rows as grouped when they were decided (None: group them here)."""
         n = starts.shape[0]
         if first != len(self._index) + 1:
             raise ReplayMismatch(f"order ids continue at {len(self._index) + 1}, not {first}")
         order_ids = np.arange(first, first + n, dtype=np.int64)
-        distinct, inverse = group_starts(starts, self.calendar.length_s)
+        if groups is not None:
+            distinct, inverse = groups.grouped
+        else:
+            distinct, inverse = group_starts(starts, self.calendar.length_s)
         if 4 * distinct.shape[0] > n:
             # Few rows per interval (a day-ahead batch: one per interval): numpy's cost per
             # group exceeds the rows' own, so book them one by one.
@@ -207,7 +212,7 @@ class MarketState:
             )
         self._index.append(interval=starts, row=rows, member=member)
         self._index_by_member(member, first)
-        self._point_limits.book_columns((distinct, inverse), point, side, quantity)
+        self._point_limits.book_columns((distinct, inverse), point, side, quantity, groups)
         if client_ids:
             content = np.stack([starts, point, side, price, quantity], axis=1)
             for i, cid in enumerate(client_ids):
