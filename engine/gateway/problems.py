@@ -35,7 +35,7 @@ from engine.api.wire import to_json
 from engine.model.rejects import BatchRejected, Reject, Rejected
 
 PROBLEM_JSON = "application/problem+json"
-PROBLEM_TYPE = "problem_type"  # a problem response's slug, for the metrics middleware
+PROBLEM_TYPE = web.ResponseKey("problem_type", str)  # its slug, for metrics and access log
 
 #: Engine reject code -> (HTTP status, problem type slug). Every Reject has a row (tested).
 REJECTS: dict[Reject, tuple[int, str]] = {
