@@ -6,7 +6,8 @@
 summary on stderr. ``price_pln_mwh`` of an order is its volume-weighted average fill price,
 rounded half to even to 0.01 PLN/MWh, empty when nothing filled.
 
-The other commands live in their own modules (``serve``, ``members``, ``replay``, ``audit``);
+The other commands live in their own modules (``serve``, ``members``, ``replay``, ``audit``,
+``backup``/``restore``);
 packages that use the market add theirs through entry points (:mod:`engine.cli.plugins`: the
 agents' ``simulate`` and ``loadtest``), so the engine imports none of them.
 
@@ -34,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.cli import audit as cli_journal
+from engine.cli import backup as cli_backup
 from engine.cli import member_tokens as cli_members
 from engine.cli import serve
 from engine.cli.book_csv import BookCsvError, OrderRow, read_book_csv
@@ -99,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     sources = registered()  # read once: a broken one is reported once
     cli_journal.add_commands(commands, sources)
     cli_members.add_commands(commands)
+    cli_backup.add_commands(commands)
     serve.add_command(commands, sources)
     _add_plugin_commands(commands)
     return parser
@@ -240,6 +243,10 @@ def _run(argv: Sequence[str] | None) -> int:
         return cli_journal.run_audit(args)
     if args.command == "members":
         return cli_members.run(args)
+    if args.command == "backup":
+        return cli_backup.run_backup(args)
+    if args.command == "restore":
+        return cli_backup.run_restore(args)
     if args.command == "serve":
         return serve.run(args)
     run = getattr(args, "run", None)

@@ -1,7 +1,11 @@
 """``klaster serve``: the gateway of one cluster's market on a TCP port.
 
 ``klaster serve [--config CLUSTER.toml | --NAME VALUE] [--data DIR] [--host 127.0.0.1]
-[--port 8080] [--tls-cert FILE --tls-key FILE]``
+[--port 8080] [--tls-cert FILE --tls-key FILE] [--log-format text|json] [--access-log]``
+
+Logs (:mod:`engine.cli.logs`) go to stderr as text lines or JSON objects; ``--access-log``
+adds a record per request (:mod:`engine.cli.access_log`). ``/metrics`` carries
+``klaster_build_info`` (:func:`engine.cli.version.build_info`) and the ``process_*`` metrics.
 
 ``--NAME VALUE`` are the cluster sources other packages register
 (:class:`~engine.cli.plugins.ServeSource`, :mod:`engine.cli.cluster_sources`): the agents'
@@ -44,6 +48,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import signal
 import ssl
 import sys
@@ -51,10 +56,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from engine.cli import logs
+from engine.cli.access_log import AccessLogger, access_logger
 from engine.cli.cluster_sources import Sources, add_cluster_options, chosen, registered
 from engine.cli.member_tokens import DEMO_TOKENS_FILE, issue_token_file
 from engine.cli.plugins import ServedCluster
 from engine.cli.tls import TlsError, is_loopback, server_context
+from engine.cli.version import build_info
 from engine.config.cluster import Cluster, ClusterError
 from engine.config.demo import demo_cluster
 from engine.market.events import EventDecodeError
@@ -70,6 +78,8 @@ from engine.store.tokens import TokenStore
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 DEFAULT_DATA, DEFAULT_HOST, DEFAULT_PORT = "data", "127.0.0.1", 8080
 DRAIN_SECONDS = 10.0  # how long in-flight requests may take to finish at shut-down
+
+log = logging.getLogger("klaster.serve")
 
 AppFactory = Callable[..., Any]  # engine.gateway.create_app's signature
 
@@ -94,6 +104,15 @@ def add_command(commands: Any, sources: Sources | None = None) -> None:
     cmd.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (8080; 0 = any)")
     cmd.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS: the certificate (PEM)")
     cmd.add_argument("--tls-key", metavar="FILE", help="serve HTTPS: its private key (PEM)")
+    cmd.add_argument(
+        "--log-format",
+        choices=logs.LOG_FORMATS,
+        default="text",
+        help="logs on stderr as text lines or one JSON object per line (text)",
+    )
+    cmd.add_argument(
+        "--access-log", action="store_true", help="log every request (method, path, status...)"
+    )
 
 
 def run(args: argparse.Namespace, app_factory: AppFactory | None = None) -> int:
@@ -121,6 +140,7 @@ def run(args: argparse.Namespace, app_factory: AppFactory | None = None) -> int:
             "the network in clear text (use --tls-cert/--tls-key, or a TLS proxy)",
             file=sys.stderr,
         )
+    logs.configure(getattr(args, "log_format", "text"))
     if app_factory is None:
         from engine.gateway import create_app  # aiohttp only for the commands that serve
 
@@ -136,6 +156,7 @@ def run(args: argparse.Namespace, app_factory: AppFactory | None = None) -> int:
                 app_factory=app_factory,
                 clock=served.clock,
                 ssl_context=ssl_context,
+                access_log=getattr(args, "access_log", False),
             )
         )
     except (ClusterMismatch, ReplayMismatch, EventDecodeError, DataDirLocked, JournalError) as exc:
@@ -157,12 +178,14 @@ async def serve(
     out: TextIO = sys.stdout,
     clock: SimulatedClock | None = None,
     ssl_context: ssl.SSLContext | None = None,
+    access_log: bool = False,
 ) -> int:
     """Serve until SIGTERM/SIGINT (see the module docstring); return the exit code.
 
     ``tokens_file``: on the first start, issue a token to every member and keep them in
     DIR/tokens_file (the demo cluster and scenarios). ``clock``: a simulated clock (a
-    restart moves it on to the journal's last event). ``ssl_context``: serve HTTPS."""
+    restart moves it on to the journal's last event). ``ssl_context``: serve HTTPS.
+    ``access_log``: log every request."""
     from aiohttp import web
 
     from matching.clearing import warm_up
@@ -195,10 +218,15 @@ async def serve(
         warming: asyncio.Future[None] | None = None
         failing: asyncio.Future[BaseException] | None = None
         await runtime.start()
-        metrics = Metrics()
+        metrics = Metrics(build=build_info())
         runtime.instrument(metrics)
         app = app_factory(runtime, tokens, metrics, ready=lambda: ready)
-        runner = web.AppRunner(app, shutdown_timeout=DRAIN_SECONDS, access_log=None)
+        runner = web.AppRunner(
+            app,
+            shutdown_timeout=DRAIN_SECONDS,
+            access_log=access_logger() if access_log else None,
+            access_log_class=AccessLogger,
+        )
         await runner.setup()
         try:
             site = web.TCPSite(runner, host, port, ssl_context=ssl_context)
@@ -218,6 +246,7 @@ async def serve(
                 url = f"{scheme}://{url_host}:{bound_port}"
                 print(f"klaster: serving {cluster.id} on {url}", file=out)
                 out.flush()
+                log.info("serving", extra={logs.FIELDS: {"cluster": cluster.id, "url": url}})
             await stopping
         finally:
             ready = False
@@ -240,7 +269,7 @@ async def serve(
             file=sys.stderr,
         )
         return EXIT_FAILED
-    print("klaster: stopped", file=sys.stderr)
+    log.info("stopped", extra={logs.FIELDS: {"cluster": cluster.id}})
     return EXIT_OK
 
 

@@ -3,7 +3,8 @@ first:
 
 1. (only with metrics) request latency by route *template* (``/v1/orders/{order_id}``,
    never the raw path: ids must not become label values), method and status; requests that
-   match no route count as ``unmatched``; a stream (minutes long) is not observed.
+   match no route count as ``unmatched``; a stream (minutes long) is not observed. Every
+   problem answer counts by its type (``klaster_problems_total``), a stream's too.
 2. problems: renders :class:`~engine.gateway.problems.Problem` and aiohttp's HTTP errors
    (404, 405) as ``application/problem+json``; anything else is a bug: logged, 500. (Body
    limits are the body reader's: :mod:`engine.gateway.encoding`.)
@@ -35,7 +36,7 @@ from aiohttp import web
 from engine.api.routes import ROUTES
 from engine.gateway.encoding import negotiate
 from engine.gateway.keys import BEARER, CALLER, FORMAT, Caller, TokenLookup
-from engine.gateway.problems import Problem, journal_failed
+from engine.gateway.problems import PROBLEM_TYPE, Problem, journal_failed
 from engine.gateway.ratelimit import RateLimiter
 from engine.market.metrics import Metrics
 from engine.market.runtime import Runtime
@@ -64,18 +65,25 @@ def gateway(
     if metrics is None:
         return guarded
     record = metrics.record_request
+    record_problem = metrics.record_problem
     clock = time.perf_counter
+
+    def counted(response: web.StreamResponse) -> web.StreamResponse:
+        slug = response.get(PROBLEM_TYPE) if response.status >= 400 else None
+        if slug is not None:
+            record_problem(slug)
+        return response
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         resource = request.match_info.route.resource
         route = resource.canonical if resource is not None else "unmatched"
         if route == STREAM_PATH:  # a stream lasts minutes: not a request latency
-            return await guarded(request, handler)
+            return counted(await guarded(request, handler))
         started = clock()
         status = 500
         try:
-            response = await guarded(request, handler)
+            response = counted(await guarded(request, handler))
             status = response.status
             return response
         except web.HTTPException as exc:

@@ -35,6 +35,7 @@ from engine.api.wire import to_json
 from engine.model.rejects import BatchRejected, Reject, Rejected
 
 PROBLEM_JSON = "application/problem+json"
+PROBLEM_TYPE = web.ResponseKey("problem_type", str)  # its slug, for metrics and access log
 
 #: Engine reject code -> (HTTP status, problem type slug). Every Reject has a row (tested).
 REJECTS: dict[Reject, tuple[int, str]] = {
@@ -153,6 +154,7 @@ class Problem(Exception):
             charset="utf-8",
             headers=self.headers,
         )
+        response[PROBLEM_TYPE] = self.slug
         if self.close:
             response.force_close()
         return response

@@ -2,15 +2,28 @@
 
 One :class:`Metrics` per process, on its own ``CollectorRegistry`` (tests make fresh ones).
 Names carry the ``klaster_`` prefix, base units (seconds, Wh) and ``_total`` on counters;
-labels are bounded sets (side, outcome, route template, method, status class): never a
-member or an order id. Everything is updated per batch or per event, not per order.
+labels are bounded sets (side, outcome, route template, method, status class, problem type):
+never a member or an order id. Everything is updated per batch or per event, not per order.
+Besides the market's own: the standard ``process_*`` metrics of this process (CPU seconds,
+resident memory, open file descriptors, start time: prometheus_client's
+``ProcessCollector``) and, when given, ``klaster_build_info`` (version, Python, numba) as
+the labels of a constant 1.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    Info,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 SIDES = ("buy", "sell")
@@ -24,9 +37,18 @@ LATENCY_BUCKETS = (0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1
 class Metrics:
     """The market's metrics; call the ``record_*`` methods from the gateway and runtime."""
 
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+    def __init__(
+        self, registry: CollectorRegistry | None = None, build: Mapping[str, str] | None = None
+    ) -> None:
+        """``build``: the labels of ``klaster_build_info`` (``version``, ``python``,
+        ``numba``: :func:`engine.cli.version.build_info`); without it there is none."""
         self.registry = registry or CollectorRegistry()
         r = self.registry
+        ProcessCollector(registry=r)
+        if build is not None:
+            Info("klaster_build", "The running build: klaster, Python, numba", registry=r).info(
+                dict(build)
+            )
         self.orders = Counter(
             "klaster_orders_total",
             "Orders received, by side and outcome",
@@ -64,6 +86,19 @@ class Metrics:
             "Uniform price of the last cleared interval (NaN without one)",
             registry=r,
         )
+        # The band of the last cleared interval beside its price: a dashboard draws all three.
+        self.last_floor = Gauge(
+            "klaster_last_band_floor_pln_per_mwh",
+            "Price floor of the last cleared interval's band",
+            registry=r,
+        )
+        self.last_cap = Gauge(
+            "klaster_last_band_cap_pln_per_mwh",
+            "Price cap of the last cleared interval's band",
+            registry=r,
+        )
+        self.last_floor.set(float("nan"))  # no band drawn before the first clearing
+        self.last_cap.set(float("nan"))
         self.book_orders = Gauge(
             "klaster_book_orders", "Orders in open auction books, by side", ("side",), registry=r
         )
@@ -82,6 +117,12 @@ class Metrics:
         )
         self._request_children: dict[tuple[str, str, int], Any] = {}
         self.streams = Gauge("klaster_websocket_streams", "Open WebSocket streams", registry=r)
+        self.problems = Counter(
+            "klaster_problems_total",
+            "Refusals answered as problem details, by problem type (its last URI segment)",
+            ("type",),
+            registry=r,
+        )
 
     def record_orders(self, buy: int, sell: int, accepted: bool) -> None:
         """Count a command's orders (one call per batch)."""
@@ -106,6 +147,16 @@ class Metrics:
         self.cleared_volume.inc(volume_wh)
         self.last_volume.set(volume_wh)
         self.last_price.set(price_pln_mwh)
+
+    def record_band(self, floor_pln_mwh: float, cap_pln_mwh: float) -> None:
+        """The band [PLN/MWh] of the interval whose clearing was recorded last."""
+        self.last_floor.set(floor_pln_mwh)
+        self.last_cap.set(cap_pln_mwh)
+
+    def record_problem(self, slug: str) -> None:
+        """Count one problem answer; ``slug`` is a problem type of
+        :mod:`engine.gateway.problems` (a bounded set)."""
+        self.problems.labels(slug).inc()
 
     def set_book_orders(self, buy: int, sell: int) -> None:
         self.book_orders.labels("buy").set(buy)

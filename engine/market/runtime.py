@@ -75,8 +75,8 @@ class Runtime:
 
     def instrument(self, metrics: Metrics) -> None:
         """Feed ``metrics``: journal commit latency and head seq per group, every clearing
-        (duration, volume, price) as it is published, and the open books' sizes on each
-        tick."""
+        (duration, volume, price, the interval's band) as it is published, and the open
+        books' sizes on each tick."""
         self._metrics = metrics
         journal = self.node.journal
         metrics.journal_head.set(journal.durable_seq)
@@ -93,6 +93,10 @@ class Runtime:
                 price = event.price
                 pln = float("nan") if price is None else ticks_to_pln_mwh_float(price, tick)
                 metrics.record_clearing(event.clearing_seconds, event.volume, pln)
+                floor, cap = self.market.band(event.interval_start)
+                metrics.record_band(
+                    ticks_to_pln_mwh_float(floor, tick), ticks_to_pln_mwh_float(cap, tick)
+                )
 
         self.market.subscribe(on_event)
 

@@ -7,11 +7,8 @@ installs the Debian package, so CI never skips it.
 
 from __future__ import annotations
 
-import json
 import shutil
 import signal
-import socket
-import subprocess
 import time
 import urllib.parse
 import urllib.request
@@ -22,6 +19,13 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from engine.market.metrics import Metrics
 from tests import REPO
+from tests.prometheus import (
+    http_json,
+    retargeted,
+    start_prometheus,
+    stop_prometheus,
+    wait_for,
+)
 from tests.serving import Server, an_order, start_server, wait_ready
 
 ROOT = REPO
@@ -31,6 +35,8 @@ SCRAPE_CONFIG = ROOT / "deploy" / "prometheus.yml"
 # is no base unit of a price, and PLN/Wh would read 0.0004 on every dashboard.
 NOT_BASE_UNITS = ("_ms", "_milliseconds", "_us", "_microseconds", "_kwh", "_mwh", "_minutes")
 PRICE_UNIT = "_pln_per_mwh"
+# prometheus_client's standard process metrics (ProcessCollector): named by the client, not us.
+STANDARD_PREFIXES = ("process_",)
 
 
 def convention_problems(exposition: str) -> list[str]:
@@ -38,6 +44,8 @@ def convention_problems(exposition: str) -> list[str]:
     problems = []
     for family in text_string_to_metric_families(exposition):
         name = family.name
+        if name.startswith(STANDARD_PREFIXES):
+            continue
         if not name.startswith("klaster_"):
             problems.append(f"{name}: no klaster_ prefix")
         if family.type == "counter":
@@ -58,10 +66,12 @@ def convention_problems(exposition: str) -> list[str]:
 
 
 def test_the_metrics_follow_prometheus_naming_conventions() -> None:
-    metrics = Metrics()
+    metrics = Metrics(build={"version": "0.1.0", "python": "3.11.7", "numba": "0.68.1"})
     metrics.record_orders(3, 2, accepted=True)
     metrics.record_request("/v1/orders", "POST", 201, 0.001)
     metrics.record_clearing(0.01, 1000, 400.0)
+    metrics.record_band(0.0, 2000.0)
+    metrics.record_problem("rate-limited")
     text = metrics.exposition().decode()
     assert convention_problems(text) == []
     assert 'klaster_orders_total{outcome="accepted",side="buy"} 3.0' in text
@@ -73,31 +83,6 @@ def test_the_convention_check_catches_bad_names() -> None:
         "# TYPE klaster_x_total gauge\nklaster_x_total 1\n"
     )
     assert len(convention_problems(text)) >= 3
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def http_json(url: str, timeout: float = 5.0) -> dict:
-    with urllib.request.urlopen(url, timeout=timeout) as resp:
-        return json.loads(resp.read())
-
-
-def wait_for(what: str, probe, timeout: float):  # noqa: ANN001, ANN201
-    deadline = time.monotonic() + timeout
-    last: object = None
-    while time.monotonic() < deadline:
-        try:
-            last = probe()
-            if last:
-                return last
-        except OSError as exc:
-            last = exc
-        time.sleep(0.25)
-    raise TimeoutError(f"{what} within {timeout} s; last: {last!r}")
 
 
 def submit_one_order(server: Server) -> None:
@@ -125,27 +110,9 @@ def test_a_real_prometheus_scrapes_the_gateway_and_answers_a_klaster_query(
         assert status == 200 and convention_problems(exposition) == []
 
         target = urllib.parse.urlsplit(server.url).netloc
-        config = SCRAPE_CONFIG.read_text()
-        assert '"localhost:8080"' in config and "5s" in config
-        config = config.replace('"localhost:8080"', f'"{target}"').replace("5s", "1s")
-        config = config.replace("scrape_timeout: 4s", "scrape_timeout: 1s")
+        config = retargeted(SCRAPE_CONFIG.read_text(), {"localhost:8080": target})
         (tmp_path / "prometheus.yml").write_text(config)
-        port = free_port()
-        api = f"http://127.0.0.1:{port}"
-        log = open(tmp_path / "prometheus.log", "w")  # noqa: SIM115
-        prometheus = subprocess.Popen(
-            [
-                "prometheus",
-                f"--config.file={tmp_path / 'prometheus.yml'}",
-                f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-                f"--web.listen-address=127.0.0.1:{port}",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=tmp_path,
-        )
-        log.close()
-        wait_for("Prometheus ready", lambda: urllib.request.urlopen(api + "/-/ready").status, 60)
+        prometheus, api = start_prometheus(tmp_path, tmp_path / "prometheus.yml")
 
         query = urllib.parse.urlencode({"query": 'klaster_orders_total{side="sell"}'})
 
@@ -161,10 +128,5 @@ def test_a_real_prometheus_scrapes_the_gateway_and_answers_a_klaster_query(
         assert [t["health"] for t in targets] == ["up"]
     finally:
         if prometheus is not None:
-            prometheus.terminate()
-            try:
-                prometheus.wait(20)
-            except subprocess.TimeoutExpired:
-                prometheus.kill()
-                prometheus.wait(10)
+            stop_prometheus(prometheus)
         assert server.stop(signal.SIGTERM) == 0

@@ -1,5 +1,5 @@
-"""The runtime feeds the metrics: commit latency, the journal's head, clearings and book
-sizes."""
+"""The runtime feeds the metrics: commit latency, the journal's head, clearings (with their
+interval's band) and book sizes."""
 
 from __future__ import annotations
 
@@ -66,5 +66,8 @@ def test_the_runtime_reports_commits_clearings_and_open_books(tmp_path: Path) ->
     assert after[("klaster_last_clearing_price_pln_per_mwh", ())] == float(
         floor * cluster.tick_pln_mwh
     )
+    # ... and the interval's band beside it, for the dashboard's "price against the band".
+    assert after[("klaster_last_band_floor_pln_per_mwh", ())] == float(floor * cluster.tick_pln_mwh)
+    assert after[("klaster_last_band_cap_pln_per_mwh", ())] == float(cap * cluster.tick_pln_mwh)
     assert after[("klaster_book_orders", (("side", "buy"),))] == 0
     assert after[("klaster_journal_head_seq", ())] == 4  # and the gate closure
