@@ -391,11 +391,9 @@ def _pair(
 class _Laid:
     """One side's filled orders laid end to end in priority order (``matching.merge``)."""
 
-    level_fill: np.ndarray  # [Wh] per level, + the slot of the unfilled orders
-    level_count: np.ndarray  # filled orders per level, + that slot
+    per_level: np.ndarray  # rows (fill [Wh], filled orders) per level, + the unfilled
     filled: int  # orders with fill > 0
-    end: np.ndarray  # per filled level in priority order: its cumulative end [Wh]
-    price: np.ndarray  # and its price [tick]
+    ends: np.ndarray  # per filled level in priority order: (cumulative end [Wh], price)
     level_of: np.ndarray  # and its level
     order: np.ndarray  # (sequence, index) order, when use_order
     use_order: bool
@@ -403,30 +401,18 @@ class _Laid:
     member_hi: int
 
 
-def _lay_side(side: Side, key: np.ndarray, levels: _Levels, fill: np.ndarray, descending: bool):
-    level_fill = np.zeros(levels.count + 1, np.int64)
-    level_count = np.zeros(levels.count + 1, np.int64)
-    filled, lo, hi = merge.level_fills(
-        key, levels.offset, fill, side.member, level_fill, level_count
-    )
+def _lay_side(
+    side: Side, key: np.ndarray, levels: _Levels, fill: np.ndarray, descending: bool
+) -> _Laid:
+    per_level = np.zeros((levels.count + 1, 2), np.int64)
+    filled, lo, hi = merge.level_fills(key, levels.offset, fill, side.member, per_level)
     dense = levels.prices is None
-    end, price, level_of = merge.filled_levels(
-        level_fill, descending, levels.offset, _EMPTY if dense else levels.prices, dense
+    ends, level_of = merge.filled_levels(
+        per_level, descending, levels.offset, _EMPTY if dense else levels.prices, dense
     )
     use_order = not kernels.is_non_decreasing(side.sequence)
     order = np.argsort(side.sequence, kind="stable") if use_order else _EMPTY
-    return _Laid(
-        level_fill,
-        level_count,
-        int(filled),
-        end,
-        price,
-        level_of,
-        order,
-        use_order,
-        int(lo),
-        int(hi),
-    )
+    return _Laid(per_level, int(filled), ends, level_of, order, use_order, int(lo), int(hi))
 
 
 def _lay_out(book: Book, levels: _Levels, bid_fill: np.ndarray, ask_fill: np.ndarray):
@@ -466,7 +452,7 @@ def _merge_values(
         if pricing == merge.PRICE_BID and own is bid:  # a buyer pays its own limit
             np.multiply(fill, side.price, out=value)
             return value
-        start, first = merge.level_starts(own.end, own.level_of, levels.count, other.end)
+        starts = merge.level_starts(own.ends, own.level_of, levels.count, other.ends)
         merge.order_values(
             key,
             levels.offset,
@@ -474,10 +460,8 @@ def _merge_values(
             side.price,
             own.order,
             own.use_order,
-            start,
-            first,
-            other.end,
-            other.price,
+            starts,
+            other.ends,
             pricing,
             value,
         )
@@ -502,7 +486,7 @@ def _merge_trades(
     """The trade list of a walk that is a plain merge of the two priority orders."""
     bid, ask = layout
 
-    def side_order(key: np.ndarray, side: Side, fill: np.ndarray, own: _Laid, descending: bool):
+    def side_order(key: np.ndarray, fill: np.ndarray, own: _Laid, descending: bool) -> tuple:
         return merge.priority_order(
             key,
             levels.offset,
@@ -510,24 +494,22 @@ def _merge_trades(
             own.order,
             own.use_order,
             descending,
-            own.level_count,
+            own.per_level,
             own.filled,
         )
 
-    bid_order, ask_order = _on_both_sides(
+    bid_rows, ask_rows = _on_both_sides(
         book,
-        lambda: side_order(levels.bid_key, book.bids, bid_fill, bid, True),
-        lambda: side_order(levels.ask_key, book.asks, ask_fill, ask, False),
+        lambda: side_order(levels.bid_key, bid_fill, bid, True),
+        lambda: side_order(levels.ask_key, ask_fill, ask, False),
     )
-    capacity = max(bid_order.shape[0] + ask_order.shape[0] - 1, 0)
+    capacity = max(bid_rows.shape[0] + ask_rows.shape[0] - 1, 0)
     out = [np.empty(capacity, np.int64) for _ in range(5)]
     n = merge.merge_trades(
-        bid_order,
-        bid_fill,
-        book.bids.price,
-        ask_order,
-        ask_fill,
-        book.asks.price,
+        bid_rows,
+        bid.ends,
+        ask_rows,
+        ask.ends,
         _PRICING.get(mechanism, merge.PRICE_FIXED),
         plan.buyer_price or 0,
         plan.seller_price or 0,

@@ -35,25 +35,27 @@ _INT64_MIN = np.iinfo(np.int64).min
 
 
 @njit(cache=True, nogil=True)
-def level_fills(key, offset, fill, member, level_fill, level_count):
-    """Add each filled order's fill [Wh] and 1 to its level's slot; return the number of
-    filled orders and the lowest and the highest member among them (INT64_MAX, INT64_MIN
-    when none is filled).
+def level_fills(key, offset, fill, member, per_level):
+    """Add each filled order's fill [Wh] and 1 to its level's row of ``per_level`` (fill,
+    count); return the number of filled orders and the lowest and the highest member among
+    them (INT64_MAX, INT64_MIN when none is filled).
 
-    ``level_fill`` and ``level_count`` have one slot more than there are levels, which
-    takes the unfilled orders: selects instead of a branch on a coin flip.
+    ``per_level`` has one row more than there are levels, which takes the unfilled orders:
+    selects instead of a branch on a coin flip; fill and count share a cache line.
     """
-    nlev = level_fill.shape[0] - 1
+    nlev = per_level.shape[0] - 1
     count = 0
-    lo = _INT64_MAX
-    hi = _INT64_MIN
     for i in range(key.shape[0]):
         f = fill[i]
         filled = f > 0
         slot = key[i] - offset if filled else nlev
-        level_fill[slot] += f
-        level_count[slot] += filled
+        per_level[slot, 0] += f
+        per_level[slot, 1] += filled
         count += filled
+    lo = _INT64_MAX
+    hi = _INT64_MIN
+    for i in range(key.shape[0]):  # a loop of its own, which vectorises
+        filled = fill[i] > 0
         m = member[i]
         lo = min(lo, m if filled else _INT64_MAX)
         hi = max(hi, m if filled else _INT64_MIN)
@@ -75,45 +77,43 @@ def members_disjoint(bid_member, bid_fill, ask_member, ask_fill, lo, hi):
 
 
 @njit(cache=True)
-def filled_levels(level_fill, descending, offset, prices, dense):
-    """The levels with fill, in priority order: (their cumulative end [Wh], their price
-    [tick], their level)."""
-    nlev = level_fill.shape[0] - 1
+def filled_levels(per_level, descending, offset, prices, dense):
+    """The levels with fill, in priority order: rows of (cumulative end [Wh], price [tick])
+    and their levels."""
+    nlev = per_level.shape[0] - 1
     k = 0
     for level in range(nlev):
-        k += level_fill[level] > 0
-    end = np.empty(k, dtype=np.int64)
-    price = np.empty(k, dtype=np.int64)
+        k += per_level[level, 0] > 0
+    ends = np.empty((k, 2), dtype=np.int64)
     level_of = np.empty(k, dtype=np.int64)
     total = 0
     k = 0
     for r in range(nlev):
         level = nlev - 1 - r if descending else r
-        f = level_fill[level]
+        f = per_level[level, 0]
         if f > 0:
             total += f
-            end[k] = total
-            price[k] = offset + level if dense else prices[level]
+            ends[k, 0] = total
+            ends[k, 1] = offset + level if dense else prices[level]
             level_of[k] = level
             k += 1
-    return end, price, level_of
+    return ends, level_of
 
 
 @njit(cache=True)
-def level_starts(end, level_of, nlev, other_end):
-    """Per level of one side: the start [Wh] of its range, and the first of the other
-    side's filled levels (by index into ``other_end``) whose range reaches past it."""
-    start = np.zeros(nlev + 1, dtype=np.int64)
-    first = np.zeros(nlev + 1, dtype=np.int64)
+def level_starts(ends, level_of, nlev, other):
+    """Per level of one side, a row: the start [Wh] of its range, and the first of the
+    other side's filled levels (a row of ``other``) whose range reaches past it."""
+    starts = np.zeros((nlev + 1, 2), dtype=np.int64)
     k = 0
     before = 0
-    for t in range(end.shape[0]):
-        while k < other_end.shape[0] - 1 and other_end[k] <= before:
+    for t in range(ends.shape[0]):
+        while k < other.shape[0] - 1 and other[k, 0] <= before:
             k += 1
-        start[level_of[t]] = before
-        first[level_of[t]] = k
-        before = end[t]
-    return start, first
+        starts[level_of[t], 0] = before
+        starts[level_of[t], 1] = k
+        before = ends[t, 0]
+    return starts
 
 
 @njit(cache=True, nogil=True)
@@ -124,10 +124,8 @@ def order_values(
     price,
     order,
     use_order,
-    start,
-    first,
-    other_end,
-    other_price,
+    starts,
+    other,
     pricing,
     value,
 ):
@@ -135,11 +133,12 @@ def order_values(
     overlaps of the overlap [Wh] times the trade price there.
 
     Orders are visited in (sequence, index) order (``order``, or the index order when
-    ``use_order`` is False), so that ``start`` (per level, advanced as orders take their
-    ranges) gives each its start within its level in priority order.
+    ``use_order`` is False), so that ``starts`` (per level, of :func:`level_starts`,
+    advanced as orders take their ranges) gives each its start within its level in
+    priority order. ``other`` holds the other side's filled levels (:func:`filled_levels`).
     """
     n = key.shape[0]
-    last = other_end.shape[0] - 1
+    last = other.shape[0] - 1
     for t in range(n):
         i = order[t] if use_order else t
         f = fill[i]
@@ -147,23 +146,23 @@ def order_values(
             value[i] = 0
             continue
         level = key[i] - offset
-        x = start[level]
+        x = starts[level, 0]
         stop = x + f
-        start[level] = stop
+        starts[level, 0] = stop
         # The first of the other side's levels ending past x, searched from the level's
         # first, which is as a rule the answer itself.
-        k = first[level]
-        if other_end[k] <= x:  # gallop, then bisect: other_end[lo] <= x < other_end[hi]
+        k = starts[level, 1]
+        if other[k, 0] <= x:  # gallop, then bisect: other[lo, 0] <= x < other[hi, 0]
             lo = k
             hi = k + 1
             step = 1
-            while other_end[hi] <= x:  # the last level ends at the volume, past any x
+            while other[hi, 0] <= x:  # the last level ends at the volume, past any x
                 lo = hi
                 step *= 2
                 hi = min(lo + step, last)
             while hi - lo > 1:
                 mid = (lo + hi) >> 1
-                if other_end[mid] <= x:
+                if other[mid, 0] <= x:
                     lo = mid
                 else:
                     hi = mid
@@ -171,23 +170,28 @@ def order_values(
         own = price[i]
         total = 0
         while x < stop:
-            piece = min(other_end[k], stop) - x
-            p = other_price[k]
+            piece = min(other[k, 0], stop) - x
+            p = other[k, 1]
             if pricing == PRICE_MIDPOINT:
                 p = (p + own + 1) // 2
             total += piece * p
             x += piece
             k += 1
-        first[level] = k - 1  # the next order of this level starts in that one or later
+        starts[level, 1] = k - 1  # the next order of this level starts in that one or later
         value[i] = total
 
 
 @njit(cache=True, nogil=True)
-def priority_order(key, offset, fill, order, use_order, descending, level_count, total):
-    """The indices of the ``total`` filled orders in priority order: a stable counting sort
-    over levels (counts per level in ``level_count``, overwritten) in (sequence, index)
-    order."""
-    nlev = level_count.shape[0] - 1
+def priority_order(key, offset, fill, order, use_order, descending, per_level, total):
+    """The ``total`` filled orders in priority order, a row each: (index, fill [Wh]).
+
+    A stable counting sort over levels (counts per level in ``per_level[:, 1]``, overwritten)
+    in (sequence, index) order. The fill goes along in the same 16-byte row (one cache line
+    written per order) so that the merge reads it in order: fetching it by the order's
+    index would put a random read on the merge's critical path.
+    """
+    nlev = per_level.shape[0] - 1
+    level_count = per_level[:, 1]
     running = 0
     for r in range(nlev):
         level = nlev - 1 - r if descending else r
@@ -195,25 +199,25 @@ def priority_order(key, offset, fill, order, use_order, descending, level_count,
         level_count[level] = running
         running += c
     level_count[nlev] = total  # the unfilled orders' writes land past the end
-    out = np.empty(total + 1, dtype=np.int64)
+    rows = np.empty((total + 1, 2), dtype=np.int64)
     for t in range(key.shape[0]):
         i = order[t] if use_order else t
-        filled = fill[i] > 0
+        f = fill[i]
+        filled = f > 0
         slot = key[i] - offset if filled else nlev
         p = level_count[slot]
         level_count[slot] = p + filled
-        out[p] = i
-    return out[:total]
+        rows[p, 0] = i
+        rows[p, 1] = f
+    return rows[:total]
 
 
 @njit(cache=True, nogil=True)
 def merge_trades(
-    bid_order,
-    bid_fill,
-    bid_price,
-    ask_order,
-    ask_fill,
-    ask_price,
+    bids,
+    bid_levels,
+    asks,
+    ask_levels,
     pricing,
     buyer_price,
     seller_price,
@@ -223,49 +227,54 @@ def merge_trades(
     out_buyer_price,
     out_seller_price,
 ):
-    """Pair the filled orders in priority order head to head; return the trades written.
+    """Pair the filled orders in priority order (rows of :func:`priority_order`) head to
+    head; return the trades written. ``bid_levels`` are the bids' filled levels in
+    priority order (:func:`filled_levels`), ``ask_levels`` the asks': trade prices come
+    from the levels the walk is in, read in order, not from each order's price.
 
     Both sides fill the same volume, so they run out together.
     """
-    nb = bid_order.shape[0]
-    na = ask_order.shape[0]
+    nb = bids.shape[0]
+    na = asks.shape[0]
     if nb == 0 or na == 0:
         return 0
     pb = 0
     pa = 0
-    b = bid_order[0]
-    a = ask_order[0]
-    rb = bid_fill[b]
-    ra = ask_fill[a]
+    rb = bids[0, 1]
+    ra = asks[0, 1]
+    kb = 0  # the filled levels the heads are in
+    ka = 0
+    done = 0  # [Wh] traded so far
     k = 0
     while True:
         q = min(rb, ra)
         if pricing == PRICE_BID:
-            bp = bid_price[b]
+            bp = bid_levels[kb, 1]
             sp = bp
         elif pricing == PRICE_MIDPOINT:
-            bp = (bid_price[b] + ask_price[a] + 1) // 2
+            bp = (bid_levels[kb, 1] + ask_levels[ka, 1] + 1) // 2
             sp = bp
         else:
             bp = buyer_price
             sp = seller_price
-        buyer[k] = b
-        seller[k] = a
+        buyer[k] = bids[pb, 0]
+        seller[k] = asks[pa, 0]
         quantity[k] = q
         out_buyer_price[k] = bp
         out_seller_price[k] = sp
         k += 1
+        done += q
         rb -= q
         ra -= q
         if rb == 0:
             pb += 1
             if pb == nb:
                 return k
-            b = bid_order[pb]
-            rb = bid_fill[b]
+            rb = bids[pb, 1]
+            kb += bid_levels[kb, 0] == done
         if ra == 0:
             pa += 1
             if pa == na:
                 return k
-            a = ask_order[pa]
-            ra = ask_fill[a]
+            ra = asks[pa, 1]
+            ka += ask_levels[ka, 0] == done
