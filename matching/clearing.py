@@ -13,6 +13,13 @@ dense per-tick histogram directly; otherwise prices are first ranked among the d
 prices in the range (one sort of the prices), which keeps memory bounded for any price
 spread and saves touching a wide, nearly empty histogram for a small book.
 
+Pairing: when no member has filled orders on both sides (the usual book), the walk of SPEC
+section 5 is a plain merge of the two sides in priority order, and :mod:`matching.merge`
+builds it without pairing orders one by one: per-order values under pay-as-bid and
+pair-midpoint from the other side's levels each order's range of the volume overlaps, the
+trade list from a counting sort and one sequential merge. Otherwise :mod:`matching.pairing`
+walks with look-ahead and fix-up. Both give the same bytes where both apply.
+
 Threads: the per-side passes of large books run bids and asks at once on two threads (the
 kernels release the GIL). Each side writes only its own arrays, so the result is the same
 byte for byte as the sequential run.
