@@ -49,6 +49,9 @@ PARALLEL_MIN_ORDERS = 100_000
 #: A member id range up to this many bytes per order (plus 64 KiB) is checked with a byte per
 #: id for members on both sides; a wider one takes the general pairing walk.
 MEMBER_BYTES_PER_ORDER = 4
+#: The merge makes several passes over the levels: it is taken when there are at most this
+#: many levels per order (a dense span of a small book is mostly empty levels).
+MERGE_LEVELS_PER_ORDER = 2
 
 _RATIONING_CODES = {
     "pro-rata": kernels.RATION_PRO_RATA,
@@ -425,6 +428,8 @@ def _lay_side(
 def _lay_out(book: Book, levels: _Levels, bid_fill: np.ndarray, ask_fill: np.ndarray):
     """Both sides laid out, or None when some member has filled orders on both sides (then
     the walk may look past its heads, and only :func:`_pair` follows it)."""
+    if levels.count > MERGE_LEVELS_PER_ORDER * (len(book.bids) + len(book.asks)):
+        return None  # a sparse book: passes over its levels would cost more than the walk
     bid, ask = _on_both_sides(
         book,
         lambda: _lay_side(book.bids, levels.bid_key, levels, bid_fill, True),

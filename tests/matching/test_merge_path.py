@@ -1,9 +1,10 @@
 """The pairing walk as a merge (``matching.merge``) gives the reference's bytes, and is the
-path taken whenever no member has filled orders on both sides.
+path taken for a book with few empty levels in which no member has filled orders on both sides.
 
 Members are drawn so that the two sides never share one, from ranges that either do not
 meet (bids below asks) or interleave (even ids buy, odd ids sell: the byte-per-id check);
-prices cluster so that levels hold several orders and an order's range crosses levels of
+prices cluster (21 levels, at least 11 orders a side: the merge takes books with at most 2
+levels per order) so that levels hold several orders and an order's range crosses levels of
 the other side; sequences are sometimes shuffled (the (sequence, index) order within a
 level).
 """
@@ -32,7 +33,7 @@ def books_without_shared_members(draw: st.DrawFn) -> Book:
     interleaved = draw(st.booleans())
     columns = {}
     for side, parity in (("bid", 0), ("ask", 1)):
-        n = draw(st.integers(1, 30))
+        n = draw(st.integers(11, 30))  # 21 price levels: dense enough for the merge
         columns[f"{side}_price"] = draw(st.lists(st.integers(90, 110), min_size=n, max_size=n))
         columns[f"{side}_quantity"] = draw(st.lists(st.integers(1, 50), min_size=n, max_size=n))
         ids = draw(st.lists(st.integers(0, 6), min_size=n, max_size=n))
