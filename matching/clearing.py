@@ -13,6 +13,13 @@ dense per-tick histogram directly; otherwise prices are first ranked among the d
 prices in the range (one sort of the prices), which keeps memory bounded for any price
 spread and saves touching a wide, nearly empty histogram for a small book.
 
+Pairing: when no member has filled orders on both sides (the usual book), the walk of SPEC
+section 5 is a plain merge of the two sides in priority order, and :mod:`matching.merge`
+builds it without pairing orders one by one: per-order values under pay-as-bid and
+pair-midpoint from the other side's levels each order's range of the volume overlaps, the
+trade list from a counting sort and one sequential merge. Otherwise :mod:`matching.pairing`
+walks with look-ahead and fix-up. Both give the same bytes where both apply.
+
 Threads: the per-side passes of large books run bids and asks at once on two threads (the
 kernels release the GIL). Each side writes only its own arrays, so the result is the same
 byte for byte as the sequential run.
@@ -27,7 +34,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from matching import kernels, pairing
+from matching import kernels, merge, pairing
 from matching.book import Book, Side, make_book
 from matching.result import ClearingResult, Trades
 from matching.units import K_SCALE, k_to_ppm
@@ -39,6 +46,12 @@ DENSE_LEVELS_MIN = 1 << 16
 DENSE_LEVELS_PER_ORDER = 8
 #: Books with at least this many orders run the two sides' passes on two threads.
 PARALLEL_MIN_ORDERS = 100_000
+#: A member id range up to this many bytes per order (plus 64 KiB) is checked with a byte per
+#: id for members on both sides; a wider one takes the general pairing walk.
+MEMBER_BYTES_PER_ORDER = 4
+#: The merge makes several passes over the levels: it is taken when there are at most this
+#: many levels per order (a dense span of a small book is mostly empty levels).
+MERGE_LEVELS_PER_ORDER = 2
 
 _RATIONING_CODES = {
     "pro-rata": kernels.RATION_PRO_RATA,
@@ -83,15 +96,29 @@ def clear(
     if volume == 0:  # a member only met itself: no volume, so no price
         return _empty_result(mechanism, book, trades)
     # Values: left to the result (filled * price) where a side has one price, else summed
-    # over the paired trades.
+    # over the trades: from the levels each order's range overlaps when the walk is a plain
+    # merge (no member on both sides), else over the paired trades.
     bid_value = ask_value = trade_list = None
-    if plan.buyer_price is None:
-        bid_value, ask_value = (
-            np.zeros(len(book.bids), np.int64),
-            np.zeros(len(book.asks), np.int64),
-        )
     if trades or plan.buyer_price is None:
-        trade_list = _pair(book, levels, plan, bid_fill, ask_fill, mechanism, bid_value, ask_value)
+        layout = _lay_out(book, levels, bid_fill, ask_fill)
+        if layout is None:
+            if plan.buyer_price is None:
+                bid_value, ask_value = (
+                    np.zeros(len(book.bids), np.int64),
+                    np.zeros(len(book.asks), np.int64),
+                )
+            trade_list = _pair(
+                book, levels, plan, bid_fill, ask_fill, mechanism, bid_value, ask_value
+            )
+        else:
+            if plan.buyer_price is None:
+                bid_value, ask_value = _merge_values(
+                    book, levels, layout, bid_fill, ask_fill, mechanism
+                )
+            if trades:
+                trade_list = _merge_trades(
+                    book, levels, layout, plan, bid_fill, ask_fill, mechanism
+                )
     return ClearingResult(
         mechanism,
         volume,
@@ -365,6 +392,142 @@ def _pair(
         tb, ta, tq, n, bids, asks, pricing, plan.buyer_price or 0, plan.seller_price or 0, *out
     )
     return Trades(*(a[:kept] for a in out))
+
+
+# --- the walk as a merge -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Laid:
+    """One side's filled orders laid end to end in priority order (``matching.merge``)."""
+
+    per_level: np.ndarray  # rows (fill [Wh], filled orders) per level, + the unfilled
+    filled: int  # orders with fill > 0
+    ends: np.ndarray  # per filled level in priority order: (cumulative end [Wh], price)
+    level_of: np.ndarray  # and its level
+    order: np.ndarray  # (sequence, index) order, when use_order
+    use_order: bool
+    member_lo: int  # the lowest and highest member with a filled order
+    member_hi: int
+
+
+def _lay_side(
+    side: Side, key: np.ndarray, levels: _Levels, fill: np.ndarray, descending: bool
+) -> _Laid:
+    per_level = np.zeros((levels.count + 1, 2), np.int64)
+    filled, lo, hi = merge.level_fills(key, levels.offset, fill, side.member, per_level)
+    dense = levels.prices is None
+    ends, level_of = merge.filled_levels(
+        per_level, descending, levels.offset, _EMPTY if dense else levels.prices, dense
+    )
+    use_order = not kernels.is_non_decreasing(side.sequence)
+    order = np.argsort(side.sequence, kind="stable") if use_order else _EMPTY
+    return _Laid(per_level, int(filled), ends, level_of, order, use_order, int(lo), int(hi))
+
+
+def _lay_out(book: Book, levels: _Levels, bid_fill: np.ndarray, ask_fill: np.ndarray):
+    """Both sides laid out, or None when some member has filled orders on both sides (then
+    the walk may look past its heads, and only :func:`_pair` follows it)."""
+    if levels.count > MERGE_LEVELS_PER_ORDER * (len(book.bids) + len(book.asks)):
+        return None  # a sparse book: passes over its levels would cost more than the walk
+    bid, ask = _on_both_sides(
+        book,
+        lambda: _lay_side(book.bids, levels.bid_key, levels, bid_fill, True),
+        lambda: _lay_side(book.asks, levels.ask_key, levels, ask_fill, False),
+    )
+    if bid.member_hi < ask.member_lo or ask.member_hi < bid.member_lo:
+        return bid, ask
+    lo, hi = min(bid.member_lo, ask.member_lo), max(bid.member_hi, ask.member_hi)
+    if hi - lo > MEMBER_BYTES_PER_ORDER * (len(book.bids) + len(book.asks)) + (1 << 16):
+        return None  # ids too spread for a byte per id: take the general walk
+    disjoint = merge.members_disjoint(
+        book.bids.member, bid_fill, book.asks.member, ask_fill, lo, hi
+    )
+    return (bid, ask) if disjoint else None
+
+
+def _merge_values(
+    book: Book,
+    levels: _Levels,
+    layout: tuple[_Laid, _Laid],
+    bid_fill: np.ndarray,
+    ask_fill: np.ndarray,
+    mechanism: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-order values [Wh*tick] under per-trade prices, from the levels each order's
+    range overlaps on the other side."""
+    bid, ask = layout
+    pricing = _PRICING[mechanism]
+
+    def side_values(key: np.ndarray, side: Side, fill: np.ndarray, own: _Laid, other: _Laid):
+        value = np.empty(len(side), np.int64)
+        if pricing == merge.PRICE_BID and own is bid:  # a buyer pays its own limit
+            np.multiply(fill, side.price, out=value)
+            return value
+        starts = merge.level_starts(own.ends, own.level_of, levels.count, other.ends)
+        merge.order_values(
+            key,
+            levels.offset,
+            fill,
+            side.price,
+            own.order,
+            own.use_order,
+            starts,
+            other.ends,
+            pricing,
+            value,
+        )
+        return value
+
+    return _on_both_sides(
+        book,
+        lambda: side_values(levels.bid_key, book.bids, bid_fill, bid, ask),
+        lambda: side_values(levels.ask_key, book.asks, ask_fill, ask, bid),
+    )
+
+
+def _merge_trades(
+    book: Book,
+    levels: _Levels,
+    layout: tuple[_Laid, _Laid],
+    plan: _Plan,
+    bid_fill: np.ndarray,
+    ask_fill: np.ndarray,
+    mechanism: str,
+) -> Trades:
+    """The trade list of a walk that is a plain merge of the two priority orders."""
+    bid, ask = layout
+
+    def side_order(key: np.ndarray, fill: np.ndarray, own: _Laid, descending: bool) -> tuple:
+        return merge.priority_order(
+            key,
+            levels.offset,
+            fill,
+            own.order,
+            own.use_order,
+            descending,
+            own.per_level,
+            own.filled,
+        )
+
+    bid_rows, ask_rows = _on_both_sides(
+        book,
+        lambda: side_order(levels.bid_key, bid_fill, bid, True),
+        lambda: side_order(levels.ask_key, ask_fill, ask, False),
+    )
+    capacity = max(bid_rows.shape[0] + ask_rows.shape[0] - 1, 0)
+    out = [np.empty(capacity, np.int64) for _ in range(5)]
+    n = merge.merge_trades(
+        bid_rows,
+        bid.ends,
+        ask_rows,
+        ask.ends,
+        _PRICING.get(mechanism, merge.PRICE_FIXED),
+        plan.buyer_price or 0,
+        plan.seller_price or 0,
+        *out,
+    )
+    return Trades(*(a[:n] for a in out))
 
 
 # --- plumbing -------------------------------------------------------------------------------

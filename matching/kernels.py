@@ -31,6 +31,8 @@ NO_MEMBER = np.iinfo(np.int64).min
 MEMBER_BUCKETS = 1024  # 8 KiB of sums: stays in L1 while the orders stream past
 
 _LOW20 = (1 << 20) - 1
+_EXACT_FLOAT = 1 << 53  # integers below this are exact in a double
+_SELECT_BUCKETS = 1 << 16
 
 
 @njit(cache=True, nogil=True)
@@ -165,6 +167,35 @@ def _by_sequence(group, sequence):
 
 
 @njit(cache=True)
+def _kth_largest(values, k, bound):
+    """Return the ``k``-th largest (1-based) of ``values``, all in ``[0, bound)``.
+
+    A histogram of the top 16 bits finds the bucket that holds it; only that bucket's
+    values are then partitioned (np.partition of the whole array costs several passes).
+    """
+    n = values.shape[0]
+    shift = 0
+    while (bound - 1) >> shift >= _SELECT_BUCKETS:
+        shift += 1
+    counts = np.zeros(_SELECT_BUCKETS, dtype=np.int64)
+    for t in range(n):
+        counts[values[t] >> shift] += 1
+    bucket = _SELECT_BUCKETS - 1
+    above = 0
+    while above + counts[bucket] < k:
+        above += counts[bucket]
+        bucket -= 1
+    inside = np.empty(counts[bucket], dtype=np.int64)
+    c = 0
+    for t in range(n):
+        if values[t] >> shift == bucket:
+            inside[c] = values[t]
+            c += 1
+    rank = k - above  # 1-based, among the bucket's values from the largest
+    return -np.partition(-inside, rank - 1)[rank - 1]
+
+
+@njit(cache=True)
 def _ration_group(group, quantity, sequence, total, allocation, rationing, fill):
     """Share ``allocation`` [Wh] among the orders ``group`` (ascending index) of ``total`` Wh,
     writing their fills. Pro-rata by largest remainder or time priority (SPEC section 2)."""
@@ -184,19 +215,38 @@ def _ration_group(group, quantity, sequence, total, allocation, rationing, fill)
         return
     remainders = np.empty(n, dtype=np.int64)
     given = 0
+    largest = 0
     for t in range(n):
-        i = group[t]
-        base, rem = _muldiv(quantity[i], allocation, total)
-        fill[i] = base
-        remainders[t] = rem
-        given += base
+        largest = max(largest, quantity[group[t]])
+    if largest < _EXACT_FLOAT // max(allocation, 1):  # each product exact in a double
+        # A multiplication by the reciprocal instead of two divisions per order: the
+        # estimate is off by at most one, which the remainder shows and one step fixes.
+        inverse = 1.0 / total
+        for t in range(n):
+            i = group[t]
+            product = quantity[i] * allocation
+            base = np.int64(product * inverse)
+            rem = product - base * total
+            step = np.int64(rem >= total) - np.int64(rem < 0)
+            base += step
+            rem -= step * total
+            fill[i] = base
+            remainders[t] = rem
+            given += base
+    else:
+        for t in range(n):
+            i = group[t]
+            base, rem = _muldiv(quantity[i], allocation, total)
+            fill[i] = base
+            remainders[t] = rem
+            given += base
     leftover = allocation - given
     if leftover == 0:
         return
     # The leftover Wh go to the largest remainders: everything above the leftover-th largest
     # remainder gets one, and the ties at that remainder are served by (sequence, index).
-    # A linear-time partition instead of a sort keeps huge groups cheap.
-    threshold = -np.partition(-remainders, leftover - 1)[leftover - 1]
+    # A linear-time selection instead of a sort keeps huge groups cheap.
+    threshold = _kth_largest(remainders, leftover, total)
     above = 0
     ties = 0
     for t in range(n):

@@ -1,0 +1,101 @@
+"""The pairing walk as a merge (``matching.merge``) gives the reference's bytes, and is the
+path taken for a book with few empty levels in which no member has filled orders on both sides.
+
+Members are drawn so that the two sides never share one, from ranges that either do not
+meet (bids below asks) or interleave (even ids buy, odd ids sell: the byte-per-id check);
+prices cluster (21 levels, at least 11 orders a side: the merge takes books with at most 2
+levels per order) so that levels hold several orders and an order's range crosses levels of
+the other side; sequences are sometimes shuffled (the (sequence, index) order within a
+level).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from matching import Book, clear, make_book, pairing
+from matching.reference import MECHANISMS, RATIONING, clear_reference
+
+# The monkeypatched walk stays patched across examples, as it should.
+SETTINGS = settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+
+
+@st.composite
+def books_without_shared_members(draw: st.DrawFn) -> Book:
+    """A crossing-prone book in which no member is on both sides."""
+    interleaved = draw(st.booleans())
+    columns = {}
+    for side, parity in (("bid", 0), ("ask", 1)):
+        n = draw(st.integers(11, 30))  # 21 price levels: dense enough for the merge
+        columns[f"{side}_price"] = draw(st.lists(st.integers(90, 110), min_size=n, max_size=n))
+        columns[f"{side}_quantity"] = draw(st.lists(st.integers(1, 50), min_size=n, max_size=n))
+        ids = draw(st.lists(st.integers(0, 6), min_size=n, max_size=n))
+        if interleaved:
+            columns[f"{side}_member"] = [2 * m + parity for m in ids]
+        else:
+            columns[f"{side}_member"] = [m + 100 * parity for m in ids]
+        if draw(st.booleans()):
+            columns[f"{side}_sequence"] = draw(st.permutations(range(n)))
+    return make_book(
+        columns["bid_price"],
+        columns["bid_quantity"],
+        columns["ask_price"],
+        columns["ask_quantity"],
+        bid_sequence=columns.get("bid_sequence"),
+        ask_sequence=columns.get("ask_sequence"),
+        bid_member=columns["bid_member"],
+        ask_member=columns["ask_member"],
+    )
+
+
+@pytest.fixture
+def no_pairing_walk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the general walk fail loudly: the merge must do all the work."""
+
+    def refuse(*args: object) -> int:
+        raise AssertionError("the general pairing walk ran")
+
+    monkeypatch.setattr(pairing, "pair_walk", refuse)
+
+
+@SETTINGS
+@given(
+    book=books_without_shared_members(),
+    mechanism=st.sampled_from(MECHANISMS),
+    rationing=st.sampled_from(RATIONING),
+    trades=st.booleans(),
+)
+def test_the_merge_gives_the_reference_bytes_without_the_general_walk(
+    no_pairing_walk: None, book: Book, mechanism: str, rationing: str, trades: bool
+) -> None:
+    result = clear(book, mechanism, rationing=rationing, trades=trades)
+    expected = clear_reference(book, mechanism, rationing=rationing)
+    if not trades:
+        assert result.trades is None
+        result.trades = expected.trades  # the digest then covers fills, values and prices
+    assert result.digest() == expected.digest()
+
+
+def test_a_member_on_both_sides_takes_the_general_walk(no_pairing_walk: None) -> None:
+    book = make_book([100, 100], [5, 5], [90, 90], [5, 5], bid_member=[1, 2], ask_member=[2, 3])
+    with pytest.raises(AssertionError, match="general pairing walk"):
+        clear(book, "pay-as-bid", trades=False)
+
+
+def test_an_ask_across_many_bid_levels_is_valued_piece_by_piece() -> None:
+    """One ask meets 1,000 bids at 1,000 prices: pay-as-bid pays each its own limit."""
+    n = 1000
+    bid_price = np.arange(1000, 1000 + n)
+    book = make_book(bid_price, np.full(n, 3), [0], [3 * n])
+    result = clear(book, "pay-as-bid", trades=False)
+    assert int(result.ask_value[0]) == 3 * int(bid_price.sum())
+    expected = clear_reference(book, "pay-as-bid")
+    assert np.array_equal(result.bid_value, expected.bid_value)
+    assert np.array_equal(result.ask_value, expected.ask_value)
