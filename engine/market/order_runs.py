@@ -166,3 +166,21 @@ def _parse(data, bounds, keys, key_bounds, columns, text):  # pragma: no cover (
         if at != end:
             return row
     return -1
+
+
+def warm_up() -> None:
+    """Compile (or load from numba's cache) the parser on one row, so that a replay pays no
+    compile cost (an image build calls it)."""
+    event = OrderAccepted(
+        seq=1,
+        ts_us=0,
+        client_order_id=None,
+        interval_start=0,
+        member=0,
+        order_id=1,
+        point=0,
+        price=1,
+        quantity=1,
+        side=0,
+    )
+    decode_run([(1, event.kind, 0, events.encode(event))])
