@@ -36,6 +36,7 @@ from typing import Any
 from engine.cli import audit as cli_journal
 from engine.cli import member_tokens as cli_members
 from engine.cli import serve
+from engine.cli import statements as cli_statements
 from engine.cli.book_csv import BookCsvError, OrderRow, read_book_csv
 from engine.cli.cluster_sources import registered
 from engine.cli.plugins import COMMANDS_GROUP, loaded
@@ -99,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     sources = registered()  # read once: a broken one is reported once
     cli_journal.add_commands(commands, sources)
     cli_members.add_commands(commands)
+    cli_statements.add_commands(commands, sources)
     serve.add_command(commands, sources)
     _add_plugin_commands(commands)
     return parser

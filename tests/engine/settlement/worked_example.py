@@ -24,7 +24,7 @@ import numpy as np
 
 from engine.book.auction import BUY, SELL
 from engine.book.new_orders import OrderBatch
-from engine.config.cluster import parse_cluster
+from engine.config.cluster import Cluster, load_cluster
 from engine.market.market import Market
 from engine.model.clock import SimulatedClock
 from engine.settlement.metering import ReadingBatch
@@ -33,6 +33,7 @@ from tests.engine.market.recording import RecordingJournal
 WEEK_START = 1_780_264_800  # 2026-06-01T00:00:00+02:00
 HOUR = 3600
 WEEK_END = WEEK_START + 7 * 24 * HOUR
+BEFORE_US = (WEEK_START - 2 * HOUR) * 1_000_000  # the clock's start [us]
 MIDDAY = range(10, 14)  # local hours
 SCHOOL, HOUSE, FIRM = 0, 1, 2  # connection point codes
 
@@ -126,15 +127,26 @@ def is_midday(start: int) -> bool:
     return (start - WEEK_START) // HOUR % 24 in MIDDAY
 
 
-def week_market(directory: Path) -> Market:
-    """The example's market after its week: orders, auctions and every reading."""
+def example_cluster(directory: Path) -> Cluster:
+    """The example's cluster, its RCE file written into ``directory``."""
     sunday = WEEK_START + 6 * 24 * HOUR
     sunday_noon = [s for s in range(sunday, sunday + 24 * HOUR, HOUR) if is_midday(s)]
     rows = "".join(f"{datetime.fromtimestamp(s, UTC).isoformat()},-50.00\n" for s in sunday_noon)
     (directory / "rce.csv").write_text("interval_start,price_pln_mwh\n" + rows)
-    cluster = parse_cluster(CLUSTER, source="example.toml", base_dir=directory)
-    clock = SimulatedClock((WEEK_START - 2 * HOUR) * 1_000_000)
-    market = Market(cluster, clock, RecordingJournal())
+    (directory / "example.toml").write_text(CLUSTER)
+    return load_cluster(directory / "example.toml")
+
+
+def week_market(directory: Path) -> Market:
+    """The example's market after its week: orders, auctions and every reading."""
+    clock = SimulatedClock(BEFORE_US)
+    market = Market(example_cluster(directory), clock, RecordingJournal())
+    trade_week(market, clock)
+    return market
+
+
+def trade_week(market: Market, clock: SimulatedClock) -> None:
+    """Send the week's orders, close every gate and record every reading."""
     midday = [s for s in hours() if is_midday(s)]
     for member, point, side, price, wh in (
         ("dom-nowak", HOUSE, SELL, 300_00, 3000),
@@ -162,4 +174,3 @@ def week_market(directory: Path) -> Market:
         ]
     columns = [np.array(c, np.int64) for c in zip(*readings, strict=True)]
     market.record_readings("gmina-staszow", ReadingBatch(*columns))
-    return market
