@@ -289,7 +289,8 @@ BROKEN = [
     ),
     pytest.param(
         edited(append="[market]\nopen = true\n"),
-        'unknown key "market"; expected one of cluster, prices, members, register, tariffs, settlement',
+        'unknown key "market"; expected one of cluster, prices, members, register, '
+        "tariffs, settlement",
         id="unknown table",
     ),
     pytest.param(
