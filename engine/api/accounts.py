@@ -37,8 +37,9 @@ class Bill(Struct, frozen=True):
 
 class PointBill(Struct, frozen=True):
     """One connection point's bill on its own tariffs over the period, its baseline (the
-    same meters without the market) and the saving (baseline gross - gross); what is carried
-    into the next period: the net-billing deposit [grosz] and the net-metering credit [Wh];
+    same meters without the market) and the saving (baseline gross - gross, a net-billing
+    deposit carried forward counting at face value on both sides: ``baseline_carried_grosz``
+    and ``carried_grosz``); the net-metering credit carried forward [Wh];
     intervals still missing its reading (left out)."""
 
     point: str
@@ -48,6 +49,7 @@ class PointBill(Struct, frozen=True):
     baseline: Bill
     saving_grosz: Grosz
     carried_grosz: Grosz
+    baseline_carried_grosz: Grosz
     carried_wh: Wh
     pending: tuple[Instant, ...]
 

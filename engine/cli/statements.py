@@ -11,7 +11,8 @@ Columns (:data:`COLUMNS`): ``member``, ``point``, ``tariff``, ``regime``, ``from
 (RFC 3339 UTC), ``intervals``, ``pending`` (intervals without the point's reading, left out),
 per line kind of :data:`engine.settlement.bills.LINES` ``KIND_wh`` [Wh] and ``KIND_grosz``,
 ``net_grosz``, ``vat_grosz``, ``gross_grosz``, ``baseline_net_grosz``, ``baseline_vat_grosz``,
-``baseline_gross_grosz``, ``saving_grosz``, ``carried_grosz``, ``carried_wh``; every amount
+``baseline_gross_grosz``, ``saving_grosz``, ``carried_grosz``, ``baseline_carried_grosz``,
+``carried_wh``; every amount
 an integer. CSV to stdout unless ``--out``; Parquet (pyarrow, the ``export`` extra; int64
 columns) needs ``--out``. Files appear only complete. Exit 0 written, 1 a check failed or
 the file could not be written, 2 bad arguments or no journal.
@@ -44,7 +45,8 @@ COLUMNS = (
     *TEXT, "intervals", "pending",
     *(f"{kind}_{unit}" for kind in LINES for unit in ("wh", "grosz")),
     "net_grosz", "vat_grosz", "gross_grosz", "baseline_net_grosz", "baseline_vat_grosz",
-    "baseline_gross_grosz", "saving_grosz", "carried_grosz", "carried_wh",
+    "baseline_gross_grosz", "saving_grosz", "carried_grosz", "baseline_carried_grosz",
+    "carried_wh",
 )  # fmt: skip
 
 
@@ -148,6 +150,7 @@ def table(
             "baseline_gross_grosz": s.baseline.gross_grosz,
             "saving_grosz": s.saving_grosz,
             "carried_grosz": s.carried_grosz,
+            "baseline_carried_grosz": s.baseline_carried_grosz,
             "carried_wh": s.carried_wh,
         }
         rows.append(row)

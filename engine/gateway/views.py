@@ -187,6 +187,7 @@ def point_bill(cluster: Cluster, s: PointStatement, starts: list[int]) -> api.Po
         baseline=bill(s.baseline),
         saving_grosz=s.saving_grosz,
         carried_grosz=s.carried_grosz,
+        baseline_carried_grosz=s.baseline_carried_grosz,
         carried_wh=s.carried_wh,
         pending=tuple(moment(starts[i]) for i in s.pending),
     )

@@ -32,7 +32,10 @@ and rounded once to a grosz, half to even (:func:`matching.units.round_half_even
 total is the sum of the rounded lines, VAT ``round_half_even(net x vat_rate)``, gross = net +
 VAT. A member's statement adds its points' rounded lines, net, VAT and gross, so every
 statement equals the sum of its lines. The baseline has the same lines but the local ones and
-the discount; saving = baseline gross - gross. Pending cells (no reading) are left out.
+the discount; saving = baseline gross - gross, with a net-billing deposit carried forward
+counted at face value on both sides (it pays later energy: without it, a prosumer whose
+deposit outgrows its energy bill would seem to gain all of its local sales). Pending cells
+(no reading) are left out.
 
 Netting: only where ``settlement.net_member_points`` is true, a member's surplus of an interval
 first covers its own points' shortfall of that interval (taken from and given to its points in
@@ -96,15 +99,18 @@ class Bill:
 
 @dataclass(frozen=True, slots=True)
 class PointStatement:
-    """One connection point over a period: its bill, its baseline and the saving [grosz];
-    what is carried into the next period (the net-billing deposit [grosz], the net-metering
-    credit [Wh]); the intervals (indices into the period) still missing its reading."""
+    """One connection point over a period: its bill, its baseline and the saving [grosz]:
+    (baseline gross - the deposit the baseline carries) - (gross - the deposit carried);
+    what is carried into the next period (the net-billing deposit [grosz], with and without
+    the market, the net-metering credit [Wh]); the intervals (indices into the period)
+    still missing its reading."""
 
     point: int
     bill: Bill
     baseline: Bill
     saving_grosz: int
     carried_grosz: int
+    baseline_carried_grosz: int
     carried_wh: int
     pending: tuple[int, ...]
 
@@ -171,7 +177,7 @@ def member_statement(
     mine = tuple(s for s in points if cluster.points[s.point].member_code == member)
     bill = _sum_bills([s.bill for s in mine], LINES)
     baseline = _sum_bills([s.baseline for s in mine], BASELINE_LINES)
-    return MemberStatement(member, mine, bill, baseline, baseline.gross_grosz - bill.gross_grosz)
+    return MemberStatement(member, mine, bill, baseline, sum(s.saving_grosz for s in mine))
 
 
 def operator_value(trades: PeriodTrades, intervals: int) -> list[int]:
@@ -272,14 +278,17 @@ def _point(cluster, prices, p, settled: Settlement, short, surplus, base_short, 
         "cluster_discount": (_sum(local_taken), -discount * grosz(_dot(local_taken, rate))),
         **common,
     }
-    baseline_energy, _, _ = energy(base_short, base_surplus)
+    baseline_energy, baseline_carried, _ = energy(base_short, base_surplus)
     bill = _bill({k: market[k] for k in LINES}, prices.rules.vat_rate)
     baseline = _bill(
         {k: (baseline_energy | common)[k] for k in BASELINE_LINES}, prices.rules.vat_rate
     )
     pending = tuple(int(t) for t in np.flatnonzero(~metered))
-    saving = baseline.gross_grosz - bill.gross_grosz
-    return PointStatement(p, bill, baseline, saving, carried_grosz, carried_wh, pending)
+    # A deposit carried forward pays later energy: it counts at face value on both sides.
+    saving = (baseline.gross_grosz - baseline_carried) - (bill.gross_grosz - carried_grosz)
+    return PointStatement(
+        p, bill, baseline, saving, carried_grosz, baseline_carried, carried_wh, pending
+    )
 
 
 def _bill(amounts: dict[str, tuple[int, Fraction]], vat_rate: Fraction) -> Bill:
