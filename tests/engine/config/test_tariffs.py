@@ -138,3 +138,11 @@ zones = [
 )
 def test_a_bad_billing_key_is_named_with_its_file_member_point_and_field(text, message) -> None:
     assert error_of(text).startswith(f"zywiec.toml: {message}")
+
+
+def test_every_point_of_the_demo_states_its_tariff_group_and_supplier_price() -> None:
+    points = demo_cluster().points
+    assert {p.billing.tariff for p in points} == {"G11", "C11", "C21", "B21"}
+    assert all(p.billing.supplier.constant is not None for p in points)
+    households = [p for p in points if p.billing.tariff == "G11"]
+    assert {p.billing.supplier.constant for p in households} == {500_00}
