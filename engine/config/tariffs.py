@@ -40,7 +40,7 @@ from zoneinfo import ZoneInfo
 
 from engine.config.price_bands import PLAIN_DECIMAL, parse_pln_mwh
 from engine.config.toml_table import FieldError, Table, show
-from matching.units import GROSZ_PER_PLN, PLN_DECIMALS, decimal_to_int
+from matching.units import PLN_DECIMALS, decimal_to_int
 
 TARIFF_KEYS = ("fixed_pln_month", "zones")
 ZONE_KEYS = ("name", "hours", "weekend_hours", "summer_hours", "distribution_pln_mwh")
@@ -179,8 +179,3 @@ def _hours(z: Table, key: str, text: object) -> list[int]:
         span = range(begin, end) if begin < end else [*range(begin, 24), *range(end)]
         covered.extend(span)
     return covered
-
-
-def fixed_grosz_text(grosz: int) -> str:
-    """Format a fixed charge [grosz] as PLN for messages."""
-    return f"{grosz // GROSZ_PER_PLN}.{grosz % GROSZ_PER_PLN:02d}"
