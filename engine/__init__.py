@@ -60,12 +60,14 @@ _EXPORTS = {
     "ReadingBatch": "engine.settlement.metering",
     "Statement": "engine.settlement.settle",
     "statement": "engine.settlement.settle",
+    "member_statement": "engine.settlement.bills",
     "Kpis": "engine.settlement.kpis",
     "self_sufficiency": "engine.settlement.kpis",
     "self_consumption": "engine.settlement.kpis",
     # the register's conditions (engine.config.register): sources, kinds, the figures
     "RENEWABLE_SOURCES": "engine.config.register",
     "SOURCES": "engine.config.register",
+    "POINT_BILLING_KEYS": "engine.config.billing",
     "RegisterFigures": "engine.settlement.register",
     "register_figures": "engine.settlement.register",
     # member tokens as `klaster serve` writes them

@@ -194,8 +194,13 @@ def value_to_grosz(value: int, tick: Decimal) -> int:
 
     1 Wh * 1 tick = tick PLN/MWh * 1 Wh = tick / WH_PER_MWH PLN = tick * 1e-4 grosz.
     """
-    exact = Fraction(int(value)) * Fraction(tick) * GROSZ_PER_PLN / WH_PER_MWH
-    return round_half_even(exact)
+    return round_half_even(value_to_exact_grosz(int(value), tick))
+
+
+def value_to_exact_grosz(value: int | Fraction, tick: Decimal) -> Fraction:
+    """Convert ``value`` [Wh*tick] (an int, or a Fraction such as a discounted value) to
+    grosz exactly, not rounded: statements add exact amounts and round each line once."""
+    return Fraction(value) * Fraction(tick) * GROSZ_PER_PLN / WH_PER_MWH
 
 
 def grosz_to_pln(grosz: Any) -> Any:

@@ -36,6 +36,7 @@ from engine import (
     OrderBatch,
     ReadingBatch,
     SimulatedClock,
+    member_statement,
     read_token_file,
     statement,
 )
@@ -91,6 +92,10 @@ class Totals:
     cost_grosz: int
     baseline_grosz: int
     savings_grosz: int
+    # the bill on the points' tariffs, gross, and the same meters without the market
+    bill_grosz: int
+    bill_baseline_grosz: int
+    bill_saving_grosz: int
 
 
 @dataclass(frozen=True)
@@ -175,13 +180,16 @@ class LocalMarket:
     def statements(self, begin_s: int, end_s: int) -> dict[str, Totals]:
         """Every member's statement, from one settlement of the period."""
         _, settled = self.market.settlement(begin_s, end_s)
+        _, points = self.market.point_statements(begin_s, end_s)
         tick = self.market.cluster.tick_pln_mwh
         totals = {}
         for code, member_id in enumerate(self.market.registry.member_ids):
             s = statement(settled, code, tick_pln_mwh=tick)
+            b = member_statement(self.market.cluster, points, code)
             totals[member_id] = Totals(
                 s.bought_wh, s.sold_wh, s.shortfall_wh, s.surplus_wh,
                 s.cost_grosz, s.baseline_grosz, s.savings_grosz,
+                b.bill.gross_grosz, b.baseline.gross_grosz, b.saving_grosz,
             )  # fmt: skip
         return totals
 
@@ -314,6 +322,7 @@ class HttpMarket:
             totals[member.id] = Totals(
                 s.bought_wh, s.sold_wh, s.shortfall_wh, s.surplus_wh,
                 s.cost_grosz, s.baseline_grosz, s.savings_grosz,
+                s.bill.gross_grosz, s.baseline.gross_grosz, s.saving_grosz,
             )  # fmt: skip
         return totals
 

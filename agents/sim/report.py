@@ -569,7 +569,7 @@ def _period(result: SimulationResult) -> str | None:
 
 
 def summary_lines(result: SimulationResult) -> list[str]:
-    """Return a short human-readable summary of the run's KPIs (7 lines).
+    """Return a short human-readable summary of the run's KPIs (8 lines).
 
     Reads ``result.kpis`` defensively: a missing, None or non-numeric KPI prints as "n/a".
     Energy [kWh] with 1 decimal, prices [PLN/MWh] and money [PLN] with 2, ratios as percent.
@@ -600,4 +600,7 @@ def summary_lines(result: SimulationResult) -> list[str]:
         f"{_fmt(f('average_floor_pln_mwh'), '.2f', ' PLN/MWh')}",
         f"Savings: {_fmt(savings, ',.2f', ' PLN')} in total, "
         f"{_fmt(per_member, ',.2f', ' PLN')} per member",
+        f"Bills on the points' tariffs: {_fmt(f('bill_pln'), ',.2f', ' PLN')} gross, "
+        f"{_fmt(f('bill_baseline_pln'), ',.2f', ' PLN')} without the market: "
+        f"{_fmt(f('bill_saving_pln'), ',.2f', ' PLN')} saved",
     ]

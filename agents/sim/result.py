@@ -44,6 +44,9 @@ MEMBER_COLUMNS = (
     "cost_pln",  # float64 what the member paid (negative: earned) with the cluster market
     "baseline_pln",  # float64 the same without the cluster market
     "savings_pln",  # float64 baseline - cost
+    "bill_pln",  # float64 gross bill on its points' tariffs (engine.settlement.bills)
+    "bill_baseline_pln",  # float64 the same meters billed without the cluster market
+    "bill_saving_pln",  # float64 bill_baseline - bill
 )
 
 

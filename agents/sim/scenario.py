@@ -60,6 +60,7 @@ from agents.devices.battery import BatterySpec
 from agents.devices.loads import PROFILES
 from agents.devices.pv import PvSystem, Site
 from engine import (
+    POINT_BILLING_KEYS,
     SOURCES,
     Cluster,
     ClusterError,
@@ -82,7 +83,7 @@ SITE_KEYS = ("latitude", "longitude", "altitude")
 DEVICE_KEYS = ("load", "pv", "battery", "generator")
 GROUP_KEYS = (
     "id_prefix", "point_prefix", "count", "name", "kind", "strategy", "legal_kind", "terc",
-    "dso", "max_import_kw", "max_export_kw", "voltage_kv", *DEVICE_KEYS,
+    "dso", "max_import_kw", "max_export_kw", "voltage_kv", *DEVICE_KEYS, *POINT_BILLING_KEYS,
 )  # fmt: skip
 #: Register facts a point's devices give (engine.config.register), unless the point states them.
 DERIVED_KEYS = ("installed_kw", "source", "storage_kw", "storage_kwh", "annual_demand_kwh")
@@ -437,8 +438,9 @@ def _expand_group(raw: object, rng: np.random.Generator) -> list[dict]:
             "max_import_kw": g.raw("max_import_kw"),
             "max_export_kw": g.raw("max_export_kw"),
         }
-        if "voltage_kv" in raw:
-            point["voltage_kv"] = raw["voltage_kv"]
+        for key in ("voltage_kv", *POINT_BILLING_KEYS):  # every point of the group alike
+            if key in raw:
+                point[key] = raw[key]
         for device in DEVICE_KEYS:
             if device in raw:
                 drawn = _draw_device(g, device, raw[device], rng)

@@ -423,6 +423,9 @@ class _Run:
             "cost_pln": pln([t.cost_grosz for t in totals]),
             "baseline_pln": pln([t.baseline_grosz for t in totals]),
             "savings_pln": pln([t.savings_grosz for t in totals]),
+            "bill_pln": pln([t.bill_grosz for t in totals]),
+            "bill_baseline_pln": pln([t.bill_baseline_grosz for t in totals]),
+            "bill_saving_pln": pln([t.bill_saving_grosz for t in totals]),
         }
 
         load_wh = int(self.points.load.sum())
@@ -445,6 +448,9 @@ class _Run:
             "average_cap_pln_mwh": figures.price(kpis.average_cap, tick),
             "average_floor_pln_mwh": figures.price(kpis.average_floor, tick),
             "savings_pln": figures.pln(kpis.savings_grosz),
+            "bill_pln": figures.pln(sum(t.bill_grosz for t in totals)),
+            "bill_baseline_pln": figures.pln(sum(t.bill_baseline_grosz for t in totals)),
+            "bill_saving_pln": figures.pln(sum(t.bill_saving_grosz for t in totals)),
             "load_kwh": figures.kwh(load_wh),
             "pv_kwh": figures.kwh(int(self.points.pv.sum())),
             "generation_kwh": figures.kwh(int(self.generation.sum())),

@@ -14,7 +14,7 @@ see :mod:`engine.api.values`. Types are frozen; a field that a response may leav
 
 from msgspec import UNSET, UnsetType
 
-from engine.api.accounts import Kpis, Statement
+from engine.api.accounts import Bill, Kpis, PointBill, Statement, StatementLine, StatementPage
 from engine.api.delivery import (
     IntervalStatus,
     Reading,
@@ -123,6 +123,10 @@ __all__ = [
     "Result",
     "RowError",
     "Statement",
+    "StatementLine",
+    "StatementPage",
+    "Bill",
+    "PointBill",
     "Trade",
     "Trades",
     "UnsetType",

@@ -2,18 +2,67 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import msgspec
 from msgspec import Struct
 
 from engine.api.service import JournalHead
 from engine.api.values import Count, Grosz, Instant, Price, Ratio, Wh
 
+LineKind = Literal[
+    "local_bought", "local_sold", "supplier_energy", "export_credit", "distribution_variable",
+    "cluster_discount", "distribution_fixed", "excise",
+]  # fmt: skip
+
+
+class StatementLine(Struct, frozen=True):
+    """One line of a bill: the energy it prices [Wh] (0 for fixed charges) and its amount
+    [grosz], positive when the member pays (``engine.settlement.bills`` says each kind)."""
+
+    kind: LineKind
+    wh: Wh
+    grosz: Grosz
+
+
+class Bill(Struct, frozen=True):
+    """Lines and totals [grosz]: ``net_grosz`` is the sum of the lines, ``vat_grosz`` the
+    VAT on it (rounded half to even), ``gross_grosz`` their sum."""
+
+    lines: tuple[StatementLine, ...]
+    net_grosz: Grosz
+    vat_grosz: Grosz
+    gross_grosz: Grosz
+
+
+class PointBill(Struct, frozen=True):
+    """One connection point's bill on its own tariffs over the period, its baseline (the
+    same meters without the market) and the saving (baseline gross - gross, a net-billing
+    deposit carried forward counting at face value on both sides: ``baseline_carried_grosz``
+    and ``carried_grosz``); the net-metering credit carried forward [Wh];
+    intervals still missing its reading (left out)."""
+
+    point: str
+    tariff: str
+    regime: Literal["none", "net-metering", "net-billing"]
+    bill: Bill
+    baseline: Bill
+    saving_grosz: Grosz
+    carried_grosz: Grosz
+    baseline_carried_grosz: Grosz
+    carried_wh: Wh
+    pending: tuple[Instant, ...]
+
 
 class Statement(Struct, frozen=True):
     """A member's energy [Wh] and money [grosz] over the delivered intervals of a period;
     intervals still missing readings are listed in ``pending`` and left out of the totals.
     ``cost_grosz`` is what the member paid net (negative: earned), ``baseline_grosz`` what
-    it would have paid without the market, ``savings_grosz`` the difference. ``journal`` is
+    it would have paid without the market, ``savings_grosz`` the difference: the market's own
+    account at the band prices and the network fee, kept for clients of before the tariffs.
+    ``bill`` is the member's bill on its points' tariffs (the sum of ``points``' bills:
+    suppliers bill each point on its own), ``baseline`` the same without the market, and
+    ``saving_grosz`` the difference of their gross totals. ``journal`` is
     the journal's durable head when the statement was made, every event the statement
     rests on included: kept with the statement, it lets the member (or an auditor) check
     later that the journal still holds that event with that hash (``klaster audit``)."""
@@ -36,6 +85,18 @@ class Statement(Struct, frozen=True):
     baseline_grosz: Grosz
     savings_grosz: Grosz
     journal: JournalHead
+    bill: Bill
+    baseline: Bill
+    saving_grosz: Grosz
+    points: tuple[PointBill, ...]
+
+
+class StatementPage(Struct, frozen=True):
+    """The coordinator's page of statements, one per member in member order; the next page
+    is ``?cursor=next_cursor`` (null on the last)."""
+
+    statements: tuple[Statement, ...]
+    next_cursor: str | None
 
 
 class Kpis(Struct, frozen=True):

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from msgspec import Meta
 
-from engine.api.accounts import Kpis, Statement
+from engine.api.accounts import Kpis, Statement, StatementPage
 from engine.api.delivery import ReadingColumns, ReadingRows, ReadingsRecorded
 from engine.api.live import CLOSES, StreamMessage
 from engine.api.membership import Me
@@ -44,6 +44,8 @@ TEXT = "text/plain"
 BODY_PROBLEMS = (400, 408, 413, 415, 422)  # any route that reads a body
 MAX_CALENDAR = 31 * 96  # intervals in one calendar answer: a month of 15-minute intervals
 MAX_PERIOD_DAYS = 366  # statements and KPIs: at most a (leap) year at once
+STATEMENTS_PAGE = 100  # members in a page of GET /v1/statements/members unless limit says
+MAX_STATEMENTS_PAGE = 1000  # most members in one page
 ORDERS_PAGE = 100  # orders in a page of GET /v1/orders unless limit says
 MAX_ORDERS_PAGE = 1000  # most orders in one page
 
@@ -201,6 +203,20 @@ ROUTES: tuple[Route, ...] = (
         "A member's statement over delivered intervals (own; any member's for the coordinator)",
         {200: Body(Statement)}, problems=(403, 404, 422),
         params=(*PERIOD, Param("member", "query", str, False, "coordinator only")),
+    ),
+    Route(
+        "statement_page", "GET", "/v1/statements/members",
+        "Coordinator: every member's statement over delivered intervals, a page of members "
+        "at a time, in member order",
+        {200: Body(StatementPage)}, problems=(403, 422), roles=("coordinator",),
+        params=(
+            *PERIOD,
+            Param("cursor", "query", str, False, "the next_cursor of the page before"),
+            Param(
+                "limit", "query", Annotated[int, Meta(ge=1, le=MAX_STATEMENTS_PAGE)], False,
+                f"members in the page (default {STATEMENTS_PAGE})",
+            ),
+        ),
     ),
     Route(
         "kpis", "GET", "/v1/kpis",

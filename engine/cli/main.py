@@ -38,6 +38,7 @@ from engine.cli import audit as cli_journal
 from engine.cli import backup as cli_backup
 from engine.cli import member_tokens as cli_members
 from engine.cli import serve
+from engine.cli import statements as cli_statements
 from engine.cli.book_csv import BookCsvError, OrderRow, read_book_csv
 from engine.cli.cluster_sources import registered
 from engine.cli.plugins import COMMANDS_GROUP, loaded
@@ -102,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_journal.add_commands(commands, sources)
     cli_members.add_commands(commands)
     cli_backup.add_commands(commands)
+    cli_statements.add_commands(commands, sources)
     serve.add_command(commands, sources)
     _add_plugin_commands(commands)
     return parser

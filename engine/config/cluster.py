@@ -32,6 +32,7 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from engine.config.billing import SettlementRules, parse_settlement, point_billing_parser
 from engine.config.members import (
     ID_EXPECTED,
     ID_PATTERN,
@@ -109,6 +110,8 @@ class Cluster:
     # engine.config.register: reported, and checked at load; not in repr, so not in the
     # fingerprint (it does not change what any event means).
     register: RegisterRules = field(default=RegisterRules(), repr=False)
+    # engine.config.billing: how statements bill the points; out of the fingerprint too.
+    settlement: SettlementRules = field(default=SettlementRules(), repr=False)
     points: tuple[ConnectionPoint, ...] = field(init=False)  # all, in code order
     _members_by_id: dict[str, Member] = field(init=False, repr=False, compare=False)
     _points_by_id: dict[str, ConnectionPoint] = field(init=False, repr=False, compare=False)
@@ -186,7 +189,13 @@ def cluster_from_document(
 
 
 def _cluster(document: dict, source: str, base_dir: Path) -> Cluster:
-    top = Table(document, "", "", ("cluster", "prices", "members", "register"), "the document")
+    top = Table(
+        document,
+        "",
+        "",
+        ("cluster", "prices", "members", "register", "tariffs", "settlement"),
+        "the document",
+    )
     for key, table in (
         ("cluster", "[cluster]"),
         ("prices", "[prices]"),
@@ -214,7 +223,12 @@ def _cluster(document: dict, source: str, base_dir: Path) -> Cluster:
         )
 
     bands = _bands(top.raw("prices"), tick, interval_minutes * 60, base_dir)
-    members = parse_members(top.tables("members"), interval_minutes)
+    interval_s = interval_minutes * 60
+    settlement = parse_settlement(
+        top.raw("settlement", None), top.raw("tariffs", None), tick, interval_s, base_dir
+    )
+    billing = point_billing_parser(settlement, tick, interval_s, base_dir)
+    members = parse_members(top.tables("members"), interval_minutes, billing)
     check_cluster_rules(members)
     register = parse_rules(top.raw("register", None))
     check_legal(
@@ -239,6 +253,7 @@ def _cluster(document: dict, source: str, base_dir: Path) -> Cluster:
         members=members,
         source=source,
         register=register,
+        settlement=settlement,
     )
 
 

@@ -9,10 +9,12 @@ Errors are :class:`~engine.config.toml_table.FieldError` naming the member and c
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from engine.config.area import Terc, check_area, parse_terc
+from engine.config.billing import POINT_BILLING_KEYS, PointBilling
 from engine.config.price_bands import PLAIN_DECIMAL
 from engine.config.register import (
     LEGAL_KINDS,
@@ -32,7 +34,12 @@ POINT_ID_EXPECTED = "1..64 of A-Z, a-z, 0-9, '.', '_' and '-', starting with a l
 #: even over 1440 minutes, far below matching.units.MAX_SIDE_WH.
 MAX_POINT_KW = 1_000_000
 MEMBER_KEYS = ("id", "name", "role", "legal_kind", "connection_points")
-POINT_KEYS = ("id", "terc", "dso", "max_import_kw", "max_export_kw", *POINT_REGISTER_KEYS)
+POINT_KEYS = (
+    "id", "terc", "dso", "max_import_kw", "max_export_kw", *POINT_REGISTER_KEYS,
+    *POINT_BILLING_KEYS,
+)  # fmt: skip
+#: Reads a point's billing keys (engine.config.billing.point_billing_parser).
+BillingParser = Callable[[Table, PointRegister], PointBilling]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +57,8 @@ class ConnectionPoint:
     max_export_wh: int  # most energy it can export in one interval [Wh]
     # Register facts (engine.config.register): not in repr, so not in the fingerprint.
     register: PointRegister = field(default=PointRegister(), repr=False)
+    # How it is billed (engine.config.billing): not in repr, so not in the fingerprint.
+    billing: PointBilling = field(default=PointBilling(), repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +84,11 @@ def max_wh_per_interval(kw: Decimal, interval_minutes: int) -> int:
     return energy_wh(watts, interval_minutes * 60)
 
 
-def parse_members(tables: list[object], interval_minutes: int) -> tuple[Member, ...]:
-    """Parse the ``[[members]]`` array; check ids, roles and points member by member."""
+def parse_members(
+    tables: list[object], interval_minutes: int, billing: BillingParser | None = None
+) -> tuple[Member, ...]:
+    """Parse the ``[[members]]`` array; check ids, roles and points member by member;
+    ``billing`` reads each point's billing keys (None: the defaults)."""
     members: list[Member] = []
     member_number: dict[str, int] = {}  # id -> 1-based position, for duplicate messages
     point_owner: dict[str, str] = {}  # connection point id -> member id
@@ -113,7 +125,7 @@ def parse_members(tables: list[object], interval_minutes: int) -> tuple[Member, 
         points = []
         for point_number, point_value in enumerate(raw_points, start=1):
             point = _point(
-                point_value, where, point_number, point_code, number - 1, interval_minutes
+                point_value, where, point_number, point_code, number - 1, interval_minutes, billing
             )
             if point.id in point_owner:
                 raise FieldError(
@@ -128,7 +140,13 @@ def parse_members(tables: list[object], interval_minutes: int) -> tuple[Member, 
 
 
 def _point(
-    value: object, member_where: str, number: int, code: int, member_code: int, minutes: int
+    value: object,
+    member_where: str,
+    number: int,
+    code: int,
+    member_code: int,
+    minutes: int,
+    billing: BillingParser | None,
 ) -> ConnectionPoint:
     raw_id = value.get("id") if isinstance(value, dict) else None
     named = isinstance(raw_id, str) and POINT_ID_PATTERN.fullmatch(raw_id)
@@ -142,6 +160,7 @@ def _point(
         p.fail(f"terc {exc}")
     dso = p.string("dso")
     import_kw, export_kw = _kw(p, "max_import_kw"), _kw(p, "max_export_kw")
+    register = parse_point_register(p)
     return ConnectionPoint(
         id=point_id,
         code=code,
@@ -152,7 +171,8 @@ def _point(
         max_export_kw=export_kw,
         max_import_wh=max_wh_per_interval(import_kw, minutes),
         max_export_wh=max_wh_per_interval(export_kw, minutes),
-        register=parse_point_register(p),
+        register=register,
+        billing=PointBilling() if billing is None else billing(p, register),
     )
 
 

@@ -63,6 +63,7 @@ HANDLERS: dict[str, Handler] = {
     "close_gate": intervals.close,
     "record_readings": readings.record,
     "statement": reports.statements,
+    "statement_page": reports.statement_page,
     "kpis": reports.kpis,
     "publish_bands": controls.publish_bands,
     "read_clock": market_clock.read,

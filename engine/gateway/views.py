@@ -15,9 +15,11 @@ from fractions import Fraction
 from typing import Any
 
 from engine import api
+from engine.config.cluster import Cluster
 from engine.gateway.quantities import moment, pln_mwh
 from engine.market.market import Market
 from engine.model.calendar import IntervalState
+from engine.settlement.bills import Bill, MemberStatement, PointStatement
 from engine.settlement.kpis import Kpis
 from engine.settlement.settle import Statement
 from engine.store.chain import Head
@@ -170,8 +172,36 @@ def trade_list(market: Market, start: int, member: int | None) -> list[api.Trade
     return out
 
 
+def bill(b: Bill) -> api.Bill:
+    lines = tuple(api.StatementLine(line.kind, line.wh, line.grosz) for line in b.lines)  # type: ignore[arg-type]
+    return api.Bill(lines, b.net_grosz, b.vat_grosz, b.gross_grosz)
+
+
+def point_bill(cluster: Cluster, s: PointStatement, starts: list[int]) -> api.PointBill:
+    point = cluster.points[s.point]
+    return api.PointBill(
+        point=point.id,
+        tariff=point.billing.tariff,
+        regime=point.billing.regime,  # type: ignore[arg-type]
+        bill=bill(s.bill),
+        baseline=bill(s.baseline),
+        saving_grosz=s.saving_grosz,
+        carried_grosz=s.carried_grosz,
+        baseline_carried_grosz=s.baseline_carried_grosz,
+        carried_wh=s.carried_wh,
+        pending=tuple(moment(starts[i]) for i in s.pending),
+    )
+
+
 def statement(
-    member_id: str, s: Statement, starts: list[int], start: int, end: int, head: Head
+    member_id: str,
+    s: Statement,
+    starts: list[int],
+    start: int,
+    end: int,
+    head: Head,
+    billed: MemberStatement,
+    cluster: Cluster,
 ) -> api.Statement:
     return api.Statement(
         member=member_id,
@@ -192,6 +222,10 @@ def statement(
         baseline_grosz=int(s.baseline_grosz),
         savings_grosz=int(s.savings_grosz),
         journal=journal_head(head),
+        bill=bill(billed.bill),
+        baseline=bill(billed.baseline),
+        saving_grosz=billed.saving_grosz,
+        points=tuple(point_bill(cluster, p, starts) for p in billed.points),
     )
 
 

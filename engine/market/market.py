@@ -66,6 +66,7 @@ from engine.model.calendar import INSTANT_RANGE, IntervalState, in_range
 from engine.model.clock import Clock
 from engine.model.columns import group_starts, stable_order
 from engine.model.rejects import BatchRejected, Reject, Rejected
+from engine.settlement.bills import PointStatement
 from engine.settlement.kpis import Kpis, kpis
 from engine.settlement.metering import ReadingBatch, validate_readings
 from engine.settlement.register import RenewableExport
@@ -417,14 +418,24 @@ class Market(MarketState):
             return IntervalState.CONTINUOUS if continuous else IntervalState.CLEARED
         return state
 
-    def settlement(self, start_s: int, end_s: int) -> tuple[list[int], Settlement]:
-        """Settle the delivered intervals starting in [start_s, end_s): (their starts, the
-        member x interval lines). Intervals with missing readings are pending in it."""
+    def delivered(self, start_s: int, end_s: int) -> list[int]:
+        """The starts of the delivered intervals starting in [start_s, end_s)."""
         now_s = self._now_s()
         length = self.calendar.length_s
         first = start_s + (-start_s) % length
-        starts = [s for s in range(first, end_s, length) if self.calendar.delivered_at(s) <= now_s]
+        return [s for s in range(first, end_s, length) if self.calendar.delivered_at(s) <= now_s]
+
+    def settlement(self, start_s: int, end_s: int) -> tuple[list[int], Settlement]:
+        """Settle the delivered intervals starting in [start_s, end_s): (their starts, the
+        member x interval lines). Intervals with missing readings are pending in it."""
+        starts = self.delivered(start_s, end_s)
         return starts, self._settle(starts)
+
+    def point_statements(self, start_s: int, end_s: int) -> tuple[list[int], list[PointStatement]]:
+        """Every connection point's statement over the delivered intervals in [start_s,
+        end_s) on its tariffs: (the intervals' starts, the statements in point code order)."""
+        starts = self.delivered(start_s, end_s)
+        return starts, self.bill_points(starts)
 
     def statement(self, member_id: str, start_s: int, end_s: int) -> Statement | Rejected:
         """A member's statement over the delivered intervals in [start_s, end_s)."""

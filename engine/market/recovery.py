@@ -173,6 +173,22 @@ def replay_journal(path: str | Path, cluster: Any) -> ReplayReport:
         journal.close()
 
 
+def replayed_state(path: str | Path, cluster: Any) -> MarketState:
+    """The state a journal file folds to (read-only, checked as :func:`replay_journal`
+    checks it), for reports such as the bulk export of statements."""
+    journal = Journal.open(path, read_only=True)
+    try:
+        recorded = _decoded(journal)
+        state = MarketState(cluster)
+        first = next(recorded, None)
+        if first is not None:
+            _check_configured(first, cluster, cluster_fingerprint(cluster), Path(path))
+            state.replay(recorded)
+        return state
+    finally:
+        journal.close()
+
+
 def _check_configured(first: Event, cluster: Any, fingerprint: str, path: Path) -> None:
     if not isinstance(first, ClusterConfigured):
         raise ReplayMismatch(

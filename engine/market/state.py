@@ -34,6 +34,7 @@ from engine.market.order_runs import OrderRun
 from engine.model.calendar import Calendar
 from engine.model.columns import ChunkedColumns, Columns, group_starts, stable_order
 from engine.model.registry import Registry
+from engine.settlement.bills import PointStatement, bill_points
 from engine.settlement.metering import Readings
 from engine.settlement.settle import PeriodTrades, Settlement, adjustment, settle
 from matching import clear
@@ -420,37 +421,61 @@ class MarketState:
         cap = np.array([b[1] for b in bands], np.int64)
         return floor, cap
 
-    def _settle(self, starts: list[int]) -> Settlement:
-        """Settlement lines of the given intervals from trades, readings and bands."""
+    def period_trades(self, starts: list[int], by_point: bool = False) -> PeriodTrades:
+        """The trades of the given intervals, buyer and seller as member codes (or, with
+        ``by_point``, as the codes of the connection points their orders named)."""
         columns: list[list[np.ndarray]] = [[] for _ in range(6)]
         for t, start in enumerate(starts):
+            parts: list[tuple[np.ndarray, ...]] = []
             result = self._results.get(start)
             if result is not None and result.clearing.trades is not None:
                 tr = result.trades()
-                parts = (
-                    tr["buyer"],
-                    tr["seller"],
-                    tr["quantity"],
-                    tr["buyer_price"],
-                    tr["seller_price"],
+                side = ("buyer_order_id", "seller_order_id") if by_point else ("buyer", "seller")
+                parts.append(
+                    (
+                        tr[side[0]],
+                        tr[side[1]],
+                        tr["quantity"],
+                        tr["buyer_price"],
+                        tr["seller_price"],
+                    )
                 )
-                columns[0].append(np.full(parts[0].shape[0], t, np.int64))
-                for c, part in zip(columns[1:], parts, strict=True):
-                    c.append(part)
             fills = self._continuous_fills.get(start, [])
             if fills:
-                columns[0].append(np.full(len(fills), t, np.int64))
-                columns[1].append(np.array([f.buyer for f in fills], np.int64))
-                columns[2].append(np.array([f.seller for f in fills], np.int64))
-                columns[3].append(np.array([f.quantity for f in fills], np.int64))
+                who = attrgetter(
+                    *(("buyer_order_id", "seller_order_id") if by_point else ("buyer", "seller"))
+                )
+                buyers, sellers = (
+                    np.array(c, np.int64) for c in zip(*map(who, fills), strict=True)
+                )
                 prices = np.array([f.price for f in fills], np.int64)
-                columns[4].append(prices)
-                columns[5].append(prices)
-        trades = (
-            PeriodTrades(*(np.concatenate(c) for c in columns))
-            if columns[0]
-            else PeriodTrades.empty()
-        )
+                quantity = np.array([f.quantity for f in fills], np.int64)
+                parts.append((buyers, sellers, quantity, prices, prices))
+            for buyer, seller, *rest in parts:
+                if by_point:  # the interval's book holds every order that traded in it
+                    orders = self._books[start].orders
+                    ids, points = orders["order_id"], orders["point"]
+                    buyer = points[np.searchsorted(ids, buyer)]
+                    seller = points[np.searchsorted(ids, seller)]
+                columns[0].append(np.full(buyer.shape[0], t, np.int64))
+                for c, part in zip(columns[1:], (buyer, seller, *rest), strict=True):
+                    c.append(part)
+        if not columns[0]:
+            return PeriodTrades.empty()
+        return PeriodTrades(*(np.concatenate(c) for c in columns))
+
+    def bill_points(self, starts: list[int]) -> list[PointStatement]:
+        """Every connection point's statement over the given intervals, on the tariffs of
+        the cluster config (:func:`engine.settlement.bills.bill_points` takes the config as
+        an argument, so a config in force per period can be given there)."""
+        trades = self.period_trades(starts, by_point=True)
+        imports, exports, metered = self.readings.points(starts)
+        floor, cap = self._bands(starts)
+        return bill_points(self.cluster, starts, trades, imports, exports, metered, floor, cap)
+
+    def _settle(self, starts: list[int]) -> Settlement:
+        """Settlement lines of the given intervals from trades, readings and bands."""
+        trades = self.period_trades(starts)
         members = len(self.registry.member_ids)
         imports, exports, metered = self.readings.members(starts, members)
         floor, cap = self._bands(starts)

@@ -136,6 +136,17 @@ class Readings:
             np.add.at(missing[:, t], owner, (~present).astype(np.int64))
         return imports, exports, missing == 0
 
+    def points(self, starts: list[int]) -> tuple[np.ndarray, ...]:
+        """(import, export, metered) as (points x intervals) matrices over ``starts``."""
+        shape = (self._points, len(starts))
+        imports, exports = np.zeros(shape, np.int64), np.zeros(shape, np.int64)
+        metered = np.zeros(shape, bool)
+        for t, start in enumerate(starts):
+            entry = self._by_interval.get(start)
+            if entry is not None:
+                imports[:, t], exports[:, t], metered[:, t] = entry
+        return imports, exports, metered
+
     def export_of(self, starts: list[int], points: np.ndarray) -> np.ndarray:
         """The export [Wh] of the ``points`` (a bool mask by point code) per interval of
         ``starts``, summed over the readings that are in (int64, exact below 1.8e9 points)."""

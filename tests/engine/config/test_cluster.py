@@ -271,7 +271,8 @@ BROKEN = [
         edited(('max_import_kw = "40"', 'max_import_kws = "40"')),
         f'{POINT}: unknown key "max_import_kws" (did you mean "max_import_kw"?); '
         "expected one of id, terc, dso, max_import_kw, max_export_kw, installed_kw, source, "
-        "storage_kw, storage_kwh, voltage_kv, annual_demand_kwh",
+        "storage_kw, storage_kwh, voltage_kv, annual_demand_kwh, tariff, supplier_pln_mwh, "
+        "supplier_csv, regime, net_billing_price, net_metering_ratio, cluster_discount",
         id="typo in a connection point",
     ),
     pytest.param(
@@ -288,7 +289,8 @@ BROKEN = [
     ),
     pytest.param(
         edited(append="[market]\nopen = true\n"),
-        'unknown key "market"; expected one of cluster, prices, members, register',
+        'unknown key "market"; expected one of cluster, prices, members, register, '
+        "tariffs, settlement",
         id="unknown table",
     ),
     pytest.param(

@@ -214,6 +214,30 @@ async def test_an_interval_from_orders_to_statement_in_each_encoding(
             225,
             91,
         )
+        # The bill on dom-2's point's tariffs (none stated: G11 at 330.00, 24.00 a month,
+        # the supplier at the cap): 2000 Wh local at 400.00 = 80, 500 Wh at 900.00 = 45,
+        # distribution on all 2500 Wh taken = 82.5 -> 82, 15 minutes of January's fixed
+        # 24.00 = 0.81 -> 1, excise 2500 Wh x 5.00 = 1.25 -> 1: net 209, VAT 48.07 -> 48.
+        # Without the market: 2500 Wh x 900.00 = 225 + 82 + 1 + 1 = 309, VAT 71: saving 123.
+        lines = {line["kind"]: line["grosz"] for line in buyer["bill"]["lines"]}
+        assert lines == {
+            "local_bought": 80, "local_sold": 0, "supplier_energy": 45, "export_credit": 0,
+            "distribution_variable": 82, "cluster_discount": 0, "distribution_fixed": 1,
+            "excise": 1,
+        }  # fmt: skip
+        assert [buyer["bill"][k] for k in ("net_grosz", "vat_grosz", "gross_grosz")] == [
+            209, 48, 257,
+        ]  # fmt: skip
+        assert (buyer["baseline"]["gross_grosz"], buyer["saving_grosz"]) == (380, 123)
+        assert [p["point"] for p in buyer["points"]] == ["P-2"]
+        page = (await call("GET", f"/v1/statements/members?{period}&limit=2", "t-oke")).body
+        assert [s["member"] for s in page["statements"]] == ["oke", "dom-1"]
+        rest = f"/v1/statements/members?{period}&cursor={page['next_cursor']}"
+        last = (await call("GET", rest, "t-oke")).body
+        assert [s["member"] for s in last["statements"]] == ["dom-2", "tauron"]
+        assert last["next_cursor"] is None and last["statements"][0] == buyer
+        refused = await call("GET", f"/v1/statements/members?{period}", "t-dom-1")
+        assert refused.status == 403
         kpis = (await call("GET", f"/v1/kpis?{period}", "t-dom-2")).body
         assert (kpis["intervals"], kpis["traded_wh"], kpis["import_wh"]) == (1, 2000, 2600)
         # 2000 Wh of the 2600 imported were covered inside; 600 Wh crossed the boundary.

@@ -1,0 +1,343 @@
+"""Statements a member could be billed with: per connection point and per member, per period.
+
+The market's settlement (:func:`engine.settlement.settle.settle`, run with connection points
+in place of members) gives each point's local trades and what its meter says beyond them:
+``shortfall`` (taken from the supplier) and ``surplus`` (fed to the grid). This module prices
+them on the point's own tariffs (:mod:`engine.config.billing`, :mod:`engine.config.tariffs`),
+the same way for the statement and for its baseline (the same meters without the market).
+
+Lines of a point's statement, positive when the member pays (``engine/DESIGN.md``,
+"Statements", cites the law behind each rule):
+
+- ``local_bought``: energy bought in the market at the buyer's trade prices;
+- ``local_sold``: energy sold in the market at the seller's trade prices (negative);
+- ``supplier_energy``: the shortfall at the supplier's price of its interval and zone;
+- ``export_credit`` (negative): the surplus at the regime's value. ``net-billing``: each Wh at
+  max(RCE, 0) or max(RCEm, 0) into the prosumer deposit, which pays for energy only: the line
+  is what the deposit pays of ``supplier_energy``, the rest ``carried_grosz`` (12 months).
+  ``net-metering``: ``ratio`` x surplus Wh of credit; the credit offsets shortfall Wh, which
+  then pay neither energy nor variable distribution (the line is that share of both), the
+  rest ``carried_wh``. ``none``: nothing;
+- ``distribution_variable``: all energy the point took from the network (its metered import,
+  local or not) at its zone's variable rate;
+- ``cluster_discount`` (negative): ``discount_share`` of the variable rate on the locally
+  bought energy the point took from the network, min(bought, import) per interval, where the
+  point's ``cluster_discount`` is on;
+- ``distribution_fixed``: the monthly fixed charge, pro rata by the time of the period's
+  metered intervals in each local month;
+- ``excise``: the excise rate on the metered import.
+
+Money: every line is summed exactly (a ``Fraction`` of grosz, from int products Wh x tick)
+and rounded once to a grosz, half to even (:func:`matching.units.round_half_even`); the net
+total is the sum of the rounded lines, VAT ``round_half_even(net x vat_rate)``, gross = net +
+VAT. A member's statement adds its points' rounded lines, net, VAT and gross, so every
+statement equals the sum of its lines. The baseline has the same lines but the local ones and
+the discount; saving = baseline gross - gross, with a net-billing deposit carried forward
+counted at face value on both sides (it pays later energy: without it, a prosumer whose
+deposit outgrows its energy bill would seem to gain all of its local sales). Pending cells
+(no reading) are left out.
+
+Netting: only where ``settlement.net_member_points`` is true, a member's surplus of an interval
+first covers its own points' shortfall of that interval (taken from and given to its points in
+point order), before anything is billed.
+
+Limits: the 12-month bank and deposit start empty at the period's start (a coordinator
+carries ``carried_*`` into the next period by hand); the net-billing refund of the unused
+deposit, public holidays in multi-zone groups, and the capacity fee's consumption tiers are
+not modelled.
+
+Cost: a settlement over points x intervals, a zone lookup per distinct tariff group and
+interval, a few numpy passes per point, and Python-int sums over each point's row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from fractions import Fraction
+
+import numpy as np
+
+from engine.config.cluster import Cluster
+from engine.settlement.settle import PeriodTrades, Settlement, settle
+from matching.units import round_half_even, value_to_exact_grosz
+
+LINES = (
+    "local_bought", "local_sold", "supplier_energy", "export_credit",
+    "distribution_variable", "cluster_discount", "distribution_fixed", "excise",
+)  # fmt: skip
+#: Lines of the baseline: no market, so no local energy and no discount.
+BASELINE_LINES = tuple(
+    k for k in LINES if k not in ("local_bought", "local_sold", "cluster_discount")
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One line of a statement: ``wh`` [Wh] the energy it prices (0 for fixed charges),
+    ``exact`` [grosz] its exact amount, ``grosz`` the amount billed."""
+
+    kind: str
+    wh: int
+    exact: Fraction
+    grosz: int
+
+
+@dataclass(frozen=True, slots=True)
+class Bill:
+    """Lines and totals [grosz] of one statement (or its baseline)."""
+
+    lines: tuple[Line, ...]
+    net_grosz: int
+    vat_grosz: int
+    gross_grosz: int
+
+    def line(self, kind: str) -> Line:
+        """The line of ``kind``."""
+        return next(line for line in self.lines if line.kind == kind)
+
+
+@dataclass(frozen=True, slots=True)
+class PointStatement:
+    """One connection point over a period: its bill, its baseline and the saving [grosz]:
+    (baseline gross - the deposit the baseline carries) - (gross - the deposit carried);
+    what is carried into the next period (the net-billing deposit [grosz], with and without
+    the market, the net-metering credit [Wh]); the intervals (indices into the period)
+    still missing its reading."""
+
+    point: int
+    bill: Bill
+    baseline: Bill
+    saving_grosz: int
+    carried_grosz: int
+    baseline_carried_grosz: int
+    carried_wh: int
+    pending: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MemberStatement:
+    """A member's points' statements and their sums (each line the sum of the points')."""
+
+    member: int
+    points: tuple[PointStatement, ...]
+    bill: Bill
+    baseline: Bill
+    saving_grosz: int
+
+
+def bill_points(
+    cluster: Cluster,
+    starts: list[int],
+    trades: PeriodTrades,
+    import_wh: np.ndarray,
+    export_wh: np.ndarray,
+    metered: np.ndarray,
+    floor: np.ndarray,
+    cap: np.ndarray,
+) -> list[PointStatement]:
+    """Bill every connection point of ``cluster`` over the intervals ``starts`` [s].
+
+    ``trades``: the period's trades with point codes as buyer and seller; ``import_wh``,
+    ``export_wh`` [Wh] and ``metered`` (bool): (points x intervals); ``floor``, ``cap``
+    [tick]: the bands of the intervals (the fallback RCE and supplier price).
+    """
+    settled = settle(trades, import_wh, export_wh, floor, cap, 0, metered)
+    shortfall = np.array(settled.shortfall_wh)
+    surplus = np.array(settled.surplus_wh)
+    net = np.where(metered, np.subtract(export_wh, import_wh), 0)
+    base_short, base_surplus = np.maximum(-net, 0), np.maximum(net, 0)
+    if cluster.settlement.net_member_points:
+        owner = np.array([p.member_code for p in cluster.points], np.int64)
+        for pair in ((shortfall, surplus), (base_short, base_surplus)):
+            _net_members(owner, *pair)
+    prices = _Prices(cluster, starts, floor, cap)
+    taken = np.where(metered, import_wh, 0)
+    return [
+        _point(
+            cluster,
+            prices,
+            p,
+            settled,
+            shortfall[p],
+            surplus[p],
+            base_short[p],
+            base_surplus[p],
+            taken[p],
+            metered[p],
+        )  # fmt: skip
+        for p in range(len(cluster.points))
+    ]
+
+
+def member_statement(
+    cluster: Cluster, points: list[PointStatement], member: int
+) -> MemberStatement:
+    """Add up the point statements of ``member`` (its points in code order)."""
+    mine = tuple(s for s in points if cluster.points[s.point].member_code == member)
+    bill = _sum_bills([s.bill for s in mine], LINES)
+    baseline = _sum_bills([s.baseline for s in mine], BASELINE_LINES)
+    return MemberStatement(member, mine, bill, baseline, sum(s.saving_grosz for s in mine))
+
+
+def operator_value(trades: PeriodTrades, intervals: int) -> list[int]:
+    """What buyers paid above what sellers got, per interval [Wh*tick]: the operator's share
+    of the local trades (0 under a uniform price)."""
+    spread = np.zeros(intervals, np.int64)
+    q = np.asarray(trades.quantity, np.int64)
+    np.add.at(spread, trades.interval, q * (trades.buyer_price - trades.seller_price))
+    return spread.tolist()
+
+
+class _Prices:
+    """The period's prices per interval: zones per tariff group, RCE and RCEm, fixed-charge
+    weights (the share of its local month each interval is)."""
+
+    def __init__(self, cluster: Cluster, starts: list[int], floor: np.ndarray, cap: np.ndarray):
+        rules, tz = cluster.settlement, cluster.timezone
+        self.starts = starts
+        self.cap = cap
+        self.tick = cluster.tick_pln_mwh
+        groups = {p.billing.tariff for p in cluster.points}
+        self.zone = {
+            name: np.array([rules.group(name).zone_of(s, tz) for s in starts], np.int64)
+            for name in sorted(groups)  # sorted: deterministic, though each is independent
+        }
+        floors = floor.tolist()
+        self.rce = np.maximum([rules.rce(s, f) for s, f in zip(starts, floors, strict=True)], 0)
+        self.rcem = np.maximum(
+            [rules.rcem(s, tz, f) for s, f in zip(starts, floors, strict=True)], 0
+        )
+        months = [
+            datetime.fromtimestamp(s, tz).replace(day=1, hour=0, minute=0, second=0) for s in starts
+        ]
+        keys = sorted(set(months))
+        self.month = np.array([keys.index(m) for m in months], np.int64)
+        self.month_share = [Fraction(cluster.interval_seconds, _month_seconds(m)) for m in keys]
+        self.rules = rules
+        self.excise = rules.excise_ticks
+
+
+def _point(cluster, prices, p, settled: Settlement, short, surplus, base_short, base_surplus,
+           taken, metered) -> PointStatement:  # fmt: skip
+    point = cluster.points[p]
+    billing = point.billing
+    group = prices.rules.group(billing.tariff)
+    zone = prices.zone[billing.tariff]
+    rate = np.array(group.distribution_ticks, np.int64)[zone]
+    supplier = np.array(
+        [billing.supplier.price(s, z, c) for s, z, c in
+         zip(prices.starts, zone.tolist(), prices.cap.tolist(), strict=True)], np.int64,
+    )  # fmt: skip
+    if billing.regime == "net-billing":
+        export_price = prices.rce if billing.net_billing_price == "rce" else prices.rcem
+    else:
+        export_price = np.zeros(len(prices.starts), np.int64)
+    tick = prices.tick
+
+    def grosz(value: int | Fraction) -> Fraction:
+        return value_to_exact_grosz(value, tick)
+
+    fixed = sum(
+        (share * int(np.count_nonzero(metered & (prices.month == m)))
+         for m, share in enumerate(prices.month_share)), Fraction(0),
+    ) * group.fixed_grosz_month  # fmt: skip
+    common = {
+        "distribution_variable": (_sum(taken), grosz(_dot(taken, rate))),
+        "distribution_fixed": (0, fixed),
+        "excise": (_sum(taken), grosz(_sum(taken) * prices.excise)),
+    }
+
+    def energy(shortfall, surplus_wh) -> tuple[dict, int, int]:
+        supplied = grosz(_dot(shortfall, supplier))
+        lines = {"supplier_energy": (_sum(shortfall), supplied)}
+        carried_grosz = carried_wh = 0
+        if billing.regime == "net-billing":
+            deposit = grosz(_dot(surplus_wh, export_price))
+            used = min(deposit, supplied)
+            lines["export_credit"] = (_sum(surplus_wh), -used)
+            carried_grosz = round_half_even(deposit - used)
+        elif billing.regime == "net-metering":
+            credit = billing.net_metering_ratio * _sum(surplus_wh)
+            offset = min(credit, Fraction(_sum(shortfall)))
+            worth = supplied + grosz(_dot(shortfall, rate))
+            share = offset / _sum(shortfall) if _sum(shortfall) else Fraction(0)
+            lines["export_credit"] = (_sum(surplus_wh), -share * worth)
+            carried_wh = int(credit - offset)  # whole Wh of credit, floored
+        else:
+            lines["export_credit"] = (_sum(surplus_wh), Fraction(0))
+        return lines, carried_grosz, carried_wh
+
+    market, carried_grosz, carried_wh = energy(short, surplus)
+    bought_wh = np.array(settled.bought_wh[p])
+    local_taken = np.minimum(bought_wh, taken)
+    discount = prices.rules.discount_share if billing.cluster_discount else Fraction(0)
+    market |= {
+        "local_bought": (_sum(bought_wh), grosz(_sum(settled.bought_value[p]))),
+        "local_sold": (_sum(settled.sold_wh[p]), -grosz(_sum(settled.sold_value[p]))),
+        "cluster_discount": (_sum(local_taken), -discount * grosz(_dot(local_taken, rate))),
+        **common,
+    }
+    baseline_energy, baseline_carried, _ = energy(base_short, base_surplus)
+    bill = _bill({k: market[k] for k in LINES}, prices.rules.vat_rate)
+    baseline = _bill(
+        {k: (baseline_energy | common)[k] for k in BASELINE_LINES}, prices.rules.vat_rate
+    )
+    pending = tuple(int(t) for t in np.flatnonzero(~metered))
+    # A deposit carried forward pays later energy: it counts at face value on both sides.
+    saving = (baseline.gross_grosz - baseline_carried) - (bill.gross_grosz - carried_grosz)
+    return PointStatement(
+        p, bill, baseline, saving, carried_grosz, baseline_carried, carried_wh, pending
+    )
+
+
+def _bill(amounts: dict[str, tuple[int, Fraction]], vat_rate: Fraction) -> Bill:
+    lines = tuple(Line(k, wh, exact, round_half_even(exact)) for k, (wh, exact) in amounts.items())
+    net = sum(line.grosz for line in lines)
+    vat = round_half_even(net * vat_rate)
+    return Bill(lines, net, vat, net + vat)
+
+
+def _sum_bills(bills: list[Bill], kinds: tuple[str, ...]) -> Bill:
+    lines = tuple(
+        Line(
+            k,
+            sum(b.line(k).wh for b in bills),
+            sum((b.line(k).exact for b in bills), Fraction(0)),
+            sum(b.line(k).grosz for b in bills),
+        )
+        for k in kinds
+    )
+    net = sum(b.net_grosz for b in bills)
+    vat = sum(b.vat_grosz for b in bills)
+    return Bill(lines, net, vat, net + vat)
+
+
+def _net_members(owner: np.ndarray, shortfall: np.ndarray, surplus: np.ndarray) -> None:
+    """Let each member's surplus cover its own shortfall per interval, in point order."""
+    for member in np.unique(owner).tolist():
+        rows = np.flatnonzero(owner == member)
+        if rows.size < 2:
+            continue
+        offset = np.minimum(shortfall[rows].sum(axis=0), surplus[rows].sum(axis=0))
+        for matrix in (shortfall, surplus):
+            left = offset.copy()
+            for r in rows.tolist():  # earlier points first: a documented, deterministic order
+                take = np.minimum(matrix[r], left)
+                matrix[r] -= take
+                left -= take
+
+
+def _sum(row: np.ndarray) -> int:
+    return sum(np.asarray(row).tolist())
+
+
+def _dot(wh: np.ndarray, price: np.ndarray) -> int:
+    """Exact sum of wh x price over a row: each product fits int64, the sum a Python int."""
+    return sum((np.asarray(wh, np.int64) * np.asarray(price, np.int64)).tolist())
+
+
+def _month_seconds(first: datetime) -> int:
+    """Length of the local month starting at ``first`` [s] (a DST month is an hour off)."""
+    following = first.replace(year=first.year + first.month // 12, month=first.month % 12 + 1)
+    return int(following.timestamp()) - int(first.timestamp())
