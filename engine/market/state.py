@@ -10,6 +10,7 @@ carries its clearing result on its event; on replay the book is cleared again, a
 from __future__ import annotations
 
 from collections.abc import Iterable
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
