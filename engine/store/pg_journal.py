@@ -30,6 +30,7 @@ from engine.store.chain import EMPTY_HEAD, GENESIS_HASH, Head, Row
 from engine.store.journal import READ_CHUNK_ROWS, JournalError, JournalFailed, StoredJournal
 from engine.store.postgres import (
     check_schema,
+    closed_on_failure,
     connect,
     describe,
     ensure_schema,
@@ -108,11 +109,9 @@ class PgJournal(StoredJournal):
         take no lock, refuse appends (audits beside a running writer); a database or cluster
         without a journal is a :class:`~engine.store.journal.JournalError`.
         The head is the last stored event's seq and hash, unverified (as SQLite's)."""
-        import psycopg
-
         where = journal_name(url, cluster)
         conn = connect(url, "reader" if read_only else f"writer of {cluster}")
-        try:
+        with closed_on_failure(conn, where):
             if read_only:
                 check_schema(conn, where)
                 if conn.execute(_SELECT_CHECKPOINT, (cluster,)).fetchone() is None:
@@ -122,12 +121,6 @@ class PgJournal(StoredJournal):
                 take_writer_lock(conn, cluster, where)
                 conn.execute(_NEW_CHECKPOINT, (cluster, GENESIS_HASH))
             last = conn.execute(_SELECT_LAST, (cluster,)).fetchone()
-        except psycopg.Error as exc:  # no rights to create the schema, ...
-            conn.close()
-            raise JournalError(f"{where}: {exc}") from None
-        except BaseException:
-            conn.close()
-            raise
         head = EMPTY_HEAD if last is None else Head(last[0], last[4])
         return cls(conn, url, cluster, head, read_only)
 

@@ -19,7 +19,13 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.store.journal import JournalError
-from engine.store.postgres import check_schema, connect, describe, ensure_schema
+from engine.store.postgres import (
+    check_schema,
+    closed_on_failure,
+    connect,
+    describe,
+    ensure_schema,
+)
 from engine.store.tokens import COLUMNS, TokenTable, wall_clock_us
 
 CHANNEL = "klaster_tokens"
@@ -70,10 +76,8 @@ class PgTokenStore(TokenTable):
     ) -> PgTokenStore:
         """Open ``cluster``'s tokens at ``url``, creating the schema if need be; ``create=False``
         raises FileNotFoundError, creating nothing, if the database has no klaster schema."""
-        import psycopg
-
         conn = connect(url, f"tokens of {cluster}")
-        try:
+        with closed_on_failure(conn, describe(url)):
             if create:
                 ensure_schema(conn)
             else:
@@ -82,13 +86,8 @@ class PgTokenStore(TokenTable):
                 except JournalError as exc:
                     raise FileNotFoundError(str(exc)) from None
             listener = connect(url, f"token watch of {cluster}")
-            listener.execute(f"LISTEN {CHANNEL}")
-        except psycopg.Error as exc:  # no rights to create the schema, ...
-            conn.close()
-            raise JournalError(f"{describe(url)}: {exc}") from None
-        except BaseException:
-            conn.close()
-            raise
+            with closed_on_failure(listener, describe(url)):
+                listener.execute(f"LISTEN {CHANNEL}")
         return cls(conn, listener, url, cluster, clock)
 
     def close(self) -> None:

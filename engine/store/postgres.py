@@ -24,9 +24,11 @@ Connection strings are libpq's (``postgresql://user@host:port/db``, or key=value
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import socket
+from collections.abc import Iterator
 from typing import Any
 
 from engine.store.journal import JournalError
@@ -97,6 +99,23 @@ def connect(url: str, role: str) -> Any:
     except psycopg.Error as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise StoreUnavailable(f"cannot connect to {describe(url)}: {first}") from None
+
+
+@contextlib.contextmanager
+def closed_on_failure(conn: Any, where: str) -> Iterator[None]:
+    """Close ``conn`` if the block raises; a database error becomes a
+    :class:`~engine.store.journal.JournalError` naming ``where`` (no rights to create the
+    schema, a server shutting down, ...)."""
+    import psycopg
+
+    try:
+        yield
+    except psycopg.Error as exc:
+        conn.close()
+        raise JournalError(f"{where}: {exc}") from None
+    except BaseException:
+        conn.close()
+        raise
 
 
 def ensure_schema(conn: Any) -> None:
