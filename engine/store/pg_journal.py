@@ -6,10 +6,11 @@ drives it unchanged): a group is one transaction, and a commit that returned is 
 (PostgreSQL's ``synchronous_commit`` at its default, ``on``). The tables are in
 :mod:`engine.store.postgres`; this cluster's rows are those with its id.
 
-Fencing: a writer's transaction first moves the cluster's checkpoint row with ``UPDATE ...
-WHERE cluster = $id AND seq = $old_seq AND hash = $old_hash``, the head it last wrote. If
-any other writer moved it meanwhile (one that took the lock after this one lost its
-session), no row matches and the group fails before a row of it is written: the journal
+Fencing: a group is one statement (so one round trip, and its own transaction) that moves
+the cluster's checkpoint row with ``UPDATE ... WHERE cluster = $id AND seq = $old_seq AND
+hash = $old_hash``, the head this writer last wrote, and inserts the group's rows only for
+the row it moved. If any other writer moved it meanwhile (one that took the lock after this
+one lost its session), no row matches and nothing of the group is written: the journal
 object is then failed like after any failed write, and nothing of that group is
 acknowledged. The primary key ``(cluster, seq)`` refuses a second event of a seq on top. A
 writer takes the cluster's advisory lock on the same session that writes, so losing the
@@ -54,15 +55,15 @@ _NEW_CHECKPOINT = (
     "INSERT INTO klaster.checkpoints (cluster, seq, hash) VALUES (%s, 0, %s)"
     " ON CONFLICT (cluster) DO NOTHING"
 )
-_MOVE_CHECKPOINT = (
-    "UPDATE klaster.checkpoints SET seq = %s, hash = %s"
-    " WHERE cluster = %s AND seq = %s AND hash = %s"
-)
-# One statement for any group size: the columns as arrays, one round trip, prepared once.
-_INSERT = (
-    "INSERT INTO klaster.events (cluster, seq, kind, ts, payload, hash)"
-    " SELECT %s, * FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::bytea[],"
-    " %s::bytea[])"
+# A group in one statement, so one round trip and its own transaction: the checkpoint moves
+# from the head this writer last wrote (fencing: no row matches once another writer moved
+# it, and then nothing is inserted either), and the group's columns go in as arrays.
+_WRITE_GROUP = (
+    "WITH moved AS (UPDATE klaster.checkpoints SET seq = %s, hash = %s"
+    " WHERE cluster = %s AND seq = %s AND hash = %s RETURNING cluster)"
+    " INSERT INTO klaster.events (cluster, seq, kind, ts, payload, hash)"
+    " SELECT moved.cluster, u.* FROM moved, unnest(%s::bigint[], %s::text[], %s::bigint[],"
+    " %s::bytea[], %s::bytea[]) AS u"
 )
 
 
@@ -128,14 +129,13 @@ class PgJournal(StoredJournal):
         conn = self._connection()
         columns = [list(column) for column in zip(*rows, strict=True)]
         old = self._head
-        with conn.transaction(), conn.cursor(binary=True) as cursor:
-            cursor.execute(_MOVE_CHECKPOINT, (last.seq, last.hash, self.cluster, *old))
-            if cursor.rowcount != 1:
+        with conn.cursor(binary=True) as cursor:  # autocommit: the statement commits
+            cursor.execute(_WRITE_GROUP, (last.seq, last.hash, self.cluster, *old, *columns))
+            if cursor.rowcount != len(rows):
                 raise JournalFenced(
                     f"{self._path}: the checkpoint is no longer at seq {old.seq}, where this"
                     " writer left it: another writer appended; this one stops"
                 )
-            cursor.execute(_INSERT, (self.cluster, *columns))
 
     def close(self, *, discard: bool = False) -> None:
         """Close the connection (which lets the writer lock go). Refuse while events are

@@ -43,6 +43,11 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS klaster.events (cluster text NOT NULL, seq bigint NOT NULL,"
     " kind text NOT NULL, ts bigint NOT NULL, payload bytea NOT NULL, hash bytea NOT NULL,"
     " PRIMARY KEY (cluster, seq))",
+    # Payloads are stored out of line and uncompressed: a batch's columns barely compress,
+    # and compressing them (PostgreSQL's default for large values) costs more than writing.
+    "DO $$ BEGIN IF (SELECT attstorage FROM pg_attribute WHERE attrelid ="
+    " 'klaster.events'::regclass AND attname = 'payload') <> 'e' THEN ALTER TABLE"
+    " klaster.events ALTER COLUMN payload SET STORAGE EXTERNAL; END IF; END $$",
     "CREATE TABLE IF NOT EXISTS klaster.checkpoints (cluster text PRIMARY KEY,"
     " seq bigint NOT NULL, hash bytea NOT NULL)",
     "CREATE TABLE IF NOT EXISTS klaster.tokens (cluster text NOT NULL, hash bytea NOT NULL,"
