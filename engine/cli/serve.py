@@ -7,6 +7,10 @@
 (:mod:`engine.cli.store_option`); ``DIR`` then holds only the token file of the demo or a
 source.
 
+``--log-format json`` writes the engine's log records as JSON lines on stderr,
+``--access-log`` one record per request (:mod:`engine.cli.logs`); ``/metrics`` carries
+``klaster_build_info`` and the ``process_*`` families.
+
 ``--NAME VALUE`` are the cluster sources other packages register
 (:class:`~engine.cli.plugins.ServeSource`, :mod:`engine.cli.cluster_sources`): the agents'
 ``--scenario SCENARIO.toml`` serves a simulation scenario's cluster on a simulated clock that
@@ -56,10 +60,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from engine.cli.cluster_sources import Sources, add_cluster_options, chosen, registered
+from engine.cli.logs import FORMATS, runner_options
+from engine.cli.logs import configure as configure_logs
 from engine.cli.member_tokens import DEMO_TOKENS_FILE, issue_token_file
 from engine.cli.plugins import ServedCluster
 from engine.cli.store_option import add_store_option, store_of
 from engine.cli.tls import TlsError, is_loopback, server_context
+from engine.cli.version import version_number
 from engine.config.cluster import Cluster, ClusterError
 from engine.config.demo import demo_cluster
 from engine.market.events import EventDecodeError
@@ -100,6 +107,15 @@ def add_command(commands: Any, sources: Sources | None = None) -> None:
     cmd.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (8080; 0 = any)")
     cmd.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS: the certificate (PEM)")
     cmd.add_argument("--tls-key", metavar="FILE", help="serve HTTPS: its private key (PEM)")
+    cmd.add_argument(
+        "--log-format",
+        choices=FORMATS,
+        default="text",
+        help="json: the engine's log records as one JSON object a line on stderr (text)",
+    )
+    cmd.add_argument(
+        "--access-log", action="store_true", help="log every HTTP request (klaster.access)"
+    )
 
 
 def run(args: argparse.Namespace, app_factory: AppFactory | None = None) -> int:
@@ -113,6 +129,8 @@ def run(args: argparse.Namespace, app_factory: AppFactory | None = None) -> int:
     store = store_of(args)
     if store is None:
         return EXIT_BAD_INPUT
+    access_log = getattr(args, "access_log", False)
+    configure_logs(getattr(args, "log_format", "text"), access_log)
     cert, key = getattr(args, "tls_cert", None), getattr(args, "tls_key", None)
     if (cert is None) != (key is None):
         print("klaster: --tls-cert and --tls-key go together", file=sys.stderr)
@@ -146,6 +164,7 @@ def run(args: argparse.Namespace, app_factory: AppFactory | None = None) -> int:
                 clock=served.clock,
                 ssl_context=ssl_context,
                 store=store,
+                access_log=access_log,
             )
         )
     except (ClusterMismatch, ReplayMismatch, EventDecodeError, DataDirLocked, JournalError) as exc:
@@ -168,13 +187,15 @@ async def serve(
     clock: SimulatedClock | None = None,
     ssl_context: ssl.SSLContext | None = None,
     store: Store | None = None,
+    access_log: bool = False,
 ) -> int:
     """Serve until SIGTERM/SIGINT (see the module docstring); return the exit code.
 
     ``tokens_file``: on the first start, issue a token to every member and keep them in
     DIR/tokens_file (the demo cluster and scenarios). ``clock``: a simulated clock (a
     restart moves it on to the journal's last event). ``ssl_context``: serve HTTPS.
-    ``store``: where the journal and tokens are (default: ``data_dir``'s SQLite files)."""
+    ``store``: where the journal and tokens are (default: ``data_dir``'s SQLite files).
+    ``access_log``: log every request (:mod:`engine.cli.logs`)."""
     from aiohttp import web
 
     from matching.clearing import warm_up
@@ -213,10 +234,10 @@ async def serve(
         warming: asyncio.Future[None] | None = None
         failing: asyncio.Future[BaseException] | None = None
         await runtime.start()
-        metrics = Metrics()
+        metrics = Metrics(version=version_number())
         runtime.instrument(metrics)
         app = app_factory(runtime, tokens, metrics, ready=lambda: ready)
-        runner = web.AppRunner(app, shutdown_timeout=DRAIN_SECONDS, access_log=None)
+        runner = web.AppRunner(app, shutdown_timeout=DRAIN_SECONDS, **runner_options(access_log))
         await runner.setup()
         try:
             site = web.TCPSite(runner, host, port, ssl_context=ssl_context)

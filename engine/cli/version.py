@@ -16,6 +16,12 @@ DISTRIBUTION = "klaster"
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"  # the tree's, if any
 
 
+def version_number() -> str:
+    """The bare version (``0.1.0``), or ``unknown``: for ``klaster_build_info``."""
+    words = version_text().split()
+    return words[1] if len(words) > 1 and words[1][:1].isdigit() else "unknown"
+
+
 def version_text() -> str:
     """``klaster X.Y.Z``, from the installed metadata or else the source tree's
     ``pyproject.toml``."""

@@ -4,13 +4,26 @@ One :class:`Metrics` per process, on its own ``CollectorRegistry`` (tests make f
 Names carry the ``klaster_`` prefix, base units (seconds, Wh) and ``_total`` on counters;
 labels are bounded sets (side, outcome, route template, method, status class): never a
 member or an order id. Everything is updated per batch or per event, not per order.
+Beside them: ``klaster_build_info`` (1, labelled with the version and the Python) and the
+client library's standard ``process_*`` families (CPU seconds, resident and virtual memory,
+open and maximum file descriptors, start time; read from ``/proc`` at each scrape, so they
+cost nothing between scrapes; absent where there is no ``/proc``).
 """
 
 from __future__ import annotations
 
+import platform
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    Info,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 SIDES = ("buy", "sell")
@@ -24,9 +37,14 @@ LATENCY_BUCKETS = (0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1
 class Metrics:
     """The market's metrics; call the ``record_*`` methods from the gateway and runtime."""
 
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+    def __init__(self, registry: CollectorRegistry | None = None, version: str = "unknown") -> None:
+        """``version``: the running klaster's (``klaster_build_info``)."""
         self.registry = registry or CollectorRegistry()
         r = self.registry
+        Info("klaster_build", "The running klaster: its version and Python's", registry=r).info(
+            {"version": version, "python": platform.python_version()}
+        )
+        ProcessCollector(registry=r)
         self.orders = Counter(
             "klaster_orders_total",
             "Orders received, by side and outcome",

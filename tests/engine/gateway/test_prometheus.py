@@ -31,6 +31,7 @@ SCRAPE_CONFIG = ROOT / "deploy" / "prometheus.yml"
 # is no base unit of a price, and PLN/Wh would read 0.0004 on every dashboard.
 NOT_BASE_UNITS = ("_ms", "_milliseconds", "_us", "_microseconds", "_kwh", "_mwh", "_minutes")
 PRICE_UNIT = "_pln_per_mwh"
+STANDARD = ("process_",)  # the client library's process collector, named by Prometheus
 
 
 def convention_problems(exposition: str) -> list[str]:
@@ -38,7 +39,7 @@ def convention_problems(exposition: str) -> list[str]:
     problems = []
     for family in text_string_to_metric_families(exposition):
         name = family.name
-        if not name.startswith("klaster_"):
+        if not name.startswith(("klaster_", *STANDARD)):
             problems.append(f"{name}: no klaster_ prefix")
         if family.type == "counter":
             if not all(s.name.endswith(("_total", "_created")) for s in family.samples):
