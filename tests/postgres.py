@@ -83,7 +83,12 @@ class Server:
         command = [str(self.bin / args[0]), *args[1:]]
         if self.user is not None:
             command = ["runuser", "-u", self.user, "--", *command]
-        subprocess.run(command, check=True, capture_output=True, text=True)
+        # cwd: a directory the server's user may enter (the checkout may be under /root)
+        done = subprocess.run(command, capture_output=True, text=True, cwd=self.directory)
+        if done.returncode != 0:
+            raise subprocess.CalledProcessError(
+                done.returncode, command, done.stdout, done.stderr
+            ) from RuntimeError(f"{args[0]} failed: {done.stderr.strip()[-2000:]}")
 
     def stop(self) -> None:
         with contextlib.suppress(subprocess.CalledProcessError):
