@@ -14,6 +14,10 @@ out byte-identical; the cluster is named as for ``klaster serve``
 (:mod:`engine.cli.cluster_sources`), so a journal that ``klaster serve --scenario FILE``
 wrote replays with ``--scenario FILE``.
 
+Each takes ``--store URL`` in place of ``--data DIR`` for a journal in PostgreSQL
+(:mod:`engine.cli.store_option`); ``audit`` then takes ``--cluster ID`` (default: the
+demo's), ``replay`` the cluster's id from its config.
+
 All print one JSON line; a journal that fails the chain or the checkpoint gives ``{"ok":
 false, "events", "head_hash", "first_bad_seq", "problem", "detail"}`` from all three. Exit 0
 when all is well, 1 when the journal fails the check, 2 for bad arguments or a data directory
@@ -27,17 +31,18 @@ import json
 import sqlite3
 import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from engine.cli.cluster_sources import Sources, add_cluster_options, chosen, registered
+from engine.cli.store_option import add_data_or_store, store_of
 from engine.config.cluster import ClusterError
 from engine.config.demo import demo_cluster
 from engine.market.events import EventDecodeError
-from engine.market.recovery import JOURNAL_FILE, ClusterMismatch, replay_journal
+from engine.market.recovery import ClusterMismatch, replay_journal
 from engine.market.state import ReplayMismatch
 from engine.store.chain import EMPTY_HEAD, Head, VerifyReport, checkpoint_fault, hex_hash
-from engine.store.journal import Journal, JournalCorrupt, JournalError
+from engine.store.journal import JournalCorrupt, JournalError, StoredJournal
+from engine.store.place import Store
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -55,7 +60,7 @@ def add_commands(commands: Any, sources: Sources | None = None) -> None:
         "Writes nothing; prints one JSON line. Exit 0 all well, 1 a check failed, 2 no "
         "journal or bad arguments.",
     )
-    replay.add_argument("--data", required=True, metavar="DIR", help="the data directory")
+    add_data_or_store(replay)
     add_cluster_options(
         replay,
         registered() if sources is None else sources,
@@ -77,7 +82,6 @@ def add_commands(commands: Any, sources: Sources | None = None) -> None:
         description="Recompute the journal's hash chain, compare its end with the "
         "checkpoint and name the first bad event.",
     )
-    verify.add_argument("--data", required=True, metavar="DIR", help="the data directory")
     head = checks.add_parser(
         "head",
         help="print the journal's head (seq, hash, time) to publish",
@@ -85,7 +89,13 @@ def add_commands(commands: Any, sources: Sources | None = None) -> None:
         "the data directory; refuses a last event that is not the checkpoint (verify "
         "recomputes the whole chain).",
     )
-    head.add_argument("--data", required=True, metavar="DIR", help="the data directory")
+    for check in (verify, head):
+        add_data_or_store(check)
+        check.add_argument(
+            "--cluster",
+            metavar="ID",
+            help="with --store: the cluster whose journal to check (default: the demo's)",
+        )
 
 
 def run_audit(args: argparse.Namespace) -> int:
@@ -94,7 +104,7 @@ def run_audit(args: argparse.Namespace) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    journal = _open(args.data)
+    journal = _open(args)
     if isinstance(journal, int):
         return journal
     try:
@@ -109,7 +119,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def run_head(args: argparse.Namespace) -> int:
-    journal = _open(args.data)
+    journal = _open(args)
     if isinstance(journal, int):
         return journal
     try:
@@ -130,17 +140,17 @@ def run_head(args: argparse.Namespace) -> int:
 
 
 def run_replay(args: argparse.Namespace) -> int:
-    path = _journal_path(args.data)
-    if path is None:
-        return EXIT_BAD_INPUT
     try:
         served = chosen(args)
         cluster = demo_cluster() if served is None else served.cluster
     except ClusterError as exc:
         print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT
+    store = _store_with_journal(args, cluster.id)
+    if isinstance(store, int):
+        return store
     try:
-        report = replay_journal(path, cluster)
+        report = replay_journal(store, cluster)
     except JournalCorrupt as exc:
         print(json.dumps(report_json(exc.report)))
         return EXIT_FAILED
@@ -173,21 +183,31 @@ def report_json(report: VerifyReport) -> dict[str, Any]:
     return out
 
 
-def _journal_path(data: str) -> Path | None:
-    path = Path(data) / JOURNAL_FILE
-    if not path.is_file():
-        print(f"klaster: no journal at {path}", file=sys.stderr)
-        return None
-    return path
-
-
-def _open(data: str) -> Journal | int:
-    """The data directory's journal, read-only, or the exit code after saying why not."""
-    path = _journal_path(data)
-    if path is None:
+def _store_with_journal(args: argparse.Namespace, cluster_id: str) -> Store | int:
+    """The store the options name if it holds the cluster's journal, or the exit code after
+    saying why not (2: no such journal or a bad ``--store``; 1: the store cannot be read)."""
+    store = store_of(args)
+    if store is None:
         return EXIT_BAD_INPUT
     try:
-        return Journal.open(path, read_only=True)
+        missing = store.missing_journal(cluster_id)
+    except JournalError as exc:  # PostgreSQL cannot be reached
+        print(f"klaster: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if missing is not None:
+        print(f"klaster: {missing}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return store
+
+
+def _open(args: argparse.Namespace) -> StoredJournal | int:
+    """The journal the options name, read-only, or the exit code after saying why not."""
+    cluster_id = args.cluster or demo_cluster().id
+    store = _store_with_journal(args, cluster_id)
+    if isinstance(store, int):
+        return store
+    try:
+        return store.open_journal(cluster_id, read_only=True)
     except (JournalError, sqlite3.DatabaseError) as exc:  # not a journal, not SQLite
         print(f"klaster: {exc}", file=sys.stderr)
         return EXIT_FAILED

@@ -24,6 +24,8 @@ Sources = Sequence[tuple[str, ServeSource]]
 RESERVED = (
     "config",
     "data",
+    "store",
+    "cluster",
     "host",
     "port",
     "tls-cert",

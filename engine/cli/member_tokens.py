@@ -25,15 +25,19 @@ what reads ``demo-tokens.txt`` (``klaster loadtest``, the README's examples) wou
 nothing. ``list`` and ``revoke`` only read an existing store: a data directory without one
 (a typo in ``--data``) is refused, and nothing is created.
 
-Exit codes: 0 done; 1 nothing to revoke; 2 bad arguments (unknown member, invalid config,
-an expiry that is not a duration or an instant, or is not in the future, a data directory
-without a token store for ``list`` or ``revoke``); bad arguments create nothing.
-The default data directory is ``./data``, the same as ``klaster serve``'s.
+Exit codes: 0 done; 1 nothing to revoke, or the store cannot be reached; 2 bad arguments
+(unknown member, invalid config, an expiry that is not a duration or an instant, or is not
+in the future, a data directory without a token store for ``list`` or ``revoke``); bad
+arguments create nothing.
+The default data directory is ``./data``, the same as ``klaster serve``'s. ``--store URL``
+keeps the tokens in PostgreSQL, under the cluster's id (``klaster serve --store`` reads
+them there); the demo's token file still goes into the data directory.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -42,11 +46,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from engine.cli.store_option import add_store_option, store_of
 from engine.config.cluster import Cluster, ClusterError, load_cluster
 from engine.config.demo import demo_cluster
-from engine.store.tokens import TOKENS_FILE, TokenInfo, TokenStore, wall_clock_us
+from engine.store.journal import JournalError
+from engine.store.place import DataDirStore, Store, Tokens
+from engine.store.tokens import TOKENS_FILE, TokenInfo, wall_clock_us
 
 EXIT_OK, EXIT_NOTHING, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_FAILED = 1  # the store (PostgreSQL) cannot be reached
 DEFAULT_DATA = "data"
 DEMO_TOKENS_FILE = "demo-tokens.txt"  # the demo members' tokens, in the data directory
 LISTED = ("member", "role", "token_id", "created", "expires", "revoked")  # columns of list
@@ -102,6 +110,7 @@ def add_commands(commands: Any) -> None:
         action.add_argument(
             "--config", metavar="CLUSTER.toml", help="the cluster config (default: the demo)"
         )
+        add_store_option(action)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -111,15 +120,23 @@ def run(args: argparse.Namespace) -> int:
     except ClusterError as exc:
         print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT
-    if args.members_command == "add":
-        demo_tokens = DEMO_TOKENS_FILE if args.config is None else None
-        return _add(Path(args.data), cluster, args.member, args.expires, demo_tokens)
-    try:
-        store = TokenStore.open(args.data, create=False)
-    except FileNotFoundError:
-        print(f"klaster: {_no_store(Path(args.data))}", file=sys.stderr)
+    place = store_of(args)
+    if place is None:
         return EXIT_BAD_INPUT
-    with store:
+    try:
+        if args.members_command == "add":
+            demo_tokens = DEMO_TOKENS_FILE if args.config is None else None
+            return _add(place, Path(args.data), cluster, args.member, args.expires, demo_tokens)
+        try:
+            store = place.open_tokens(cluster.id, create=False)
+        except FileNotFoundError as exc:
+            why = _no_store(Path(args.data)) if isinstance(place, DataDirStore) else exc
+            print(f"klaster: {why}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    except JournalError as exc:  # PostgreSQL cannot be reached
+        print(f"klaster: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    with contextlib.closing(store):
         if args.members_command == "list":
             return _list(store, cluster, args.json)
         return _revoke(store, cluster, args.member, args.token_id)
@@ -132,9 +149,15 @@ def _no_store(data: Path) -> str:
 
 
 def _add(
-    data: Path, cluster: Cluster, member_id: str, expires: str | None, demo_tokens: str | None
+    place: Store,
+    data: Path,
+    cluster: Cluster,
+    member_id: str,
+    expires: str | None,
+    demo_tokens: str | None,
 ) -> int:
-    """Issue a token for ``member_id``; on a new store, first the ``demo_tokens`` file's."""
+    """Issue a token for ``member_id`` in ``place``; on a new store, first the
+    ``demo_tokens`` file's (in ``data``)."""
     if cluster.member_by_id(member_id) is None:
         known = ", ".join(m.id for m in cluster.members)
         print(
@@ -149,8 +172,10 @@ def _add(
         except ValueError as exc:
             print(f"klaster: {exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
-    with TokenStore.open(data) as store:  # checked first: bad arguments create nothing
+    # checked first: bad arguments create nothing
+    with contextlib.closing(place.open_tokens(cluster.id)) as store:
         if demo_tokens is not None and len(store) == 0:
+            data.mkdir(parents=True, exist_ok=True)  # beside a --store: only for the file
             issue_token_file(cluster, store, data / demo_tokens, sys.stderr)
         token = store.issue(member_id, expires_us)
     print(token)
@@ -192,7 +217,7 @@ def _iso(us: int | None) -> str | None:
     return datetime.fromtimestamp(us / 1e6, UTC).isoformat(timespec="seconds")
 
 
-def _list(store: TokenStore, cluster: Cluster, as_json: bool) -> int:
+def _list(store: Tokens, cluster: Cluster, as_json: bool) -> int:
     tokens = store.list()
     roles = {m.id: m.role for m in cluster.members}
     with_tokens = {t.member for t in tokens}
@@ -225,7 +250,7 @@ def _row(token: TokenInfo, role: str) -> dict[str, Any]:
     }
 
 
-def _revoke(store: TokenStore, cluster: Cluster, member_id: str, token_id: str | None) -> int:
+def _revoke(store: Tokens, cluster: Cluster, member_id: str, token_id: str | None) -> int:
     if cluster.member_by_id(member_id) is None and not store.list(member_id):
         print(f"klaster: {cluster.source}: no member {member_id!r}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -247,7 +272,7 @@ def _revoke(store: TokenStore, cluster: Cluster, member_id: str, token_id: str |
     return EXIT_OK
 
 
-def issue_token_file(cluster: Cluster, tokens: TokenStore, path: Path, out: TextIO) -> None:
+def issue_token_file(cluster: Cluster, tokens: Tokens, path: Path, out: TextIO) -> None:
     """Issue one token per member of ``cluster`` into ``path`` (mode 0600) and print only
     its path and how many to ``out``: a token in a terminal's scrollback or a service's log
     is a token anyone reading them holds."""

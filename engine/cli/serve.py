@@ -1,7 +1,12 @@
 """``klaster serve``: the gateway of one cluster's market on a TCP port.
 
-``klaster serve [--config CLUSTER.toml | --NAME VALUE] [--data DIR] [--host 127.0.0.1]
-[--port 8080] [--tls-cert FILE --tls-key FILE] [--log-format text|json] [--access-log]``
+``klaster serve [--config CLUSTER.toml | --NAME VALUE] [--data DIR] [--store URL]
+[--host 127.0.0.1] [--port 8080] [--tls-cert FILE --tls-key FILE] [--log-format text|json]
+[--access-log]``
+
+``--store postgresql://...`` keeps the journal and the tokens in PostgreSQL
+(:mod:`engine.cli.store_option`); ``DIR`` then holds only the token file of the demo or a
+source.
 
 Logs (:mod:`engine.cli.logs`) go to stderr as text lines or JSON objects; ``--access-log``
 adds a record per request (:mod:`engine.cli.access_log`). ``/metrics`` carries
@@ -61,6 +66,7 @@ from engine.cli.access_log import AccessLogger, access_logger
 from engine.cli.cluster_sources import Sources, add_cluster_options, chosen, registered
 from engine.cli.member_tokens import DEMO_TOKENS_FILE, issue_token_file
 from engine.cli.plugins import ServedCluster
+from engine.cli.store_option import add_store_option, store_of
 from engine.cli.tls import TlsError, is_loopback, server_context
 from engine.cli.version import build_info
 from engine.config.cluster import Cluster, ClusterError
@@ -73,7 +79,7 @@ from engine.market.state import ReplayMismatch
 from engine.model.clock import SimulatedClock
 from engine.store.journal import JournalError
 from engine.store.lock import DataDirLocked
-from engine.store.tokens import TokenStore
+from engine.store.place import DataDirStore, Store
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 DEFAULT_DATA, DEFAULT_HOST, DEFAULT_PORT = "data", "127.0.0.1", 8080
@@ -100,6 +106,7 @@ def add_command(commands: Any, sources: Sources | None = None) -> None:
         lambda _name, source: source.help,
     )
     cmd.add_argument("--data", default=DEFAULT_DATA, metavar="DIR", help="data dir (./data)")
+    add_store_option(cmd)
     cmd.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (127.0.0.1)")
     cmd.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (8080; 0 = any)")
     cmd.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS: the certificate (PEM)")
@@ -123,6 +130,10 @@ def run(args: argparse.Namespace, app_factory: AppFactory | None = None) -> int:
     except ClusterError as exc:
         print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT
+    store = store_of(args)
+    if store is None:
+        return EXIT_BAD_INPUT
+    access_log = getattr(args, "access_log", False)
     cert, key = getattr(args, "tls_cert", None), getattr(args, "tls_key", None)
     if (cert is None) != (key is None):
         print("klaster: --tls-cert and --tls-key go together", file=sys.stderr)
@@ -156,11 +167,12 @@ def run(args: argparse.Namespace, app_factory: AppFactory | None = None) -> int:
                 app_factory=app_factory,
                 clock=served.clock,
                 ssl_context=ssl_context,
-                access_log=getattr(args, "access_log", False),
+                store=store,
+                access_log=access_log,
             )
         )
     except (ClusterMismatch, ReplayMismatch, EventDecodeError, DataDirLocked, JournalError) as exc:
-        print(f"klaster: cannot serve {args.data}: {exc}", file=sys.stderr)
+        print(f"klaster: cannot serve {store}: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except OSError as exc:  # the port is taken, the data directory is not writable, ...
         print(f"klaster: {exc}", file=sys.stderr)
@@ -178,6 +190,7 @@ async def serve(
     out: TextIO = sys.stdout,
     clock: SimulatedClock | None = None,
     ssl_context: ssl.SSLContext | None = None,
+    store: Store | None = None,
     access_log: bool = False,
 ) -> int:
     """Serve until SIGTERM/SIGINT (see the module docstring); return the exit code.
@@ -185,20 +198,27 @@ async def serve(
     ``tokens_file``: on the first start, issue a token to every member and keep them in
     DIR/tokens_file (the demo cluster and scenarios). ``clock``: a simulated clock (a
     restart moves it on to the journal's last event). ``ssl_context``: serve HTTPS.
+    ``store``: where the journal and tokens are (default: ``data_dir``'s SQLite files).
     ``access_log``: log every request."""
     from aiohttp import web
 
     from matching.clearing import warm_up
 
-    runtime = Runtime.open(data_dir, cluster, clock)
+    store = DataDirStore(data_dir) if store is None else store
+    runtime = Runtime.open(store, cluster, clock)
     if clock is not None:
         journal = runtime.node.journal
         last = next(journal.read(journal.last_seq), None)
         if last is not None and last.ts_us > clock.now_us():
             clock.advance_to(last.ts_us)
-    tokens = TokenStore.open(data_dir)
+    try:
+        tokens = store.open_tokens(cluster.id)
+    except BaseException:
+        await runtime.stop()
+        raise
     try:
         if tokens_file and len(tokens) == 0:
+            data_dir.mkdir(parents=True, exist_ok=True)  # the file's place beside a --store
             issue_token_file(cluster, tokens, data_dir / tokens_file, out)
         elif tokens_file and (data_dir / tokens_file).exists():
             print(f"klaster: member tokens are in {data_dir / tokens_file}", file=out)
@@ -264,7 +284,7 @@ async def serve(
         tokens.close()
     if runtime.failure is not None:
         print(
-            f"klaster: stopped: the journal in {data_dir} could not be written "
+            f"klaster: stopped: the journal in {store} could not be written "
             f"({runtime.failure}); it holds everything acknowledged, restart to go on",
             file=sys.stderr,
         )

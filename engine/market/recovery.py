@@ -1,6 +1,7 @@
 """A cluster's market on a data directory: the journal, recovery and replay.
 
-``open_market(data_dir, cluster)`` opens (or creates) ``DATA/journal.sqlite``. A new journal
+``open_market(data_dir, cluster)`` opens (or creates) ``DATA/journal.sqlite``, or the
+cluster's journal in another :class:`~engine.store.place.Store` (PostgreSQL). A new journal
 starts with a :class:`~engine.market.events.ClusterConfigured` event holding the cluster's
 fingerprint; an existing one
 is replayed through a fresh :class:`~engine.market.market.Market`, which rebuilds the exact state,
@@ -30,10 +31,10 @@ from engine.market.market import Market
 from engine.market.order_runs import OrderRun, decode_run
 from engine.market.state import MarketState, ReplayMismatch
 from engine.model.clock import Clock, WallClock
-from engine.store.journal import GroupCommitter, Journal
+from engine.store.journal import EventJournal, GroupCommitter, Journal, StoredJournal
 from engine.store.lock import DataDirLock
-
-JOURNAL_FILE = "journal.sqlite"
+from engine.store.place import JOURNAL_FILE as JOURNAL_FILE  # its old home: callers import it
+from engine.store.place import DataDirStore, Store
 
 
 class ClusterMismatch(ValueError):
@@ -57,7 +58,7 @@ def cluster_fingerprint(cluster: Any) -> str:
 class JournalSink:
     """The market's event sink on a journal: events in their canonical encoding."""
 
-    def __init__(self, journal: Journal) -> None:
+    def __init__(self, journal: EventJournal) -> None:
         self.journal = journal
 
     def append(self, event: Event) -> int:
@@ -90,7 +91,7 @@ class Node:
     """A market and its journal, with the data directory's writer lock (if on one)."""
 
     market: Market
-    journal: Journal
+    journal: StoredJournal
     lock: DataDirLock | None = None
 
     def commit(self) -> int:
@@ -112,18 +113,20 @@ class Node:
             self.lock.release()
 
 
-def open_market(data_dir: str | Path, cluster: Any, clock: Clock | None = None) -> Node:
-    """Open the market of ``cluster`` on ``data_dir``, recovering what the journal holds.
+def open_market(where: str | Path | Store, cluster: Any, clock: Clock | None = None) -> Node:
+    """Open the market of ``cluster`` on ``where`` (a data directory or a
+    :class:`~engine.store.place.Store`), recovering what the journal holds.
 
-    Takes the directory's writer lock first (:class:`~engine.store.lock.DataDirLocked` if
-    another market holds it); the lock is let go again if opening fails."""
-    path = Path(data_dir)
-    path.mkdir(parents=True, exist_ok=True)
-    lock = DataDirLock(path)
+    Takes the store's writer lock first (:class:`~engine.store.lock.DataDirLocked` if
+    another market holds it; on PostgreSQL the journal's session takes it); the lock is let
+    go again if opening fails."""
+    store = as_store(where)
+    lock = store.writer_lock()
     try:
-        journal = Journal.open(path / JOURNAL_FILE)
+        journal = store.open_journal(cluster.id)
     except BaseException:
-        lock.release()
+        if lock is not None:
+            lock.release()
         raise
     try:
         market = Market(cluster, clock or WallClock(), JournalSink(journal))
@@ -137,11 +140,12 @@ def open_market(data_dir: str | Path, cluster: Any, clock: Clock | None = None) 
             journal.append(configured.kind, configured.ts_us, events.encode(configured))
             journal.commit()
         else:
-            _check_configured(first, cluster, fingerprint, path)
+            _check_configured(first, cluster, fingerprint, journal.path)
             market.replay(recorded)
     except BaseException:
         journal.close(discard=True)
-        lock.release()
+        if lock is not None:
+            lock.release()
         raise
     market.seq = journal.last_seq
     return Node(market, journal, lock)
@@ -154,17 +158,21 @@ class ReplayReport:
     gate_closures: int  # clearings recomputed and found byte-identical
 
 
-def replay_journal(path: str | Path, cluster: Any) -> ReplayReport:
-    """Rebuild the state from a journal file (read-only) and check every clearing comes out
-    the same; raises :class:`~engine.store.journal.JournalCorrupt` (the chain or the
-    checkpoint), :class:`ReplayMismatch` or :class:`ClusterMismatch` when it does not."""
-    journal = Journal.open(path, read_only=True)
+def replay_journal(where: str | Path | Store, cluster: Any) -> ReplayReport:
+    """Rebuild the state from a journal (read-only: a journal file, or the cluster's in a
+    :class:`~engine.store.place.Store`) and check every clearing comes out the same; raises
+    :class:`~engine.store.journal.JournalCorrupt` (the chain or the checkpoint),
+    :class:`ReplayMismatch` or :class:`ClusterMismatch` when it does not."""
+    if isinstance(where, str | Path):
+        journal: StoredJournal = Journal.open(where, read_only=True)
+    else:
+        journal = where.open_journal(cluster.id, read_only=True)
     try:
         recorded = _decoded(journal)
         first = next(recorded, None)
         if first is None:
             return ReplayReport(0, 0, 0)
-        _check_configured(first, cluster, cluster_fingerprint(cluster), Path(path))
+        _check_configured(first, cluster, cluster_fingerprint(cluster), journal.path)
         state = MarketState(cluster)
         kinds = state.replay(recorded)
         events_seen = 1 + sum(kinds.values())
@@ -182,14 +190,19 @@ def replayed_state(path: str | Path, cluster: Any) -> MarketState:
         state = MarketState(cluster)
         first = next(recorded, None)
         if first is not None:
-            _check_configured(first, cluster, cluster_fingerprint(cluster), Path(path))
+            _check_configured(first, cluster, cluster_fingerprint(cluster), str(path))
             state.replay(recorded)
         return state
     finally:
         journal.close()
 
 
-def _check_configured(first: Event, cluster: Any, fingerprint: str, path: Path) -> None:
+def as_store(where: str | Path | Store) -> Store:
+    """A data directory's path as its store; a store as it is."""
+    return DataDirStore(Path(where)) if isinstance(where, str | Path) else where
+
+
+def _check_configured(first: Event, cluster: Any, fingerprint: str, path: str) -> None:
     if not isinstance(first, ClusterConfigured):
         raise ReplayMismatch(
             f"{path}: the journal must begin with ClusterConfigured, begins with {first.kind}"
@@ -201,7 +214,7 @@ def _check_configured(first: Event, cluster: Any, fingerprint: str, path: Path) 
         )
 
 
-def _decoded(journal: Journal) -> Iterator[Event | OrderRun]:
+def _decoded(journal: StoredJournal) -> Iterator[Event | OrderRun]:
     """The journal's events, each checked against the hash chain before it is decoded;
     consecutive single-order events come as one :class:`OrderRun` (columns)."""
     decode, single = events.decode, OrderAccepted.__name__

@@ -29,6 +29,7 @@ from engine.market.metrics import Metrics
 from engine.market.recovery import GroupCommitSink, Node, open_market
 from engine.model.clock import Clock, WallClock
 from engine.store.journal import GroupCommitter, Head, JournalFailed
+from engine.store.place import Store
 from matching.units import ticks_to_pln_mwh_float
 
 TICK_SECONDS = 0.5  # how often the ticker looks at the clock
@@ -53,9 +54,10 @@ class Runtime:
         self.committer.on_failure = self._journal_failed
 
     @classmethod
-    def open(cls, data_dir: str | Path, cluster: Any, clock: Clock | None = None) -> Runtime:
-        """Open (and recover) the market of ``cluster`` on ``data_dir``."""
-        return cls(open_market(data_dir, cluster, clock or WallClock()))
+    def open(cls, where: str | Path | Store, cluster: Any, clock: Clock | None = None) -> Runtime:
+        """Open (and recover) the market of ``cluster`` on ``where`` (a data directory or a
+        :class:`~engine.store.place.Store`)."""
+        return cls(open_market(where, cluster, clock or WallClock()))
 
     async def start(self) -> None:
         """Start committing and ticking; from now on events go through the group commit."""

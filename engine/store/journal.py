@@ -53,7 +53,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import NamedTuple, Protocol, Self
+from typing import Any, NamedTuple, Protocol, Self
 
 from engine.store.chain import (
     EMPTY_HEAD,
@@ -216,18 +216,178 @@ class _Appender:
         raise NotImplementedError
 
 
-class Journal(_Appender):
+class StoredJournal(_Appender):
+    """What every durable journal shares: the chain's head, group writes that hash before
+    they write, and the checked reads. A store implements :meth:`_write` (one group and the
+    checkpoint in one transaction), :meth:`_snapshot` (a reader of one committed state),
+    :meth:`_rows`, :meth:`_checkpoint`, :meth:`_last` and :meth:`close`."""
+
+    def __init__(self, path: str, head: Head, read_only: bool) -> None:
+        super().__init__(head.seq)
+        self._path = path
+        self._head = head
+        self._read_only = read_only
+
+    @property
+    def path(self) -> str:
+        """Where the journal is (a file, or a database and cluster): for messages."""
+        return self._path
+
+    @property
+    def head(self) -> Head:
+        """The seq and hash of the last durable event (one value, safe to read from another
+        thread while the writer commits)."""
+        return self._head
+
+    @property
+    def head_hash(self) -> bytes:
+        """The hash of the last durable event (:data:`GENESIS_HASH` when empty)."""
+        return self._head.hash
+
+    def append(self, kind: str, ts_us: int, payload: bytes) -> int:
+        """:meth:`_Appender.append`; refused if the journal was opened read-only."""
+        if self._read_only:
+            raise JournalError(f"{self._path}: opened read-only")
+        return super().append(kind, ts_us, payload)
+
+    def write_group(self, group: list[PendingEvent]) -> int:
+        """Write ``group`` (from :meth:`drain`) and the new head into the checkpoint, in one
+        transaction; return the durable seq.
+
+        Blocking (hashing, the write and its flush to disk); :class:`GroupCommitter` runs it
+        in its own thread.
+        """
+        if self._failure is not None:
+            raise JournalFailed("an earlier commit failed; reopen the journal") from self._failure
+        if not group:
+            return self._durable_seq
+        if group[0][0] != self._durable_seq + 1:
+            raise JournalError(
+                f"group starts at seq {group[0][0]}, expected {self._durable_seq + 1}"
+            )
+        head = self._head.hash
+        rows: list[Row] = []
+        for seq, kind, ts_us, payload in group:
+            head = chain_hash(head, seq, kind, ts_us, payload)
+            rows.append((seq, kind, ts_us, payload, head))
+        last = Head(group[-1][0], head)
+        try:
+            self._write(rows, last)
+        except BaseException as exc:
+            self._failure = exc
+            raise
+        self._head = last
+        self._durable_seq = last.seq
+        self.commits += 1
+        return self._durable_seq
+
+    def read(self, from_seq: int = 1) -> Iterator[Event]:
+        """Yield the committed events from ``from_seq`` on, in seq order."""
+        make = Event._make
+        with self._snapshot() as reader:
+            for rows in self._rows(reader, from_seq, True):
+                yield from map(make, rows)
+
+    def read_payloads(self, from_seq: int = 1) -> Iterator[list[tuple[int, str, int, bytes]]]:
+        """Yield the committed events as lists of plain (seq, kind, ts_us, payload) rows, in
+        seq order, unchecked (:meth:`read_checked` checks them)."""
+        with self._snapshot() as reader:
+            yield from self._rows(reader, from_seq, False)
+
+    def read_checked(self) -> Iterator[list[Row]]:
+        """Yield every committed event as lists of plain (seq, kind, ts_us, payload, hash)
+        rows, in seq order, each list only once every row in it links to the hash chain.
+
+        Raise :class:`JournalCorrupt` at the first event that does not (before its list is
+        yielded), and at the end if the chain does not end at the checkpoint; events past the
+        checkpoint, or a last event that is not the checkpoint's, are never yielded. One read
+        of the store: the replay decodes what this hashed.
+        """
+        return self._checked(ChainCheck())
+
+    def verify(self) -> VerifyReport:
+        """Recompute the hash chain over every committed event and compare its end with the
+        checkpoint; report the first fault."""
+        check = ChainCheck()
+        try:
+            for _ in self._checked(check):
+                pass
+        except JournalCorrupt as exc:
+            return exc.report
+        return VerifyReport(True, *check.head)
+
+    def _checked(self, check: ChainCheck) -> Iterator[list[Row]]:
+        with self._snapshot() as reader:
+            checkpoint = self._checkpoint(reader)
+            for chunk, following in _lookahead(self._rows(reader, 1, True)):
+                if (fault := check.rows(chunk, following)) is not None:
+                    raise JournalCorrupt(self._path, fault)
+                head = check.head
+                if checkpoint is None or head.seq < checkpoint.seq or head == checkpoint:
+                    yield chunk
+                # else: past the checkpoint, nothing more is handed out; the end says why
+        if not (report := check.end(checkpoint)).ok:
+            raise JournalCorrupt(self._path, report)
+
+    def stored_head(self) -> tuple[Event | None, Head | None]:
+        """The last committed event and the checkpoint (``None`` in a schema 1 file), read
+        in one snapshot; unverified."""
+        with self._snapshot() as reader:
+            last = self._last(reader)
+            return (None if last is None else Event._make(last)), self._checkpoint(reader)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close(discard=et is not None)
+
+    def _refuse_close_with_pending(self, discard: bool) -> None:
+        """Refuse to close while events are buffered, unless ``discard`` drops them."""
+        if self._pending and not discard and self._failure is None:
+            raise JournalError(
+                f"{len(self._pending)} appended events are not committed;"
+                " commit() first or close(discard=True)"
+            )
+        self._pending = []
+
+    # --- what a store implements ----------------------------------------------------------
+
+    def _write(self, rows: list[Row], last: Head) -> None:
+        """Write ``rows`` (hashed) and move the checkpoint to ``last``, in one transaction
+        that is durable when this returns; raise (having written nothing) otherwise."""
+        raise NotImplementedError
+
+    def _snapshot(self) -> contextlib.AbstractContextManager[Any]:
+        """A reader that sees one committed state for as long as it is open."""
+        raise NotImplementedError
+
+    def _rows(self, reader: Any, from_seq: int, with_hash: bool) -> Iterator[list[Any]]:
+        """The committed rows from ``from_seq`` on, in chunks, (seq, kind, ts, payload[,
+        hash])."""
+        raise NotImplementedError
+
+    def _checkpoint(self, reader: Any) -> Head | None:
+        raise NotImplementedError
+
+    def _last(self, reader: Any) -> Row | None:
+        raise NotImplementedError
+
+    def close(self, *, discard: bool = False) -> None:
+        raise NotImplementedError
+
+
+class Journal(StoredJournal):
     """The durable journal on one SQLite file. Make one with :meth:`open`."""
 
     def __init__(
         self, conn: sqlite3.Connection, path: str, head: Head, checkpointed: bool, read_only: bool
     ) -> None:
-        super().__init__(head.seq)
+        super().__init__(path, head, read_only)
         self._conn: sqlite3.Connection | None = conn
-        self._path = path
-        self._head = head
         self._checkpointed = checkpointed
-        self._read_only = read_only
 
     @classmethod
     def open(cls, path: str | Path, *, read_only: bool = False) -> Journal:
@@ -260,48 +420,9 @@ class Journal(_Appender):
             raise
         return cls(conn, path, head, checkpointed, read_only)
 
-    @property
-    def path(self) -> str:
-        return self._path
-
-    @property
-    def head(self) -> Head:
-        """The seq and hash of the last durable event (one value, safe to read from another
-        thread while the writer commits)."""
-        return self._head
-
-    @property
-    def head_hash(self) -> bytes:
-        """The hash of the last durable event (:data:`GENESIS_HASH` when empty)."""
-        return self._head.hash
-
-    def append(self, kind: str, ts_us: int, payload: bytes) -> int:
-        """:meth:`_Appender.append`; refused if the journal was opened read-only."""
-        if self._read_only:
-            raise JournalError(f"{self._path}: opened read-only")
-        return super().append(kind, ts_us, payload)
-
-    def write_group(self, group: list[PendingEvent]) -> int:
-        """Write ``group`` (from :meth:`drain`) and the new head into the checkpoint, in one
-        transaction; return the durable seq.
-
-        Blocking (hashing and an fsync); :class:`GroupCommitter` runs it in its own thread.
-        """
-        if self._failure is not None:
-            raise JournalFailed("an earlier commit failed; reopen the journal") from self._failure
+    def _write(self, rows: list[Row], last: Head) -> None:
         conn = self._connection()
-        if not group:
-            return self._durable_seq
-        if group[0][0] != self._durable_seq + 1:
-            raise JournalError(
-                f"group starts at seq {group[0][0]}, expected {self._durable_seq + 1}"
-            )
-        head = self._head.hash
-        values: list[object] = []  # the rows' columns, flat: multi-row INSERTs
-        for seq, kind, ts_us, payload in group:
-            head = chain_hash(head, seq, kind, ts_us, payload)
-            values += (seq, kind, ts_us, payload, head)
-        last = Head(group[-1][0], head)
+        values: list[object] = [value for row in rows for value in row]  # multi-row INSERTs
         try:
             conn.execute("BEGIN IMMEDIATE")
             width = 5 * INSERT_ROWS
@@ -313,91 +434,20 @@ class Journal(_Appender):
             else:  # schema version 1: upgraded by its first commit after this open
                 _upgrade(conn, last)
             conn.execute("COMMIT")
-        except BaseException as exc:
-            self._failure = exc
+        except BaseException:
             if conn.in_transaction:
                 with contextlib.suppress(sqlite3.Error):  # the first error is the one to report
                     conn.execute("ROLLBACK")
             raise
-        self._head = last
-        self._durable_seq = last.seq
         self._checkpointed = True
-        self.commits += 1
-        return self._durable_seq
-
-    def read(self, from_seq: int = 1) -> Iterator[Event]:
-        """Yield the committed events from ``from_seq`` on, in seq order."""
-        make = Event._make
-        for rows in self._row_chunks(from_seq):
-            yield from map(make, rows)
-
-    def read_payloads(self, from_seq: int = 1) -> Iterator[list[tuple[int, str, int, bytes]]]:
-        """Yield the committed events as lists of plain (seq, kind, ts_us, payload) rows, in
-        seq order, unchecked (:meth:`read_checked` checks them)."""
-        yield from self._row_chunks(from_seq, _SELECT_PAYLOADS)
-
-    def read_checked(self) -> Iterator[list[Row]]:
-        """Yield every committed event as lists of plain (seq, kind, ts_us, payload, hash)
-        rows, in seq order, each list only once every row in it links to the hash chain.
-
-        Raise :class:`JournalCorrupt` at the first event that does not (before its list is
-        yielded), and at the end if the chain does not end at the checkpoint; events past the
-        checkpoint, or a last event that is not the checkpoint's, are never yielded. One read
-        of the file: the replay decodes what this hashed.
-        """
-        return self._checked(ChainCheck())
-
-    def verify(self) -> VerifyReport:
-        """Recompute the hash chain over every committed event and compare its end with the
-        checkpoint; report the first fault."""
-        check = ChainCheck()
-        try:
-            for _ in self._checked(check):
-                pass
-        except JournalCorrupt as exc:
-            return exc.report
-        return VerifyReport(True, *check.head)
-
-    def _checked(self, check: ChainCheck) -> Iterator[list[Row]]:
-        with self._snapshot() as conn:
-            checkpoint = self._checkpoint(conn)
-            for chunk, following in _lookahead(self._chunks(conn, _SELECT, 1)):
-                if (fault := check.rows(chunk, following)) is not None:
-                    raise JournalCorrupt(self._path, fault)
-                head = check.head
-                if checkpoint is None or head.seq < checkpoint.seq or head == checkpoint:
-                    yield chunk
-                # else: past the checkpoint, nothing more is handed out; the end says why
-        if not (report := check.end(checkpoint)).ok:
-            raise JournalCorrupt(self._path, report)
-
-    def stored_head(self) -> tuple[Event | None, Head | None]:
-        """The last committed event and the checkpoint (``None`` in a schema 1 file), read
-        in one snapshot; unverified."""
-        with self._snapshot() as conn:
-            last = conn.execute(_SELECT_LAST).fetchone()
-            return (None if last is None else Event._make(last)), self._checkpoint(conn)
 
     def close(self, *, discard: bool = False) -> None:
         """Close the file. Refuse while events are buffered, unless ``discard`` drops them."""
         if self._conn is None:
             return
-        if self._pending and not discard and self._failure is None:
-            raise JournalError(
-                f"{len(self._pending)} appended events are not committed;"
-                " commit() first or close(discard=True)"
-            )
-        self._pending = []
+        self._refuse_close_with_pending(discard)
         self._conn.close()
         self._conn = None
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close(discard=et is not None)
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -420,21 +470,21 @@ class Journal(_Appender):
         finally:
             conn.close()
 
-    def _checkpoint(self, conn: sqlite3.Connection) -> Head | None:
+    def _checkpoint(self, reader: sqlite3.Connection) -> Head | None:
         if not self._checkpointed:
             return None
-        row = conn.execute(_SELECT_CHECKPOINT).fetchone()
+        row = reader.execute(_SELECT_CHECKPOINT).fetchone()
         if row is None:
             raise JournalError(f"{self._path}: the checkpoint row is missing")
         return Head(*row)
 
-    def _row_chunks(self, from_seq: int, select: str = _SELECT) -> Iterator[list[tuple]]:
-        with self._snapshot() as conn:
-            yield from self._chunks(conn, select, from_seq)
+    def _last(self, reader: sqlite3.Connection) -> Row | None:
+        return reader.execute(_SELECT_LAST).fetchone()
 
-    @staticmethod
-    def _chunks(conn: sqlite3.Connection, select: str, from_seq: int) -> Iterator[list[tuple]]:
-        cursor = conn.execute(select, (from_seq,))
+    def _rows(
+        self, reader: sqlite3.Connection, from_seq: int, with_hash: bool
+    ) -> Iterator[list[Any]]:
+        cursor = reader.execute(_SELECT if with_hash else _SELECT_PAYLOADS, (from_seq,))
         while chunk := cursor.fetchmany(READ_CHUNK_ROWS):
             yield chunk
 

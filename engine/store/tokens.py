@@ -46,6 +46,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Self
 
 TOKENS_FILE = "tokens.sqlite"
 TOKEN_BYTES = 32
@@ -66,7 +67,7 @@ CREATE TABLE IF NOT EXISTS tokens (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS tokens_member ON tokens(member);
 """
-_COLUMNS = "token_id, member, created_us, revoked_us, expires_us"  # TokenInfo's fields
+COLUMNS = "token_id, member, created_us, revoked_us, expires_us"  # TokenInfo's fields
 
 
 def read_token_file(path: str | Path) -> list[tuple[str, str]]:
@@ -113,17 +114,140 @@ def wall_clock_us() -> int:
     return time.time_ns() // 1000
 
 
-class TokenStore:
+class TokenTable:
+    """What both token stores share (this one's SQLite and
+    :class:`~engine.store.pg_tokens.PgTokenStore`): issuing, looking up with a cache of live
+    tokens, revoking and listing, on a DB-API connection. A store gives its statements
+    (``_ISSUE`` ... ``_COUNT``, whose first parameters are ``scope``: the cluster id on a
+    store of many clusters) and says when its cache is stale (:meth:`_stale`)."""
+
+    _ISSUE: str  # (*scope, hash, token_id, member, created_us, expires_us)
+    _LIVE: str  # (*scope, hash) -> (member, expires_us) of a token not revoked
+    _REVOKE: str  # (revoked_us, *scope, member), then _AND_TOKEN_ID (token_id); RETURNING
+    _AND_TOKEN_ID: str
+    _LIST_ALL: str  # (*scope)
+    _LIST_MEMBER: str  # (*scope, member)
+    _COUNT: str  # (*scope)
+
+    def __init__(self, db: Any, clock: Callable[[], int], scope: tuple[object, ...]) -> None:
+        self._db = db
+        self._clock = clock  # now [µs since the epoch]: when expiries count
+        self._scope = scope
+        # token hash -> (member, expiry [µs] or None), for tokens not revoked
+        self._cache: dict[bytes, tuple[str, int | None]] = {}
+        self._caching = True  # False: every lookup asks the database
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def issue(self, member_id: str, expires_us: int | None = None) -> str:
+        """Create a token for ``member_id``, live until ``expires_us`` [µs since the epoch]
+        (None: until revoked), and return it (the only time it is visible)."""
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        created_us = self._clock()
+        self._db.execute(
+            self._ISSUE,
+            (*self._scope, token_hash(token), token[:TOKEN_ID_CHARS], member_id, created_us)
+            + (expires_us,),
+        )
+        return token
+
+    def member_for(self, token: str) -> str | None:
+        """Return the member of ``token`` if it is live now, None for an unknown, revoked
+        or expired one: the "is this token still valid now" check, also for connections
+        that outlive a request (ask again; it costs a dictionary lookup while nothing
+        changed).
+
+        Live tokens are cached per hash; unknown tokens are not (a client must not be able
+        to grow the cache). The cache is dropped once another connection has committed a
+        change (:meth:`_stale`), so a revocation counts from the next request.
+
+        A token is ASCII (urlsafe base64); anything else, such as the bytes of a header that
+        aiohttp decoded with ``surrogateescape``, is unknown (not an encoding error)."""
+        if not token.isascii():
+            return None
+        if self._stale():
+            self._cache.clear()
+        digest = token_hash(token)
+        known = self._cache.get(digest)
+        if known is None:
+            row = self._db.execute(self._LIVE, (*self._scope, digest)).fetchone()
+            if row is None:
+                return None
+            known = (row[0], row[1])
+            if self._caching:
+                self._cache[digest] = known
+        member, expires_us = known
+        if expires_us is not None and self._clock() >= expires_us:
+            return None
+        return member
+
+    def expired_at(self, token: str) -> int | None:
+        """When ``token`` expired [µs since the epoch] if it is known, not revoked and past
+        its expiry now; None otherwise (live, unknown or revoked). For telling a client why
+        a token it sent was refused: only its holder can ask about it."""
+        if not token.isascii():  # no token is (see member_for)
+            return None
+        row = self._db.execute(self._LIVE, (*self._scope, token_hash(token))).fetchone()
+        if row is None or row[1] is None or self._clock() < row[1]:
+            return None
+        return row[1]
+
+    def revoke(self, member_id: str, token_id: str | None = None) -> list[TokenInfo]:
+        """Revoke the member's live tokens (only the one with ``token_id`` if given);
+        return what was revoked (empty if nothing matched)."""
+        self._cache.clear()  # our own commits may not tell _stale
+        query = self._REVOKE
+        params: tuple[object, ...] = (self._clock(), *self._scope, member_id)
+        if token_id is not None:
+            query += self._AND_TOKEN_ID
+            params += (token_id,)
+        rows = self._db.execute(f"{query} RETURNING {COLUMNS}", params).fetchall()
+        return sorted((TokenInfo(*row) for row in rows), key=lambda t: (t.created_us, t.token_id))
+
+    def list(self, member_id: str | None = None) -> list[TokenInfo]:
+        """Every token ever issued (or the member's), oldest first."""
+        if member_id is None:
+            rows = self._db.execute(self._LIST_ALL, self._scope).fetchall()
+        else:
+            rows = self._db.execute(self._LIST_MEMBER, (*self._scope, member_id)).fetchall()
+        return [TokenInfo(*row) for row in rows]
+
+    def __len__(self) -> int:
+        return self._db.execute(self._COUNT, self._scope).fetchone()[0]
+
+    def _stale(self) -> bool:
+        """True if another connection may have changed the tokens since last asked."""
+        raise NotImplementedError
+
+
+_ORDER = " ORDER BY created_us, token_id"
+
+
+class TokenStore(TokenTable):
     """The token table of a data directory; satisfies the gateway's ``TokenLookup``."""
+
+    _ISSUE = (
+        "INSERT INTO tokens (hash, token_id, member, created_us, expires_us) VALUES (?, ?, ?, ?, ?)"
+    )
+    _LIVE = "SELECT member, expires_us FROM tokens WHERE hash = ? AND revoked_us IS NULL"
+    _REVOKE = "UPDATE tokens SET revoked_us = ? WHERE member = ? AND revoked_us IS NULL"
+    _AND_TOKEN_ID = " AND token_id = ?"
+    _LIST_ALL = f"SELECT {COLUMNS} FROM tokens" + _ORDER
+    _LIST_MEMBER = f"SELECT {COLUMNS} FROM tokens WHERE member = ?" + _ORDER
+    _COUNT = "SELECT count(*) FROM tokens"
 
     def __init__(
         self, db: sqlite3.Connection, path: Path, clock: Callable[[], int] = wall_clock_us
     ) -> None:
-        self._db = db
+        super().__init__(db, clock, ())
         self.path = path
-        self._clock = clock  # now [µs since the epoch]: when expiries count
-        # token hash -> (member, expiry [µs] or None), for tokens not revoked
-        self._cache: dict[bytes, tuple[str, int | None]] = {}
         self._cache_version = -1
         self._shm: mmap.mmap | None = None  # the wal-index, mapped read-only
         self._shm_header = b""  # its header when the cache was last checked
@@ -158,78 +282,23 @@ class TokenStore:
             self._shm = None
         self._db.close()
 
-    def __enter__(self) -> TokenStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def issue(self, member_id: str, expires_us: int | None = None) -> str:
-        """Create a token for ``member_id``, live until ``expires_us`` [µs since the epoch]
-        (None: until revoked), and return it (the only time it is visible)."""
-        token = secrets.token_urlsafe(TOKEN_BYTES)
-        self._db.execute(
-            "INSERT INTO tokens (hash, token_id, member, created_us, expires_us) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (token_hash(token), token[:TOKEN_ID_CHARS], member_id, self._clock(), expires_us),
-        )
-        return token
-
-    def member_for(self, token: str) -> str | None:
-        """Return the member of ``token`` if it is live now, None for an unknown, revoked
-        or expired one: the "is this token still valid now" check, also for connections
-        that outlive a request (ask again; it costs a dictionary lookup while nothing
-        changed).
-
-        Live tokens are cached per hash; unknown tokens are not (a client must not be able
-        to grow the cache). The cache is dropped once another connection has committed (a
-        ``klaster members revoke`` in another process), so a revocation counts from the very
-        next request. SQLite tells that by ``PRAGMA data_version``, which moves exactly when
-        the wal-index header in the ``-shm`` file changed (every commit rewrites it before
-        it returns). Reading that header from a read-only mapping costs no system call and
+    def _stale(self) -> bool:
+        """True once another connection committed (``klaster members revoke`` in another
+        process). SQLite tells that by ``PRAGMA data_version``, which moves exactly when the
+        wal-index header in the ``-shm`` file changed (every commit rewrites it before it
+        returns). Reading that header from a read-only mapping costs no system call and
         keeps the GIL, where the pragma is a statement with a GIL release per request; so
-        the pragma runs only when the header changed (or no mapping could be made).
-
-        A token is ASCII (urlsafe base64); anything else, such as the bytes of a header that
-        aiohttp decoded with ``surrogateescape``, is unknown (not an encoding error)."""
-        if not token.isascii():
-            return None
+        the pragma runs only when the header changed (or no mapping could be made)."""
         header = self._wal_index_header()
+        stale = False
         if header is None or header != self._shm_header:
             version = self._db.execute("PRAGMA data_version").fetchone()[0]
             if version != self._cache_version:
-                self._cache.clear()
+                stale = True
                 self._cache_version = version
             if header is not None:
                 self._shm_header = header  # read before the pragma: no commit is missed
-        digest = token_hash(token)
-        known = self._cache.get(digest)
-        if known is None:
-            row = self._db.execute(
-                "SELECT member, expires_us FROM tokens WHERE hash = ? AND revoked_us IS NULL",
-                (digest,),
-            ).fetchone()
-            if row is None:
-                return None
-            known = self._cache[digest] = (row[0], row[1])
-        member, expires_us = known
-        if expires_us is not None and self._clock() >= expires_us:
-            return None
-        return member
-
-    def expired_at(self, token: str) -> int | None:
-        """When ``token`` expired [µs since the epoch] if it is known, not revoked and past
-        its expiry now; None otherwise (live, unknown or revoked). For telling a client why
-        a token it sent was refused: only its holder can ask about it."""
-        if not token.isascii():  # no token is (see member_for)
-            return None
-        row = self._db.execute(
-            "SELECT expires_us FROM tokens WHERE hash = ? AND revoked_us IS NULL",
-            (token_hash(token),),
-        ).fetchone()
-        if row is None or row[0] is None or self._clock() < row[0]:
-            return None
-        return row[0]
+        return stale
 
     def _wal_index_header(self) -> bytes | None:
         """The wal-index header's bytes now, None without a mapping of the ``-shm`` file."""
@@ -241,32 +310,6 @@ class TokenStore:
             if self._shm is None:
                 return None
         return self._shm[:WAL_INDEX_HEADER_BYTES]
-
-    def revoke(self, member_id: str, token_id: str | None = None) -> list[TokenInfo]:
-        """Revoke the member's live tokens (only the one with ``token_id`` if given);
-        return what was revoked (empty if nothing matched)."""
-        self._cache.clear()  # our own commits do not move data_version
-        now = self._clock()
-        query = "UPDATE tokens SET revoked_us = ? WHERE member = ? AND revoked_us IS NULL"
-        params: tuple[object, ...] = (now, member_id)
-        if token_id is not None:
-            query += " AND token_id = ?"
-            params += (token_id,)
-        rows = self._db.execute(f"{query} RETURNING {_COLUMNS}", params).fetchall()
-        return sorted((TokenInfo(*row) for row in rows), key=lambda t: (t.created_us, t.token_id))
-
-    def list(self, member_id: str | None = None) -> list[TokenInfo]:
-        """Every token ever issued (or the member's), oldest first."""
-        query = f"SELECT {_COLUMNS} FROM tokens"
-        params: tuple[object, ...] = ()
-        if member_id is not None:
-            query += " WHERE member = ?"
-            params = (member_id,)
-        rows = self._db.execute(query + " ORDER BY created_us, token_id", params).fetchall()
-        return [TokenInfo(*row) for row in rows]
-
-    def __len__(self) -> int:
-        return self._db.execute("SELECT count(*) FROM tokens").fetchone()[0]
 
 
 def _migrate(db: sqlite3.Connection) -> None:
