@@ -24,7 +24,7 @@ T0 = 1_767_225_600  # 2026-01-01T00:00:00Z [s]
 START = T0 + 3600  # the interval traded and cleared [s]
 OPEN_SELL_SEQ = 2  # a sell order for the interval after START, whose gate stays open
 CLEARED_SELL_SEQ = 4  # a sell order for START, in its clearing
-EVENTS = 9  # ClusterConfigured, seven orders, GateClosed
+EVENTS = 10  # ClusterConfigured, ClusterChanged, seven orders, GateClosed
 
 
 def a_day_of_trading(data: Path) -> None:

@@ -2,14 +2,19 @@
 
 ``open_market(data_dir, cluster)`` opens (or creates) ``DATA/journal.sqlite``. A new journal
 starts with a :class:`~engine.market.events.ClusterConfigured` event holding the cluster's
-fingerprint; an existing one
+fingerprint and a :class:`~engine.market.events.ClusterChanged` holding its whole
+configuration, in force from the start; an existing one
 is replayed through a fresh :class:`~engine.market.market.Market`, which rebuilds the exact state,
 open books included, and checks every recorded clearing byte for byte. Every event is
 hashed as it is read (:meth:`~engine.store.journal.Journal.read_checked`: one pass over the
 file), and a journal that breaks its hash chain or ends before its checkpoint is refused
 (:class:`~engine.store.journal.JournalCorrupt`, naming the first bad seq) before anything
-is served. Restarting with a different cluster config than the journal was written with is
-refused: the journal would not mean the same thing.
+is served. The journal is the truth about the configuration: an existing journal serves
+the configurations it holds, whatever ``cluster`` is given (:attr:`Node.proposal_differs`
+says whether the file differs from the configuration in force; ``klaster cluster apply``
+journals a change). A journal written before configurations were journaled holds only the
+fingerprint: it opens only with the config it was written for (:class:`ClusterMismatch`
+otherwise), and that first open journals the config, so it is its own truth from then on.
 
 The market appends events as it runs; :meth:`Node.commit` makes them durable, and only
 then may anything be acknowledged (orders whose seq is at most :attr:`Node.durable_seq`).
@@ -19,15 +24,20 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from engine.config.document import DocumentError, cluster_of, document_of
 from engine.market import events
-from engine.market.events import ClusterConfigured, Event
+from engine.market.events import ClusterChanged, ClusterConfigured, Event
 from engine.market.market import Market
 from engine.market.state import MarketState, ReplayMismatch
+from engine.model.calendar import FIRST_INSTANT_S
 from engine.model.clock import Clock, WallClock
 from engine.store.journal import GroupCommitter, Journal
 from engine.store.lock import DataDirLock
@@ -91,6 +101,9 @@ class Node:
     market: Market
     journal: Journal
     lock: DataDirLock | None = None
+    # The cluster given to open_market differs from the configuration the journal has in
+    # force at its latest effective instant (the journal's is served).
+    proposal_differs: bool = False
 
     def commit(self) -> int:
         """Make every appended event durable; return the last durable seq."""
@@ -125,25 +138,90 @@ def open_market(data_dir: str | Path, cluster: Any, clock: Clock | None = None) 
         lock.release()
         raise
     try:
-        market = Market(cluster, clock or WallClock(), JournalSink(journal))
         recorded = _decoded(journal)
         first = next(recorded, None)
-        fingerprint = cluster_fingerprint(cluster)
         if first is None:
-            configured = ClusterConfigured(
-                seq=1, ts_us=market.clock.now_us(), cluster_id=cluster.id, fingerprint=fingerprint
-            )
-            journal.append(configured.kind, configured.ts_us, events.encode(configured))
-            journal.commit()
+            market = Market(cluster, clock or WallClock(), JournalSink(journal))
+            _begin(journal, market, cluster)
+            differs = False
         else:
-            _check_configured(first, cluster, fingerprint, path)
-            market.replay(recorded)
+            second = next(recorded, None)
+            journaled = _journaled_cluster(journal, second)
+            market = Market(journaled or cluster, clock or WallClock(), JournalSink(journal))
+            if journaled is None:  # written before configurations were journaled
+                _check_configured(first, cluster, cluster_fingerprint(cluster), path)
+            else:
+                _check_first(first, path)
+            market.replay(itertools.chain([first], [] if second is None else [second], recorded))
+            market.seq = journal.last_seq
+            if journaled is None:
+                _journal_config(market, cluster, FIRST_INSTANT_S, ["the config is journaled"])
+                journal.commit()
+            differs = _differs(market.cluster, cluster)
     except BaseException:
         journal.close(discard=True)
         lock.release()
         raise
     market.seq = journal.last_seq
-    return Node(market, journal, lock)
+    return Node(market, journal, lock, differs)
+
+
+def _begin(journal: Journal, market: Market, cluster: Any) -> None:
+    """Start a new journal: the fingerprint, then the whole configuration."""
+    configured = ClusterConfigured(
+        seq=1,
+        ts_us=market.clock.now_us(),
+        cluster_id=cluster.id,
+        fingerprint=cluster_fingerprint(cluster),
+    )
+    journal.append(configured.kind, configured.ts_us, events.encode(configured))
+    market.seq = 1
+    _journal_config(market, cluster, FIRST_INSTANT_S, ["the cluster is configured"])
+    journal.commit()
+
+
+def _journal_config(market: Market, cluster: Any, effective_s: int, changes: list[str]) -> None:
+    """Journal and apply ``cluster`` in force from ``effective_s`` (a configuration built in
+    memory without a document is not journaled: its journal keeps only the fingerprint)."""
+    try:
+        document, files = document_of(cluster)
+    except DocumentError:
+        return
+    event = ClusterChanged(
+        **market._stamp(),
+        cancelled=np.zeros(0, np.int64),
+        changes=changes,
+        config=document,
+        effective_from_s=effective_s,
+        files=files,
+    )
+    market._record(event)
+
+
+def _journaled_cluster(journal: Journal, second: Event | None) -> Any:
+    """The configuration a journal starts from: its second event's, else (a journal written
+    before configurations were journaled) the one its first open journaled, else None.
+    That one holds the config the fingerprint matched, in force from the start."""
+    found = second
+    if not isinstance(second, ClusterChanged) and second is not None:
+        stored = journal.first_of_kind(ClusterChanged.__name__)
+        if stored is not None:
+            found = events.decode(stored.seq, stored.kind, stored.ts_us, stored.payload)
+    if not isinstance(found, ClusterChanged) or found.effective_from_s != FIRST_INSTANT_S:
+        return None
+    try:
+        return cluster_of(found.config, found.files, f"the journal, event {found.seq}")
+    except ValueError as exc:
+        message = f"event {found.seq}: the configuration does not load: {exc}"
+        raise ReplayMismatch(message) from None
+
+
+def _differs(in_force: Any, proposal: Any) -> bool:
+    """True if ``proposal`` is another configuration than ``in_force`` (the journal's)."""
+    try:
+        return document_of(in_force) != document_of(proposal)
+    except DocumentError:
+        return in_force != proposal
 
 
 @dataclass(frozen=True)
@@ -153,30 +231,46 @@ class ReplayReport:
     gate_closures: int  # clearings recomputed and found byte-identical
 
 
-def replay_journal(path: str | Path, cluster: Any) -> ReplayReport:
+def replay_journal(path: str | Path, cluster: Any = None) -> ReplayReport:
     """Rebuild the state from a journal file (read-only) and check every clearing comes out
     the same; raises :class:`~engine.store.journal.JournalCorrupt` (the chain or the
-    checkpoint), :class:`ReplayMismatch` or :class:`ClusterMismatch` when it does not."""
+    checkpoint), :class:`ReplayMismatch` or :class:`ClusterMismatch` when it does not. A
+    journal holding its configuration replays on it (``cluster`` is not needed); an older
+    one needs the ``cluster`` it was written for."""
     journal = Journal.open(path, read_only=True)
     try:
         recorded = _decoded(journal)
         first = next(recorded, None)
         if first is None:
             return ReplayReport(0, 0, 0)
-        _check_configured(first, cluster, cluster_fingerprint(cluster), Path(path))
-        state = MarketState(cluster)
-        kinds = state.replay(recorded)
+        second = next(recorded, None)
+        journaled = _journaled_cluster(journal, second)
+        if journaled is None:
+            if cluster is None:
+                raise ClusterMismatch(
+                    f"{path}: the journal holds no configuration; give its config"
+                )
+            _check_configured(first, cluster, cluster_fingerprint(cluster), Path(path))
+        else:
+            _check_first(first, Path(path))
+        state = MarketState(journaled or cluster)
+        rest = itertools.chain([] if second is None else [second], recorded)
+        kinds = state.replay(rest)
         events_seen = 1 + sum(kinds.values())
         return ReplayReport(events_seen, len(state._index), kinds.get("GateClosed", 0))
     finally:
         journal.close()
 
 
-def _check_configured(first: Event, cluster: Any, fingerprint: str, path: Path) -> None:
+def _check_first(first: Event, path: Path) -> None:
     if not isinstance(first, ClusterConfigured):
         raise ReplayMismatch(
             f"{path}: the journal must begin with ClusterConfigured, begins with {first.kind}"
         )
+
+
+def _check_configured(first: Event, cluster: Any, fingerprint: str, path: Path) -> None:
+    _check_first(first, path)
     if first.fingerprint != fingerprint:
         raise ClusterMismatch(
             f"{path}: the journal was written for cluster {first.cluster_id!r} with another "

@@ -74,6 +74,9 @@ READ_CHUNK_ROWS = 8192
 
 _SELECT = "SELECT seq, kind, ts, payload, hash FROM events WHERE seq >= ? ORDER BY seq"
 _SELECT_PAYLOADS = "SELECT seq, kind, ts, payload FROM events WHERE seq >= ? ORDER BY seq"
+_SELECT_FIRST_OF_KIND = (
+    "SELECT seq, kind, ts, payload, hash FROM events WHERE kind = ? ORDER BY seq LIMIT 1"
+)
 _SELECT_LAST = "SELECT seq, kind, ts, payload, hash FROM events ORDER BY seq DESC LIMIT 1"
 _SELECT_CHECKPOINT = "SELECT seq, hash FROM checkpoint WHERE id = 1"
 _SET_CHECKPOINT = "INSERT OR REPLACE INTO checkpoint (id, seq, hash) VALUES (1, ?, ?)"
@@ -335,6 +338,14 @@ class Journal(_Appender):
         """Yield the committed events as lists of plain (seq, kind, ts_us, payload) rows, in
         seq order, unchecked (:meth:`read_checked` checks them)."""
         yield from self._row_chunks(from_seq, _SELECT_PAYLOADS)
+
+    def first_of_kind(self, kind: str) -> Event | None:
+        """The committed event of ``kind`` with the lowest seq, unchecked (a scan of the
+        table: :func:`engine.market.recovery.open_market` asks only journals written before
+        their configuration was journaled at seq 2)."""
+        with self._snapshot() as conn:
+            row = conn.execute(_SELECT_FIRST_OF_KIND, (kind,)).fetchone()
+        return None if row is None else Event._make(row)
 
     def read_checked(self) -> Iterator[list[Row]]:
         """Yield every committed event as lists of plain (seq, kind, ts_us, payload, hash)

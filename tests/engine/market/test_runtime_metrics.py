@@ -55,7 +55,7 @@ def test_the_runtime_reports_commits_clearings_and_open_books(tmp_path: Path) ->
 
     heads: list[float] = []
     open_books = asyncio.run(run())
-    assert heads == [1, 3]  # ClusterConfigured; two orders durable
+    assert heads == [2, 4]  # ClusterConfigured, ClusterChanged; two orders durable
     assert open_books[("klaster_book_orders", (("side", "buy"),))] == 1
     assert open_books[("klaster_book_orders", (("side", "sell"),))] == 1
     after = samples(metrics)
