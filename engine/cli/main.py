@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.cli import audit as cli_journal
+from engine.cli import cluster as cli_cluster
 from engine.cli import member_tokens as cli_members
 from engine.cli import serve
 from engine.cli.book_csv import BookCsvError, OrderRow, read_book_csv
@@ -99,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     sources = registered()  # read once: a broken one is reported once
     cli_journal.add_commands(commands, sources)
     cli_members.add_commands(commands)
+    cli_cluster.add_commands(commands)
     serve.add_command(commands, sources)
     _add_plugin_commands(commands)
     return parser
@@ -242,6 +244,8 @@ def _run(argv: Sequence[str] | None) -> int:
         return cli_members.run(args)
     if args.command == "serve":
         return serve.run(args)
+    if args.command == "cluster":
+        return cli_cluster.run(args)
     run = getattr(args, "run", None)
     if run is not None:
         return run(args)

@@ -168,6 +168,13 @@ async def serve(
     from matching.clearing import warm_up
 
     runtime = Runtime.open(data_dir, cluster, clock)
+    if runtime.node.proposal_differs:  # the journal is the truth; the file a proposal
+        print(
+            f"klaster: {data_dir} serves the configuration its journal holds, not "
+            f"{cluster.source}, which differs; to put the file in force: klaster cluster "
+            f"apply {cluster.source} --data {data_dir}",
+            file=out,
+        )
     if clock is not None:
         journal = runtime.node.journal
         last = next(journal.read(journal.last_seq), None)

@@ -284,3 +284,12 @@ def _decoded(journal: Journal) -> Iterator[Event]:
     for chunk in journal.read_checked():
         for seq, kind, ts_us, payload, _hash in chunk:
             yield decode(seq, kind, ts_us, payload)
+
+
+def decoded_events(journal: Journal, kind: str) -> Iterator[Event]:
+    """The journal's events of one kind, the whole chain checked as it is read."""
+    decode = events.decode
+    for chunk in journal.read_checked():
+        for seq, stored_kind, ts_us, payload, _hash in chunk:
+            if stored_kind == kind:
+                yield decode(seq, stored_kind, ts_us, payload)
