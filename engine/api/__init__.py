@@ -15,6 +15,7 @@ see :mod:`engine.api.values`. Types are frozen; a field that a response may leav
 from msgspec import UNSET, UnsetType
 
 from engine.api.accounts import Kpis, Statement
+from engine.api.configuration import ClusterChange, ClusterChanged, ClusterConfig
 from engine.api.delivery import (
     IntervalStatus,
     Reading,
@@ -87,6 +88,9 @@ __all__ = [
     "Bands",
     "BandsPublished",
     "Calendar",
+    "ClusterChange",
+    "ClusterChanged",
+    "ClusterConfig",
     "CalendarEntry",
     "Cancelled",
     "Clock",
