@@ -157,7 +157,8 @@ class Readings:
             entry = self._by_interval.get(start)
             if entry is not None:
                 _, exp, present = entry
-                out[t] = exp[points & present].sum()
+                n = exp.shape[0]  # codes numbered after the reading had none then
+                out[t] = exp[points[:n] & present].sum()
         return out
 
     def missing_points(self, start: int) -> list[str]:

@@ -135,3 +135,24 @@ def test_apply_refuses_a_bad_file_an_early_instant_and_a_held_directory(tmp_path
         held.close()
     assert busy.returncode == 1
     assert f"pid {os.getpid()}" in busy.stderr and "POST /v1/cluster/changes" in busy.stderr
+
+
+def test_serve_restarts_with_a_changed_config_file_serving_the_journals(tmp_path: Path) -> None:
+    from tests.serving import start_server
+
+    config = tmp_path / "cluster.toml"
+    config.write_text(small_cluster_toml(), encoding="utf-8")
+    data = tmp_path / "data"
+    first = start_server(data, "--config", str(config))
+    assert first.stop() == 0
+    config.write_text(small_cluster_toml().replace("k = 0.5", "k = 0.25"), encoding="utf-8")
+    again = start_server(data, "--config", str(config))
+    try:
+        said = "".join(again.lines)
+        assert "serves the configuration its journal holds" in said
+        assert f"klaster cluster apply {config} --data {data}" in said
+    finally:
+        assert again.stop() == 0
+    applied = klaster("cluster", "apply", str(config), "--data", str(data))
+    assert applied.returncode == 0, applied.stderr
+    assert "cluster.k 0.5 → 0.25" in applied.stdout
