@@ -30,7 +30,14 @@ import numpy as np
 from engine.book.auction import ACTIVE, BUY, CONTINUOUS, SELL, STATUS_NAMES, IntervalBook
 from engine.book.continuous import Fill
 from engine.book.interval_result import IntervalResult
-from engine.book.new_orders import FIELDS, NewOrder, OrderBatch, validate_batch, validate_one
+from engine.book.new_orders import (
+    FIELDS,
+    MAX_REPORTED_ROWS,
+    NewOrder,
+    OrderBatch,
+    validate_batch,
+    validate_one,
+)
 from engine.market.bands import BandBatch, validate_bands
 from engine.market.changes import decide_change
 from engine.market.commands import (
@@ -688,21 +695,25 @@ class Market(MarketState):
         now_s, tick = self._now_s(), self._tick
         starts = self.versions.starts
         column = batch.interval_start
-        if len(starts) == 1 or not isinstance(column, np.ndarray) or column.dtype != np.int64:
+        shapes = {getattr(getattr(batch, f), "shape", None) for f in FIELDS}
+        plain = isinstance(column, np.ndarray) and column.dtype == np.int64 and column.ndim == 1
+        if len(starts) == 1 or len(shapes) != 1 or not plain:
+            # One version, or malformed columns (validate_batch names them first).
             registry = self.registry if len(starts) > 1 else self.registry_at(starts[0])
             return validate_batch(batch, member, registry, self.calendar, self.band, now_s, tick)
         at = np.maximum(np.searchsorted(np.array(starts, np.int64), column, "right") - 1, 0)
         if column.shape[0] == 0 or (at == at[0]).all():
-            registry = self.versions._registries[int(at[0]) if column.shape[0] else -1]
+            registry = self.versions.registry_of(int(at[0]) if column.shape[0] else -1)
             return validate_batch(batch, member, registry, self.calendar, self.band, now_s, tick)
         rejects: list[Rejected] = []
         for version in np.unique(at).tolist():
             rows = np.flatnonzero(at == version)
             part = batch.take(rows)
-            registry = self.versions._registries[version]
+            registry = self.versions.registry_of(version)
             for r in validate_batch(part, member, registry, self.calendar, self.band, now_s, tick):
-                row = None if r.row is None else int(rows[r.row])
-                rejects.append(Rejected(r.code, r.field, r.message, row))
+                # A refusal of the whole part (the member not in force then) names its rows.
+                named = rows[:MAX_REPORTED_ROWS].tolist() if r.row is None else [rows[r.row]]
+                rejects += [Rejected(r.code, r.field, r.message, int(row)) for row in named]
         ids = batch.client_order_id
         if ids is not None and len(ids) == column.shape[0]:
             seen: dict[str, int] = {}

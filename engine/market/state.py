@@ -5,6 +5,11 @@ event and changes memory, reading nothing but the event and the state (no clock,
 journal), so replaying the same events always rebuilds the same state. A live gate closure
 carries its clearing result on its event; on replay the book is cleared again, and
 :class:`ReplayMismatch` is raised unless the digest comes out byte-identical.
+
+The configuration is part of the fold: ``ClusterChanged`` events put versions in force by
+effective instant (:mod:`engine.market.versions`), and every decision about an interval
+(validation, limits, clearing, settlement) asks :meth:`MarketState.cluster_at` or
+:meth:`MarketState.registry_at` for the one in force then.
 """
 
 from __future__ import annotations

@@ -47,6 +47,10 @@ class Versions:
         """The members and points (all codes) in force at ``start_s`` [s]."""
         return self._registries[self.index(start_s)]
 
+    def registry_of(self, index: int) -> Registry:
+        """The registry of the version at place ``index`` (see :meth:`index`)."""
+        return self._registries[index]
+
     @property
     def latest(self) -> Any:
         """The configuration with the latest effective instant."""

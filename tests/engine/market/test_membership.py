@@ -216,3 +216,29 @@ def test_a_replay_of_recorded_events_rebuilds_the_versions() -> None:
     assert state.versions.starts == m.versions.starts == [m.versions.starts[0], T0 + 3 * L]
     assert state.registry.member_code == m.registry.member_code
     assert "dom-3" in m.registry.member_code and not m.registry_at(T0 + 5 * L).active[4]
+
+
+def test_a_batch_spanning_a_change_is_checked_row_by_row_on_each_rows_configuration() -> None:
+    from engine.book.new_orders import OrderBatch
+    from engine.model.rejects import BatchRejected
+
+    m, _, _ = market_of(document())
+    m.change_cluster("oke", cluster(left(document(), "dom-2")), T0 + 4 * L)
+    p2 = point(m, "P-2")
+
+    def batch(*starts: int) -> OrderBatch:
+        n = len(starts)
+        return OrderBatch(
+            np.array(starts, np.int64),
+            np.full(n, p2, np.int64),
+            np.full(n, SELL, np.int64),
+            np.full(n, FLOOR, np.int64),
+            np.full(n, 100, np.int64),
+            tuple(f"c-{i}" for i in range(n)),
+        )
+
+    refused = m.submit_batch("dom-2", batch(T0 + 2 * L, T0 + 4 * L, T0 + 3 * L))
+    assert isinstance(refused, BatchRejected)
+    assert [(r.row, r.code) for r in refused.rows] == [(1, Reject.ROLE_FORBIDDEN)]
+    accepted = m.submit_batch("dom-2", batch(T0 + 2 * L, T0 + 3 * L))
+    assert accepted.order_ids.tolist() == [1, 2]
