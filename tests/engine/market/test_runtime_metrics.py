@@ -67,4 +67,4 @@ def test_the_runtime_reports_commits_clearings_and_open_books(tmp_path: Path) ->
         floor * cluster.tick_pln_mwh
     )
     assert after[("klaster_book_orders", (("side", "buy"),))] == 0
-    assert after[("klaster_journal_head_seq", ())] == 4  # and the gate closure
+    assert after[("klaster_journal_head_seq", ())] == 5  # and the gate closure
