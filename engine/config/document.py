@@ -53,12 +53,16 @@ def canonical(value: Any, where: str = "the config") -> Any:
     )
 
 
-def document_of(cluster: Cluster) -> tuple[dict[str, Any], dict[str, bytes]]:
-    """The canonical document of ``cluster`` and the files it names (sorted by name)."""
+def document_of(cluster: Cluster, checked: bool = True) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """The canonical document of ``cluster`` and the files it names (sorted by name);
+    ``checked``: raise :class:`DocumentError` unless the document rebuilds ``cluster`` (what
+    is journaled must; a document only compared with another need not)."""
     if cluster.document is None:
         raise DocumentError(f"{cluster.source}: the cluster was not read from a document")
     files = {name: bytes(cluster.files[name]) for name in sorted(cluster.files)}
     document = canonical(cluster.document)
+    if not checked:
+        return document, files
     # A cluster changed in memory after it was read (dataclasses.replace) keeps the
     # document it was read from, which no longer describes it: never journal that one.
     rebuilt = dataclasses.replace(

@@ -60,7 +60,10 @@ def decide_change(
     except DocumentError as exc:
         return Rejected(Reject.BAD_VALUE, "config", str(exc))
     in_force = state.cluster_at(effective)
-    old_document, old_files = document_of(in_force)
+    try:  # built in memory (a simulation's derived register facts): its document as read
+        old_document, old_files = document_of(in_force, checked=False)
+    except DocumentError:  # none at all: every key reads as changed
+        old_document, old_files = {}, {}
     changes = differences(old_document, document, old_files, files)
     replaced = [s for s in state.versions.starts if s > effective]
     changes += [f"the change from {wording.instant(s)} is replaced by this one" for s in replaced]
