@@ -22,15 +22,15 @@ from engine.store.journal import GENESIS_HASH, chain_hash
 
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z [s]
 START = T0 + 3600  # the interval traded and cleared [s]
-OPEN_SELL_SEQ = 2  # a sell order for the interval after START, whose gate stays open
-CLEARED_SELL_SEQ = 4  # a sell order for START, in its clearing
-EVENTS = 9  # ClusterConfigured, seven orders, GateClosed
+OPEN_SELL_SEQ = 3  # a sell order for the interval after START, whose gate stays open
+CLEARED_SELL_SEQ = 5  # a sell order for START, in its clearing
+EVENTS = 10  # ClusterConfigured, ClusterChanged, seven orders, GateClosed
 
 
 def a_day_of_trading(data: Path) -> None:
-    """A sell order for ``START + 15 min`` (seq 2, its gate still open at the end), six
-    orders for ``START`` (seqs 3..8: buys at odd seqs, sells at even ones) and ``START``'s
-    gate closure (seq 9)."""
+    """The configuration (seqs 1 and 2), a sell order for ``START + 15 min`` (seq 3, its
+    gate still open at the end), six orders for ``START`` (seqs 4..9: buys at even seqs,
+    sells at odd ones) and ``START``'s gate closure (seq 10)."""
     cluster = demo_cluster()
     clock = SimulatedClock(T0 * 1_000_000)
     node = open_market(data, cluster, clock)

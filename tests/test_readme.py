@@ -56,9 +56,10 @@ def test_the_engine_example_runs_as_written(tmp_path: Path) -> None:
     assert process.returncode == 0, err
     lines = out.splitlines()
     assert lines[:3] == [
-        "Done(seq=2, order_id=1, repeat=False)",
-        "Done(seq=3, order_id=2, repeat=False)",
-        "Done(seq=4, order_id=None, repeat=False)",
+        # seq 1 and 2: the journal's fingerprint and configuration
+        "Done(seq=3, order_id=1, repeat=False)",
+        "Done(seq=4, order_id=2, repeat=False)",
+        "Done(seq=5, order_id=None, repeat=False)",
     ]
     assert "'quantity': array([1200])" in lines[3]  # the school bought dom-01's 1200 Wh
     assert (tmp_path / "data").is_dir()

@@ -35,6 +35,7 @@ from engine import (
     Market,
     OrderBatch,
     ReadingBatch,
+    Rejected,
     SimulatedClock,
     member_statement,
     read_token_file,
@@ -66,6 +67,7 @@ class MarketPort(Protocol):
     def submit(self, member_id: str, batch: OrderBatch) -> np.ndarray: ...
     def outcome(self, start_s: int) -> Cleared | None: ...
     def send_readings(self, member_id: str, batch: ReadingBatch) -> None: ...
+    def change_cluster(self, cluster: Any, effective_s: int) -> None: ...
     def statements(self, begin_s: int, end_s: int) -> dict[str, Totals]: ...
     def kpis(self, begin_s: int, end_s: int) -> ClusterKpis: ...
     def close(self) -> None: ...
@@ -171,6 +173,12 @@ class LocalMarket:
         value = int(c.bid_value.sum()) if c.volume and c.price is None else 0
         price = clearing_price(int(c.volume), c.price, c.buyer_price, value)
         return Cleared(int(c.volume), price, ids[keep], filled[keep])
+
+    def change_cluster(self, cluster: Any, effective_s: int) -> None:
+        """Put ``cluster`` in force from ``effective_s`` [s] on, as the coordinator."""
+        answer = self.market.change_cluster(cluster.coordinator.id, cluster, effective_s)
+        if isinstance(answer, Rejected):
+            raise PortError(f"the configuration change was refused: {answer.message}")
 
     def send_readings(self, member_id: str, batch: ReadingBatch) -> None:
         answer = self.market.record_readings(member_id, batch)
@@ -295,6 +303,12 @@ class HttpMarket:
         order_ids = np.fromiter(ids.keys(), np.int64, len(ids))
         filled = np.fromiter(ids.values(), np.int64, len(ids))
         return Cleared(volume, price, order_ids, filled)
+
+    def change_cluster(self, cluster: Any, effective_s: int) -> None:
+        raise PortError(
+            "members joining or leaving are simulated on the local market only; a served "
+            "cluster changes through POST /v1/cluster/changes"
+        )
 
     def send_readings(self, member_id: str, batch: ReadingBatch) -> None:
         from agents.client.sdk import Reading

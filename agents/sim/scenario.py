@@ -16,7 +16,10 @@ Scenario keys (units in brackets; the shipped files in ``agents/scenarios/`` use
   ``seed``, ``forecast_error`` (relative sigma of the agents' forecasts [1], default 0.1) and
   ``[scenario.site]`` ``latitude``, ``longitude`` [deg], ``altitude`` [m].
 - per member: ``kind`` (a label such as household, business, public, heat-plant: savings are
-  reported per kind) and ``strategy`` (truthful, zic, zip, ramp).
+  reported per kind) and ``strategy`` (truthful, zic, zip, ramp); ``joins`` and ``leaves``
+  (TOML local dates, days of the run after its first): the member is in the cluster from
+  ``joins`` and until the day before ``leaves`` (the simulation journals each change as the
+  coordinator would, ``klaster cluster apply``, effective at the day's first interval).
 - per connection point, each optional: ``load = {profile, annual_kwh}`` (BDEW profile h0,
   g0-g6, l0), ``pv = {kwp, tilt, azimuth}``, ``battery = {capacity_kwh, power_kw,
   efficiency, mode, spread}`` (mode ``self-consumption`` behind the meter, or ``arbitrage``:
@@ -79,6 +82,7 @@ MAX_DAYS = 366
 MAX_GROUP_MEMBERS = 100_000
 
 SCENARIO_KEYS = ("name", "start", "days", "seed", "forecast_error", "site")
+MEMBER_SCENARIO_KEYS = ("kind", "strategy", "joins", "leaves")
 SITE_KEYS = ("latitude", "longitude", "altitude")
 DEVICE_KEYS = ("load", "pv", "battery", "generator")
 GROUP_KEYS = (
@@ -149,6 +153,18 @@ class Scenario:
     forecast_error: float  # relative sigma of forecasts [1]
     agents: tuple[MemberAgent, ...]  # trading members only (no coordinator-only, no dso)
     kinds: dict[str, str]  # member id -> kind, every member
+    # member id -> (first day in the cluster, first day out of it) as day indexes of the
+    # run, None for "from the start" and "to the end": members who join or leave mid-run
+    membership: dict[str, tuple[int | None, int | None]] = dataclasses.field(default_factory=dict)
+
+    def in_force(self, day: int) -> frozenset[str]:
+        """The ids of the members in the cluster on ``day`` (a day index of the run)."""
+        out = set()
+        for member in self.cluster.members:
+            joins, leaves = self.membership.get(member.id, (None, None))
+            if (joins is None or joins <= day) and (leaves is None or day < leaves):
+                out.add(member.id)
+        return frozenset(out)
 
 
 def load_scenario(
@@ -237,7 +253,7 @@ def _scenario(document: dict, source: str, base_dir: Path) -> Scenario:
     for number, raw in enumerate(members, start=1):
         if not isinstance(raw, dict):
             raise FieldError(f"member #{number}", f"a member must be a table, was {show(raw)}")
-        member = {k: v for k, v in raw.items() if k not in ("kind", "strategy")}
+        member = {k: v for k, v in raw.items() if k not in MEMBER_SCENARIO_KEYS}
         points, point_devices = [], []
         for point in (
             raw.get("connection_points", [])
@@ -282,11 +298,57 @@ def _scenario(document: dict, source: str, base_dir: Path) -> Scenario:
         stated = raw.get("connection_points", [])
         for p, d, table in zip(member.connection_points, points, stated, strict=True):
             point_devices[p.code] = (d, table)
+    membership = _membership(cluster, extras, start, days)
     cluster = _with_register_facts(cluster, point_devices)
     site = Site(latitude, longitude, altitude, str(cluster.timezone))
     return Scenario(
-        name, source, cluster, site, start, days, seed, forecast_error, tuple(agents), kinds
+        name,
+        source,
+        cluster,
+        site,
+        start,
+        days,
+        seed,
+        forecast_error,
+        tuple(agents),
+        kinds,
+        membership,
     )
+
+
+def _membership(
+    cluster: Cluster, extras: list, start: dt.date, days: int
+) -> dict[str, tuple[int | None, int | None]]:
+    """Each member's ``joins`` and ``leaves`` (TOML local dates within the run) as day
+    indexes; the coordinator and the dso stay for the whole run."""
+    out: dict[str, tuple[int | None, int | None]] = {}
+    for member, (_, raw, _, _) in zip(cluster.members, extras, strict=True):
+        where = f'member "{member.id}"'
+        found: list[int | None] = []
+        for key in ("joins", "leaves"):
+            value = raw.get(key)
+            if value is None:
+                found.append(None)
+                continue
+            if type(value) is not dt.date:
+                raise FieldError(where, f"{key} must be a TOML local date, was {show(value)}")
+            day = (value - start).days
+            if not 1 <= day < days:
+                raise FieldError(
+                    where,
+                    f"{key} must be a day of the run after its first ({start + dt.timedelta(1)}"
+                    f"..{start + dt.timedelta(days - 1)}), was {value}",
+                )
+            found.append(day)
+        joins, leaves = found
+        if joins is None and leaves is None:
+            continue
+        if member.role != "member":
+            raise FieldError(where, f"a {member.role} stays for the whole run (no joins/leaves)")
+        if joins is not None and leaves is not None and leaves <= joins:
+            raise FieldError(where, f"leaves must be after joins, was {raw['leaves']}")
+        out[member.id] = (joins, leaves)
+    return out
 
 
 def _with_register_facts(

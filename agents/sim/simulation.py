@@ -30,6 +30,7 @@ connection point, so the same scenario and seed give the same result, byte for b
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,7 +59,7 @@ from agents.strategies import (
     Truthful,
     ZeroIntelligenceConstrained,
 )
-from engine import OrderBatch, ReadingBatch
+from engine import OrderBatch, ReadingBatch, cluster_from_document
 from matching.units import grosz_to_pln, ticks_to_pln_mwh_float, wh_to_kwh
 
 Progress = Callable[[int, int], None]  # (days done, days in all)
@@ -136,6 +137,10 @@ class _Run:
         self.offered = np.zeros((2, T), np.int64)  # bid and ask energy per interval
         self.order_count = 0
         self.metered = np.zeros((2, T), np.int64)  # cluster import and export per interval
+        # Members in the cluster now, and each point's intervals in it (members may join or
+        # leave mid-run: scenario.membership); the market starts with every member.
+        self.members_now = frozenset(m.id for m in cluster.members)
+        self.in_cluster = np.ones((P, T), bool)
         self._strategies(scenario)
 
     def _strategies(self, scenario: Scenario) -> None:
@@ -176,6 +181,7 @@ class _Run:
             if pending is not None:
                 self._learn(*pending)
             if day < days:
+                self._membership(day)
                 pending = (day, self._bid(day))
             self.port.move_to(boundary)
             if day > 0:
@@ -183,6 +189,23 @@ class _Run:
                 if progress is not None:
                     progress(day, days)
         return self._result()
+
+    def _membership(self, day: int) -> None:
+        """Journal the members in force from ``day`` on, if they change (as the coordinator
+        would: the whole configuration, effective at the day's first interval)."""
+        members = self.scenario.in_force(day)
+        first, end = int(self.time.day_first[day]), int(self.time.day_first[day + 1])
+        for p in range(len(self.points.devices)):
+            member_id = self.agents[self.points.member[p]].member_id
+            self.in_cluster[p, first:end] = member_id in members
+        if members == self.members_now:
+            return
+        document = copy.deepcopy(self.cluster.document)
+        document["members"] = [m for m in document["members"] if m["id"] in members]
+        source = f"{self.scenario.source}, day {day + 1}"
+        changed = cluster_from_document(document, source, files=self.cluster.files)
+        self.port.change_cluster(changed, int(self.time.day_starts[day]))
+        self.members_now = members
 
     def _bid(self, day: int) -> list:
         """Send every member's orders for ``day``; return what is needed to learn later."""
@@ -210,6 +233,8 @@ class _Run:
         memo: list[tuple[int, int, int, int, int]] = []  # per row: point, t, role, slot, side
         forecast = self.points.net_forecast[:, first:end]
         for p, devices in enumerate(self.points.devices):
+            if not self.in_cluster[p, first]:  # its member is not in the cluster this day
+                continue
             member = self.points.member[p]
             code = int(self.points.code[p])
             member_rows = rows.setdefault(member, [])
@@ -365,12 +390,18 @@ class _Run:
         T = end - first
         imp = np.zeros((all_points, T), np.int64)
         exp = np.zeros((all_points, T), np.int64)
-        imp[pts.code] = imports
-        exp[pts.code] = exports
+        inside = self.in_cluster[:, first:end]  # a member out of the cluster is not metered
+        imp[pts.code] = np.where(inside, imports, 0)
+        exp[pts.code] = np.where(inside, exports, 0)
         self.metered[0, first:end] = imp.sum(axis=0)
         self.metered[1, first:end] = exp.sum(axis=0)
-        starts = np.repeat(self.time.starts[first:end][None, :], all_points, axis=0)
-        codes = np.repeat(np.arange(all_points, dtype=np.int64)[:, None], T, axis=1)
+        metered = np.ones(all_points, bool)  # by code: the points in the cluster this day
+        owners = [m.id for m in self.cluster.members for _ in m.connection_points]
+        members = self.scenario.in_force(day)
+        metered[:] = [owner in members for owner in owners]
+        starts = np.repeat(self.time.starts[first:end][None, :], all_points, axis=0)[metered]
+        codes = np.repeat(np.arange(all_points, dtype=np.int64)[:, None], T, axis=1)[metered]
+        imp, exp = imp[metered], exp[metered]
         batch = ReadingBatch(starts.ravel(), codes.ravel(), imp.ravel(), exp.ravel())
         self.port.send_readings(self.meterer, batch)
 
@@ -401,9 +432,9 @@ class _Run:
             "bid_kwh": kwh(self.offered[BUY]),
             "ask_kwh": kwh(self.offered[SELL]),
             "traded_kwh": kwh(self.volume),
-            "load_kwh": kwh(self.points.load.sum(axis=0)),
-            "pv_kwh": kwh(self.points.pv.sum(axis=0)),
-            "generation_kwh": kwh(self.generation.sum(axis=0)),
+            "load_kwh": kwh(self._inside(self.points.load).sum(axis=0)),
+            "pv_kwh": kwh(self._inside(self.points.pv).sum(axis=0)),
+            "generation_kwh": kwh(self._inside(self.generation).sum(axis=0)),
             "import_kwh": kwh(self.metered[0]),
             "export_kwh": kwh(self.metered[1]),
             "local_use_kwh": kwh(self.metered.min(axis=0)),
@@ -428,7 +459,7 @@ class _Run:
             "bill_saving_pln": pln([t.bill_saving_grosz for t in totals]),
         }
 
-        load_wh = int(self.points.load.sum())
+        load_wh = int(self._inside(self.points.load).sum())
         by_source = self._generation_by_source()
         summary = {
             "scenario": self.scenario.name,
@@ -452,8 +483,8 @@ class _Run:
             "bill_baseline_pln": figures.pln(sum(t.bill_baseline_grosz for t in totals)),
             "bill_saving_pln": figures.pln(sum(t.bill_saving_grosz for t in totals)),
             "load_kwh": figures.kwh(load_wh),
-            "pv_kwh": figures.kwh(int(self.points.pv.sum())),
-            "generation_kwh": figures.kwh(int(self.generation.sum())),
+            "pv_kwh": figures.kwh(int(self._inside(self.points.pv).sum())),
+            "generation_kwh": figures.kwh(int(self._inside(self.generation).sum())),
             "register": figures.register_section(cluster, kpis, by_source),
         }
         return SimulationResult(
@@ -463,12 +494,17 @@ class _Run:
     def _generation_by_source(self) -> dict[str, int]:
         """What the members generated in the run [Wh] by source: PV, and each dispatchable
         generator's output under its scenario source (``unspecified`` if none)."""
-        out = {"pv": int(self.points.pv.sum())}
+        out = {"pv": int(self._inside(self.points.pv).sum())}
+        generation = self._inside(self.generation)
         for p, devices in enumerate(self.points.devices):
             if devices.generator is not None:
                 source = devices.generator.source
-                out[source] = out.get(source, 0) + int(self.generation[p].sum())
+                out[source] = out.get(source, 0) + int(generation[p].sum())
         return out
+
+    def _inside(self, per_point: np.ndarray) -> np.ndarray:
+        """A (points x intervals) figure counted only while the point is in the cluster."""
+        return np.where(self.in_cluster, per_point, 0)
 
 
 def _member_order(members: list[int]) -> list[int]:

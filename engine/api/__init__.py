@@ -15,6 +15,7 @@ see :mod:`engine.api.values`. Types are frozen; a field that a response may leav
 from msgspec import UNSET, UnsetType
 
 from engine.api.accounts import Bill, Kpis, PointBill, Statement, StatementLine, StatementPage
+from engine.api.configuration import ClusterChange, ClusterChanged, ClusterConfig
 from engine.api.delivery import (
     IntervalStatus,
     Reading,
@@ -26,6 +27,7 @@ from engine.api.live import (
     Fill,
     Hello,
     IntervalChanged,
+    OrdersCancelled,
     PriceBandsChanged,
     StreamClose,
     StreamMessage,
@@ -75,6 +77,7 @@ __all__ = [
     "Fill",
     "Hello",
     "IntervalChanged",
+    "OrdersCancelled",
     "PriceBandsChanged",
     "StreamClose",
     "StreamMessage",
@@ -85,6 +88,9 @@ __all__ = [
     "Bands",
     "BandsPublished",
     "Calendar",
+    "ClusterChange",
+    "ClusterChanged",
+    "ClusterConfig",
     "CalendarEntry",
     "Cancelled",
     "Clock",

@@ -53,7 +53,17 @@ class PriceBandsChanged(Struct, frozen=True, tag="price_bands", tag_field="type"
     bands: list[PublishedBand]
 
 
-StreamMessage = Hello | IntervalChanged | Fill | PriceBandsChanged
+class OrdersCancelled(Struct, frozen=True, tag="orders_cancelled", tag_field="type"):
+    """The coordinator changed the cluster's configuration from ``effective_from`` on, and
+    these orders of the member's no longer fit it (the member, or the connection point they
+    name, is not the member's in their interval): they are cancelled."""
+
+    order_ids: list[OrderId]
+    effective_from: Instant
+    reason: str
+
+
+StreamMessage = Hello | IntervalChanged | Fill | PriceBandsChanged | OrdersCancelled
 """Any message of the stream (decode with this union: the ``type`` picks the struct)."""
 
 

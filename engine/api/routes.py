@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from msgspec import Meta
 
 from engine.api.accounts import Kpis, Statement, StatementPage
+from engine.api.configuration import ClusterChange, ClusterChanged, ClusterConfig
 from engine.api.delivery import ReadingColumns, ReadingRows, ReadingsRecorded
 from engine.api.live import CLOSES, StreamMessage
 from engine.api.membership import Me
@@ -227,6 +228,19 @@ ROUTES: tuple[Route, ...] = (
         "publish_bands", "POST", "/v1/price-bands",
         "Coordinator: publish price bands for intervals whose auction is open",
         {200: Body(BandsPublished)}, request=Body(Bands),
+        problems=(*BODY_PROBLEMS, 403, 409), roles=("coordinator",),
+    ),
+    Route(
+        "read_cluster", "GET", "/v1/cluster",
+        "Coordinator: the cluster's configuration in force at an instant, as its document",
+        {200: Body(ClusterConfig)}, problems=(403, 422), roles=("coordinator",),
+        params=(Param("at", "query", InstantIn, False, "the instant (default: now)"),),
+    ),
+    Route(
+        "change_cluster", "POST", "/v1/cluster/changes",
+        "Coordinator: put a new configuration in force from an interval on; answers what "
+        "changed and the orders it cancelled",
+        {200: Body(ClusterChanged)}, request=Body(ClusterChange),
         problems=(*BODY_PROBLEMS, 403, 409), roles=("coordinator",),
     ),
     Route(

@@ -18,7 +18,7 @@ import numpy as np
 from engine.model import wording
 from engine.model.calendar import Calendar
 from engine.model.columns import group_starts
-from engine.model.registry import TRADING_ROLES, Registry
+from engine.model.registry import NO_OWNER, TRADING_ROLES, Registry
 from engine.model.rejects import Reject, Rejected, column_shape_rejects
 
 MAX_CLIENT_ORDER_ID = 64
@@ -50,6 +50,14 @@ class OrderBatch:
         if found is None:
             found = self._grouped[length_s] = group_starts(self.interval_start, length_s)
         return found
+
+    def take(self, rows: np.ndarray) -> OrderBatch:
+        """The batch of ``rows`` only (row indices, in this order)."""
+        ids = self.client_order_id
+        return OrderBatch(
+            *(getattr(self, name)[rows] for name in FIELDS),
+            None if ids is None else tuple(ids[int(r)] for r in rows),
+        )
 
     @classmethod
     def one(
@@ -101,6 +109,9 @@ def validate_batch(
     if registry.member_roles[member] not in TRADING_ROLES:
         role = registry.member_roles[member]
         return [Rejected(Reject.ROLE_FORBIDDEN, "member", f"a {role} member cannot trade")]
+    if not registry.active[member]:
+        message = wording.not_in_cluster(registry.member_ids[member])
+        return [Rejected(Reject.ROLE_FORBIDDEN, "member", message)]
     malformed = column_shape_rejects(batch, FIELDS, "orders")
     if malformed:
         return malformed
@@ -137,11 +148,7 @@ def validate_batch(
         known & ~theirs,
         Reject.NOT_YOUR_CONNECTION_POINT,
         "connection_point",
-        lambda r: (
-            f"connection point {registry.point_ids[point[r]]} belongs to member "
-            f"{registry.member_ids[registry.owner[point[r]]]}, not "
-            f"{registry.member_ids[member]}"
-        ),
+        lambda r: _not_yours(registry, int(point[r]), member),
     )
     limit = np.where(
         side == 0, registry.max_import_wh[safe_point], registry.max_export_wh[safe_point]
@@ -221,6 +228,9 @@ def validate_one(
     role = registry.member_roles[member]
     if role not in TRADING_ROLES:
         return Rejected(Reject.ROLE_FORBIDDEN, "member", f"a {role} member cannot trade")
+    if not registry.active[member]:
+        message = wording.not_in_cluster(registry.member_ids[member])
+        return Rejected(Reject.ROLE_FORBIDDEN, "member", message)
     for name in FIELDS:
         value = getattr(order, name)
         if type(value) is not int or not -(2**63) <= value < 2**63:
@@ -238,10 +248,7 @@ def validate_one(
         return Rejected(Reject.UNKNOWN_CONNECTION_POINT, "connection_point", message, 0)
     owner = int(registry.owner[point])
     if owner != member:
-        message = (
-            f"connection point {registry.point_ids[point]} belongs to member "
-            f"{registry.member_ids[owner]}, not {registry.member_ids[member]}"
-        )
+        message = _not_yours(registry, point, member)
         return Rejected(Reject.NOT_YOUR_CONNECTION_POINT, "connection_point", message, 0)
     limit = int(registry.max_import_wh[point] if side == 0 else registry.max_export_wh[point])
     if quantity > limit:
@@ -262,3 +269,14 @@ def validate_one(
         message = f"client_order_id must be 1..{MAX_CLIENT_ORDER_ID} characters"
         return Rejected(Reject.BAD_CLIENT_ORDER_ID, "client_order_id", message, 0)
     return None
+
+
+def _not_yours(registry: Registry, point: int, member: int) -> str:
+    """Why a member's order may not name ``point``: another member's, or not in force."""
+    owner = int(registry.owner[point])
+    if owner == NO_OWNER:
+        return wording.point_not_in_cluster(registry.point_ids[point])
+    return (
+        f"connection point {registry.point_ids[point]} belongs to member "
+        f"{registry.member_ids[owner]}, not {registry.member_ids[member]}"
+    )

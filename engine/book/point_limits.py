@@ -30,6 +30,7 @@ distinct (interval, point, side) in it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -65,14 +66,13 @@ class PointLimits:
     """Booked energy [Wh] per interval, connection point and side, and the check of a new
     order against it (see the module docstring)."""
 
-    def __init__(self, registry: Registry, calendar: Calendar) -> None:
-        """``registry``: the points and their limits; ``calendar``: when an interval's
-        final gate passes."""
-        # Limits as lists: the single-order path reads one int without numpy's overhead.
-        self._limit = (registry.max_import_wh.tolist(), registry.max_export_wh.tolist())
-        self._limit_columns = (registry.max_import_wh, registry.max_export_wh)
-        self._point_ids = registry.point_ids
-        self._points = len(registry.point_ids)
+    def __init__(self, registry_at: Callable[[int], Registry], calendar: Calendar) -> None:
+        """``registry_at``: the points and their limits in force for an interval start [s]
+        (every registry spans all codes); ``calendar``: when an interval's final gate
+        passes."""
+        self._registry_at = registry_at
+        # The limits of the registry read last, as lists (one int without numpy's overhead).
+        self._limits_of: tuple[Registry | None, tuple[list[int], list[int]]] = (None, ([], []))
         self._calendar = calendar
         self._booked: dict[int, dict[int, int]] = {}  # start -> {point * 2 + side: Wh}
 
@@ -107,7 +107,7 @@ class PointLimits:
         booked = 0 if sums is None else sums.get(2 * point + side, 0)
         if replaced is not None:
             booked -= replaced
-        if booked + quantity <= self._limit[side][point]:
+        if booked + quantity <= self._limit(start, side, point):
             return None
         return Rejected(
             Reject.ABOVE_INTERVAL_LIMIT,
@@ -138,7 +138,7 @@ class PointLimits:
         _, key, keys, totals = groups or self.group((distinct, slot), points, sides, quantities)
         booked = np.array(self._lookup(distinct, keys), np.int64)
         point, side = (keys >> 1) % self._points, keys & 1
-        limit = np.where(side == BUY, self._limit_columns[0][point], self._limit_columns[1][point])
+        limit = self._limit_column(distinct, keys // (2 * self._points), point, side)
         over = np.flatnonzero(booked + totals > limit)
         if over.shape[0] == 0:
             return []  # the common case: every (interval, point, side) of the batch fits
@@ -174,9 +174,9 @@ class PointLimits:
             already += " besides the order replaced"
         if earlier:
             already += f" and {earlier} Wh {what} in earlier rows of this batch"
-        limit = self._limit[side][point]
+        limit = self._limit(start, side, point)
         return wording.above_interval_limit(
-            start, self._point_ids[point], side, limit, quantity, already
+            start, self._registry_at(start).point_ids[point], side, limit, quantity, already
         )
 
     # --- booking (the fold) ---------------------------------------------------------------
@@ -229,6 +229,36 @@ class PointLimits:
             del self._booked[start]
 
     # --- helpers --------------------------------------------------------------------------
+
+    @property
+    def _points(self) -> int:
+        """How many point codes there are (every registry spans them all)."""
+        return len(self._registry_at(0).point_ids)
+
+    def _limit(self, start: int, side: int, point: int) -> int:
+        """The point's limit on ``side`` in the interval [Wh] (one int, no numpy)."""
+        registry = self._registry_at(start)
+        known, limits = self._limits_of
+        if known is not registry:  # the versions change rarely
+            limits = (registry.max_import_wh.tolist(), registry.max_export_wh.tolist())
+            self._limits_of = (registry, limits)
+        return limits[side][point]
+
+    def _limit_column(
+        self, distinct: np.ndarray, slots: np.ndarray, point: np.ndarray, side: np.ndarray
+    ) -> np.ndarray:
+        """The limits [Wh] of grouped keys, each from the registry of its interval."""
+        registries = [self._registry_at(int(s)) for s in distinct.tolist()]
+        if all(r is registries[0] for r in registries):  # the common case: one version
+            r = registries[0]
+            return np.where(side == BUY, r.max_import_wh[point], r.max_export_wh[point])
+        out = np.empty(point.shape[0], np.int64)
+        for i, (slot, p, s) in enumerate(
+            zip(slots.tolist(), point.tolist(), side.tolist(), strict=True)
+        ):
+            r = registries[slot]
+            out[i] = r.max_import_wh[p] if s == BUY else r.max_export_wh[p]
+        return out
 
     def group(
         self, grouped: Grouped, points: np.ndarray, sides: np.ndarray, quantities: np.ndarray

@@ -36,6 +36,7 @@ from typing import Any
 
 from engine.cli import audit as cli_journal
 from engine.cli import backup as cli_backup
+from engine.cli import cluster as cli_cluster
 from engine.cli import member_tokens as cli_members
 from engine.cli import serve
 from engine.cli import statements as cli_statements
@@ -104,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_members.add_commands(commands)
     cli_backup.add_commands(commands)
     cli_statements.add_commands(commands, sources)
+    cli_cluster.add_commands(commands)
     serve.add_command(commands, sources)
     _add_plugin_commands(commands)
     return parser
@@ -251,6 +253,8 @@ def _run(argv: Sequence[str] | None) -> int:
         return cli_backup.run_restore(args)
     if args.command == "serve":
         return serve.run(args)
+    if args.command == "cluster":
+        return cli_cluster.run(args)
     run = getattr(args, "run", None)
     if run is not None:
         return run(args)

@@ -206,6 +206,17 @@ async def serve(
 
     store = DataDirStore(data_dir) if store is None else store
     runtime = Runtime.open(store, cluster, clock)
+    if runtime.node.proposal_differs:  # the journal is the truth; the file a proposal
+        how = (
+            f"klaster cluster apply {cluster.source} --data {data_dir}"
+            if isinstance(store, DataDirStore)
+            else "POST /v1/cluster/changes as the coordinator"
+        )
+        print(
+            f"klaster: {store} serves the configuration its journal holds, not "
+            f"{cluster.source}, which differs; to put the file in force: {how}",
+            file=out,
+        )
     if clock is not None:
         journal = runtime.node.journal
         last = next(journal.read(journal.last_seq), None)

@@ -35,10 +35,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
-from pathlib import Path
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
+from engine.config.files import ConfigFiles
 from engine.config.price_bands import PLAIN_DECIMAL, BandsCsvError, parse_pln_mwh
 from engine.config.price_bands import _interval_start as interval_start_of
 from engine.config.register import PointRegister
@@ -139,7 +139,7 @@ class SettlementRules:
 
 
 def parse_settlement(
-    value: object, tariffs: object, tick: Decimal, interval_seconds: int, base_dir: Path
+    value: object, tariffs: object, tick: Decimal, interval_seconds: int, files: ConfigFiles
 ) -> SettlementRules:
     """Parse ``[settlement]`` and ``[tariffs]`` (either absent: the defaults)."""
     groups = parse_tariffs(tariffs, tick)
@@ -153,7 +153,7 @@ def parse_settlement(
     if not isinstance(netting, bool):
         s.fail(f"settlement.net_member_points must be true or false, was {show(netting)}")
     rce_constant = _optional_price(s, "rce_pln_mwh", tick, None)
-    rce_series = _series(s, "rce_csv", tick, interval_seconds, base_dir)
+    rce_series = _series(s, "rce_csv", tick, interval_seconds, files)
     rcem_constant = _optional_price(s, "rcem_pln_mwh", tick, None)
     months = s.raw("rcem", {})
     if not isinstance(months, dict):
@@ -177,7 +177,7 @@ def parse_settlement(
 
 
 def point_billing_parser(
-    rules: SettlementRules, tick: Decimal, interval_seconds: int, base_dir: Path
+    rules: SettlementRules, tick: Decimal, interval_seconds: int, files: ConfigFiles
 ) -> Callable[[Table, PointRegister], PointBilling]:
     """A function that reads one connection point's billing keys from its table."""
 
@@ -197,7 +197,7 @@ def point_billing_parser(
             per_zone = tuple(_price(z, name, tick) for name in group.zones)
         elif raw is not None:
             constant = _price(p, "supplier_pln_mwh", tick)
-        series = _series(p, "supplier_csv", tick, interval_seconds, base_dir)
+        series = _series(p, "supplier_csv", tick, interval_seconds, files)
         small = register.installed_kw <= SMALL_INSTALLATION_KW
         ratio = _fraction(p, "net_metering_ratio", "0.8" if small else "0.7")
         if not 0 <= ratio <= 1:
@@ -243,14 +243,14 @@ def _optional_price(t: Table, key: str, tick: Decimal, default: str | None) -> i
 
 
 def _series(
-    t: Table, key: str, tick: Decimal, interval_seconds: int, base_dir: Path
+    t: Table, key: str, tick: Decimal, interval_seconds: int, files: ConfigFiles
 ) -> dict[int, int]:
     if t.raw(key, None) is None:
         return {}
     name = t.string(key)
-    path = base_dir / name
+    path = files.path(name)
     try:
-        return read_price_csv(path, interval_seconds, tick)
+        return read_price_csv(files.read_bytes(name), interval_seconds, tick)
     except OSError as exc:
         where = f"{t.where + ', ' if t.where else ''}{t.label(key)} {show(name)}"
         raise FieldError(where, f"cannot read {path}: {exc.strerror or exc}") from None
@@ -259,13 +259,12 @@ def _series(
         raise FieldError(where + (f", line {exc.line}" if exc.line else ""), exc.reason) from None
 
 
-def read_price_csv(path: Path, interval_seconds: int, tick: Decimal) -> dict[int, int]:
-    """Read ``interval_start,price_pln_mwh`` rows: interval start [s] -> price [tick].
+def read_price_csv(data: bytes, interval_seconds: int, tick: Decimal) -> dict[int, int]:
+    """Read ``interval_start,price_pln_mwh`` rows of a CSV file's bytes: interval start [s]
+    -> price [tick].
 
-    Raise :class:`~engine.config.price_bands.BandsCsvError` naming the line, ``OSError`` if
-    the file cannot be read. Negative prices are kept (the RCE can be negative; the regime
-    decides what a negative price is worth)."""
-    data = path.read_bytes()
+    Raise :class:`~engine.config.price_bands.BandsCsvError` naming the line. Negative prices
+    are kept (the RCE can be negative; the regime decides what a negative price is worth)."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

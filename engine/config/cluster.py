@@ -33,6 +33,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from engine.config.billing import SettlementRules, parse_settlement, point_billing_parser
+from engine.config.files import ConfigFiles
 from engine.config.members import (
     ID_EXPECTED,
     ID_PATTERN,
@@ -47,8 +48,8 @@ from engine.config.price_bands import (
     PLAIN_DECIMAL,
     BandsCsvError,
     PriceBands,
+    parse_bands_csv,
     parse_pln_mwh,
-    read_bands_csv,
 )
 from engine.config.register import RegisterRules, check_legal, parse_rules
 from engine.config.toml_table import FieldError, Table, show
@@ -112,6 +113,10 @@ class Cluster:
     register: RegisterRules = field(default=RegisterRules(), repr=False)
     # engine.config.billing: how statements bill the points; out of the fingerprint too.
     settlement: SettlementRules = field(default=SettlementRules(), repr=False)
+    # The document it was read from and the bytes of the files it names (engine.config.
+    # document): what a journal holds to rebuild it. Not in repr, so not in the fingerprint.
+    document: dict | None = field(default=None, repr=False, compare=False)
+    files: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
     points: tuple[ConnectionPoint, ...] = field(init=False)  # all, in code order
     _members_by_id: dict[str, Member] = field(init=False, repr=False, compare=False)
     _points_by_id: dict[str, ConnectionPoint] = field(init=False, repr=False, compare=False)
@@ -178,17 +183,22 @@ def parse_cluster(
 
 
 def cluster_from_document(
-    document: dict, source: str = "<string>", base_dir: str | Path | None = None
+    document: dict,
+    source: str = "<string>",
+    base_dir: str | Path | None = None,
+    files: dict[str, bytes] | None = None,
 ) -> Cluster:
     """Validate an already parsed TOML document (a simulation scenario builds its cluster
-    tables in memory); errors as :func:`parse_cluster`'s."""
+    tables in memory, a journal holds one); errors as :func:`parse_cluster`'s. ``files``:
+    the bytes of files the document names, by name (read from ``base_dir`` otherwise)."""
+    reader = ConfigFiles(Path(base_dir) if base_dir is not None else Path(), files)
     try:
-        return _cluster(document, source, Path(base_dir) if base_dir is not None else Path())
+        return _cluster(document, source, reader)
     except FieldError as exc:
         raise ClusterError(source, exc.where, exc.message) from None
 
 
-def _cluster(document: dict, source: str, base_dir: Path) -> Cluster:
+def _cluster(document: dict, source: str, files: ConfigFiles) -> Cluster:
     top = Table(
         document,
         "",
@@ -222,12 +232,12 @@ def _cluster(document: dict, source: str, base_dir: Path) -> Cluster:
             f"cluster.network_fee_pln_mwh must be >= 0, was {show(c.raw('network_fee_pln_mwh'))}"
         )
 
-    bands = _bands(top.raw("prices"), tick, interval_minutes * 60, base_dir)
+    bands = _bands(top.raw("prices"), tick, interval_minutes * 60, files)
     interval_s = interval_minutes * 60
     settlement = parse_settlement(
-        top.raw("settlement", None), top.raw("tariffs", None), tick, interval_s, base_dir
+        top.raw("settlement", None), top.raw("tariffs", None), tick, interval_s, files
     )
-    billing = point_billing_parser(settlement, tick, interval_s, base_dir)
+    billing = point_billing_parser(settlement, tick, interval_s, files)
     members = parse_members(top.tables("members"), interval_minutes, billing)
     check_cluster_rules(members)
     register = parse_rules(top.raw("register", None))
@@ -254,6 +264,8 @@ def _cluster(document: dict, source: str, base_dir: Path) -> Cluster:
         source=source,
         register=register,
         settlement=settlement,
+        document=document,
+        files=dict(files.read),
     )
 
 
@@ -306,7 +318,7 @@ def _price(table: Table, key: str, tick: Decimal, *default: str) -> int:
         table.fail(str(exc))
 
 
-def _bands(value: object, tick: Decimal, interval_seconds: int, base_dir: Path) -> PriceBands:
+def _bands(value: object, tick: Decimal, interval_seconds: int, files: ConfigFiles) -> PriceBands:
     p = Table(value, "", "prices.", PRICES_KEYS, "[prices]")
     floor, cap = _price(p, "floor_pln_mwh", tick), _price(p, "cap_pln_mwh", tick)
     if floor > cap:
@@ -315,10 +327,10 @@ def _bands(value: object, tick: Decimal, interval_seconds: int, base_dir: Path) 
     if "csv" not in value:
         return PriceBands(floor, cap)
     name = p.string("csv")
-    path = base_dir / name
     try:
-        overrides = read_bands_csv(path, interval_seconds, tick)
+        overrides = parse_bands_csv(files.read_bytes(name), interval_seconds, tick)
     except OSError as exc:
+        path = files.path(name)
         where, reason = f"prices.csv {show(name)}", f"cannot read {path}: {exc.strerror or exc}"
         raise FieldError(where, reason) from None
     except BandsCsvError as exc:

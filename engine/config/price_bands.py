@@ -90,7 +90,14 @@ def read_bands_csv(path: Path, interval_seconds: int, tick: Decimal) -> dict[int
 
     Raise :class:`BandsCsvError` for a malformed file, ``OSError`` if it cannot be read.
     """
-    data = path.read_bytes()
+    return parse_bands_csv(path.read_bytes(), interval_seconds, tick)
+
+
+def parse_bands_csv(
+    data: bytes, interval_seconds: int, tick: Decimal
+) -> dict[int, tuple[int, int]]:
+    """Per-interval bands from the bytes of a band CSV (a file, or the copy a journal holds);
+    :class:`BandsCsvError` for a malformed one."""
     try:
         text = data.decode("utf-8-sig")  # tolerate the BOM spreadsheets write
     except UnicodeDecodeError as exc:

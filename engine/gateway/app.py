@@ -18,6 +18,7 @@ from aiohttp import web
 from engine.api.openapi import document
 from engine.api.routes import routes
 from engine.gateway import (
+    configuration,
     controls,
     health,
     index,
@@ -66,6 +67,8 @@ HANDLERS: dict[str, Handler] = {
     "statement_page": reports.statement_page,
     "kpis": reports.kpis,
     "publish_bands": controls.publish_bands,
+    "read_cluster": configuration.read,
+    "change_cluster": configuration.change,
     "read_clock": market_clock.read,
     "set_clock": market_clock.set_time,
     "stream": stream,

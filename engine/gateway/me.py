@@ -7,6 +7,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from engine import api
+from engine.config.members import Member
 from engine.gateway import params
 from engine.gateway.encoding import respond
 from engine.gateway.quantities import moment, pln_mwh
@@ -21,17 +22,24 @@ async def me(request: web.Request) -> web.Response:
 
 def member_view(market: Market, member_id: str) -> api.Me:
     """What :class:`engine.api.Me` says of ``member_id`` (a member of the market's cluster)."""
-    cluster = market.cluster
+    now_start = market.calendar.start_of(market.clock.now_us() // 1_000_000)
+    cluster = market.cluster_at(now_start)  # the configuration in force now
     member = cluster.member_by_id(member_id)
-    assert member is not None  # the gateway's callers are the cluster's members
+    in_force = member is not None
+    if member is None:  # joins later, or left: its name and role as last configured
+        found = (c.member_by_id(member_id) for c in reversed(market.versions.clusters))
+        member = next((m for m in found if m is not None), None)
+    if member is None:  # only in a configuration a later change replaced
+        code = market.registry.member_code[member_id]
+        member = Member(member_id, member_id, market.registry.member_roles[code], code, ())
     tick = cluster.tick_pln_mwh
     points = [
         api.OwnConnectionPoint(
             p.id, p.max_import_wh, p.max_export_wh, p.max_import_kw, p.max_export_kw
         )
         for p in member.connection_points
+        if in_force
     ]
-    now_start = market.calendar.start_of(market.clock.now_us() // 1_000_000)
     floor, cap = market.band(now_start)
     rules = api.MarketRules(
         timezone=cluster.timezone.key,

@@ -98,7 +98,7 @@ def gateway(
 def _guard(tokens: TokenLookup, runtime: Runtime, limiter: RateLimiter) -> Middleware:
     """Problems around the journal's fence around authentication around the handler, in
     one coroutine."""
-    callers = _callers(runtime.market.registry)
+    known = [runtime.market.registry, _callers(runtime.market.registry)]
     member_for = tokens.member_for
     take = limiter.take
 
@@ -117,7 +117,10 @@ def _guard(tokens: TokenLookup, runtime: Runtime, limiter: RateLimiter) -> Middl
             if member_id is None:
                 expired_us = None if not bearer else tokens.expired_at(bearer)
                 raise _unauthorized() if expired_us is None else _expired(expired_us)
-            caller = callers.get(member_id)
+            registry = runtime.market.registry
+            if registry is not known[0]:  # a configuration change numbered new members
+                known[:] = [registry, _callers(registry)]
+            caller = known[1].get(member_id)
             if caller is None:  # a token for a member this cluster's market does not know
                 raise _unknown_member(member_id)
             wait = take(member_id)
@@ -146,7 +149,7 @@ def _guard(tokens: TokenLookup, runtime: Runtime, limiter: RateLimiter) -> Middl
 
 
 def _callers(registry: Registry) -> dict[str, Caller]:
-    """Every member's :class:`Caller`, built once (the registry does not change)."""
+    """Every member's :class:`Caller` (again after each configuration change)."""
     return {
         member_id: Caller(member_id, registry.member_code[member_id], role)
         for member_id, role in zip(registry.member_ids, registry.member_roles, strict=True)

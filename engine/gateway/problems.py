@@ -86,6 +86,7 @@ TITLES: dict[str, str] = {
     "interval-not-cleared": "The interval is not cleared yet",
     "above-interval-limit": "The connection point's orders in the interval would pass its limit",
     "interval-not-delivered": "The interval is not delivered yet",
+    "bad-config": "The configuration breaks a rule of the cluster config",
     "clock-not-simulated": "The server's clock is the wall clock",
     "clock-backwards": "The clock never goes back",
     "malformed-body": "The body cannot be decoded",

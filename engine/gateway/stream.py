@@ -9,7 +9,9 @@ with ``?format=msgpack``), told apart by ``"type"``:
 - ``fill`` (:class:`~engine.api.live.Fill`) for each of the member's own trades (auction and
   continuous);
 - ``price_bands`` (:class:`~engine.api.live.PriceBandsChanged`) when the coordinator
-  publishes bands.
+  publishes bands;
+- ``orders_cancelled`` (:class:`~engine.api.live.OrdersCancelled`) to a member whose orders
+  a change of the cluster's configuration cancelled (it left, or a point left it).
 
 A message leaves only once the event behind it is durable. The :class:`Hub` is the one
 market subscriber: it turns each event into messages (only while streams are open) and puts
@@ -47,6 +49,7 @@ from engine.gateway.keys import BEARER, HUB, METRICS, RUNTIME, Caller, TokenLook
 from engine.gateway.problems import unprocessable
 from engine.gateway.quantities import moment, pln_mwh
 from engine.market.events import (
+    ClusterChanged,
     Event,
     GateClosed,
     MeterReadingsRecorded,
@@ -112,6 +115,22 @@ class Hub:
                     )
                 ]
                 self._send_all(seq, api.PriceBandsChanged(bands))
+            case ClusterChanged():
+                self._cancelled(seq, event)
+
+    def _cancelled(self, seq: int, event: ClusterChanged) -> None:
+        """Tell each member whose orders the change cancelled, on its own streams."""
+        by_member: dict[str, list[int]] = {}
+        ids = self.market.registry.member_ids
+        for order_id in event.cancelled.tolist():
+            _, _, member = self.market._index.row(order_id - 1)
+            by_member.setdefault(ids[int(member)], []).append(order_id)
+        reason = "the cluster's configuration changed: " + "; ".join(event.changes)
+        when = moment(event.effective_from_s)
+        for stream in list(self.streams):
+            cancelled = by_member.get(stream.caller.member_id)
+            if cancelled:
+                self._put(stream, seq, api.OrdersCancelled(cancelled, when, reason))
 
     def _interval(self, seq: int, start: int) -> None:
         state = str(views.interval_state(self.market, start))

@@ -12,6 +12,7 @@ changed the market (durable when its ``seq`` is committed), or a rejection
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -73,13 +74,33 @@ class PublishBands:
     bands: BandBatch
 
 
-Command = SubmitOrders | CancelOrder | ReplaceOrder | CloseGate | RecordReadings | PublishBands
+@dataclass(frozen=True, slots=True)
+class ChangeCluster:
+    """Put a new configuration in force from an interval on (the coordinator).
+    ``cluster``: validated as a config file is; ``effective_from_s``: an interval start [s],
+    None for the first one that can still change."""
+
+    member_id: str
+    cluster: Any
+    effective_from_s: int | None = None
+
+
+Command = (
+    SubmitOrders
+    | CancelOrder
+    | ReplaceOrder
+    | CloseGate
+    | RecordReadings
+    | PublishBands
+    | ChangeCluster
+)
 COMMAND_TYPES = frozenset(Command.__args__)
 
 ROLES: dict[type, tuple[str, ...]] = {
     CloseGate: ("coordinator",),
     RecordReadings: ("dso", "coordinator"),
     PublishBands: ("coordinator",),
+    ChangeCluster: ("coordinator",),
 }
 """Who may send a command, by role; commands not listed are any member's."""
 
@@ -87,6 +108,7 @@ FORBIDDEN: dict[type, str] = {
     CloseGate: "only the coordinator closes gates",
     RecordReadings: "only the dso or the coordinator sends readings",
     PublishBands: "only the coordinator publishes price bands",
+    ChangeCluster: "only the coordinator changes the cluster's configuration",
 }
 
 
@@ -109,7 +131,17 @@ class BatchAccepted:
     repeat: bool = False  # every row a retry of an acknowledged order: nothing new booked
 
 
-Answer = Done | BatchAccepted | Rejected | BatchRejected
+@dataclass(frozen=True, slots=True)
+class Changed:
+    """A configuration change journaled: from when, what changed, which orders it cancelled."""
+
+    seq: int
+    effective_from_s: int  # [s]
+    changes: tuple[str, ...]
+    cancelled: tuple[int, ...]  # order ids
+
+
+Answer = Done | BatchAccepted | Changed | Rejected | BatchRejected
 
 
 def is_batch(command: Command) -> bool:

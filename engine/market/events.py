@@ -64,6 +64,20 @@ class ClusterConfigured(Event, kw_only=True):
     fingerprint: str  # SHA-256 of the config (engine.market.recovery.cluster_fingerprint)
 
 
+class ClusterChanged(Event, kw_only=True):
+    """The cluster's configuration from an interval on: the whole document (keys sorted,
+    :mod:`engine.config.document`) and the files it names, in force from
+    ``effective_from_s`` until a later change; journaled right after ``ClusterConfigured``
+    (from the start of time) and for every change since. ``cancelled``: the orders it took
+    out of their books (of members and points no longer in force for their interval)."""
+
+    cancelled: np.ndarray  # order ids, ascending
+    changes: list[str]  # what changed, in plain words
+    config: dict[str, Any]  # the TOML document, keys sorted at every level
+    effective_from_s: int  # [s] an interval start
+    files: dict[str, bytes]  # the files the document names, by name
+
+
 class OrderAccepted(Event, kw_only=True):
     """One order booked (a batch of one, in compact form)."""
 
@@ -152,6 +166,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
     t.__name__: t
     for t in (
         ClusterConfigured,
+        ClusterChanged,
         OrderAccepted,
         OrdersAccepted,
         OrderCancelled,

@@ -30,9 +30,17 @@ import numpy as np
 from engine.book.auction import ACTIVE, BUY, CONTINUOUS, SELL, STATUS_NAMES, IntervalBook
 from engine.book.continuous import Fill
 from engine.book.interval_result import IntervalResult
-from engine.book.new_orders import FIELDS, NewOrder, OrderBatch, validate_batch, validate_one
+from engine.book.new_orders import (
+    FIELDS,
+    MAX_REPORTED_ROWS,
+    NewOrder,
+    OrderBatch,
+    validate_batch,
+    validate_one,
+)
 from engine.book.point_limits import BatchGroups
 from engine.market.bands import BandBatch, validate_bands
+from engine.market.changes import decide_change
 from engine.market.commands import (
     COMMAND_TYPES,
     FORBIDDEN,
@@ -40,6 +48,8 @@ from engine.market.commands import (
     Answer,
     BatchAccepted,
     CancelOrder,
+    ChangeCluster,
+    Changed,
     CloseGate,
     Command,
     Done,
@@ -50,6 +60,7 @@ from engine.market.commands import (
     is_batch,
 )
 from engine.market.events import (
+    ClusterChanged,
     Event,
     GateClosed,
     MeterReadingsRecorded,
@@ -134,6 +145,8 @@ class Market(MarketState):
                 event, answer = self._decide_readings(command.readings)
             case PublishBands():
                 event, answer = self._decide_bands(command.bands)
+            case ChangeCluster():
+                event, answer = self._decide_change(command)
         if event is not None:
             self._record(event)
         return answer
@@ -183,8 +196,10 @@ class Market(MarketState):
                 )
                 reject = Rejected(Reject.CLIENT_ORDER_ID_CONFLICT, "client_order_id", message, 0)
                 return None, reject
+        start = order.interval_start
+        registry = self.registry_at(start) if type(start) is int else self.registry
         reject = validate_one(
-            order, member, self.registry, self.calendar, self.band, self._now_s(), self._tick
+            order, member, registry, self.calendar, self.band, self._now_s(), self._tick
         )
         if reject is None and self._shut(order.interval_start):
             message = wording.gate_closed_early(order.interval_start)
@@ -216,9 +231,7 @@ class Market(MarketState):
             return None, new
         if len(batch) and not new.any():
             return None, BatchAccepted(order_ids, self.seq, repeat=True)
-        rejects = validate_batch(
-            batch, member, self.registry, self.calendar, self.band, self._now_s(), self._tick
-        )
+        rejects = self._validate_batch(batch, member)
         # Rows grouped by interval (any row refused without a row: a malformed batch).
         grouped = None
         if not any(r.row is None for r in rejects):
@@ -288,7 +301,7 @@ class Market(MarketState):
         )
         now_s = self._now_s()
         rejects = validate_batch(
-            new, member, self.registry, self.calendar, self.band, now_s, self._tick
+            new, member, self.registry_at(start), self.calendar, self.band, now_s, self._tick
         )
         if rejects:
             return None, rejects[0]
@@ -319,7 +332,7 @@ class Market(MarketState):
         began = time.perf_counter()
         book = self._books.get(start) or IntervalBook(start)
         auction, _, _ = book.auction_book(book.active_rows())
-        c = self.cluster
+        c = self.cluster_at(start)
         result = clear(auction, c.mechanism, k=c.k, rationing=c.rationing)
         event = GateClosed(
             **self._stamp(),
@@ -334,6 +347,8 @@ class Market(MarketState):
 
     def _decide_readings(self, batch: ReadingBatch) -> Decision:
         rejects = validate_readings(batch, self.registry, self.calendar, self._now_s())
+        if not rejects:
+            rejects = self._points_not_in_force(batch)
         if rejects:
             return None, BatchRejected(tuple(rejects), len(rejects))
         event = MeterReadingsRecorded(
@@ -354,7 +369,31 @@ class Market(MarketState):
         )
         return event, Done(event.seq)
 
+    def _decide_change(self, command: ChangeCluster) -> Decision:
+        decided = decide_change(self, command, self._now_s())
+        if isinstance(decided, Rejected):
+            return None, decided
+        effective, changes, document, files, cancelled = decided
+        event = ClusterChanged(
+            **self._stamp(),
+            cancelled=cancelled,
+            changes=changes,
+            config=document,
+            effective_from_s=effective,
+            files=files,
+        )
+        return event, Changed(event.seq, effective, tuple(changes), tuple(cancelled.tolist()))
+
     # --- the commands by name (what the gateway and the simulation call) ----------------
+
+    def change_cluster(
+        self, member_id: str, cluster: Any, effective_from_s: int | None = None
+    ) -> Changed | Rejected:
+        """Put ``cluster`` (validated as a config file is) in force from the interval
+        starting at ``effective_from_s`` [s] on (None: the first that may still change);
+        orders it no longer allows are cancelled (:mod:`engine.market.changes`)."""
+        command = ChangeCluster(member_id, cluster, effective_from_s)
+        return self.handle(command)  # type: ignore[return-value]
 
     def submit(self, member_id: str, order: NewOrder) -> Done | Rejected:
         """Book one order (a batch of one)."""
@@ -451,7 +490,10 @@ class Market(MarketState):
         members = len(self.registry.member_ids)
         imports, exports, _ = self.readings.members(starts, members)
         floor, cap = self._bands(starts)
-        sources = np.array([p.register.renewable for p in self.cluster.points], bool)
+        sources = np.zeros(len(self.registry.point_ids), bool)  # by code, as last configured
+        for cluster in self.versions.clusters:
+            for p in cluster.points:
+                sources[self.registry.point_code[p.id]] = p.register.renewable
         renewable = RenewableExport(
             np.array(starts, np.int64), self.readings.export_of(starts, sources)
         )
@@ -473,7 +515,7 @@ class Market(MarketState):
         """What the auction would give if the gate closed now (fills only, no trades)."""
         book = self._books.get(start_s) or IntervalBook(start_s)
         auction, _, _ = book.auction_book(book.active_rows())
-        c = self.cluster
+        c = self.cluster_at(start_s)
         return clear(auction, c.mechanism, k=c.k, rationing=c.rationing, trades=False)
 
     def open_book_orders(self) -> tuple[int, int]:
@@ -663,6 +705,59 @@ class Market(MarketState):
         return self._point_limits.refuse_batch(
             grouped, batch.point, batch.side, batch.quantity, rows, groups
         )
+
+    def _validate_batch(self, batch: OrderBatch, member: int) -> list[Rejected]:
+        """:func:`validate_batch` with each row checked against the configuration in force
+        for its interval (a batch spanning a change is validated part by part)."""
+        now_s, tick = self._now_s(), self._tick
+        starts = self.versions.starts
+        column = batch.interval_start
+        shapes = {getattr(getattr(batch, f), "shape", None) for f in FIELDS}
+        plain = isinstance(column, np.ndarray) and column.dtype == np.int64 and column.ndim == 1
+        if len(starts) == 1 or len(shapes) != 1 or not plain:
+            # One version, or malformed columns (validate_batch names them first).
+            registry = self.registry if len(starts) > 1 else self.registry_at(starts[0])
+            return validate_batch(batch, member, registry, self.calendar, self.band, now_s, tick)
+        at = np.maximum(np.searchsorted(np.array(starts, np.int64), column, "right") - 1, 0)
+        if column.shape[0] == 0 or (at == at[0]).all():
+            registry = self.versions.registry_of(int(at[0]) if column.shape[0] else -1)
+            return validate_batch(batch, member, registry, self.calendar, self.band, now_s, tick)
+        rejects: list[Rejected] = []
+        for version in np.unique(at).tolist():
+            rows = np.flatnonzero(at == version)
+            part = batch.take(rows)
+            registry = self.versions.registry_of(version)
+            for r in validate_batch(part, member, registry, self.calendar, self.band, now_s, tick):
+                # A refusal of the whole part (the member not in force then) names its rows.
+                named = rows[:MAX_REPORTED_ROWS].tolist() if r.row is None else [rows[r.row]]
+                rejects += [Rejected(r.code, r.field, r.message, int(row)) for row in named]
+        ids = batch.client_order_id
+        if ids is not None and len(ids) == column.shape[0]:
+            seen: dict[str, int] = {}
+            for row, cid in enumerate(ids):
+                if (
+                    cid is not None
+                    and seen.setdefault(cid, row) != row
+                    and at[seen[cid]] != at[row]
+                ):
+                    message = f"client_order_id {cid!r} appears twice in the batch"
+                    rejects.append(
+                        Rejected(Reject.BAD_CLIENT_ORDER_ID, "client_order_id", message, row)
+                    )
+        rejects.sort(key=lambda r: r.row if r.row is not None else -1)
+        return rejects
+
+    def _points_not_in_force(self, batch: ReadingBatch) -> list[Rejected]:
+        """Reading rows of connection points not in the cluster in their interval."""
+        rejects = []
+        rows = zip(batch.interval_start.tolist(), batch.point.tolist(), strict=True)
+        for row, (start, point) in enumerate(rows):
+            if self.registry_at(start).owner[point] < 0:
+                message = wording.point_not_metered(self.registry.point_ids[point], start)
+                rejects.append(
+                    Rejected(Reject.UNKNOWN_CONNECTION_POINT, "connection_point", message, row)
+                )
+        return rejects
 
     def _shut(self, start: int) -> bool:
         """True for an interval whose gate the coordinator closed early while its clock gate

@@ -5,10 +5,16 @@ event and changes memory, reading nothing but the event and the state (no clock,
 journal), so replaying the same events always rebuilds the same state. A live gate closure
 carries its clearing result on its event; on replay the book is cleared again, and
 :class:`ReplayMismatch` is raised unless the digest comes out byte-identical.
+
+The configuration is part of the fold: ``ClusterChanged`` events put versions in force by
+effective instant (:mod:`engine.market.versions`), and every decision about an interval
+(validation, limits, clearing, settlement) asks :meth:`MarketState.cluster_at` or
+:meth:`MarketState.registry_at` for the one in force then.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from operator import attrgetter
 from typing import Any
@@ -20,7 +26,9 @@ from engine.book.auction import BUY, CANCELLED, CONTINUOUS, SELL, IntervalBook
 from engine.book.continuous import ContinuousBook, Fill
 from engine.book.interval_result import IntervalResult
 from engine.book.point_limits import BatchGroups, PointLimits
+from engine.config.document import cluster_of
 from engine.market.events import (
+    ClusterChanged,
     ClusterConfigured,
     Event,
     GateClosed,
@@ -32,6 +40,7 @@ from engine.market.events import (
     PriceBandsPublished,
 )
 from engine.market.order_runs import OrderRun
+from engine.market.versions import Versions
 from engine.model.calendar import Calendar
 from engine.model.columns import ChunkedColumns, Columns, group_starts, stable_order
 from engine.model.registry import Registry
@@ -52,8 +61,11 @@ class MarketState:
     """Books, results, readings and indexes of one cluster, changed only by events."""
 
     def __init__(self, cluster: Any) -> None:
+        # The configurations in force by effective instant (ClusterChanged events change
+        # them); ``cluster`` and ``registry`` are the one journaled last and every code.
+        self.versions = Versions(cluster)
         self.cluster = cluster
-        self.registry = Registry.of(cluster)
+        self.registry = self.versions.codes
         self.calendar = Calendar(
             length_s=cluster.interval_minutes * 60,
             gate_closure_s=cluster.gate_closure_minutes * 60,
@@ -66,7 +78,7 @@ class MarketState:
         self._uncleared = SortedSet()  # starts of books whose auction is not cleared
         self._index = ChunkedColumns(("interval", "row", "member"))  # by order_id - 1
         # What each point has booked per interval and side, against its limits.
-        self._point_limits = PointLimits(self.registry, self.calendar)
+        self._point_limits = PointLimits(self.versions.registry_at, self.calendar)
         # Each member's order ids, ascending (by member code): a page of a member's orders
         # is a slice of it, at any history's size (see engine.market.order_pages).
         self._member_orders = [Columns(("order_id",), 16) for _ in self.registry.member_ids]
@@ -74,7 +86,7 @@ class MarketState:
         self._client_id_of: dict[int, str] = {}  # order id -> its client order id, if any
         self._continuous: dict[int, ContinuousBook] = {}
         self._continuous_fills: dict[int, list[Fill]] = {}
-        self.readings = Readings(self.registry)
+        self.readings = Readings(self.versions.registry_at)
         # Bands the coordinator published, overriding the cluster's: start -> (floor, cap).
         self._published_bands: dict[int, tuple[int, int]] = {}
         # Re-settlements after late or corrected readings: (interval start, new - old).
@@ -97,11 +109,21 @@ class MarketState:
                 self._apply_readings(event)
             case PriceBandsPublished():
                 self._apply_price_bands(event)
+            case ClusterChanged():
+                self._apply_cluster_changed(event)
             case ClusterConfigured():
                 pass  # recovery checks it against the config; it changes no state
             case _:
                 raise TypeError(f"no fold for {type(event).__name__}")
         self.seq = event.seq
+
+    def cluster_at(self, start_s: int) -> Any:
+        """The configuration in force for the interval starting at ``start_s`` [s]."""
+        return self.versions.cluster_at(start_s)
+
+    def registry_at(self, start_s: int) -> Registry:
+        """The members and connection points in force at ``start_s`` [s] (stable codes)."""
+        return self.versions.registry_at(start_s)
 
     def is_settled(self, start_s: int) -> bool:
         """True once every connection point's reading of the interval is in."""
@@ -110,7 +132,7 @@ class MarketState:
     def band(self, start_s: int) -> tuple[int, int]:
         """Return ``(floor, cap)`` [tick] of an interval: published, else the cluster's."""
         published = self._published_bands.get(start_s)
-        return published if published is not None else self.cluster.band(start_s)
+        return published if published is not None else self.cluster_at(start_s).band(start_s)
 
     def replay(self, events: Iterable[Event | OrderRun]) -> dict[str, int]:
         """Apply recorded events to a new market, in order; return how many of each kind.
@@ -315,8 +337,25 @@ class MarketState:
             fills = self._continuous[start].submit(order_id, member, side, price, quantity)
             self._continuous_fills.setdefault(start, []).extend(fills)
 
+    def _apply_cluster_changed(self, p: ClusterChanged) -> None:
+        try:
+            cluster = cluster_of(p.config, p.files, f"the journal, event {p.seq}")
+        except ValueError as exc:  # validated before it was journaled
+            raise ReplayMismatch(f"event {p.seq}: the configuration does not load: {exc}") from None
+        self.versions.add(int(p.effective_from_s), cluster)
+        self.cluster, self.registry = cluster, self.versions.codes
+        for _ in range(len(self._member_orders), len(self.registry.member_ids)):
+            self._member_orders.append(Columns(("order_id",), 16))
+        for order_id in p.cancelled.tolist():
+            if not 1 <= order_id <= len(self._index):
+                raise ReplayMismatch(f"event {p.seq} cancels order {order_id}, which is unknown")
+            self._cancel(order_id)
+
     def _apply_order_cancelled(self, p: OrderCancelled) -> None:
-        order_id = int(p.order_id)
+        self._cancel(int(p.order_id))
+
+    def _cancel(self, order_id: int) -> None:
+        """Take an order out of its book, freeing what it still had of its point's room."""
         start, row, _ = self._index.row(order_id - 1)
         book = self._books[start]
         o = book.orders
@@ -358,7 +397,7 @@ class MarketState:
         auction, bid_rows, ask_rows = book.auction_book(rows)
         result = p.clearing
         if result is None:  # replaying: clear again, and it must come out the same
-            c = self.cluster
+            c = self.cluster_at(start)
             result = clear(auction, c.mechanism, k=c.k, rationing=c.rationing)
         if result.digest() != p.digest:
             raise ReplayMismatch(f"the clearing of interval {start} does not reproduce")
@@ -467,17 +506,37 @@ class MarketState:
 
     def bill_points(self, starts: list[int]) -> list[PointStatement]:
         """Every connection point's statement over the given intervals, on the tariffs of
-        the cluster config (:func:`engine.settlement.bills.bill_points` takes the config as
-        an argument, so a config in force per period can be given there)."""
+        the configuration in force at the first of them (a period across a change of
+        tariffs is billed on the tariffs it began with)."""
         trades = self.period_trades(starts, by_point=True)
         imports, exports, metered = self.readings.points(starts)
         floor, cap = self._bands(starts)
-        return bill_points(self.cluster, starts, trades, imports, exports, metered, floor, cap)
+        cluster = self.cluster_at(starts[0]) if starts else self.cluster
+        return bill_points(cluster, starts, trades, imports, exports, metered, floor, cap)
 
     def _settle(self, starts: list[int]) -> Settlement:
-        """Settlement lines of the given intervals from trades, readings and bands."""
+        """Settlement lines of the given intervals from trades, readings and bands, each
+        interval on the configuration in force for it."""
+        runs = self.versions.by_version(starts)
+        if len(runs) <= 1:
+            return self._settle_run(starts)
+        parts = [self._settle_run(run) for _, run in runs]
+        columns = {}
+        for f in dataclasses.fields(parts[0]):  # side by side: (M x T) and (T,) alike
+            column = np.concatenate([getattr(part, f.name) for part in parts], axis=-1)
+            column.flags.writeable = False
+            columns[f.name] = column
+        return type(parts[0])(**columns)
+
+    def _settle_run(self, starts: list[int]) -> Settlement:
+        """:meth:`_settle` of intervals under one configuration."""
         trades = self.period_trades(starts)
         members = len(self.registry.member_ids)
         imports, exports, metered = self.readings.members(starts, members)
         floor, cap = self._bands(starts)
-        return settle(trades, imports, exports, floor, cap, self.cluster.network_fee_ticks, metered)
+        fee = (
+            self.cluster_at(starts[0]).network_fee_ticks
+            if starts
+            else self.cluster.network_fee_ticks
+        )
+        return settle(trades, imports, exports, floor, cap, fee, metered)

@@ -135,3 +135,32 @@ def above_interval_limit(
         f"connection point {point_id} may {verb} {limit} Wh in interval {instant(start)}; "
         f"{already}, this order {what} {quantity} Wh"
     )
+
+
+def not_in_cluster(member_id: str) -> str:
+    """A member's order for an interval in which the member is not in the cluster."""
+    return (
+        f"member {member_id} is not in the cluster in the interval of this order "
+        "(it left before it, or joins after it; GET /v1/cluster shows the configuration)"
+    )
+
+
+def point_not_in_cluster(point_id: str) -> str:
+    """An order naming a connection point not in the cluster in its interval."""
+    return (
+        f"connection point {point_id} is not in the cluster in the interval of this order "
+        "(GET /v1/me lists yours)"
+    )
+
+
+def change_too_early(effective: int, first: int) -> str:
+    """A configuration change from an interval that is cleared or whose gate has closed."""
+    return (
+        f"a change may take effect from {instant(first)} on (the first interval whose "
+        f"auction gate is open and which is not cleared), not from {instant(effective)}"
+    )
+
+
+def point_not_metered(point_id: str, start: int) -> str:
+    """A reading of a connection point that is not in the cluster in its interval."""
+    return f"connection point {point_id} is not in the cluster in interval {instant(start)}"

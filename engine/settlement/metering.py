@@ -10,6 +10,7 @@ do.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,22 +97,24 @@ def _has_duplicates(start: np.ndarray, point: np.ndarray) -> bool:
 
 
 class Readings:
-    """The latest reading per interval and connection point."""
+    """The latest reading per interval and connection point; ``registry_at(start)``: the
+    points in force for an interval, and their owners (codes stable over versions)."""
 
-    def __init__(self, registry: Registry) -> None:
-        self._registry = registry
-        self._points = registry.owner.shape[0]
-        # interval start -> (import, export, present), each indexed by point code
+    def __init__(self, registry_at: Callable[[int], Registry]) -> None:
+        self._registry_at = registry_at
+        # interval start -> (import, export, present), each indexed by point code (as many
+        # as there were codes when the interval's first reading came)
         self._by_interval: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def record(self, start: int, point: np.ndarray, imp: np.ndarray, exp: np.ndarray) -> bool:
         """Store readings of one interval; return True if any replaced a different one."""
         entry = self._by_interval.get(start)
         if entry is None:
+            points = self._registry_at(start).owner.shape[0]
             entry = (
-                np.zeros(self._points, np.int64),
-                np.zeros(self._points, np.int64),
-                np.zeros(self._points, bool),
+                np.zeros(points, np.int64),
+                np.zeros(points, np.int64),
+                np.zeros(points, bool),
             )
             self._by_interval[start] = entry
         imports, exports, present = entry
@@ -120,20 +123,30 @@ class Readings:
         return changed
 
     def members(self, starts: list[int], members: int) -> tuple[np.ndarray, ...]:
-        """(import, export, metered) as (members x intervals) matrices over ``starts``."""
-        owner = self._registry.owner
+        """(import, export, metered) as (members x intervals) matrices over ``starts``, each
+        interval's points counted for the member that owned them then."""
         imports = np.zeros((members, len(starts)), np.int64)
         exports = np.zeros((members, len(starts)), np.int64)
         missing = np.zeros((members, len(starts)), np.int64)
         for t, start in enumerate(starts):
+            owner = self._registry_at(start).owner
             entry = self._by_interval.get(start)
             if entry is None:
-                np.add.at(missing[:, t], owner, 1)
+                np.add.at(missing[:, t], owner[owner >= 0], 1)
                 continue
             imp, exp, present = entry
-            np.add.at(imports[:, t], owner, np.where(present, imp, 0))
-            np.add.at(exports[:, t], owner, np.where(present, exp, 0))
-            np.add.at(missing[:, t], owner, (~present).astype(np.int64))
+            n = imp.shape[0]  # points with a code when the interval was read
+            if n < owner.shape[0] or (owner < 0).any():
+                keep = owner[:n] >= 0
+                owned = owner[:n][keep]
+                imp, exp, present = imp[keep], exp[keep], present[keep]
+                late = owner[n:]  # in force then, but numbered after the reading
+                np.add.at(missing[:, t], late[late >= 0], 1)
+            else:
+                owned = owner
+            np.add.at(imports[:, t], owned, np.where(present, imp, 0))
+            np.add.at(exports[:, t], owned, np.where(present, exp, 0))
+            np.add.at(missing[:, t], owned, (~present).astype(np.int64))
         return imports, exports, missing == 0
 
     def points(self, starts: list[int]) -> tuple[np.ndarray, ...]:
@@ -155,13 +168,17 @@ class Readings:
             entry = self._by_interval.get(start)
             if entry is not None:
                 _, exp, present = entry
-                out[t] = exp[points & present].sum()
+                n = exp.shape[0]  # codes numbered after the reading had none then
+                out[t] = exp[points[:n] & present].sum()
         return out
 
     def missing_points(self, start: int) -> list[str]:
-        """The ids of connection points without a reading for the interval."""
+        """The ids of connection points in force in the interval without a reading for it."""
+        registry = self._registry_at(start)
         entry = self._by_interval.get(start)
-        ids = self._registry.point_ids
+        ids, owned = registry.point_ids, registry.owner >= 0
         if entry is None:
-            return list(ids)
-        return [ids[p] for p in np.flatnonzero(~entry[2])]
+            return [ids[p] for p in np.flatnonzero(owned)]
+        present = np.zeros(owned.shape[0], bool)
+        present[: entry[2].shape[0]] = entry[2][: owned.shape[0]]
+        return [ids[p] for p in np.flatnonzero(owned & ~present)]

@@ -74,6 +74,9 @@ READ_CHUNK_ROWS = 8192
 
 _SELECT = "SELECT seq, kind, ts, payload, hash FROM events WHERE seq >= ? ORDER BY seq"
 _SELECT_PAYLOADS = "SELECT seq, kind, ts, payload FROM events WHERE seq >= ? ORDER BY seq"
+_SELECT_FIRST_OF_KIND = (
+    "SELECT seq, kind, ts, payload, hash FROM events WHERE kind = ? ORDER BY seq LIMIT 1"
+)
 _SELECT_LAST = "SELECT seq, kind, ts, payload, hash FROM events ORDER BY seq DESC LIMIT 1"
 _SELECT_CHECKPOINT = "SELECT seq, hash FROM checkpoint WHERE id = 1"
 _SET_CHECKPOINT = "INSERT OR REPLACE INTO checkpoint (id, seq, hash) VALUES (1, ?, ?)"
@@ -329,6 +332,11 @@ class StoredJournal(_Appender):
         if not (report := check.end(checkpoint)).ok:
             raise JournalCorrupt(self._path, report)
 
+    def first_of_kind(self, kind: str) -> Event | None:
+        """The committed event of ``kind`` with the lowest seq, unchecked (a scan; a store
+        may answer it with one query)."""
+        return next((event for event in self.read() if event.kind == kind), None)
+
     def stored_head(self) -> tuple[Event | None, Head | None]:
         """The last committed event and the checkpoint (``None`` in a schema 1 file), read
         in one snapshot; unverified."""
@@ -440,6 +448,14 @@ class Journal(StoredJournal):
                     conn.execute("ROLLBACK")
             raise
         self._checkpointed = True
+    def first_of_kind(self, kind: str) -> Event | None:
+        """The committed event of ``kind`` with the lowest seq, unchecked (one query:
+        :func:`engine.market.recovery.open_market` asks only journals written before
+        their configuration was journaled at seq 2)."""
+        with self._snapshot() as conn:
+            row = conn.execute(_SELECT_FIRST_OF_KIND, (kind,)).fetchone()
+        return None if row is None else Event._make(row)
+
 
     def close(self, *, discard: bool = False) -> None:
         """Close the file. Refuse while events are buffered, unless ``discard`` drops them."""

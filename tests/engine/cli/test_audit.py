@@ -83,13 +83,14 @@ def test_an_altered_event_fails_the_audit_and_names_its_seq(tmp_path: Path) -> N
     assert code == 1 and out["ok"] is False and out["first_bad_seq"] == 3
 
 
-def test_replay_with_another_config_is_refused(tmp_path: Path) -> None:
+def test_replay_uses_the_journals_configuration_whatever_config_is_given(tmp_path: Path) -> None:
+    """The journal holds its configuration (issue 11): a config file is only a proposal."""
     a_day_of_trading(tmp_path)
     config = tmp_path / "other.toml"
     demo = REPO / "engine" / "config" / "clusters" / "demo.toml"
     config.write_text(demo.read_text(encoding="utf-8").replace("k = 0.5", "k = 0.4"))
     code, out, _ = klaster("replay", "--data", str(tmp_path), "--config", str(config))
-    assert code == 1 and "another config" in out["error"]
+    assert code == 0 and out["ok"] and out["events"] == EVENTS
 
 
 def test_a_directory_without_a_journal_is_a_usage_error(tmp_path: Path) -> None:

@@ -193,7 +193,7 @@ async def test_readyz_waits_for_the_ready_callable_and_healthz_always_answers(
 ) -> None:
     warm = False
     async with serve(tmp_path, ready=lambda: warm) as g:
-        head = {"seq": 1, "hash": g.runtime.head.hash.hex()}  # ClusterConfigured
+        head = {"seq": 2, "hash": g.runtime.head.hash.hex()}  # ClusterConfigured, ClusterChanged
         assert (await g.call("GET", "/healthz")).body == {"status": "ok", "journal": head}
         not_yet = await g.call("GET", "/readyz")
         assert not_yet.status == 503 and not_yet.body["type"].endswith("/not-ready")
@@ -215,7 +215,7 @@ async def test_healthz_publishes_the_durable_head_of_the_journal(tmp_path: Path)
             last, checkpoint = audit.stored_head()
         assert last is not None and checkpoint == (last.seq, last.hash)
         assert health["journal"] == {"seq": last.seq, "hash": last.hash.hex()}
-        assert last.seq == 2  # ClusterConfigured, the order
+        assert last.seq == 3  # ClusterConfigured, ClusterChanged, the order
 
 
 @run

@@ -94,7 +94,7 @@ async def test_a_full_disk_is_503_acknowledges_nothing_more_and_a_restart_holds_
 
     with Journal.open(tmp_path / "journal.sqlite") as journal:
         report = journal.verify()
-    assert report.ok and report.events == 1 + len(acknowledged)  # ClusterConfigured first
+    assert report.ok and report.events == 2 + len(acknowledged)  # the configuration first
     async with serve(tmp_path) as again:
         listed = await again.call("GET", "/v1/orders", "t-dom-1")
         assert listed.status == 200

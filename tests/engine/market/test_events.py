@@ -35,6 +35,18 @@ BY_ANNOTATION: dict[Any, st.SearchStrategy] = {
     str | None: st.none() | TEXT,
     list[str | None] | None: st.none() | st.lists(st.none() | TEXT, max_size=5),
     np.ndarray: COLUMNS,
+    list[str]: st.lists(TEXT, max_size=5),
+    dict[str, bytes]: st.dictionaries(TEXT, st.binary(max_size=20), max_size=3),
+    # A configuration document (ClusterChanged.config): TOML's values, tables nested.
+    dict[str, Any]: st.dictionaries(
+        TEXT,
+        st.recursive(
+            st.booleans() | INT64 | TEXT | st.floats(allow_nan=False),
+            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),
+            max_leaves=8,
+        ),
+        max_size=4,
+    ),
 }
 
 

@@ -77,7 +77,19 @@ def test_an_old_journal_rebuilds_the_market_the_old_code_rebuilt(
     k = m.kpis(T0, T0 + 10 * L)
     old = ", ".join(f"{name}={getattr(k, KPIS_NOW.get(name, name))!r}" for name in OLD_KPIS)
     assert f"Kpis({old})" == expected["kpis"]
-    assert m.seq == expected["seq"]
+    # The first open journals the config it was written for (one ClusterChanged at the end),
+    # so from then on the journal is the truth about its configuration.
+    assert m.seq == expected["seq"] + 1
     node.close()
     report = replay_journal(tmp_path / "journal.sqlite", cluster)
-    assert report.events == expected["seq"] and report.gate_closures == 3
+    assert report.events == expected["seq"] + 1 and report.gate_closures == 3
+    journal = Journal.open(tmp_path / "journal.sqlite", read_only=True)
+    last = list(journal.read())[-1]
+    journal.close()
+    assert last.kind == "ClusterChanged"
+    # ... and it reopens with another config file, serving its own.
+    other = parse_cluster(small_cluster_toml(continuous).replace("k = 0.5", "k = 0.25"))
+    again = open_market(tmp_path, other, SimulatedClock((T0 + 8 * L) * 1_000_000))
+    assert again.proposal_differs and again.market.cluster.k == cluster.k == 0.5
+    assert again.market.seq == expected["seq"] + 1
+    again.close()

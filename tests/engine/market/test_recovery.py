@@ -69,8 +69,20 @@ def test_a_restarted_market_has_the_same_books_results_and_order_ids(tmp_path: P
     assert (report.orders, report.gate_closures) == (4, 1)
 
 
-def test_a_journal_of_another_config_is_refused(tmp_path: Path) -> None:
+def test_a_journal_opened_with_another_config_serves_its_own(tmp_path: Path) -> None:
     cluster = demo_cluster()
+    node = open_market(tmp_path, cluster, SimulatedClock(T0 * 1_000_000))
+    assert not node.proposal_differs
+    node.close()
+    other = dataclasses.replace(cluster, k=0.25)
+    node = open_market(tmp_path, other, SimulatedClock(T0 * 1_000_000))
+    assert node.proposal_differs and node.market.cluster.k == 0.5
+    node.close()
+
+
+def test_a_journal_without_its_config_and_another_config_is_refused(tmp_path: Path) -> None:
+    """A cluster built in memory (no document) keeps the old regime: the fingerprint."""
+    cluster = dataclasses.replace(demo_cluster(), document=None)
     open_market(tmp_path, cluster, SimulatedClock(T0 * 1_000_000)).close()
     other = dataclasses.replace(cluster, k=0.25)
     with pytest.raises(ClusterMismatch, match="another config"):

@@ -55,7 +55,7 @@ def test_the_runtime_reports_commits_clearings_and_open_books(tmp_path: Path) ->
 
     heads: list[float] = []
     open_books = asyncio.run(run())
-    assert heads == [1, 3]  # ClusterConfigured; two orders durable
+    assert heads == [2, 4]  # ClusterConfigured, ClusterChanged; two orders durable
     assert open_books[("klaster_book_orders", (("side", "buy"),))] == 1
     assert open_books[("klaster_book_orders", (("side", "sell"),))] == 1
     after = samples(metrics)
@@ -70,4 +70,4 @@ def test_the_runtime_reports_commits_clearings_and_open_books(tmp_path: Path) ->
     assert after[("klaster_last_band_floor_pln_per_mwh", ())] == float(floor * cluster.tick_pln_mwh)
     assert after[("klaster_last_band_cap_pln_per_mwh", ())] == float(cap * cluster.tick_pln_mwh)
     assert after[("klaster_book_orders", (("side", "buy"),))] == 0
-    assert after[("klaster_journal_head_seq", ())] == 4  # and the gate closure
+    assert after[("klaster_journal_head_seq", ())] == 5  # and the gate closure

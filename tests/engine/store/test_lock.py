@@ -36,7 +36,7 @@ def test_a_second_market_on_one_data_directory_is_refused_until_the_first_closes
     node = open_market(tmp_path, demo_cluster())
     with pytest.raises(DataDirLocked):
         open_market(tmp_path, demo_cluster())
-    assert node.market.seq == 1  # the first market is untouched
+    assert node.market.seq == 2  # the first market is untouched (its configuration)
     node.close()
     open_market(tmp_path, demo_cluster()).close()
 
@@ -90,15 +90,15 @@ def test_a_journal_event_of_an_unknown_kind_is_refused_at_start_in_one_line(
     node = open_market(data, demo_cluster(), SimulatedClock(t0 * 1_000_000))
     pv = demo_cluster().point_by_id("PL-TAURON-0011").code
     floor, _ = demo_cluster().band(t0 + 3600)
-    assert node.market.submit("dom-01", NewOrder(t0 + 3600, pv, 1, floor, 100)).seq == 2
+    assert node.market.submit("dom-01", NewOrder(t0 + 3600, pv, 1, floor, 100)).seq == 3
     node.close()
     with sqlite3.connect(data / "journal.sqlite") as db:
-        db.execute("UPDATE events SET kind = 'Intruder' WHERE seq = 2")
+        db.execute("UPDATE events SET kind = 'Intruder' WHERE seq = 3")
     rechain(data)  # the chain holds: the decoder is what refuses
     refused = subprocess.run(
         serve_command("--data", str(data), "--port", "0"),
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert refused.returncode != 0
-    assert "event 2: unknown kind 'Intruder'" in refused.stderr
+    assert "event 3: unknown kind 'Intruder'" in refused.stderr
     assert "Traceback" not in refused.stderr
