@@ -1,20 +1,22 @@
 """A cluster's market on a data directory: the journal, recovery and replay.
 
-``open_market(data_dir, cluster)`` opens (or creates) ``DATA/journal.sqlite``. A new journal
-starts with a :class:`~engine.market.events.ClusterConfigured` event holding the cluster's
-fingerprint and a :class:`~engine.market.events.ClusterChanged` holding its whole
-configuration, in force from the start; an existing one
-is replayed through a fresh :class:`~engine.market.market.Market`, which rebuilds the exact state,
-open books included, and checks every recorded clearing byte for byte. Every event is
-hashed as it is read (:meth:`~engine.store.journal.Journal.read_checked`: one pass over the
-file), and a journal that breaks its hash chain or ends before its checkpoint is refused
-(:class:`~engine.store.journal.JournalCorrupt`, naming the first bad seq) before anything
-is served. The journal is the truth about the configuration: an existing journal serves
-the configurations it holds, whatever ``cluster`` is given (:attr:`Node.proposal_differs`
-says whether the file differs from the configuration in force; ``klaster cluster apply``
-journals a change). A journal written before configurations were journaled holds only the
-fingerprint: it opens only with the config it was written for (:class:`ClusterMismatch`
-otherwise), and that first open journals the config, so it is its own truth from then on.
+``open_market(where, cluster)`` opens (or creates) the journal of a data directory
+(``DATA/journal.sqlite``) or a store. A new journal starts with a
+:class:`~engine.market.events.ClusterConfigured` event holding the cluster's fingerprint and
+a :class:`~engine.market.events.ClusterChanged` holding its whole configuration, in force
+from the start; an existing one is replayed through a fresh
+:class:`~engine.market.market.Market`, which rebuilds the exact state, open books included,
+and checks every recorded clearing byte for byte. Every event is hashed
+(:meth:`~engine.store.journal.StoredJournal.checked_read`: as it is read, or for a large
+journal by a second process beside the fold), and a journal that breaks its hash chain or
+ends before its checkpoint is refused (:class:`~engine.store.journal.JournalCorrupt`,
+naming the first bad seq) before anything is served or written. The journal is the truth
+about the configuration: an existing journal serves the configurations it holds, whatever
+``cluster`` is given (:attr:`Node.proposal_differs` says whether the file differs from the
+configuration in force; ``klaster cluster apply`` journals a change). A journal written
+before configurations were journaled holds only the fingerprint: it opens only with the
+config it was written for (:class:`ClusterMismatch` otherwise), and that first open
+journals the config, so it is its own truth from then on.
 
 The market appends events as it runs; :meth:`Node.commit` makes them durable, and only
 then may anything be acknowledged (orders whose seq is at most :attr:`Node.durable_seq`).
@@ -142,21 +144,24 @@ def open_market(where: str | Path | Store, cluster: Any, clock: Clock | None = N
         raise
     path = journal.path
     try:
-        recorded = _decoded(journal)
-        first = next(recorded, None)
+        with journal.checked_read() as chunks:  # writes wait for the check's verdict
+            recorded = _decoded(chunks)
+            first = next(recorded, None)
+            if first is not None:
+                second = next(recorded, None)
+                journaled = _journaled_cluster(journal, second)
+                market = Market(journaled or cluster, clock or WallClock(), JournalSink(journal))
+                if journaled is None:  # written before configurations were journaled
+                    _check_configured(first, cluster, cluster_fingerprint(cluster), path)
+                else:
+                    _check_first(first, path)
+                rest = [] if second is None else [second]
+                market.replay(itertools.chain([first], rest, recorded))
         if first is None:
             market = Market(cluster, clock or WallClock(), JournalSink(journal))
             _begin(journal, market, cluster)
             differs = False
         else:
-            second = next(recorded, None)
-            journaled = _journaled_cluster(journal, second)
-            market = Market(journaled or cluster, clock or WallClock(), JournalSink(journal))
-            if journaled is None:  # written before configurations were journaled
-                _check_configured(first, cluster, cluster_fingerprint(cluster), path)
-            else:
-                _check_first(first, path)
-            market.replay(itertools.chain([first], [] if second is None else [second], recorded))
             market.seq = journal.last_seq
             if journaled is None:
                 _journal_config(market, cluster, FIRST_INSTANT_S, ["the config is journaled"])
@@ -273,23 +278,25 @@ def _replayed(
         journal = where.open_journal(name, read_only=True)
     path = journal.path
     try:
-        recorded = _decoded(journal)
-        first = next(recorded, None)
-        if first is None:
-            return None, {}
-        second = next(recorded, None)
-        journaled = _journaled_cluster(journal, second)
-        if journaled is None:
-            if cluster is None:
-                raise ClusterMismatch(
-                    f"{path}: the journal holds no configuration; give its config"
-                )
-            _check_configured(first, cluster, cluster_fingerprint(cluster), path)
-        else:
-            _check_first(first, path)
-        state = MarketState(journaled or cluster)
-        rest = itertools.chain([] if second is None else [second], recorded)
-        return state, state.replay(rest)
+        with journal.checked_read() as chunks:
+            recorded = _decoded(chunks)
+            first = next(recorded, None)
+            if first is None:
+                return None, {}
+            second = next(recorded, None)
+            journaled = _journaled_cluster(journal, second)
+            if journaled is None:
+                if cluster is None:
+                    raise ClusterMismatch(
+                        f"{path}: the journal holds no configuration; give its config"
+                    )
+                _check_configured(first, cluster, cluster_fingerprint(cluster), path)
+            else:
+                _check_first(first, path)
+            state = MarketState(journaled or cluster)
+            rest = itertools.chain([] if second is None else [second], recorded)
+            kinds = state.replay(rest)
+        return state, kinds
     finally:
         journal.close()
 
@@ -315,11 +322,11 @@ def _check_configured(first: Event, cluster: Any, fingerprint: str, path: str | 
         )
 
 
-def _decoded(journal: StoredJournal) -> Iterator[Event | OrderRun]:
-    """The journal's events, each checked against the hash chain before it is decoded;
-    consecutive single-order events come as one :class:`OrderRun` (columns)."""
+def _decoded(chunks: Iterator[list[tuple]]) -> Iterator[Event | OrderRun]:
+    """The events of a journal's rows (:meth:`StoredJournal.checked_read`); consecutive
+    single-order events come as one :class:`OrderRun` (columns)."""
     decode, single = events.decode, OrderAccepted.__name__
-    for chunk in journal.read_checked():
+    for chunk in chunks:
         start = 0
         for at in [i for i, row in enumerate(chunk) if row[1] != single] + [len(chunk)]:
             if at > start:

@@ -448,6 +448,7 @@ class Journal(StoredJournal):
                     conn.execute("ROLLBACK")
             raise
         self._checkpointed = True
+
     def first_of_kind(self, kind: str) -> Event | None:
         """The committed event of ``kind`` with the lowest seq, unchecked (one query:
         :func:`engine.market.recovery.open_market` asks only journals written before
@@ -455,7 +456,6 @@ class Journal(StoredJournal):
         with self._snapshot() as conn:
             row = conn.execute(_SELECT_FIRST_OF_KIND, (kind,)).fetchone()
         return None if row is None else Event._make(row)
-
 
     def close(self, *, discard: bool = False) -> None:
         """Close the file. Refuse while events are buffered, unless ``discard`` drops them."""

@@ -1,6 +1,8 @@
 """A journal altered on disk is refused at open (issue 10, finding 1): the market checks the
 hash chain of every event and the checkpoint before it serves anything, and names the first
-bad event; ``verify`` and ``replay`` come to the same verdict."""
+bad event; ``verify`` and ``replay`` come to the same verdict. Every test runs twice: with
+the chain checked in this process as rows are read, and checked by a second process beside
+the fold (as a journal of ``BACKGROUND_CHECK_EVENTS`` events or more is)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ from engine.config.demo import demo_cluster
 from engine.market.recovery import JOURNAL_FILE, open_market, replay_journal
 from engine.market.state import ReplayMismatch
 from engine.model.clock import SimulatedClock
+from engine.store import check_process
+from engine.store import journal as journal_module
 from engine.store.journal import Journal, JournalCorrupt
 from tests.clusters import small_cluster_toml
 from tests.tampering import (
@@ -44,13 +48,34 @@ def open_demo(data: Path):
     return open_market(data, demo_cluster(), SimulatedClock(T0 * 1_000_000))
 
 
+@pytest.fixture(autouse=True, params=["in this process", "in a second process"])
+def checked(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> list[object] | None:
+    """Where the chain is checked: None in this process, else the second processes started
+    (a list to look at)."""
+    if request.param == "in this process":
+        return None
+    started: list[object] = []
+    if request.param == "in a second process":
+        monkeypatch.setattr(journal_module, "BACKGROUND_CHECK_EVENTS", 1)
+        real = check_process.BackgroundCheck
+
+        def counted(*args: object) -> object:
+            started.append(args)
+            return real(*args)
+
+        monkeypatch.setattr(check_process, "BackgroundCheck", counted)
+    return started
+
+
 @pytest.fixture
 def data(tmp_path: Path) -> Path:
     a_day_of_trading(tmp_path / "data")
     return tmp_path / "data"
 
 
-def test_the_untampered_day_opens_with_its_sell_order_a_sell(data: Path) -> None:
+def test_the_untampered_day_opens_with_its_sell_order_a_sell(
+    data: Path, checked: list[object] | None
+) -> None:
     node = open_demo(data)
     try:
         orders = [o for m in demo_cluster().members for o in node.market.orders(m.id)]
@@ -58,6 +83,9 @@ def test_the_untampered_day_opens_with_its_sell_order_a_sell(data: Path) -> None
         assert node.journal.head.seq == EVENTS
     finally:
         node.close()
+    replay_journal(data / JOURNAL_FILE, demo_cluster())
+    if checked is not None:
+        assert len(checked) == 2  # the open's and the replay's
 
 
 @pytest.mark.parametrize(
