@@ -46,6 +46,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import os
 import queue
 import sqlite3
 import threading
@@ -77,6 +78,9 @@ _SELECT_PAYLOADS = "SELECT seq, kind, ts, payload FROM events WHERE seq >= ? ORD
 _SELECT_FIRST_OF_KIND = (
     "SELECT seq, kind, ts, payload, hash FROM events WHERE kind = ? ORDER BY seq LIMIT 1"
 )
+BACKGROUND_CHECK_EVENTS = 100_000
+"""From this many events on, a replay of a SQLite journal checks the chain in a second
+process beside the fold (:meth:`StoredJournal.checked_read`)."""
 _SELECT_LAST = "SELECT seq, kind, ts, payload, hash FROM events ORDER BY seq DESC LIMIT 1"
 _SELECT_CHECKPOINT = "SELECT seq, hash FROM checkpoint WHERE id = 1"
 _SET_CHECKPOINT = "INSERT OR REPLACE INTO checkpoint (id, seq, hash) VALUES (1, ?, ?)"
@@ -308,21 +312,56 @@ class StoredJournal(_Appender):
         """
         return self._checked(ChainCheck())
 
-    def verify(self) -> VerifyReport:
+    @contextlib.contextmanager
+    def checked_read(self) -> Iterator[Iterator[list[tuple]]]:
+        """The committed events for a replay, as lists of (seq, kind, ts_us, payload, ...)
+        rows in seq order; the block's end is where the check's verdict is given.
+
+        Mostly read as :meth:`read_checked` reads them: each list checked before it is
+        handed out. A journal a second process can check (:meth:`_checked_beside`: a large
+        SQLite file, on two cores or more) is checked by that process
+        (:mod:`engine.store.check_process`) while this one reads and the caller folds, so
+        that a start takes about the longer of the two, not their sum: its rows arrive
+        unchecked, and the block ends by waiting for the verdict, raising
+        :class:`JournalCorrupt` when the chain is broken, also in place of whatever the
+        caller raised first (a damaged event may fail the fold before the verdict names it).
+        Write nothing inside the block: the verdict is not in yet.
+        """
+        checkpoint = self._checked_beside()
+        if checkpoint is None:
+            yield self.read_checked()
+            return
+        from engine.store.check_process import BackgroundCheck  # a subprocess, when needed
+
+        with BackgroundCheck(self._path, checkpoint) as check:
+            try:
+                yield _up_to(self.read_payloads(), checkpoint.seq)
+            except Exception:
+                if not (report := check.verdict()).ok:
+                    raise JournalCorrupt(self._path, report) from None
+                raise
+            if not (report := check.verdict()).ok:
+                raise JournalCorrupt(self._path, report)
+
+    def verify(self, upto: Head | None = None) -> VerifyReport:
         """Recompute the hash chain over every committed event and compare its end with the
-        checkpoint; report the first fault."""
+        checkpoint; report the first fault. ``upto``: check only the events up to its seq,
+        and that the chain ends there at its hash (a checkpoint read before)."""
         check = ChainCheck()
         try:
-            for _ in self._checked(check):
+            for _ in self._checked(check, upto):
                 pass
         except JournalCorrupt as exc:
             return exc.report
         return VerifyReport(True, *check.head)
 
-    def _checked(self, check: ChainCheck) -> Iterator[list[Row]]:
+    def _checked(self, check: ChainCheck, upto: Head | None = None) -> Iterator[list[Row]]:
         with self._snapshot() as reader:
-            checkpoint = self._checkpoint(reader)
-            for chunk, following in _lookahead(self._rows(reader, 1, True)):
+            checkpoint = self._checkpoint(reader) if upto is None else upto
+            rows = self._rows(reader, 1, True)
+            if upto is not None:
+                rows = _up_to(rows, upto.seq)
+            for chunk, following in _lookahead(rows):
                 if (fault := check.rows(chunk, following)) is not None:
                     raise JournalCorrupt(self._path, fault)
                 head = check.head
@@ -363,6 +402,11 @@ class StoredJournal(_Appender):
 
     # --- what a store implements ----------------------------------------------------------
 
+    def _checked_beside(self) -> Head | None:
+        """The checkpoint up to which a second process should check this journal beside a
+        replay (:meth:`checked_read`), or None: check it in this process."""
+        return None
+
     def _write(self, rows: list[Row], last: Head) -> None:
         """Write ``rows`` (hashed) and move the checkpoint to ``last``, in one transaction
         that is durable when this returns; raise (having written nothing) otherwise."""
@@ -389,6 +433,20 @@ class StoredJournal(_Appender):
 
 class Journal(StoredJournal):
     """The durable journal on one SQLite file. Make one with :meth:`open`."""
+
+    def _checked_beside(self) -> Head | None:
+        """A file of :data:`BACKGROUND_CHECK_EVENTS` events or more, with a checkpoint and
+        nothing past it, on a machine that gives this process two cores or more: below
+        that, starting a process costs more than it saves, and on one core the second
+        process only adds a second read (an event past the checkpoint is left to
+        :meth:`read_checked`, which says what is wrong)."""
+        if self._path == MEMORY or len(os.sched_getaffinity(0)) < 2:
+            return None
+        with self._snapshot() as conn:
+            checkpoint, last = self._checkpoint(conn), self._last(conn)
+        if checkpoint is None or checkpoint.seq < BACKGROUND_CHECK_EVENTS:
+            return None
+        return checkpoint if last is not None and last[0] == checkpoint.seq else None
 
     def __init__(
         self, conn: sqlite3.Connection, path: str, head: Head, checkpointed: bool, read_only: bool
@@ -754,3 +812,14 @@ def _lookahead(chunks: Iterator[list[Row]]) -> Iterator[tuple[list[Row], list[Ro
         following = next(chunks, None)
         yield chunk, following
         chunk = following
+
+
+def _up_to(chunks: Iterator[list[Any]], last_seq: int) -> Iterator[list[Any]]:
+    """The rows of ``chunks`` (in seq order) up to ``last_seq``."""
+    for chunk in chunks:
+        if chunk[-1][0] <= last_seq:
+            yield chunk
+            continue
+        if kept := [row for row in chunk if row[0] <= last_seq]:
+            yield kept
+        return
