@@ -105,10 +105,11 @@ def run_export(args: argparse.Namespace) -> int:
     except (ReplayMismatch, ClusterMismatch, EventDecodeError, JournalError) as exc:
         print(json.dumps({"ok": False, "error": str(exc)}))
         return EXIT_FAILED
-    length = cluster.interval_seconds
+    length = state.cluster.interval_seconds  # never changes over a cluster's life
     first = args.from_ + (-args.from_) % length
     starts = list(range(first, args.to, length))
-    rows = table(cluster, state.bill_points(starts), len(starts), args.from_, args.to)
+    billing = state.billing_cluster(starts)
+    rows = table(billing, state.bill_points(starts), len(starts), args.from_, args.to)
     try:
         if args.format == "parquet":
             write_parquet(Path(args.out), rows)

@@ -504,14 +504,32 @@ class MarketState:
             return PeriodTrades.empty()
         return PeriodTrades(*(np.concatenate(c) for c in columns))
 
+    def billing_cluster(self, starts: list[int]) -> Any:
+        """The configuration a period's statements are billed on: the one in force at its
+        first interval (a period across a change of tariffs is billed on the tariffs it
+        began with)."""
+        return self.cluster_at(starts[0]) if starts else self.cluster
+
     def bill_points(self, starts: list[int]) -> list[PointStatement]:
         """Every connection point's statement over the given intervals, on the tariffs of
-        the configuration in force at the first of them (a period across a change of
-        tariffs is billed on the tariffs it began with)."""
+        :meth:`billing_cluster`, in the order of that configuration's points
+        (``PointStatement.point`` indexes its ``points``, as bills do)."""
+        cluster = self.billing_cluster(starts)
+        registry = self.registry_at(starts[0]) if starts else self.registry
+        # Point codes are stable over versions; a configuration lists its points in its own
+        # order: bills are made in that order, trades and readings taken over to it.
+        codes = np.array([registry.point_code[p.id] for p in cluster.points], np.int64)
+        index = np.full(len(registry.point_ids), -1, np.int64)
+        index[codes] = np.arange(codes.shape[0])
         trades = self.period_trades(starts, by_point=True)
-        imports, exports, metered = self.readings.points(starts)
+        buyer, seller = index[trades.buyer], index[trades.seller]
+        keep = (buyer >= 0) & (seller >= 0)  # a point not in this configuration: not billed
+        trades = PeriodTrades(
+            trades.interval[keep], buyer[keep], seller[keep], trades.quantity[keep],
+            trades.buyer_price[keep], trades.seller_price[keep],
+        )  # fmt: skip
+        imports, exports, metered = (m[codes] for m in self.readings.points(starts))
         floor, cap = self._bands(starts)
-        cluster = self.cluster_at(starts[0]) if starts else self.cluster
         return bill_points(cluster, starts, trades, imports, exports, metered, floor, cap)
 
     def _settle(self, starts: list[int]) -> Settlement:

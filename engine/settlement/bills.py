@@ -170,6 +170,12 @@ def bill_points(
     ]
 
 
+def member_index(cluster: Cluster, member_id: str) -> int:
+    """The index of ``member_id`` among ``cluster``'s members, as its points'
+    ``member_code`` name it (-1: not a member of this configuration)."""
+    return next((i for i, m in enumerate(cluster.members) if m.id == member_id), -1)
+
+
 def member_statement(
     cluster: Cluster, points: list[PointStatement], member: int
 ) -> MemberStatement:

@@ -151,13 +151,16 @@ class Readings:
 
     def points(self, starts: list[int]) -> tuple[np.ndarray, ...]:
         """(import, export, metered) as (points x intervals) matrices over ``starts``."""
-        shape = (self._points, len(starts))
+        # Codes only grow over versions: the widest registry of the period numbers them all.
+        points = max((self._registry_at(s).owner.shape[0] for s in starts), default=0)
+        shape = (points, len(starts))
         imports, exports = np.zeros(shape, np.int64), np.zeros(shape, np.int64)
         metered = np.zeros(shape, bool)
         for t, start in enumerate(starts):
             entry = self._by_interval.get(start)
             if entry is not None:
-                imports[:, t], exports[:, t], metered[:, t] = entry
+                n = entry[0].shape[0]  # codes numbered after the reading had none then
+                imports[:n, t], exports[:n, t], metered[:n, t] = entry
         return imports, exports, metered
 
     def export_of(self, starts: list[int], points: np.ndarray) -> np.ndarray:

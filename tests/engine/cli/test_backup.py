@@ -19,7 +19,7 @@ from engine.market.recovery import JOURNAL_FILE
 from engine.store.journal import Journal
 from engine.store.tokens import TokenStore
 from tests.serving import an_order, start_server, wait_ready
-from tests.tampering import EVENTS, a_day_of_trading, flip_side_byte
+from tests.tampering import EVENTS, OPEN_SELL_SEQ, a_day_of_trading, flip_side_byte
 
 
 def klaster(*args: str) -> subprocess.CompletedProcess[str]:
@@ -49,7 +49,7 @@ def test_a_backup_taken_while_serving_restores_a_directory_that_verifies(tmp_pat
         assert server.request("POST", "/v1/orders", token, an_order(start))[0] == 201
     finally:
         assert server.stop(signal.SIGTERM) == 0
-    assert copied["ok"] and copied["events"] == 4  # ClusterConfigured and three orders
+    assert copied["ok"] and copied["events"] == 5  # ClusterConfigured, ClusterChanged, 3 orders
     assert sorted(copied["files"]) == ["demo-tokens.txt", JOURNAL_FILE, "tokens.sqlite"]
     assert stat.S_IMODE(backup.stat().st_mode) == 0o700
     assert not list(backup.glob("*-wal")) and not (backup / "klaster.lock").exists()
@@ -58,7 +58,7 @@ def test_a_backup_taken_while_serving_restores_a_directory_that_verifies(tmp_pat
     assert done.returncode == 0, done.stderr
     assert said(done) == copied
     verified = klaster("audit", "verify", "--data", str(restored))
-    assert said(verified) == {"ok": True, "events": 4, "head_hash": copied["head_hash"]}
+    assert said(verified) == {"ok": True, "events": 5, "head_hash": copied["head_hash"]}
     replayed = klaster("replay", "--data", str(restored))
     assert said(replayed)["ok"] and said(replayed)["orders"] == 3
     with Journal.open(data / JOURNAL_FILE, read_only=True) as original:
@@ -93,7 +93,10 @@ def test_a_tampered_backup_is_not_restored_and_nothing_is_left(tmp_path: Path) -
     flip_side_byte(tmp_path / "backup")
     done = klaster("restore", str(tmp_path / "backup"), "--data", str(tmp_path / "data"))
     assert done.returncode == 1
-    assert said(done)["ok"] is False and "fails verification at seq 2" in said(done)["error"]
+    assert (
+        said(done)["ok"] is False
+        and f"fails verification at seq {OPEN_SELL_SEQ}" in said(done)["error"]
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["backup"]  # no half-made copy
 
 

@@ -79,7 +79,7 @@ def test_serve_on_postgresql_takes_orders_and_has_them_all_after_a_restart(
         assert server.stop(signal.SIGTERM) == 0, server.log.read_text()
 
     done = klaster("audit", "verify", "--store", url, "--cluster", "zywiec")
-    assert done.returncode == 0 and json.loads(done.stdout)["events"] == 6, done.stderr
+    assert done.returncode == 0 and json.loads(done.stdout)["events"] == 7, done.stderr
     done = klaster("replay", "--store", url)
     assert done.returncode == 0 and json.loads(done.stdout)["orders"] == 5, done.stderr
     listed = klaster("members", "list", "--store", url, "--json", "--data", str(data))

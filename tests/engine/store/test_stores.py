@@ -210,11 +210,12 @@ def test_the_market_recovers_and_replays_from_either_store(place: Place) -> None
     node.close()
     again = open_market(place.store, cluster, clock)
     try:
-        assert again.market.seq == answers[-1].seq == 4  # ClusterConfigured + 3 orders
+        # ClusterConfigured, ClusterChanged (the configuration) and 3 orders
+        assert again.market.seq == answers[-1].seq == 5
     finally:
         again.close()
     report = replay_journal(place.store, cluster)
-    assert (report.events, report.orders) == (4, 3)
+    assert (report.events, report.orders) == (5, 3)
 
 
 # -- tokens ----------------------------------------------------------------------------------
