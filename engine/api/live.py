@@ -53,7 +53,14 @@ class PriceBandsChanged(Struct, frozen=True, tag="price_bands", tag_field="type"
     bands: list[PublishedBand]
 
 
-StreamMessage = Hello | IntervalChanged | Fill | PriceBandsChanged
+class BookChanged(Struct, frozen=True, tag="book", tag_field="type"):
+    """Orders arrived in, or left, the auction books of these intervals since the last such
+    message (at most one a second): ``GET /v1/intervals/{start}/book`` has the new curves."""
+
+    intervals: list[Instant]
+
+
+StreamMessage = Hello | IntervalChanged | Fill | PriceBandsChanged | BookChanged
 """Any message of the stream (decode with this union: the ``type`` picks the struct)."""
 
 

@@ -1,12 +1,13 @@
 """``GET /v1/me``: the member behind the token, its connection points with their limits,
 the price band now and the market's rules, so that a client learns what its orders may
-name before it sends one."""
+name before it sends one; ``GET /v1/members`` (coordinator): every member and its points."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from engine import api
+from engine.config.members import Member
 from engine.gateway import params
 from engine.gateway.encoding import respond
 from engine.gateway.quantities import moment, pln_mwh
@@ -19,18 +20,33 @@ async def me(request: web.Request) -> web.Response:
     return respond(request, member_view(params.market(request), who.member_id))
 
 
+async def members(request: web.Request) -> web.Response:
+    """GET /v1/members (coordinator): every member with its connection points."""
+    params.caller(request)
+    cluster = params.market(request).cluster
+    listed = [
+        api.Member(m.id, m.name, m.role, _points(m))  # type: ignore[arg-type]
+        for m in cluster.members
+    ]
+    return respond(request, api.Members(listed))
+
+
+def _points(member: Member) -> list[api.OwnConnectionPoint]:
+    return [
+        api.OwnConnectionPoint(
+            p.id, p.max_import_wh, p.max_export_wh, p.max_import_kw, p.max_export_kw
+        )
+        for p in member.connection_points
+    ]
+
+
 def member_view(market: Market, member_id: str) -> api.Me:
     """What :class:`engine.api.Me` says of ``member_id`` (a member of the market's cluster)."""
     cluster = market.cluster
     member = cluster.member_by_id(member_id)
     assert member is not None  # the gateway's callers are the cluster's members
     tick = cluster.tick_pln_mwh
-    points = [
-        api.OwnConnectionPoint(
-            p.id, p.max_import_wh, p.max_export_wh, p.max_import_kw, p.max_export_kw
-        )
-        for p in member.connection_points
-    ]
+    points = _points(member)
     now_start = market.calendar.start_of(market.clock.now_us() // 1_000_000)
     floor, cap = market.band(now_start)
     rules = api.MarketRules(
