@@ -106,6 +106,9 @@ export function calendarView(ctx, main) {
       if (loading !== job || selected !== start) return;
       renderDetail(data);
       if (focus) detail.querySelector("h2")?.focus();
+      // The first view is complete: the calendar and one interval's curves (measured by
+      // tests/web/test_page_load.py through the browser's performance timeline).
+      if (!performance.getEntriesByName("klaster-first-view").length) performance.mark("klaster-first-view");
     } catch (error) {
       fill(detail, h("p", { class: "error", role: "alert" }, ctx.problemText(error)));
     } finally {

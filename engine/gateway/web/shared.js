@@ -46,38 +46,46 @@ function figures(rows) {
   );
 }
 
-export function kpisView(ctx, main) {
-  const out = h("div", { id: "kpis", "aria-live": "polite" });
-  const { form, submit } = periodForm("kpi-period", async (from, to) => {
+// A card with a period form that shows the figures figuresOf(from, to) resolves to.
+function periodView(ctx, main, { id, heading, figuresOf }) {
+  const out = h("div", { id, "aria-live": "polite" });
+  const { form, submit } = periodForm(`${id}-period`, async (from, to) => {
     try {
-      const k = await ctx.api.kpis(from, to);
-      fill(
-        out,
-        figures([
-          [t("kpi_intervals"), String(k.intervals), "kpi-intervals"],
-          [t("kpi_pending"), String(k.pending.length)],
-          [t("kpi_import"), energy(k.import_wh)],
-          [t("kpi_export"), energy(k.export_wh)],
-          [t("kpi_local_use"), energy(k.local_use_wh)],
-          [t("kpi_traded"), energy(k.traded_wh)],
-          [t("kpi_boundary_import"), energy(k.boundary_import_wh)],
-          [t("kpi_boundary_export"), energy(k.boundary_export_wh)],
-          [t("kpi_import_covered"), ratio(k.import_covered_locally)],
-          [t("kpi_export_used"), ratio(k.export_used_locally)],
-          [t("kpi_traded_share"), ratio(k.traded_share)],
-          [t("kpi_buyer_price"), priceEl(k.average_buyer_price)],
-          [t("kpi_seller_price"), priceEl(k.average_seller_price)],
-          [t("kpi_savings"), money(k.savings_grosz)],
-          [t("kpi_renewable"), `${energy(k.renewable_local_use_wh)} (${ratio(k.renewable_used_locally)})`],
-        ]),
-      );
+      fill(out, figures(await figuresOf(from, to)));
     } catch (error) {
       fill(out, h("p", { class: "error", role: "alert" }, ctx.problemText(error)));
     }
   });
-  main.append(h("section", { class: "card" }, h("h1", {}, t("kpis_heading")), form, out));
+  main.append(h("section", { class: "card" }, h("h1", {}, heading), form, out));
   submit();
   return {};
+}
+
+export function kpisView(ctx, main) {
+  return periodView(ctx, main, {
+    id: "kpis",
+    heading: t("kpis_heading"),
+    figuresOf: async (from, to) => {
+      const k = await ctx.api.kpis(from, to);
+      return [
+        [t("kpi_intervals"), String(k.intervals), "kpi-intervals"],
+        [t("kpi_pending"), String(k.pending.length)],
+        [t("kpi_import"), energy(k.import_wh)],
+        [t("kpi_export"), energy(k.export_wh)],
+        [t("kpi_local_use"), energy(k.local_use_wh)],
+        [t("kpi_traded"), energy(k.traded_wh)],
+        [t("kpi_boundary_import"), energy(k.boundary_import_wh)],
+        [t("kpi_boundary_export"), energy(k.boundary_export_wh)],
+        [t("kpi_import_covered"), ratio(k.import_covered_locally)],
+        [t("kpi_export_used"), ratio(k.export_used_locally)],
+        [t("kpi_traded_share"), ratio(k.traded_share)],
+        [t("kpi_buyer_price"), priceEl(k.average_buyer_price)],
+        [t("kpi_seller_price"), priceEl(k.average_seller_price)],
+        [t("kpi_savings"), money(k.savings_grosz)],
+        [t("kpi_renewable"), `${energy(k.renewable_local_use_wh)} (${ratio(k.renewable_used_locally)})`],
+      ];
+    },
+  });
 }
 
 export const STATEMENT_FIELDS = [
@@ -92,26 +100,19 @@ export const STATEMENT_FIELDS = [
 ];
 
 export function statementView(ctx, main) {
-  const out = h("div", { id: "statement", "aria-live": "polite" });
-  const { form, submit } = periodForm("statement-period", async (from, to) => {
-    try {
+  return periodView(ctx, main, {
+    id: "statement",
+    heading: t("statements_heading"),
+    figuresOf: async (from, to) => {
       const s = await ctx.api.statement(from, to);
-      fill(
-        out,
-        figures([
-          [t("kpi_intervals"), String(s.intervals)],
-          ...STATEMENT_FIELDS.map(([key, field, show]) => [t(key), show(s[field])]),
-          [t("seq"), String(s.journal.seq)],
-          [t("hash"), h("code", {}, s.journal.hash)],
-        ]),
-      );
-    } catch (error) {
-      fill(out, h("p", { class: "error", role: "alert" }, ctx.problemText(error)));
-    }
+      return [
+        [t("kpi_intervals"), String(s.intervals), "statement-intervals"],
+        ...STATEMENT_FIELDS.map(([key, field, show]) => [t(key), show(s[field])]),
+        [t("seq"), String(s.journal.seq)],
+        [t("hash"), h("code", {}, s.journal.hash)],
+      ];
+    },
   });
-  main.append(h("section", { class: "card" }, h("h1", {}, t("statements_heading")), form, out));
-  submit();
-  return {};
 }
 
 export function journalView(ctx, main) {
