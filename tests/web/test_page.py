@@ -112,7 +112,8 @@ def test_the_curves_follow_the_book_and_the_result_appears_when_the_gate_closes(
     page.text("#result-volume", "0,600 kWh")
     page.text("#result-price", "PLN/MWh")
     assert len(page.all("#trades tbody tr")) >= 1
-    page.find(f'#calendar-table tr[data-start="{start}"][data-state=cleared]')
+    closed = page.find(f'#calendar-table tr[data-start="{start}"][data-state=cleared] .gate')
+    assert closed.text == "zamknięta"  # closed early: no countdown to its clock gate
     assert page.driver.execute_script("return window.notReloaded") is True
     page.screenshot("coordinator-interval-cleared.png")
 

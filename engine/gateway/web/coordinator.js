@@ -78,7 +78,7 @@ export function calendarView(ctx, main) {
           ),
         ),
         h("td", {}, stateBadge(e.state)),
-        h("td", { class: "gate", dataset: { gate: e.gate_closes_at } }, gateText(e.gate_closes_at)),
+        gateCell(e),
         h("td", { title: `${price(e.floor)} – ${price(e.cap)} (${priceKwh(e.floor)} – ${priceKwh(e.cap)})` }, `${Math.round(Number(e.floor))}–${Math.round(Number(e.cap))}`),
       );
     });
@@ -188,6 +188,13 @@ export function calendarView(ctx, main) {
 function rulesText(ctx) {
   const r = ctx.me.rules;
   return t("rules", r.interval_minutes, r.gate_closure_minutes + r.continuous_minutes, r.mechanism, price(r.network_fee_pln_mwh));
+}
+
+// The gate's countdown while the auction is open (a gate the coordinator closed early is
+// closed, whatever its time).
+function gateCell(entry) {
+  if (entry.state !== "open" && entry.state !== "planned") return h("td", { class: "gate" }, t("gate_closed"));
+  return h("td", { class: "gate", dataset: { gate: entry.gate_closes_at } }, gateText(entry.gate_closes_at));
 }
 
 function gateText(iso) {
