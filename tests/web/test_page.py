@@ -144,14 +144,27 @@ def test_a_member_submits_and_cancels_an_order_through_the_form(page: Page, demo
         (order_id, "412.50", 250)
     ]
     page.screenshot("member-orders.png")
+    # Change its price: the replacement gets a new id.
+    row.find_element("css selector", "button.replace").click()
+    new_price = page.find(f"#replace-price-{order_id}")
+    new_price.clear()
+    new_price.send_keys("415,00")
+    page.find("tr.editor button[type=submit]").click()
+    replaced = page.text(".toast", "zastąpione")
+    new_id = int(replaced.text.rstrip(".").split()[-1])
+    row = page.find(f'#orders-table tr[data-order="{new_id}"]')
+    assert "415,00 PLN/MWh" in row.text
     row.find_element("css selector", "button.cancel").click()
     page.confirm()
-    page.text(".toast", f"Zlecenie {order_id} anulowane")
-    page.gone(f'#orders-table tr[data-order="{order_id}"]')
+    page.text(".toast", f"Zlecenie {new_id} anulowane")
+    page.gone(f'#orders-table tr[data-order="{new_id}"]')
     status, listed = demo.request(
         "GET", f"/v1/orders?interval_start={start}", demo.tokens["dom-01"]
     )
-    assert [o["status"] for o in listed["orders"]] == ["cancelled"]
+    assert [(o["order_id"], o["status"]) for o in listed["orders"]] == [
+        (order_id, "cancelled"),
+        (new_id, "cancelled"),
+    ]
 
 
 def test_the_form_refuses_in_its_words_and_shows_the_apis_refusal(page: Page, demo: Server) -> None:
