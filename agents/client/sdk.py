@@ -18,7 +18,8 @@ them.
 
 The live stream: ``async with client.stream() as events: async for message in events``
 yields the WebSocket's messages as the API's types (``Hello``, ``IntervalChanged``,
-``Fill``, ``PriceBandsChanged`` of :mod:`engine.api.live`) and closes the socket on exit.
+``Fill``, ``PriceBandsChanged``, ``BookChanged`` of :mod:`engine.api.live`) and closes the
+socket on exit.
 """
 
 from __future__ import annotations
@@ -482,7 +483,7 @@ class KlasterClient:
 class EventStream:
     """The WebSocket ``/v1/stream`` as an async iterator of typed messages
     (:data:`engine.api.StreamMessage`: ``Hello``, ``IntervalChanged``, ``Fill``,
-    ``PriceBandsChanged``).
+    ``PriceBandsChanged``, ``BookChanged``).
 
     Connects on entry (or on the first message), closes on exit; iteration ends when the
     server closes the socket, and then :attr:`close_code` and :attr:`close_reason` say why

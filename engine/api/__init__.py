@@ -24,6 +24,7 @@ from engine.api.delivery import (
     ReadingsRecorded,
 )
 from engine.api.live import (
+    BookChanged,
     Fill,
     Hello,
     IntervalChanged,
@@ -32,7 +33,15 @@ from engine.api.live import (
     StreamClose,
     StreamMessage,
 )
-from engine.api.membership import BandNow, ClusterRef, MarketRules, Me, OwnConnectionPoint
+from engine.api.membership import (
+    BandNow,
+    ClusterRef,
+    MarketRules,
+    Me,
+    Member,
+    Members,
+    OwnConnectionPoint,
+)
 from engine.api.service import (
     ApiIndex,
     Clock,
@@ -43,6 +52,7 @@ from engine.api.service import (
     RowError,
 )
 from engine.api.timetable import (
+    AuctionBook,
     Calendar,
     CalendarEntry,
     Depth,
@@ -74,6 +84,8 @@ from engine.api.trading import (
 from engine.api.values import Int64Column, PriceInput
 
 __all__ = [
+    "AuctionBook",
+    "BookChanged",
     "Fill",
     "Hello",
     "IntervalChanged",
@@ -108,6 +120,8 @@ __all__ = [
     "Level",
     "MarketRules",
     "Me",
+    "Member",
+    "Members",
     "NewOrder",
     "Order",
     "OrderAccepted",

@@ -63,7 +63,14 @@ class OrdersCancelled(Struct, frozen=True, tag="orders_cancelled", tag_field="ty
     reason: str
 
 
-StreamMessage = Hello | IntervalChanged | Fill | PriceBandsChanged | OrdersCancelled
+class BookChanged(Struct, frozen=True, tag="book", tag_field="type"):
+    """Orders arrived in, or left, the auction books of these intervals since the last such
+    message (at most one a second): ``GET /v1/intervals/{start}/book`` has the new curves."""
+
+    intervals: list[Instant]
+
+
+StreamMessage = Hello | IntervalChanged | Fill | PriceBandsChanged | OrdersCancelled | BookChanged
 """Any message of the stream (decode with this union: the ``type`` picks the struct)."""
 
 

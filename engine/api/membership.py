@@ -69,3 +69,19 @@ class Me(Struct, frozen=True):
     connection_points: list[OwnConnectionPoint]
     band: BandNow
     rules: MarketRules
+
+
+class Member(Struct, frozen=True):
+    """A member of the cluster as the coordinator sees it: its connection points and their
+    limits (none for the dso)."""
+
+    member_id: str
+    name: str
+    role: Role
+    connection_points: list[OwnConnectionPoint]
+
+
+class Members(Struct, frozen=True):
+    """Every member of the cluster, in the config's order (``GET /v1/members``)."""
+
+    members: list[Member]

@@ -19,9 +19,9 @@ from engine.api.accounts import Kpis, Statement, StatementPage
 from engine.api.configuration import ClusterChange, ClusterChanged, ClusterConfig
 from engine.api.delivery import ReadingColumns, ReadingRows, ReadingsRecorded
 from engine.api.live import CLOSES, StreamMessage
-from engine.api.membership import Me
+from engine.api.membership import Me, Members
 from engine.api.service import ApiIndex, Clock, ClockChange, Health
-from engine.api.timetable import Calendar, Depth, GateClosure, Interval, Trades
+from engine.api.timetable import AuctionBook, Calendar, Depth, GateClosure, Interval, Trades
 from engine.api.trading import (
     Bands,
     BandsPublished,
@@ -42,6 +42,8 @@ from engine.model.calendar import INSTANT_RANGE
 JSON = "application/json"
 MSGPACK = "application/msgpack"
 TEXT = "text/plain"
+HTML = "text/html"
+WEB_MEDIA = (HTML, "text/javascript", "text/css", "image/svg+xml")  # the web page's files
 BODY_PROBLEMS = (400, 408, 413, 415, 422)  # any route that reads a body
 MAX_CALENDAR = 31 * 96  # intervals in one calendar answer: a month of 15-minute intervals
 MAX_PERIOD_DAYS = 366  # statements and KPIs: at most a (leap) year at once
@@ -107,8 +109,14 @@ ROUTES: tuple[Route, ...] = (
     Route(
         "index", "GET", "/",
         "Where the API is (no token needed): its base path, this document, the probes and "
-        "GET /v1/me",
-        {200: Body(ApiIndex)}, public=True,
+        "GET /v1/me; a browser (Accept preferring text/html) gets the web page instead",
+        {200: Body(by_media={JSON: ApiIndex, MSGPACK: ApiIndex, HTML: str})}, public=True,
+    ),
+    Route(
+        "web_file", "GET", "/web/{name}",
+        "A file of the web page: its scripts, style sheet and icon (no token needed)",
+        {200: Body(str, media=WEB_MEDIA, description="the file")}, problems=(404,),
+        public=True, params=(Param("name", "path", str, True, "the file's name"),),
     ),
     Route(
         "me", "GET", "/v1/me",
@@ -117,6 +125,12 @@ ROUTES: tuple[Route, ...] = (
         "of the interval being delivered now and the market's rules (calendar, mechanism, "
         "tick)",
         {200: Body(Me)},
+    ),
+    Route(
+        "members", "GET", "/v1/members",
+        "Coordinator: every member of the cluster with its role and connection points and "
+        "their limits per interval [Wh] and in the config [kW]",
+        {200: Body(Members)}, problems=(403,), roles=("coordinator",),
     ),
     Route(
         "submit_orders", "POST", "/v1/orders",
@@ -181,6 +195,12 @@ ROUTES: tuple[Route, ...] = (
         "depth", "GET", "/v1/intervals/{start}/depth",
         "Aggregated book depth: open Wh per price, best first",
         {200: Body(Depth)}, problems=(404,), params=(START,),
+    ),
+    Route(
+        "book", "GET", "/v1/intervals/{start}/book",
+        "The auction's supply and demand curves: its active orders per price while the gate "
+        "is open, the orders it cleared once the gate closed (at_gate)",
+        {200: Body(AuctionBook)}, problems=(404,), params=(START,),
     ),
     Route(
         "trades", "GET", "/v1/intervals/{start}/trades",
@@ -256,8 +276,10 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route(
         "stream", "GET", "/v1/stream",
-        "WebSocket: interval state changes, clearing results, own fills (JSON text frames; "
-        "msgpack binary frames with ?format=msgpack)",
+        "WebSocket: interval state changes, clearing results, own fills, bands, which "
+        "auction books changed (JSON text frames; msgpack binary frames with ?format=msgpack). "
+        "The token goes in Authorization, or (a browser) as the subprotocol bearer.<token> "
+        "offered with the subprotocol klaster, which the answer then names",
         {101: Body(description="switching to the WebSocket protocol", media=())},
         problems=(400, 422),
         params=(Param("format", "query", Literal["json", "msgpack"], False, "frame encoding"),),

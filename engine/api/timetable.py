@@ -71,6 +71,18 @@ class Depth(Struct, frozen=True):
     asks: tuple[Level, ...]
 
 
+class AuctionBook(Struct, frozen=True):
+    """The auction's book as supply and demand levels [Wh at PLN/MWh], bids highest first,
+    asks lowest first: the active orders while the gate is open (``at_gate`` false), the
+    orders the auction cleared once it closed (``at_gate`` true; the result's clearing
+    point lies on these curves)."""
+
+    interval_start: Instant
+    at_gate: bool
+    bids: tuple[Level, ...]
+    asks: tuple[Level, ...]
+
+
 class Trade(Struct, frozen=True, kw_only=True):
     """A trade [Wh at PLN/MWh]. A member sees its own side: ``order_id``, ``side``,
     ``price``; the coordinator sees both sides: ``buyer``, ``seller``, their order ids and

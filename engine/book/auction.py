@@ -108,6 +108,19 @@ class IntervalBook:
     def active_rows(self) -> np.ndarray:
         return np.flatnonzero(self.orders["status"] == ACTIVE)
 
+    def gate_levels(self) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+        """The auction as it stood when its gate closed (the rows it cleared): quantity [Wh]
+        per price [tick], bids highest first, asks lowest first."""
+        o = self.orders
+        cleared = o["status"] == CLEARED
+        out = []
+        for s in (BUY, SELL):
+            rows = np.flatnonzero(cleared & (o["side"] == s))
+            prices, sums = _level_sums(o["price"][rows], o["quantity"][rows])
+            levels = list(zip(prices.tolist(), sums.tolist(), strict=True))
+            out.append(levels[::-1] if s == BUY else levels)
+        return out[0], out[1]
+
     def auction_book(self, rows: np.ndarray) -> tuple[Book, np.ndarray, np.ndarray]:
         """The matching core's book of the given (active) rows, and the rows of its bids and
         its asks. The arrival sequence is the order id; members are member codes."""

@@ -26,6 +26,7 @@ from engine.gateway import (
     market_clock,
     me,
     orders,
+    page,
     readings,
     reports,
 )
@@ -51,7 +52,9 @@ from engine.market.runtime import Runtime
 #: The route table's operations (:data:`engine.api.routes.ROUTES`) -> their handlers.
 HANDLERS: dict[str, Handler] = {
     "index": index.index,
+    "web_file": page.web_file,
     "me": me.me,
+    "members": me.members,
     "submit_orders": orders.submit,
     "list_orders": orders.list_own,
     "submit_columns": orders.submit_columns,
@@ -60,6 +63,7 @@ HANDLERS: dict[str, Handler] = {
     "calendar": intervals.calendar,
     "interval": intervals.interval,
     "depth": intervals.depth,
+    "book": intervals.book,
     "trades": intervals.trades,
     "close_gate": intervals.close,
     "record_readings": readings.record,

@@ -53,19 +53,7 @@ def negotiate(accept: str | None) -> str | None:
         return JSON
     # Per candidate, the most specific entry that matches it: (specificity, q, position).
     found: dict[str, tuple[int, float, int]] = {}
-    for position, entry in enumerate(accept.split(",")[:MAX_ACCEPT_ENTRIES]):
-        media, *params = (part.strip() for part in entry.split(";"))
-        media = media.lower()
-        q = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-                if not 0.0 <= q <= 1.0:  # also NaN
-                    q = 0.0
+    for position, (media, q) in enumerate(accept_entries(accept)):
         for candidate, exact in ((JSON, (JSON,)), (MSGPACK, MSGPACK_TYPES)):
             if media in exact:
                 specificity = 2
@@ -85,6 +73,26 @@ def negotiate(accept: str | None) -> str | None:
         if q > 0
     ]
     return max(options)[-1] if options else None
+
+
+def accept_entries(accept: str) -> list[tuple[str, float]]:
+    """The Accept header's entries as (media range in lower case, q), in the order listed
+    (at most ``MAX_ACCEPT_ENTRIES``); a q that is not a number in [0, 1] counts as 0."""
+    entries = []
+    for entry in accept.split(",")[:MAX_ACCEPT_ENTRIES]:
+        media, *params = (part.strip() for part in entry.split(";"))
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+                if not 0.0 <= q <= 1.0:  # also NaN
+                    q = 0.0
+        entries.append((media.lower(), q))
+    return entries
 
 
 def _constant(name: str) -> float:

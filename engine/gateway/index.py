@@ -1,12 +1,16 @@
 """``GET /`` without a token: where the API and its document are (a client that starts
-from the server's address finds its way from here)."""
+from the server's address finds its way from here), or the web page for a browser
+(:mod:`engine.gateway.page`)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from engine import api
+from engine.gateway import page
 from engine.gateway.encoding import respond
+from engine.gateway.keys import FORMAT
+from engine.gateway.middlewares import response_format
 
 INDEX = api.ApiIndex(
     api="/v1",
@@ -18,5 +22,8 @@ INDEX = api.ApiIndex(
 
 
 async def index(request: web.Request) -> web.Response:
-    """GET /: :data:`INDEX` (public)."""
+    """GET /: the web page if Accept prefers HTML, else :data:`INDEX` (public)."""
+    if page.wants_page(request.headers.get("Accept")):
+        return page.page(request)
+    request[FORMAT] = response_format(request)
     return respond(request, INDEX)

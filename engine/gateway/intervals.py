@@ -1,11 +1,14 @@
 """Interval handlers: the calendar, one interval (indicative while open, result after the
-gate), its aggregated depth, its trades, and the coordinator's early gate closure.
+gate), its aggregated depth, its auction's curves, its trades, and the coordinator's early
+gate closure.
 
 Reads first let the market catch up with the clock (``close_due_gates``: a gate the clock has
 passed is closed and cleared) and wait until that is durable, so nothing shown can be lost.
 """
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from aiohttp import web
 
@@ -61,11 +64,23 @@ async def depth(request: web.Request) -> web.Response:
     market = await caught_up(request)
     tick = market.cluster.tick_pln_mwh
     bids, asks = market.depth(start)
+    return respond(request, api.Depth(moment(start), _levels(bids, tick), _levels(asks, tick)))
 
-    def levels(side: list[tuple[int, int]]) -> tuple[api.Level, ...]:
-        return tuple(api.Level(pln_mwh(p, tick), int(q)) for p, q in side)
 
-    return respond(request, api.Depth(moment(start), levels(bids), levels(asks)))
+async def book(request: web.Request) -> web.Response:
+    """GET /v1/intervals/{start}/book: the auction's supply and demand levels, now while
+    open, as cleared once the gate closed."""
+    params.caller(request)
+    start = params.interval(request)
+    market = await caught_up(request)
+    tick = market.cluster.tick_pln_mwh
+    at_gate, bids, asks = market.auction_levels(start)
+    levels = _levels(bids, tick), _levels(asks, tick)
+    return respond(request, api.AuctionBook(moment(start), at_gate, *levels))
+
+
+def _levels(side: list[tuple[int, int]], tick: Decimal) -> tuple[api.Level, ...]:
+    return tuple(api.Level(pln_mwh(p, tick), int(q)) for p, q in side)
 
 
 async def trades(request: web.Request) -> web.Response:

@@ -1,6 +1,6 @@
 """``GET /v1/me``: the member behind the token, its connection points with their limits,
 the price band now and the market's rules, so that a client learns what its orders may
-name before it sends one."""
+name before it sends one; ``GET /v1/members`` (coordinator): every member and its points."""
 
 from __future__ import annotations
 
@@ -20,6 +20,27 @@ async def me(request: web.Request) -> web.Response:
     return respond(request, member_view(params.market(request), who.member_id))
 
 
+async def members(request: web.Request) -> web.Response:
+    """GET /v1/members (coordinator): every member with its connection points."""
+    params.caller(request)
+    market = params.market(request)
+    cluster = market.cluster_at(market.calendar.start_of(market.clock.now_us() // 1_000_000))
+    listed = [
+        api.Member(m.id, m.name, m.role, _points(m))  # type: ignore[arg-type]
+        for m in cluster.members
+    ]
+    return respond(request, api.Members(listed))
+
+
+def _points(member: Member) -> list[api.OwnConnectionPoint]:
+    return [
+        api.OwnConnectionPoint(
+            p.id, p.max_import_wh, p.max_export_wh, p.max_import_kw, p.max_export_kw
+        )
+        for p in member.connection_points
+    ]
+
+
 def member_view(market: Market, member_id: str) -> api.Me:
     """What :class:`engine.api.Me` says of ``member_id`` (a member of the market's cluster)."""
     now_start = market.calendar.start_of(market.clock.now_us() // 1_000_000)
@@ -33,13 +54,7 @@ def member_view(market: Market, member_id: str) -> api.Me:
         code = market.registry.member_code[member_id]
         member = Member(member_id, member_id, market.registry.member_roles[code], code, ())
     tick = cluster.tick_pln_mwh
-    points = [
-        api.OwnConnectionPoint(
-            p.id, p.max_import_wh, p.max_export_wh, p.max_import_kw, p.max_export_kw
-        )
-        for p in member.connection_points
-        if in_force
-    ]
+    points = _points(member) if in_force else []
     floor, cap = market.band(now_start)
     rules = api.MarketRules(
         timezone=cluster.timezone.key,

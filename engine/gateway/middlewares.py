@@ -16,8 +16,10 @@ first:
    ``WWW-Authenticate: Bearer`` if missing, unknown or revoked; 401 ``token-expired``
    naming the instant if past its expiry), the member's rate limit (429 with
    ``Retry-After``), and the response media type from Accept (406), all before a handler
-   runs, so a refused request has changed nothing. Public paths skip the token; a stream
-   keeps its token (``BEARER``) to check it again while it is open.
+   runs, so a refused request has changed nothing. Public paths skip the token (the web
+   page's ``/`` and ``/web/`` pick their media type themselves); a stream keeps its token
+   (``BEARER``) to check it again while it is open; a browser, which cannot set the header
+   on a WebSocket, offers it as the subprotocol ``bearer.<token>`` instead.
 
 One middleware rather than three: every layer is another coroutine and an
 ``@web.middleware`` wrapper per request, which the single-order path feels.
@@ -46,6 +48,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 
 PUBLIC_PATHS = frozenset(r.path for r in ROUTES if r.public)  # no token needed
+PAGE_PATHS = frozenset({"/"})  # the page or the API's index: the handler negotiates
+PAGE_FILES = "/web/"  # the web page's files: public, not JSON
 UNFENCED_PATHS = frozenset({"/metrics", "/v1/openapi.json"})  # answer after a journal failure
 STREAM_PATH = "/v1/stream"
 log = logging.getLogger("klaster.gateway")
@@ -109,10 +113,15 @@ def _guard(tokens: TokenLookup, runtime: Runtime, limiter: RateLimiter) -> Middl
             if runtime.failure is not None and path not in UNFENCED_PATHS:
                 raise journal_failed()
             if path in PUBLIC_PATHS:
-                request[FORMAT] = _format(request)
+                if path not in PAGE_PATHS:
+                    request[FORMAT] = response_format(request)
+                return await handler(request)
+            if path.startswith(PAGE_FILES):
                 return await handler(request)
             scheme, _, token = request.headers.get("Authorization", "").partition(" ")
             bearer = token.strip() if scheme.lower() == "bearer" else None
+            if bearer is None and path == STREAM_PATH:
+                bearer = _protocol_bearer(request)
             member_id = None if bearer is None else member_for(bearer)
             if member_id is None:
                 expired_us = None if not bearer else tokens.expired_at(bearer)
@@ -128,7 +137,7 @@ def _guard(tokens: TokenLookup, runtime: Runtime, limiter: RateLimiter) -> Middl
                 raise _rate_limited(limiter, wait)
             request[CALLER] = caller
             if path != STREAM_PATH:  # a stream picks its format with ?format=
-                request[FORMAT] = _format(request)
+                request[FORMAT] = response_format(request)
             else:
                 request[BEARER] = bearer
             return await handler(request)
@@ -146,6 +155,18 @@ def _guard(tokens: TokenLookup, runtime: Runtime, limiter: RateLimiter) -> Middl
             return _bug(request)  # a bug: say so without details, keep them in the log
 
     return middleware
+
+
+def _protocol_bearer(request: web.Request) -> str | None:
+    """A stream's token offered as the WebSocket subprotocol ``bearer.<token>`` (a browser
+    cannot set Authorization on a WebSocket; the stream answers with the protocol
+    ``klaster``, which such a client offers too)."""
+    offered = request.headers.get("Sec-WebSocket-Protocol", "")
+    for protocol in offered.split(","):
+        name, _, token = protocol.strip().partition(".")
+        if name == "bearer" and token:
+            return token
+    return None
 
 
 def _callers(registry: Registry) -> dict[str, Caller]:
@@ -202,7 +223,8 @@ def _bug(request: web.Request) -> web.Response:
     return Problem(500, "internal-error", "the gateway failed; this is a bug").response()
 
 
-def _format(request: web.Request) -> str:
+def response_format(request: web.Request) -> str:
+    """The response media type Accept allows (JSON or msgpack); 406 if neither."""
     media = negotiate(request.headers.get("Accept"))
     if media is None:
         raise Problem(

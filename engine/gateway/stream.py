@@ -12,6 +12,9 @@ with ``?format=msgpack``), told apart by ``"type"``:
   publishes bands;
 - ``orders_cancelled`` (:class:`~engine.api.live.OrdersCancelled`) to a member whose orders
   a change of the cluster's configuration cancelled (it left, or a point left it).
+- ``book`` (:class:`~engine.api.live.BookChanged`) at most once every ``BOOK_S``, naming
+  the intervals whose auction books orders entered or left since the last one (the web
+  page then fetches the curves it shows; a message per order would flood every stream).
 
 A message leaves only once the event behind it is durable. The :class:`Hub` is the one
 market subscriber: it turns each event into messages (only while streams are open) and puts
@@ -54,6 +57,8 @@ from engine.market.events import (
     GateClosed,
     MeterReadingsRecorded,
     OrderAccepted,
+    OrderCancelled,
+    OrderReplaced,
     OrdersAccepted,
     PriceBandsPublished,
 )
@@ -61,7 +66,9 @@ from engine.market.market import Market
 from engine.market.runtime import Runtime
 
 HEARTBEAT_S = 30.0
+PROTOCOL = "klaster"  # the subprotocol chosen for a client that offers it (the web page)
 TOKEN_CHECK_S = 0.25  # how often the tokens of open streams are checked again [s]
+BOOK_S = 1.0  # at most one ``book`` message a second, naming every book that changed [s]
 _OVERFLOW: Any = object()  # the queue's last message for a stream that fell behind
 log = logging.getLogger("klaster.gateway")
 
@@ -86,6 +93,8 @@ class Hub:
         self.streams: set[Stream] = set()
         self._fills_seen: dict[int, int] = {}  # interval -> continuous fills already sent
         self._closing: set[asyncio.Task[None]] = set()  # streams ended, their close pending
+        self._books_changed: set[int] = set()  # intervals whose books changed, not yet told
+        self._books_seq = 0  # the last event that changed one of them
 
     def on_event(self, event: Event) -> None:
         """The market's subscriber: called right after the event was applied."""
@@ -93,10 +102,16 @@ class Hub:
         if isinstance(event, OrderAccepted | OrdersAccepted):
             if self.market.cluster.continuous_minutes > 0:  # only then can an order trade
                 self._continuous(seq, event.interval_start)  # (counts fills with no stream)
+            if self.streams:
+                self._book_changed(seq, event.interval_start)
             return
         if not self.streams:
             return
         match event:
+            case OrderCancelled(order_id=order_id) | OrderReplaced(order_id=order_id):
+                start = self.market.order_interval(order_id)
+                if start is not None:
+                    self._book_changed(seq, start)
             case GateClosed(interval_start=start):
                 self._interval(seq, start)
                 self._fills(seq, start, views.trade_list(self.market, start, None), "auction")
@@ -131,6 +146,24 @@ class Hub:
             cancelled = by_member.get(stream.caller.member_id)
             if cancelled:
                 self._put(stream, seq, api.OrdersCancelled(cancelled, when, reason))
+
+    def _book_changed(self, seq: int, starts: int | np.ndarray) -> None:
+        """Note the intervals whose books changed, told at the next :meth:`flush_books`."""
+        if np.ndim(starts) == 0:
+            self._books_changed.add(int(starts))
+        else:
+            self._books_changed.update(np.unique(starts).tolist())
+        self._books_seq = seq
+
+    def flush_books(self) -> None:
+        """Tell every stream which books changed since the last time (one message)."""
+        if not self._books_changed:
+            return
+        changed = sorted(self._books_changed)
+        self._books_changed.clear()
+        if self.streams:
+            message = api.BookChanged([moment(s) for s in changed])
+            self._send_all(self._books_seq, message)
 
     def _interval(self, seq: int, start: int) -> None:
         state = str(views.interval_state(self.market, start))
@@ -225,7 +258,7 @@ async def stream(request: web.Request) -> web.WebSocketResponse:
     if fmt not in ("json", "msgpack"):
         raise unprocessable("format", f'format must be "json" or "msgpack", was {fmt!r:.20}')
     hub = request.app[HUB]
-    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S)
+    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, protocols=(PROTOCOL,))
     await ws.prepare(request)
     s = Stream(who, request[BEARER], ws)
     metrics = request.app[METRICS]
@@ -294,6 +327,13 @@ async def _watch_tokens(hub: Hub) -> None:
             log.exception("checking the tokens of open streams failed")
 
 
+async def _tell_books(hub: Hub) -> None:
+    """Every ``BOOK_S``, tell the open streams which auction books changed."""
+    while True:
+        await asyncio.sleep(BOOK_S)
+        hub.flush_books()
+
+
 async def hub_context(app: web.Application):  # noqa: ANN201 (an async generator)
     """cleanup_ctx: subscribe the hub to the market, check the tokens of open streams and
     close every stream if the journal fails, for the app's lifetime."""
@@ -302,6 +342,7 @@ async def hub_context(app: web.Application):  # noqa: ANN201 (an async generator
     watchers = [
         asyncio.create_task(_watch_tokens(hub), name="stream-tokens"),
         asyncio.create_task(_close_when_failed(hub), name="stream-journal"),
+        asyncio.create_task(_tell_books(hub), name="stream-books"),
     ]
     yield
     for watcher in watchers:

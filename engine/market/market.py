@@ -511,6 +511,28 @@ class Market(MarketState):
         bids = list(reversed(book.depth[BUY].items()))
         return bids, list(book.depth[SELL].items())
 
+    def auction_levels(
+        self, start_s: int
+    ) -> tuple[bool, list[tuple[int, int]], list[tuple[int, int]]]:
+        """The auction's book as quantity [Wh] per price [tick], bids highest first, asks
+        lowest first: the active orders while the gate is open, once it closed the orders it
+        cleared (the curves the clearing point lies on). The flag says which: True after
+        the gate."""
+        book = self._books.get(start_s)
+        at_gate = start_s in self._results
+        if book is None:
+            return at_gate, [], []
+        if at_gate:
+            return (True, *book.gate_levels())
+        bids = list(reversed(book.depth[BUY].items()))
+        return False, bids, list(book.depth[SELL].items())
+
+    def order_interval(self, order_id: int) -> int | None:
+        """The interval start [s] of order ``order_id``, None for an id never given out."""
+        if not 1 <= order_id <= len(self._index):
+            return None
+        return int(self._index.row(order_id - 1)[0])
+
     def indicative(self, start_s: int) -> ClearingResult:
         """What the auction would give if the gate closed now (fills only, no trades)."""
         book = self._books.get(start_s) or IntervalBook(start_s)

@@ -112,6 +112,7 @@ async def test_the_root_says_where_the_api_and_its_document_are_without_a_token(
         assert document.status == 200 and "/v1/me" in document.body["paths"]
         assert (await g.call("GET", root.body["health"])).status == 200
         assert (await g.call("GET", root.body["me"], "t-dom-1")).status == 200
-        # a browser's Accept gets JSON too
+        # a browser's Accept gets the web page instead (tests/engine/gateway/test_web_page.py)
         browser = "text/html,application/xhtml+xml,*/*;q=0.8"
-        assert (await g.call("GET", "/", accept=browser)).status == 200
+        page = await g.call("GET", "/", accept=browser)
+        assert page.status == 200 and page.headers["Content-Type"].startswith("text/html")
