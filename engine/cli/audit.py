@@ -28,16 +28,15 @@ import sqlite3
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.cli.cluster_sources import Sources, add_cluster_options, chosen, registered
 from engine.config.cluster import ClusterError
 from engine.config.demo import demo_cluster
-from engine.market.events import EventDecodeError
-from engine.market.recovery import JOURNAL_FILE, ClusterMismatch, replay_journal
-from engine.market.state import ReplayMismatch
 from engine.store.chain import EMPTY_HEAD, Head, VerifyReport, checkpoint_fault, hex_hash
-from engine.store.journal import Journal, JournalCorrupt, JournalError
+
+if TYPE_CHECKING:  # the market and the journal load when a command runs, not for --help
+    from engine.store.journal import Journal
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -94,6 +93,8 @@ def run_audit(args: argparse.Namespace) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
+    from engine.store.journal import JournalError
+
     journal = _open(args.data)
     if isinstance(journal, int):
         return journal
@@ -109,6 +110,8 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def run_head(args: argparse.Namespace) -> int:
+    from engine.store.journal import JournalError
+
     journal = _open(args.data)
     if isinstance(journal, int):
         return journal
@@ -130,6 +133,11 @@ def run_head(args: argparse.Namespace) -> int:
 
 
 def run_replay(args: argparse.Namespace) -> int:
+    from engine.market.events import EventDecodeError
+    from engine.market.recovery import ClusterMismatch, replay_journal
+    from engine.market.state import ReplayMismatch
+    from engine.store.journal import JournalCorrupt, JournalError
+
     path = _journal_path(args.data)
     if path is None:
         return EXIT_BAD_INPUT
@@ -174,6 +182,8 @@ def report_json(report: VerifyReport) -> dict[str, Any]:
 
 
 def _journal_path(data: str) -> Path | None:
+    from engine.store.journal import JOURNAL_FILE
+
     path = Path(data) / JOURNAL_FILE
     if not path.is_file():
         print(f"klaster: no journal at {path}", file=sys.stderr)
@@ -183,6 +193,8 @@ def _journal_path(data: str) -> Path | None:
 
 def _open(data: str) -> Journal | int:
     """The data directory's journal, read-only, or the exit code after saying why not."""
+    from engine.store.journal import Journal, JournalError
+
     path = _journal_path(data)
     if path is None:
         return EXIT_BAD_INPUT

@@ -43,29 +43,21 @@ arguments, an invalid config, or a TLS certificate or key that cannot be used.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import signal
-import ssl
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from engine.cli.cluster_sources import Sources, add_cluster_options, chosen, registered
 from engine.cli.member_tokens import DEMO_TOKENS_FILE, issue_token_file
 from engine.cli.plugins import ServedCluster
-from engine.cli.tls import TlsError, is_loopback, server_context
 from engine.config.cluster import Cluster, ClusterError
 from engine.config.demo import demo_cluster
-from engine.market.events import EventDecodeError
-from engine.market.metrics import Metrics
-from engine.market.recovery import ClusterMismatch
-from engine.market.runtime import Runtime
-from engine.market.state import ReplayMismatch
-from engine.model.clock import SimulatedClock
-from engine.store.journal import JournalError
-from engine.store.lock import DataDirLocked
-from engine.store.tokens import TokenStore
+
+if TYPE_CHECKING:  # the market, aiohttp and ssl load when the server starts, not for --help
+    import ssl
+
+    from engine.model.clock import SimulatedClock
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 DEFAULT_DATA, DEFAULT_HOST, DEFAULT_PORT = "data", "127.0.0.1", 8080
@@ -99,6 +91,15 @@ def add_command(commands: Any, sources: Sources | None = None) -> None:
 def run(args: argparse.Namespace, app_factory: AppFactory | None = None) -> int:
     """Run ``klaster serve``; return the exit code. ``app_factory`` replaces
     :func:`engine.gateway.create_app` (tests)."""
+    import asyncio
+
+    from engine.cli.tls import TlsError, is_loopback, server_context
+    from engine.market.events import EventDecodeError
+    from engine.market.recovery import ClusterMismatch
+    from engine.market.state import ReplayMismatch
+    from engine.store.journal import JournalError
+    from engine.store.lock import DataDirLocked
+
     try:
         served = _served(args)
     except ClusterError as exc:
@@ -163,8 +164,14 @@ async def serve(
     ``tokens_file``: on the first start, issue a token to every member and keep them in
     DIR/tokens_file (the demo cluster and scenarios). ``clock``: a simulated clock (a
     restart moves it on to the journal's last event). ``ssl_context``: serve HTTPS."""
+    import asyncio
+    import signal
+
     from aiohttp import web
 
+    from engine.market.metrics import Metrics
+    from engine.market.runtime import Runtime
+    from engine.store.tokens import TokenStore
     from matching.clearing import warm_up
 
     runtime = Runtime.open(data_dir, cluster, clock)

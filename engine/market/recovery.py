@@ -29,10 +29,8 @@ from engine.market.events import ClusterConfigured, Event
 from engine.market.market import Market
 from engine.market.state import MarketState, ReplayMismatch
 from engine.model.clock import Clock, WallClock
-from engine.store.journal import GroupCommitter, Journal
+from engine.store.journal import JOURNAL_FILE, GroupCommitter, Journal
 from engine.store.lock import DataDirLock
-
-JOURNAL_FILE = "journal.sqlite"
 
 
 class ClusterMismatch(ValueError):
