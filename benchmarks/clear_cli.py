@@ -10,12 +10,15 @@ size a seeded book (``write_book``: half bids, half asks, crossing in the middle
 members) is written to a temporary directory, both commands run once to warm up (numba's
 cache), then ``--pairs`` times each, alternately, the order swapped every pair, so that a
 machine that drifts (shared cores) drifts under both. Each run's wall time [s] comes from
-``time.perf_counter`` around the process and its peak RSS [MiB] from ``os.wait4``; the
-table gives the medians and the median of the per-pair ratios clear / floor.
+``time.perf_counter`` around the process, its CPU time [s] (user + system, all threads)
+and peak RSS [MiB] from ``os.wait4``; the table gives the medians and the median of the
+per-pair ratios clear / floor. On a machine that others share, CPU time is the steadier
+figure; the clearing runs a large book's two sides on two threads, which wall time
+credits and CPU time does not.
 
 ``klaster --help`` [s] is timed the same way against ``python -c pass`` (the interpreter's
-own start), and, with ``--before REF``, against ``klaster --help`` of that git ref (its
-tree exported with ``git archive``) in the same pairs.
+own start). ``--before REF`` adds the rows of that git ref's ``klaster`` (its tree exported
+with ``git archive``), each paired with the same floor.
 """
 
 from __future__ import annotations
@@ -62,9 +65,13 @@ def write_book(path: Path, rows: int, seed: int = SEED) -> None:
         )
 
 
-def run(command: Sequence[str], tree: Path) -> tuple[float, float]:
-    """Run ``command`` in ``tree`` (its only PYTHONPATH entry); return (wall [s], peak RSS
-    [MiB]); a failure stops the benchmark."""
+Run = tuple[float, float, float]  # wall [s], CPU [s], peak RSS [MiB]
+WALL, CPU, RSS = range(3)
+
+
+def run(command: Sequence[str], tree: Path) -> Run:
+    """Run ``command`` in ``tree`` (its only PYTHONPATH entry); return its figures; a
+    failure stops the benchmark."""
     env = dict(os.environ, PYTHONPATH=str(tree))
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -76,12 +83,13 @@ def run(command: Sequence[str], tree: Path) -> tuple[float, float]:
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed: {process.stderr.read().decode()}")
     process.stderr.close()
-    return wall, usage.ru_maxrss / 1024  # ru_maxrss is in KiB on Linux
+    cpu = usage.ru_utime + usage.ru_stime
+    return wall, cpu, usage.ru_maxrss / 1024  # ru_maxrss is in KiB on Linux
 
 
 def paired(
     first: tuple[Sequence[str], Path], second: tuple[Sequence[str], Path], pairs: int
-) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+) -> tuple[list[Run], list[Run]]:
     """Run both commands once to warm up, then ``pairs`` times each, alternately."""
     run(*first), run(*second)
     a, b = [], []
@@ -95,12 +103,12 @@ def paired(
     return a, b
 
 
-def ratio(a: list[tuple[float, float]], b: list[tuple[float, float]], what: int) -> float:
-    """Median over the pairs of a / b of figure ``what`` (0 wall, 1 peak RSS)."""
+def ratio(a: list[Run], b: list[Run], what: int) -> float:
+    """Median over the pairs of a / b of figure ``what`` (WALL, CPU or RSS)."""
     return statistics.median(x[what] / y[what] for x, y in zip(a, b, strict=True))
 
 
-def median(runs: list[tuple[float, float]], what: int) -> float:
+def median(runs: list[Run], what: int) -> float:
     return statistics.median(r[what] for r in runs)
 
 
@@ -115,39 +123,46 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000, 1_000_000])
     parser.add_argument("--pairs", type=int, default=5)
-    parser.add_argument("--before", metavar="REF", help="also time --help of this git ref")
+    parser.add_argument("--before", metavar="REF", help="also time this git ref's klaster")
     args = parser.parse_args(argv)
     python = sys.executable
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}, {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory(prefix="clear-cli-") as tmp:
         scratch = Path(tmp)
-        print(
-            "\n| rows | klaster clear [s] | floor [s] | ratio | clear [MiB] | floor [MiB] | ratio |"
-        )
-        print("|---:|---:|---:|---:|---:|---:|---:|")
-        for rows in args.rows:
-            book = scratch / f"book-{rows}.csv"
-            write_book(book, rows)
-            clear = (
-                [python, "-m", "engine", "clear", str(book), "--out", str(scratch / "o")],
-                TREE,
-            )
-            floor = ([python, "-c", FLOOR, str(book)], TREE)
-            a, b = paired(clear, floor, args.pairs)
-            print(
-                f"| {rows:,} | {median(a, 0):.3f} | {median(b, 0):.3f} | {ratio(a, b, 0):.2f}x "
-                f"| {median(a, 1):.0f} | {median(b, 1):.0f} | {ratio(a, b, 1):.2f}x |"
-            )
-        bare = ([python, "-c", "pass"], TREE)
         trees = [("this tree", TREE)]
         if args.before:
             trees.append((args.before, export(args.before, Path(tempfile.mkdtemp(dir=scratch)))))
-        print("\n| klaster --help | [s] | python -c pass [s] | difference [s] |")
-        print("|:---|---:|---:|---:|")
+        print(
+            "\n| rows | klaster of | clear wall [s] | floor wall [s] | ratio | clear CPU [s] "
+            "| floor CPU [s] | ratio | clear peak [MiB] | floor peak [MiB] | ratio |",
+            flush=True,
+        )
+        print("|---:|:---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for rows in args.rows:
+            book = scratch / f"book-{rows}.csv"
+            write_book(book, rows)
+            out = scratch / "fills.csv"
+            clear = [python, "-m", "engine", "clear", str(book), "--out", str(out)]
+            floor = ([python, "-c", FLOOR, str(book)], TREE)
+            for name, tree in trees:
+                a, b = paired((clear, tree), floor, args.pairs)
+                cells = [f"{rows:,}", name]
+                for what, digits in ((WALL, 3), (CPU, 3), (RSS, 0)):
+                    cells += [f"{median(a, what):.{digits}f}", f"{median(b, what):.{digits}f}"]
+                    cells.append(f"{ratio(a, b, what):.2f}x")
+                print("| " + " | ".join(cells) + " |", flush=True)
+        bare = ([python, "-c", "pass"], TREE)
+        print(
+            "\n| klaster --help of | wall [s] | CPU [s] | python -c pass: wall [s] | CPU [s] "
+            "| ratio of CPU |"
+        )
+        print("|:---|---:|---:|---:|---:|---:|")
         for name, tree in trees:
             a, b = paired(([python, "-m", "engine", "--help"], tree), bare, args.pairs)
-            diffs = statistics.median(x[0] - y[0] for x, y in zip(a, b, strict=True))
-            print(f"| {name} | {median(a, 0):.3f} | {median(b, 0):.3f} | {diffs:.3f} |")
+            print(
+                f"| {name} | {median(a, WALL):.3f} | {median(a, CPU):.3f} | {median(b, WALL):.3f} "
+                f"| {median(b, CPU):.3f} | {ratio(a, b, CPU):.2f}x |"
+            )
 
 
 if __name__ == "__main__":

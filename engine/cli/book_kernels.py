@@ -1,9 +1,12 @@
 """numba kernels of ``klaster clear`` for big books: scan a plain book file, write its fills.
 
 The file is one ``uint8`` array. :func:`scan_rows` walks it once, row by row, and fills
-per-row columns (where the row starts, its side, price [tick], quantity [Wh], the hashes of
-its order id and member); :func:`write_fills` writes the fills CSV into a buffer the caller
-allocated. Both are quiet: no raise, no allocation; a status says how it went.
+per-row columns (where the row starts, its side, price [tick], quantity [Wh], member code),
+checking that no order id repeats and numbering the members through two open-addressing
+hash tables (FNV-1a, and the bytes compared on a hash match, so a collision costs a probe,
+never a wrong answer); :func:`write_fills` writes the fills CSV into a buffer the caller
+allocated. Both are quiet: no raise, no allocation beyond two counters; the return value
+says how it went.
 
 "Plain" is a strict subset of the format of :mod:`engine.cli.book_csv`, chosen so that each
 field's bytes are its text exactly as the csv module would read and write it: no quote

@@ -204,7 +204,7 @@ def run_clear(args: argparse.Namespace) -> int:
         if plain is None:
             book, rows = read_book_csv(args.book)
         else:
-            book, rows = plain.book, None
+            book, rows = plain.book, []  # its fills come from plain_fills
     except BookCsvError as exc:
         print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT
