@@ -18,7 +18,8 @@ credits and CPU time does not.
 
 ``klaster --help`` [s] is timed the same way against ``python -c pass`` (the interpreter's
 own start). ``--before REF`` adds the rows of that git ref's ``klaster`` (its tree exported
-with ``git archive``), each paired with the same floor.
+with ``git archive``), each paired with the same floor, and says whether both wrote the same
+fills bytes.
 """
 
 from __future__ import annotations
@@ -141,16 +142,20 @@ def main(argv: Sequence[str] | None = None) -> None:
         for rows in args.rows:
             book = scratch / f"book-{rows}.csv"
             write_book(book, rows)
-            out = scratch / "fills.csv"
-            clear = [python, "-m", "engine", "clear", str(book), "--out", str(out)]
             floor = ([python, "-c", FLOOR, str(book)], TREE)
+            fills = []
             for name, tree in trees:
+                fills.append(scratch / f"fills-{len(fills)}.csv")
+                clear = [python, "-m", "engine", "clear", str(book), "--out", str(fills[-1])]
                 a, b = paired((clear, tree), floor, args.pairs)
                 cells = [f"{rows:,}", name]
                 for what, digits in ((WALL, 3), (CPU, 3), (RSS, 0)):
                     cells += [f"{median(a, what):.{digits}f}", f"{median(b, what):.{digits}f}"]
                     cells.append(f"{ratio(a, b, what):.2f}x")
                 print("| " + " | ".join(cells) + " |", flush=True)
+            if len(fills) == 2:  # the same fills, byte for byte, or the change is wrong
+                same = fills[0].read_bytes() == fills[1].read_bytes()
+                print(f"| {rows:,} | fills identical to {args.before}'s: {same} |", flush=True)
         bare = ([python, "-c", "pass"], TREE)
         print(
             "\n| klaster --help of | wall [s] | CPU [s] | python -c pass: wall [s] | CPU [s] "

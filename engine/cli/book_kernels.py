@@ -1,12 +1,11 @@
 """numba kernels of ``klaster clear`` for big books: scan a plain book file, write its fills.
 
 The file is one ``uint8`` array. :func:`scan_rows` walks it once, row by row, and fills
-per-row columns (where the row starts, its side, price [tick], quantity [Wh], member code),
-checking that no order id repeats and numbering the members through two open-addressing
-hash tables (FNV-1a, and the bytes compared on a hash match, so a collision costs a probe,
-never a wrong answer); :func:`write_fills` writes the fills CSV into a buffer the caller
-allocated. Both are quiet: no raise, no allocation beyond two counters; the return value
-says how it went.
+per-row columns (where the row starts, its side, price [tick], quantity [Wh], the hash of
+its order id, its member's code, numbered through an open-addressing hash table: FNV-1a,
+and the bytes compared on a hash match, so a collision costs a probe, never a wrong code);
+:func:`write_fills` writes the fills CSV into a buffer the caller allocated. Both are
+quiet: no raise, no allocation beyond two counters; the return value says how it went.
 
 "Plain" is a strict subset of the format of :mod:`engine.cli.book_csv`, chosen so that each
 field's bytes are its text exactly as the csv module would read and write it: no quote
@@ -170,12 +169,12 @@ def scan_rows(
     max_abs_price: int,
     max_side_total: int,
     line_start: np.ndarray,
-    id_end: np.ndarray,
     prefix_end: np.ndarray,
+    id_hash: np.ndarray,
     member_start: np.ndarray,
     member_end: np.ndarray,
-    hashes: np.ndarray,
-    tables: np.ndarray,
+    member_hash: np.ndarray,
+    member_table: np.ndarray,
     side: np.ndarray,
     side_index: np.ndarray,
     member: np.ndarray,
@@ -183,15 +182,14 @@ def scan_rows(
     quantity: np.ndarray,
 ) -> int:
     """Scan the rows of ``data[start:]`` into the per-row columns; return how many, or
-    :data:`NOT_PLAIN` at the first row that is not plain (module docstring) or whose order
-    id an earlier row has.
+    :data:`NOT_PLAIN` at the first row that is not plain (module docstring).
 
     ``prefix_end``: one past the comma after the side, so ``data[line_start:prefix_end]``
     is ``order_id,member,side,`` as the fills repeat it. ``side_index``: the row's index
-    among the rows of its side. ``member``: a code per distinct member, 0, 1, ... in order
-    of first appearance. ``hashes`` (2 x rows, uint64) and ``tables`` (2 x a power of two
-    above the rows, int64, all -1) are the work space of the order ids (0) and members (1).
-    The columns must hold one entry per line at least.
+    among the rows of its side. ``id_hash``: FNV-1a of the order id (the caller looks for
+    repeats). ``member``: a code per distinct member, 0, 1, ... in order of first
+    appearance; ``member_hash`` and ``member_table`` (a power of two above the rows, all -1)
+    are its work space. The columns must hold one entry per line at least.
     """
     n = len(data)
     pos = start
@@ -230,14 +228,11 @@ def scan_rows(
             pos = q_end + 2
         else:  # a fifth comma, a quote, a lone CR
             return NOT_PLAIN
-        id_end[row] = i_end
-        hashes[0, row] = _hash(data, line_start[row], i_end)
-        if _first_row(data, tables[0], hashes[0], line_start, id_end, row) != row:
-            return NOT_PLAIN  # a duplicate order id: read_book_csv names both lines
+        id_hash[row] = _hash(data, line_start[row], i_end)
         member_start[row] = m_start
         member_end[row] = m_end
-        hashes[1, row] = _hash(data, m_start, m_end)
-        first = _first_row(data, tables[1], hashes[1], member_start, member_end, row)
+        member_hash[row] = _hash(data, m_start, m_end)
+        first = _first_row(data, member_table, member_hash, member_start, member_end, row)
         if first == row:
             member[row] = members
             members += 1
