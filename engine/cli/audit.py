@@ -31,11 +31,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.cli.cluster_sources import Sources, add_cluster_options, chosen, registered
-from engine.config.cluster import ClusterError
-from engine.config.demo import demo_cluster
-from engine.store.chain import EMPTY_HEAD, Head, VerifyReport, checkpoint_fault, hex_hash
 
 if TYPE_CHECKING:  # the market and the journal load when a command runs, not for --help
+    from engine.store.chain import VerifyReport
     from engine.store.journal import Journal
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -110,6 +108,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def run_head(args: argparse.Namespace) -> int:
+    from engine.store.chain import EMPTY_HEAD, Head, VerifyReport, checkpoint_fault, hex_hash
     from engine.store.journal import JournalError
 
     journal = _open(args.data)
@@ -133,6 +132,8 @@ def run_head(args: argparse.Namespace) -> int:
 
 
 def run_replay(args: argparse.Namespace) -> int:
+    from engine.config.cluster import ClusterError
+    from engine.config.demo import demo_cluster
     from engine.market.events import EventDecodeError
     from engine.market.recovery import ClusterMismatch, replay_journal
     from engine.market.state import ReplayMismatch
@@ -170,6 +171,8 @@ def run_replay(args: argparse.Namespace) -> int:
 
 def report_json(report: VerifyReport) -> dict[str, Any]:
     """A check's result as the commands print it."""
+    from engine.store.chain import hex_hash
+
     out: dict[str, Any] = {
         "ok": report.ok,
         "events": report.events,

@@ -40,11 +40,11 @@ import re
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from engine.config.cluster import Cluster, ClusterError, load_cluster
-from engine.config.demo import demo_cluster
-from engine.store.tokens import TOKENS_FILE, TokenInfo, TokenStore, wall_clock_us
+if TYPE_CHECKING:  # the config and the token store load when a command runs, not for --help
+    from engine.config.cluster import Cluster
+    from engine.store.tokens import TokenInfo, TokenStore
 
 EXIT_OK, EXIT_NOTHING, EXIT_BAD_INPUT = 0, 1, 2
 DEFAULT_DATA = "data"
@@ -106,6 +106,10 @@ def add_commands(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``klaster members ...``; return the exit code."""
+    from engine.config.cluster import ClusterError, load_cluster
+    from engine.config.demo import demo_cluster
+    from engine.store.tokens import TokenStore
+
     try:
         cluster = demo_cluster() if args.config is None else load_cluster(args.config)
     except ClusterError as exc:
@@ -127,6 +131,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _no_store(data: Path) -> str:
     """Why ``data`` cannot be listed: no such directory, or no token store in it."""
+    from engine.store.tokens import TOKENS_FILE
+
     where = f"no data directory {data}" if not data.is_dir() else f"no {data / TOKENS_FILE}"
     return f"{where} (klaster serve --data {data} or klaster members add creates it)"
 
@@ -135,6 +141,8 @@ def _add(
     data: Path, cluster: Cluster, member_id: str, expires: str | None, demo_tokens: str | None
 ) -> int:
     """Issue a token for ``member_id``; on a new store, first the ``demo_tokens`` file's."""
+    from engine.store.tokens import TokenStore, wall_clock_us
+
     if cluster.member_by_id(member_id) is None:
         known = ", ".join(m.id for m in cluster.members)
         print(

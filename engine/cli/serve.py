@@ -51,12 +51,11 @@ from typing import TYPE_CHECKING, Any, TextIO
 from engine.cli.cluster_sources import Sources, add_cluster_options, chosen, registered
 from engine.cli.member_tokens import DEMO_TOKENS_FILE, issue_token_file
 from engine.cli.plugins import ServedCluster
-from engine.config.cluster import Cluster, ClusterError
-from engine.config.demo import demo_cluster
 
 if TYPE_CHECKING:  # the market, aiohttp and ssl load when the server starts, not for --help
     import ssl
 
+    from engine.config.cluster import Cluster
     from engine.model.clock import SimulatedClock
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -94,6 +93,7 @@ def run(args: argparse.Namespace, app_factory: AppFactory | None = None) -> int:
     import asyncio
 
     from engine.cli.tls import TlsError, is_loopback, server_context
+    from engine.config.cluster import ClusterError
     from engine.market.events import EventDecodeError
     from engine.market.recovery import ClusterMismatch
     from engine.market.state import ReplayMismatch
@@ -253,6 +253,8 @@ async def serve(
 
 def _served(args: argparse.Namespace) -> ServedCluster:
     """What to serve: a registered source's, ``--config``'s cluster or the demo."""
+    from engine.config.demo import demo_cluster
+
     served = chosen(args)
     if served is None:
         return ServedCluster(demo_cluster(), tokens_file=DEMO_TOKENS_FILE)
