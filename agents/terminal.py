@@ -10,7 +10,6 @@ noise in a log, and whoever reads the log sees the result.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import threading
 import time
@@ -96,6 +95,8 @@ async def keep_showing(
 ) -> None:
     """Show ``text()`` on ``status`` every ``every_s`` [s] until cancelled (returns at once
     off a terminal)."""
+    import asyncio  # here: the commands that import this module start without it
+
     if not status.tty:
         return
     while True:

@@ -36,11 +36,9 @@ import numpy as np
 
 from matching import kernels, merge, pairing
 from matching.book import Book, Side, make_book
+from matching.mechanisms import MECHANISMS, RATIONING
 from matching.result import ClearingResult, Trades
 from matching.units import K_SCALE, k_to_ppm
-
-MECHANISMS = ("uniform", "pay-as-bid", "pair-midpoint", "trade-reduction")
-RATIONING = ("pro-rata", "time-priority")
 
 DENSE_LEVELS_MIN = 1 << 16
 DENSE_LEVELS_PER_ORDER = 8

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 
 from agents.sim.extra import missing_extra
-from engine import ClusterError, ServedCluster, ServeSource, SimulatedClock
+from engine import ServedCluster, ServeSource
 
 TOKENS_FILE = "scenario-tokens.txt"
 LEAD_S = 2 * 86400  # the clock starts this long before the first simulated day [s]
@@ -22,6 +22,8 @@ LEAD_S = 2 * 86400  # the clock starts this long before the first simulated day 
 def served_scenario(path: str) -> ServedCluster:
     """The scenario in ``path`` as ``klaster serve`` serves it, or ClusterError naming what
     is wrong (the simulation's packages missing included)."""
+    from engine import ClusterError, SimulatedClock  # here: klaster --help needs neither
+
     try:
         from agents.sim.scenario import ScenarioError, load_scenario
     except ModuleNotFoundError as exc:

@@ -28,21 +28,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import sqlite3
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # loaded when a command runs, not for --help
+    from engine.store.chain import VerifyReport
+    from engine.store.journal import StoredJournal
+    from engine.store.place import Store
 import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from engine.cli.cluster_sources import Sources, add_cluster_options, chosen, registered
 from engine.cli.store_option import add_data_or_store, store_of
-from engine.config.cluster import ClusterError
-from engine.config.demo import demo_cluster
-from engine.market.events import EventDecodeError
-from engine.market.recovery import ClusterMismatch, replay_journal
-from engine.market.state import ReplayMismatch
-from engine.store.chain import EMPTY_HEAD, Head, VerifyReport, checkpoint_fault, hex_hash
-from engine.store.journal import JournalCorrupt, JournalError, StoredJournal
-from engine.store.place import Store
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -104,6 +101,8 @@ def run_audit(args: argparse.Namespace) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
+    from engine.store.journal import JournalError
+
     journal = _open(args)
     if isinstance(journal, int):
         return journal
@@ -119,6 +118,9 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def run_head(args: argparse.Namespace) -> int:
+    from engine.store.chain import EMPTY_HEAD, Head, VerifyReport, checkpoint_fault, hex_hash
+    from engine.store.journal import JournalError
+
     journal = _open(args)
     if isinstance(journal, int):
         return journal
@@ -140,6 +142,13 @@ def run_head(args: argparse.Namespace) -> int:
 
 
 def run_replay(args: argparse.Namespace) -> int:
+    from engine.config.cluster import ClusterError
+    from engine.config.demo import demo_cluster
+    from engine.market.events import EventDecodeError
+    from engine.market.recovery import ClusterMismatch, replay_journal
+    from engine.market.state import ReplayMismatch
+    from engine.store.journal import JournalCorrupt, JournalError
+
     try:
         served = chosen(args)
         cluster = demo_cluster() if served is None else served.cluster
@@ -172,6 +181,8 @@ def run_replay(args: argparse.Namespace) -> int:
 
 def report_json(report: VerifyReport) -> dict[str, Any]:
     """A check's result as the commands print it."""
+    from engine.store.chain import hex_hash
+
     out: dict[str, Any] = {
         "ok": report.ok,
         "events": report.events,
@@ -186,6 +197,8 @@ def report_json(report: VerifyReport) -> dict[str, Any]:
 def _store_with_journal(args: argparse.Namespace, cluster_id: str) -> Store | int:
     """The store the options name if it holds the cluster's journal, or the exit code after
     saying why not (2: no such journal or a bad ``--store``; 1: the store cannot be read)."""
+    from engine.store.journal import JournalError
+
     store = store_of(args)
     if store is None:
         return EXIT_BAD_INPUT
@@ -202,6 +215,11 @@ def _store_with_journal(args: argparse.Namespace, cluster_id: str) -> Store | in
 
 def _open(args: argparse.Namespace) -> StoredJournal | int:
     """The journal the options name, read-only, or the exit code after saying why not."""
+    import sqlite3
+
+    from engine.config.demo import demo_cluster
+    from engine.store.journal import JournalError
+
     cluster_id = args.cluster or demo_cluster().id
     store = _store_with_journal(args, cluster_id)
     if isinstance(store, int):

@@ -25,17 +25,11 @@ import contextlib
 import json
 import os
 import shutil
-import sqlite3
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-from engine.market.recovery import JOURNAL_FILE
-from engine.store.chain import hex_hash
-from engine.store.journal import Journal, JournalError
-from engine.store.lock import LOCK_FILE
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 SQLITE_SUFFIX = ".sqlite"
@@ -87,6 +81,12 @@ def run_restore(args: argparse.Namespace) -> int:
 
 
 def _run(source: Path, target: Path) -> int:
+    import sqlite3
+
+    from engine.market.recovery import JOURNAL_FILE
+    from engine.store.chain import hex_hash
+    from engine.store.journal import JournalError
+
     if not (source / JOURNAL_FILE).is_file():
         print(f"klaster: no journal at {source / JOURNAL_FILE}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -115,6 +115,9 @@ def copy_data_dir(source: Path, target: Path) -> CopyReport:
     """Copy the data directory ``source`` to ``target`` (absent or an empty directory) and
     check the copy (see the module docstring); raise :class:`CopyFailed` and leave
     ``target`` as it was if the copy does not pass."""
+    from engine.market.recovery import JOURNAL_FILE
+    from engine.store.lock import LOCK_FILE
+
     parent = target.resolve().parent
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=parent))
     try:  # mkdtemp made it 0700: a data directory holds token hashes and token files
@@ -142,6 +145,8 @@ def copy_data_dir(source: Path, target: Path) -> CopyReport:
 
 def _sqlite_copy(source: Path, target: Path) -> None:
     """Copy one SQLite file with the online backup API: one consistent snapshot."""
+    import sqlite3
+
     os.close(os.open(target, os.O_CREAT | os.O_WRONLY, 0o600))  # 0600 before SQLite opens it
     with (
         contextlib.closing(sqlite3.connect(source)) as src,
@@ -155,6 +160,8 @@ def _sqlite_copy(source: Path, target: Path) -> None:
 def _check(source: Path, copy: Path, files: list[str]) -> CopyReport:
     """The copy's journal passes its hash chain and checkpoint, and its head is the
     source's event of the same seq."""
+    from engine.store.journal import Journal
+
     with Journal.open(copy, read_only=True) as journal:
         report = journal.verify()
     if not report.ok:
@@ -171,6 +178,8 @@ def _check(source: Path, copy: Path, files: list[str]) -> CopyReport:
 
 
 def _integrity(path: Path) -> None:
+    import sqlite3
+
     with contextlib.closing(sqlite3.connect(path)) as db:
         result = db.execute("PRAGMA integrity_check").fetchone()[0]
     if result != "ok":

@@ -21,21 +21,11 @@ import argparse
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import tomli_w
+if TYPE_CHECKING:  # loaded when a command runs, not for --help
+    from engine.market.events import ClusterChanged
 
-from engine.config.cluster import ClusterError, load_cluster
-from engine.market.changes import decide_change
-from engine.market.commands import ChangeCluster, Changed
-from engine.market.events import ClusterChanged
-from engine.market.recovery import JOURNAL_FILE, ClusterMismatch, decoded_events, open_market
-from engine.market.state import ReplayMismatch
-from engine.model import wording
-from engine.model.calendar import INSTANT_RANGE, in_range
-from engine.model.rejects import Rejected
-from engine.store.journal import Journal, JournalError
-from engine.store.lock import DataDirLocked
 
 EXIT_OK, EXIT_REFUSED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -87,6 +77,8 @@ def run(args: argparse.Namespace) -> int:
 
 def parse_instant(text: str) -> int:
     """An RFC 3339 instant with an offset [s since the epoch]; ``ValueError`` otherwise."""
+    from engine.model.calendar import INSTANT_RANGE, in_range
+
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -100,6 +92,15 @@ def parse_instant(text: str) -> int:
 
 
 def _apply(config: Path, data: Path, effective: int | None, dry_run: bool) -> int:
+    from engine.config.cluster import ClusterError, load_cluster
+    from engine.market.changes import decide_change
+    from engine.market.commands import ChangeCluster, Changed
+    from engine.market.recovery import JOURNAL_FILE, ClusterMismatch, open_market
+    from engine.market.state import ReplayMismatch
+    from engine.model.rejects import Rejected
+    from engine.store.journal import JournalError
+    from engine.store.lock import DataDirLocked
+
     try:
         new = load_cluster(config)
     except ClusterError as exc:
@@ -150,12 +151,20 @@ def _apply(config: Path, data: Path, effective: int | None, dry_run: bool) -> in
 
 
 def _print_changes(effective: int, changes: list[str]) -> None:
+    from engine.model import wording
+
     print(f"changes in force from {wording.instant(effective)}:")
     for line in changes:
         print(f"  {line}")
 
 
 def _show(data: Path, at: int | None, write: Path | None) -> int:
+    import tomli_w
+
+    from engine.market.recovery import JOURNAL_FILE
+    from engine.model import wording
+    from engine.store.journal import JournalError
+
     path = data / JOURNAL_FILE
     if not path.exists():
         print(f"klaster: no journal in {data}", file=sys.stderr)
@@ -194,6 +203,10 @@ def _show(data: Path, at: int | None, write: Path | None) -> int:
 def journaled_versions(path: Path) -> list[ClusterChanged]:
     """The configurations in force by effective instant, as the fold keeps them (a change
     replaces those from its effective instant on); read-only, each event hash-checked."""
+    from engine.market.events import ClusterChanged
+    from engine.market.recovery import decoded_events
+    from engine.store.journal import Journal
+
     journal = Journal.open(path, read_only=True)
     try:
         versions: list[ClusterChanged] = []

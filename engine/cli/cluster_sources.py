@@ -18,7 +18,6 @@ import sys
 from collections.abc import Callable, Sequence
 
 from engine.cli.plugins import SERVE_SOURCES_GROUP, ServedCluster, ServeSource, loaded
-from engine.config.cluster import ClusterError, load_cluster
 
 Sources = Sequence[tuple[str, ServeSource]]
 RESERVED = (
@@ -65,6 +64,8 @@ def add_cluster_options(
 def chosen(args: argparse.Namespace) -> ServedCluster | None:
     """What the options name: a source's cluster, ``--config``'s, or None when neither was
     given (the command's default); raises :class:`ClusterError` for a bad value."""
+    from engine.config.cluster import ClusterError, load_cluster
+
     sources: dict[str, ServeSource] = getattr(args, "cluster_sources", {})
     for name, source in sources.items():
         value = getattr(args, _dest(name))
@@ -84,6 +85,8 @@ def chosen(args: argparse.Namespace) -> ServedCluster | None:
 
 def _reader_of(path: str, sources: dict[str, ServeSource]) -> str | None:
     """The name of the first source that reads ``path``, if any."""
+    from engine.config.cluster import ClusterError
+
     for name, source in sources.items():
         try:
             source.load(path)

@@ -32,7 +32,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.cli import audit as cli_journal
 from engine.cli import backup as cli_backup
@@ -40,12 +40,10 @@ from engine.cli import cluster as cli_cluster
 from engine.cli import member_tokens as cli_members
 from engine.cli import serve
 from engine.cli import statements as cli_statements
-from engine.cli.book_csv import BookCsvError, OrderRow, read_book_csv
 from engine.cli.cluster_sources import registered
 from engine.cli.plugins import COMMANDS_GROUP, loaded
 from engine.cli.version import version_text
-from matching.clearing import MECHANISMS, RATIONING, clear
-from matching.result import ClearingResult
+from matching.mechanisms import MECHANISMS, RATIONING
 from matching.units import (
     KWH_DECIMALS,
     PLN_MWH_DECIMALS,
@@ -54,6 +52,10 @@ from matching.units import (
     k_to_ppm,
     ratio_to_decimal_text,
 )
+
+if TYPE_CHECKING:  # numpy and numba load only when a book is cleared
+    from engine.cli.book_csv import OrderRow
+    from matching.result import ClearingResult
 
 FILLS_HEADER = ("order_id", "member", "side", "filled_kwh", "price_pln_mwh")
 EXIT_OK, EXIT_WRITE_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -177,13 +179,14 @@ def format_summary(result: ClearingResult) -> str:
     return "{" + ", ".join(f'"{key}": {value}' for key, value in fields.items()) + "}"
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see either nothing or all of it."""
+def write_atomically(path: Path, text: str | bytes) -> None:
+    """Write ``text`` (bytes: already UTF-8) to ``path`` so that readers see either nothing
+    or all of it."""
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(text.encode("utf-8") if isinstance(text, str) else text)
         umask = os.umask(0)  # mkstemp makes 0600; give the file the usual 0666 & ~umask
         os.umask(umask)
         tmp.chmod(0o666 & ~umask)
@@ -194,9 +197,21 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def run_clear(args: argparse.Namespace) -> int:
-    """Run ``klaster clear``; return the exit code."""
+    """Run ``klaster clear``; return the exit code.
+
+    A plain book (:mod:`engine.cli.book_columns`) is read and its fills written by numba
+    kernels; any other file by :mod:`engine.cli.book_csv` and :func:`format_fills`, which
+    also name the first bad line of an invalid one. Both give the same bytes."""
+    from engine.cli.book_columns import plain_fills, read_plain_book
+    from engine.cli.book_csv import BookCsvError, read_book_csv
+    from matching.clearing import clear
+
     try:
-        book, rows = read_book_csv(args.book)
+        plain = read_plain_book(Path(args.book).read_bytes())
+        if plain is None:
+            book, rows = read_book_csv(args.book)
+        else:
+            book, rows = plain.book, []  # its fills come from plain_fills
     except BookCsvError as exc:
         print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -205,10 +220,11 @@ def run_clear(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
 
     result = clear(book, args.mechanism, k=args.k, rationing=args.rationing, trades=True)
-    fills, summary = format_fills(rows, result), format_summary(result)
+    fills = format_fills(rows, result) if plain is None else plain_fills(plain, result)
+    summary = format_summary(result)
 
     if args.out is None:
-        sys.stdout.write(fills)
+        _write_stdout(fills)
     else:
         try:
             write_atomically(Path(args.out), fills)
@@ -217,6 +233,19 @@ def run_clear(args: argparse.Namespace) -> int:
             return EXIT_WRITE_FAILED
     print(summary, file=sys.stderr)
     return EXIT_OK
+
+
+def _write_stdout(fills: str | bytes) -> None:
+    """Write ``fills`` (bytes: UTF-8) to stdout as ``sys.stdout.write`` of its text would."""
+    if isinstance(fills, bytes):
+        binary = getattr(sys.stdout, "buffer", None)
+        utf8 = (sys.stdout.encoding or "").lower().replace("_", "-") in ("utf-8", "utf8")
+        if binary is not None and (utf8 or fills.isascii()):
+            sys.stdout.flush()  # whatever the text layer holds goes first
+            binary.write(fills)
+            return
+        fills = fills.decode("utf-8")
+    sys.stdout.write(fills)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -44,14 +44,14 @@ import re
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from engine.cli.store_option import add_store_option, store_of
-from engine.config.cluster import Cluster, ClusterError, load_cluster
-from engine.config.demo import demo_cluster
-from engine.store.journal import JournalError
-from engine.store.place import DataDirStore, Store, Tokens
-from engine.store.tokens import TOKENS_FILE, TokenInfo, wall_clock_us
+
+if TYPE_CHECKING:  # the config and the token store load when a command runs, not for --help
+    from engine.config.cluster import Cluster
+    from engine.store.place import Store, Tokens
+    from engine.store.tokens import TokenInfo
 
 EXIT_OK, EXIT_NOTHING, EXIT_BAD_INPUT = 0, 1, 2
 EXIT_FAILED = 1  # the store (PostgreSQL) cannot be reached
@@ -115,6 +115,11 @@ def add_commands(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``klaster members ...``; return the exit code."""
+    from engine.config.cluster import ClusterError, load_cluster
+    from engine.config.demo import demo_cluster
+    from engine.store.journal import JournalError
+    from engine.store.place import DataDirStore
+
     try:
         cluster = demo_cluster() if args.config is None else load_cluster(args.config)
     except ClusterError as exc:
@@ -144,6 +149,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _no_store(data: Path) -> str:
     """Why ``data`` cannot be listed: no such directory, or no token store in it."""
+    from engine.store.tokens import TOKENS_FILE
+
     where = f"no data directory {data}" if not data.is_dir() else f"no {data / TOKENS_FILE}"
     return f"{where} (klaster serve --data {data} or klaster members add creates it)"
 
@@ -165,6 +172,8 @@ def _add(
             file=sys.stderr,
         )
         return EXIT_BAD_INPUT
+    from engine.store.tokens import wall_clock_us
+
     expires_us = None
     if expires is not None:
         try:

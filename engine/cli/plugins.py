@@ -23,10 +23,11 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib.metadata import entry_points
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine.config.cluster import Cluster
-from engine.model.clock import SimulatedClock
+if TYPE_CHECKING:  # the config loads when a source runs, not for --help
+    from engine.config.cluster import Cluster
+    from engine.model.clock import SimulatedClock
 
 COMMANDS_GROUP = "klaster.commands"
 SERVE_SOURCES_GROUP = "klaster.serve_sources"

@@ -52,34 +52,26 @@ arguments, an invalid config, or a TLS certificate or key that cannot be used.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
-import signal
-import ssl
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from engine.cli import logs
-from engine.cli.access_log import AccessLogger, access_logger
 from engine.cli.cluster_sources import Sources, add_cluster_options, chosen, registered
-from engine.cli.member_tokens import DEMO_TOKENS_FILE, issue_token_file
+from engine.cli.member_tokens import DEMO_TOKENS_FILE
 from engine.cli.plugins import ServedCluster
 from engine.cli.store_option import add_store_option, store_of
-from engine.cli.tls import TlsError, is_loopback, server_context
 from engine.cli.version import build_info
-from engine.config.cluster import Cluster, ClusterError
-from engine.config.demo import demo_cluster
-from engine.market.events import EventDecodeError
-from engine.market.metrics import Metrics
-from engine.market.recovery import ClusterMismatch
-from engine.market.runtime import Runtime
-from engine.market.state import ReplayMismatch
-from engine.model.clock import SimulatedClock
-from engine.store.journal import JournalError
-from engine.store.lock import DataDirLocked
-from engine.store.place import DataDirStore, Store
+
+if TYPE_CHECKING:  # the market, aiohttp and ssl load when the server starts, not for --help
+    import ssl
+
+    from engine.config.cluster import Cluster
+    from engine.model.clock import SimulatedClock
+    from engine.store.place import Store
+
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 DEFAULT_DATA, DEFAULT_HOST, DEFAULT_PORT = "data", "127.0.0.1", 8080
@@ -125,6 +117,16 @@ def add_command(commands: Any, sources: Sources | None = None) -> None:
 def run(args: argparse.Namespace, app_factory: AppFactory | None = None) -> int:
     """Run ``klaster serve``; return the exit code. ``app_factory`` replaces
     :func:`engine.gateway.create_app` (tests)."""
+    import asyncio
+
+    from engine.cli.tls import TlsError, is_loopback, server_context
+    from engine.config.cluster import ClusterError
+    from engine.market.events import EventDecodeError
+    from engine.market.recovery import ClusterMismatch
+    from engine.market.state import ReplayMismatch
+    from engine.store.journal import JournalError
+    from engine.store.lock import DataDirLocked
+
     try:
         served = _served(args)
     except ClusterError as exc:
@@ -200,8 +202,16 @@ async def serve(
     restart moves it on to the journal's last event). ``ssl_context``: serve HTTPS.
     ``store``: where the journal and tokens are (default: ``data_dir``'s SQLite files).
     ``access_log``: log every request."""
+    import asyncio
+    import signal
+
     from aiohttp import web
 
+    from engine.cli.access_log import AccessLogger, access_logger
+    from engine.cli.member_tokens import issue_token_file
+    from engine.market.metrics import Metrics
+    from engine.market.runtime import Runtime
+    from engine.store.place import DataDirStore
     from matching.clearing import warm_up
 
     store = DataDirStore(data_dir) if store is None else store
@@ -306,6 +316,8 @@ async def serve(
 
 def _served(args: argparse.Namespace) -> ServedCluster:
     """What to serve: a registered source's, ``--config``'s cluster or the demo."""
+    from engine.config.demo import demo_cluster
+
     served = chosen(args)
     if served is None:
         return ServedCluster(demo_cluster(), tokens_file=DEMO_TOKENS_FILE)

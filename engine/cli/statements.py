@@ -7,7 +7,7 @@ fingerprint) and writes one row per connection point, in point code order, of it
 its tariffs over the intervals starting in [from, to) (:mod:`engine.settlement.bills`).
 A member's statement is the sum of its points' rows (suppliers bill each point on its own).
 
-Columns (:data:`COLUMNS`): ``member``, ``point``, ``tariff``, ``regime``, ``from``, ``to``
+Columns (:func:`columns`): ``member``, ``point``, ``tariff``, ``regime``, ``from``, ``to``
 (RFC 3339 UTC), ``intervals``, ``pending`` (intervals without the point's reading, left out),
 per line kind of :data:`engine.settlement.bills.LINES` ``KIND_wh`` [Wh] and ``KIND_grosz``,
 ``net_grosz``, ``vat_grosz``, ``gross_grosz``, ``baseline_net_grosz``, ``baseline_vat_grosz``,
@@ -27,27 +27,30 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.cli.cluster_sources import Sources, add_cluster_options, chosen
-from engine.config.cluster import ClusterError
-from engine.config.demo import demo_cluster
-from engine.market.events import EventDecodeError
-from engine.market.recovery import JOURNAL_FILE, ClusterMismatch, replayed_state
-from engine.market.state import ReplayMismatch
+
+if TYPE_CHECKING:  # loaded when a command runs, not for --help
+    from engine.settlement.bills import PointStatement
 from engine.model.calendar import END_INSTANT_S, FIRST_INSTANT_S
-from engine.settlement.bills import LINES, PointStatement
-from engine.store.journal import JournalCorrupt, JournalError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 TEXT = ("member", "point", "tariff", "regime", "from", "to")
-COLUMNS = (
-    *TEXT, "intervals", "pending",
-    *(f"{kind}_{unit}" for kind in LINES for unit in ("wh", "grosz")),
-    "net_grosz", "vat_grosz", "gross_grosz", "baseline_net_grosz", "baseline_vat_grosz",
-    "baseline_gross_grosz", "saving_grosz", "carried_grosz", "baseline_carried_grosz",
-    "carried_wh",
-)  # fmt: skip
+
+
+def columns() -> tuple[str, ...]:
+    """The export's columns, in order (the line kinds from the bills, loaded when a
+    command runs, not for --help)."""
+    from engine.settlement.bills import LINES
+
+    return (
+        *TEXT, "intervals", "pending",
+        *(f"{kind}_{unit}" for kind in LINES for unit in ("wh", "grosz")),
+        "net_grosz", "vat_grosz", "gross_grosz", "baseline_net_grosz", "baseline_vat_grosz",
+        "baseline_gross_grosz", "saving_grosz", "carried_grosz", "baseline_carried_grosz",
+        "carried_wh",
+    )  # fmt: skip
 
 
 def add_commands(commands: Any, sources: Sources) -> None:
@@ -81,6 +84,13 @@ def add_commands(commands: Any, sources: Sources) -> None:
 
 def run_export(args: argparse.Namespace) -> int:
     """Run ``klaster statements export``; return the exit code."""
+    from engine.config.cluster import ClusterError
+    from engine.config.demo import demo_cluster
+    from engine.market.events import EventDecodeError
+    from engine.market.recovery import JOURNAL_FILE, ClusterMismatch, replayed_state
+    from engine.market.state import ReplayMismatch
+    from engine.store.journal import JournalCorrupt, JournalError
+
     if args.to <= args.from_:
         print("klaster: --to must be after --from", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -155,14 +165,14 @@ def table(
             "carried_wh": s.carried_wh,
         }
         rows.append(row)
-    assert all(tuple(r) == COLUMNS for r in rows), "COLUMNS and the rows must agree"
+    assert all(tuple(r) == columns() for r in rows), "columns() and the rows must agree"
     return rows
 
 
 def csv_text(rows: list[dict[str, Any]]) -> str:
-    """The rows as CSV with the header :data:`COLUMNS`."""
+    """The rows as CSV with the header :func:`columns`."""
     out = io.StringIO(newline="")
-    writer = csv.DictWriter(out, COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(out, columns(), lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()
@@ -173,10 +183,10 @@ def write_parquet(path: Path, rows: list[dict[str, Any]]) -> None:
     import pyarrow as pa  # the export extra: not needed to serve
     import pyarrow.parquet as pq
 
-    schema = pa.schema([(c, pa.string() if c in TEXT else pa.int64()) for c in COLUMNS])
-    columns = {c: [r[c] for r in rows] for c in COLUMNS}
+    schema = pa.schema([(c, pa.string() if c in TEXT else pa.int64()) for c in columns()])
+    by_column = {c: [r[c] for r in rows] for c in columns()}
     sink = io.BytesIO()
-    pq.write_table(pa.Table.from_pydict(columns, schema=schema), sink)
+    pq.write_table(pa.Table.from_pydict(by_column, schema=schema), sink)
     _write_atomically(path, sink.getvalue())
 
 

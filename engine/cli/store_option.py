@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-from engine.store.place import DataDirStore, PostgresStore, store_at
+if TYPE_CHECKING:  # the store loads when a command runs, not for --help
+    from engine.store.place import DataDirStore, PostgresStore
 
 STORE_HELP = (
     "keep the journal and tokens in PostgreSQL: postgresql://USER@HOST:PORT/DB (default: "
@@ -35,6 +37,8 @@ def add_data_or_store(command: argparse.ArgumentParser) -> None:
 
 def store_of(args: argparse.Namespace) -> DataDirStore | PostgresStore | None:
     """The store the options name; None after saying on stderr why ``--store`` is wrong."""
+    from engine.store.place import store_at
+
     try:
         return store_at(args.data or "", getattr(args, "store", None))
     except ValueError as exc:

@@ -53,7 +53,7 @@ from engine.config.price_bands import (
 )
 from engine.config.register import RegisterRules, check_legal, parse_rules
 from engine.config.toml_table import FieldError, Table, show
-from matching.clearing import MECHANISMS, RATIONING
+from matching.mechanisms import MECHANISMS, RATIONING
 from matching.units import DEFAULT_TICK_PLN_MWH, k_to_ppm
 
 __all__ = [

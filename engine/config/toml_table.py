@@ -10,7 +10,6 @@ they stay exact.
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Sequence
@@ -54,6 +53,8 @@ class Table:
         self._values = value
         for key in value:  # TOML order: the first unknown key in the file is reported
             if key not in keys:
+                import difflib  # here: only a config with a typo pays for it
+
                 close = difflib.get_close_matches(key, keys, n=1)
                 hint = f' (did you mean "{prefix}{close[0]}"?)' if close else ""
                 self.fail(f'unknown key "{prefix}{key}"{hint}; expected one of {", ".join(keys)}')

@@ -68,6 +68,8 @@ from engine.store.chain import (
     chain_hash,
 )
 
+#: The journal's file in a data directory.
+JOURNAL_FILE = "journal.sqlite"
 SCHEMA_VERSION = 2
 """2: with the checkpoint table; 1 (without) is upgraded by its next commit."""
 READ_CHUNK_ROWS = 8192
