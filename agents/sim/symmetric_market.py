@@ -32,10 +32,16 @@ BAND = (0, 400)  # floor and cap [tick]: the competitive price in the middle
 
 @dataclass(frozen=True, slots=True)
 class Period:
-    """One call: the uniform price [tick] (None: no trade) and the volume [Wh]."""
+    """One call: the uniform price [tick] (None: no trade), the volume [Wh] and the surplus
+    realised at the traders' limit prices (their true values) [Wh*tick]."""
 
     price: int | None
     volume_wh: int
+    surplus: int
+
+
+#: The most surplus one period can realise [Wh*tick]: the 6 competitive units traded.
+MAX_SURPLUS = sum(b - s for b, s in zip(LIMITS[::-1], LIMITS, strict=True) if b > s) * UNIT_WH
 
 
 def cliff_zip(rng: np.random.Generator) -> ZIP:
@@ -90,5 +96,8 @@ def run(
         for i, (_, _, strategy) in enumerate(traders):
             outcome = Outcome(result.price, filled.get(i, 0), best_bid, best_ask)
             strategy.observe(outcome, rng)
-        history.append(Period(result.price, result.volume))
+        value = sum(
+            traders[i][1] * f * (1 if traders[i][0] == BUY else -1) for i, f in filled.items()
+        )
+        history.append(Period(result.price, result.volume, value))
     return history

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.sim.symmetric_market import COMPETITIVE_PRICE, UNIT_WH, run
+from agents.sim.symmetric_market import COMPETITIVE_PRICE, MAX_SURPLUS, UNIT_WH, run
 
 SEEDS = range(20)
 PERIODS = 300
@@ -35,6 +35,15 @@ def test_an_all_zip_call_market_converges_near_the_competitive_price(
         mean = float(np.mean(prices))
         assert abs(mean - COMPETITIVE_PRICE) <= BAND_TICKS, f"seed {seed}: mean {mean:.1f}"
         assert all(0 < p.volume_wh <= 6 * UNIT_WH for p in history[-TAIL:] if p.price)
+
+
+def test_an_all_zip_call_market_realises_part_of_the_competitive_surplus(
+    runs: dict[int, list],
+) -> None:
+    # 47 % on average in the run that introduced the rule (see ZIP's known limit)
+    for seed, history in runs.items():
+        realised = sum(p.surplus for p in history[-TAIL:]) / (TAIL * MAX_SURPLUS)
+        assert 0.40 <= realised <= 1, f"seed {seed}: {realised:.3f}"
 
 
 def test_without_the_best_unfilled_quotes_most_seeds_stop_trading() -> None:
