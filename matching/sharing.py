@@ -23,8 +23,9 @@ So in every interval: allocations are >= 0, never exceed the member's consumptio
 most the shared production, and ``static`` and ``iterative`` give a member with weight 0
 nothing. ``pro-rata`` and ``iterative`` place ``min(production, the consumption they can
 reach)`` exactly; ``static`` may leave production unplaced that a member could have used.
-Rounding a share up never passes the consumption: a share below a whole number of Wh rounds
-up to at most that number.
+(``pro-rata`` and ``iterative`` round shares that lie at or below the consumption, and a
+share rounds up to at most the next whole Wh, so rounding never passes the consumption;
+``static`` rounds first and then caps.)
 
 **The iterative rounds as one formula.** With ``S`` the members saturated so far (their
 allocation is their consumption) and ``A`` the other members with a weight, the rounds'
