@@ -1,7 +1,13 @@
 """``klaster simulate``: play a scenario in accelerated time and write its report.
 
-``klaster simulate SCENARIO [--days N] [--seed S] [--group-size N] [--out DIR] [--no-plots]
-[--url URL [--tokens FILE]]``
+``klaster simulate SCENARIO [--days N] [--start DATE] [--mechanism NAME] [--seed S]
+[--group-size N] [--out DIR] [--no-plots] [--url URL [--tokens FILE]]``
+
+``--start``, ``--days``, ``--mechanism`` and ``--seed`` override the scenario's values
+without editing the file, so one scenario answers "what if the cluster cleared
+pay-as-bid" or "how does a winter week look"; they are checked like the file's values
+(exit 2 naming the field). ``--mechanism`` does not go with ``--url`` (exit 2): the server
+clears with its own cluster's mechanism, so serve a scenario file that states it.
 
 Needs the ``sim`` extra (``pip install 'klaster[sim]'``: exit 2 naming it otherwise). Loads
 the scenario (exit 2 with the file, member and field named if it is invalid), runs it
@@ -22,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from agents.cli_args import integer_at_least
+from agents.cli_args import integer_at_least, local_date
 from agents.sim.extra import missing_extra
 from agents.terminal import announced_if_slow
 
@@ -42,6 +48,18 @@ def add_command(commands: Any) -> None:
     cmd.add_argument("scenario", metavar="SCENARIO", help="scenario TOML file")
     cmd.add_argument(
         "--days", type=integer_at_least(1), help="days to simulate (default: the scenario's)"
+    )
+    cmd.add_argument(
+        "--start",
+        type=local_date,
+        metavar="DATE",
+        help="first simulated local day, YYYY-MM-DD (default: the scenario's)",
+    )
+    cmd.add_argument(
+        "--mechanism",
+        metavar="NAME",
+        help="clearing mechanism: uniform, pay-as-bid, pair-midpoint or trade-reduction "
+        "(default: the scenario's)",
     )
     cmd.add_argument(
         "--seed", type=integer_at_least(0), help="random seed (default: the scenario's)"
@@ -120,9 +138,21 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         print(f"klaster: {message}", file=err)
         return EXIT_BAD_INPUT
 
+    if args.url and args.mechanism is not None:
+        print(
+            "klaster: --mechanism cannot be used with --url: the server clears with the "
+            "mechanism of the cluster it serves",
+            file=err,
+        )
+        return EXIT_BAD_INPUT
     try:
         scenario = load_scenario(
-            args.scenario, days=args.days, seed=args.seed, group_size=args.group_size
+            args.scenario,
+            days=args.days,
+            seed=args.seed,
+            group_size=args.group_size,
+            start=args.start,
+            mechanism=args.mechanism,
         )
     except ScenarioError as exc:
         print(exc, file=err)

@@ -22,6 +22,10 @@ summed over the complete intervals):
   generators; ``members_self_consumption`` likewise with the members' export;
 - ``import_covered_locally`` = local use / members' import (the figure earlier reports called
   "self-sufficiency") and ``export_used_locally`` = local use / members' export;
+- ``allocative_efficiency`` = realised surplus / maximum surplus of the submitted orders,
+  each at the orders' limit prices, per interval then summed (:mod:`matching.surplus`
+  defines both), with the two sums as ``surplus_pln`` and ``max_surplus_pln``: savings
+  alone cannot rank mechanisms, since the prices members pay each other are transfers;
 - ``register``: :func:`register_section`.
 """
 

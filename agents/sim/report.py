@@ -582,6 +582,7 @@ def summary_lines(result: SimulationResult) -> list[str]:
     intervals, members, days = f("intervals"), f("members"), f("days")
     savings = f("savings_pln")
     per_member = savings / members if savings is not None and members else None
+    efficiency = f("allocative_efficiency")
     return [
         f"Scenario {result.scenario}: {_period(result) or _NA}",
         f"Intervals: {_fmt(intervals, '.0f')} over {_fmt(days, '.2f')} days; "
@@ -599,7 +600,8 @@ def summary_lines(result: SimulationResult) -> list[str]:
         f"{_fmt(f('average_cap_pln_mwh'), '.2f', ' PLN/MWh')} and feed-in "
         f"{_fmt(f('average_floor_pln_mwh'), '.2f', ' PLN/MWh')}",
         f"Savings: {_fmt(savings, ',.2f', ' PLN')} in total, "
-        f"{_fmt(per_member, ',.2f', ' PLN')} per member",
+        f"{_fmt(per_member, ',.2f', ' PLN')} per member; allocative efficiency "
+        f"{_percent(efficiency)} of the orders' gains from trade",
         f"Bills on the points' tariffs: {_fmt(f('bill_pln'), ',.2f', ' PLN')} gross, "
         f"{_fmt(f('bill_baseline_pln'), ',.2f', ' PLN')} without the market: "
         f"{_fmt(f('bill_saving_pln'), ',.2f', ' PLN')} saved",

@@ -173,8 +173,11 @@ def load_scenario(
     days: int | None = None,
     seed: int | None = None,
     group_size: int | None = None,
+    start: dt.date | None = None,
+    mechanism: str | None = None,
 ) -> Scenario:
-    """Read and validate the scenario in ``path``; ``days``, ``seed`` and ``group_size``
+    """Read and validate the scenario in ``path``; ``days``, ``seed``, ``start`` (the first
+    simulated day), ``mechanism`` (the cluster's clearing mechanism) and ``group_size``
     (the count of every ``[[groups]]`` table) override the file's."""
     source = str(path)
     try:
@@ -184,7 +187,14 @@ def load_scenario(
     except UnicodeDecodeError:
         raise ScenarioError(f"{source}: the file must be UTF-8 text") from None
     return parse_scenario(
-        text, source, Path(path).parent, days=days, seed=seed, group_size=group_size
+        text,
+        source,
+        Path(path).parent,
+        days=days,
+        seed=seed,
+        group_size=group_size,
+        start=start,
+        mechanism=mechanism,
     )
 
 
@@ -196,9 +206,11 @@ def parse_scenario(
     days: int | None = None,
     seed: int | None = None,
     group_size: int | None = None,
+    start: dt.date | None = None,
+    mechanism: str | None = None,
 ) -> Scenario:
     """Parse and validate a scenario; ``source`` names it in errors (overrides as
-    :func:`load_scenario`'s)."""
+    :func:`load_scenario`'s, each checked like the file's value)."""
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -206,9 +218,12 @@ def parse_scenario(
     try:
         scenario = document.get("scenario")
         if isinstance(scenario, dict):  # the overrides are checked like the file's values
-            for key, value in (("days", days), ("seed", seed)):
+            for key, value in (("days", days), ("seed", seed), ("start", start)):
                 if value is not None:
                     scenario[key] = value
+        cluster = document.get("cluster")
+        if mechanism is not None and isinstance(cluster, dict):
+            cluster["mechanism"] = mechanism
         if group_size is not None:
             for group in document.get("groups", []):
                 if isinstance(group, dict):

@@ -46,6 +46,7 @@ from agents.sim import figures
 from agents.sim.market_port import LocalMarket, MarketPort
 from agents.sim.result import SimulationResult
 from agents.sim.scenario import PointDevices, Scenario
+from agents.sim.surplus import interval_surpluses
 from agents.strategies import (
     BUY,
     SELL,
@@ -60,7 +61,8 @@ from agents.strategies import (
     ZeroIntelligenceConstrained,
 )
 from engine import OrderBatch, ReadingBatch, cluster_from_document
-from matching.units import grosz_to_pln, ticks_to_pln_mwh_float, wh_to_kwh
+from matching.surplus import efficiency
+from matching.units import grosz_to_pln, ticks_to_pln_mwh_float, value_to_grosz, wh_to_kwh
 
 Progress = Callable[[int, int], None]  # (days done, days in all)
 
@@ -141,6 +143,10 @@ class _Run:
         # leave mid-run: scenario.membership); the market starts with every member.
         self.members_now = frozenset(m.id for m in cluster.members)
         self.in_cluster = np.ones((P, T), bool)
+        # Gains from trade at the orders' limit prices per interval [Wh*tick], Python ints:
+        # realised by the fills and the most the orders could have realised.
+        self.surplus = [0] * T
+        self.max_surplus = [0] * T
         self._strategies(scenario)
 
     def _strategies(self, scenario: Scenario) -> None:
@@ -270,8 +276,8 @@ class _Run:
                 self._bid_generator(p, devices, starts, first, views, member_rows, memo, room)
             if p in self.batteries:
                 self._bid_storage(p, starts, first, views, member_rows, memo, rng, room)
-        order_ids = self._submit(rows, memo)
-        return [memo, order_ids]
+        order_ids, orders = self._submit(rows, memo)
+        return [memo, order_ids, orders]
 
     def _bid_generator(self, p, devices, starts, first, views, member_rows, memo, room) -> None:
         gen = devices.generator
@@ -304,9 +310,10 @@ class _Run:
                 battery.apply(Fill(q.side, q.quantity))  # plan on the assumption it fills
         battery.soc_wh = saved
 
-    def _submit(self, rows: dict[int, list], memo: list) -> np.ndarray:
-        """One batch per member; return the order ids in ``memo`` order."""
-        ids = []
+    def _submit(self, rows: dict[int, list], memo: list) -> tuple[np.ndarray, np.ndarray]:
+        """One batch per member; return the order ids in ``memo`` order and the orders'
+        columns (interval index, side, price, quantity) in the same order."""
+        ids, sent = [], []
         # memo was filled point by point; rows by member in the same point order, so the
         # concatenation of the members' rows in first-seen order matches memo.
         order = _member_order(self.points.member)
@@ -318,16 +325,20 @@ class _Run:
             batch = OrderBatch(cols[0], cols[1], cols[2], cols[3], cols[4])
             member_id = self.agents[member].member_id
             ids.append(self.port.submit(member_id, batch))
-            np.add.at(self.offered, (cols[2], self._t_index(cols[0])), cols[4])
+            t = self._t_index(cols[0])
+            np.add.at(self.offered, (cols[2], t), cols[4])
+            sent.append(np.stack((t, cols[2], cols[3], cols[4])))
         self.order_count += sum(len(i) for i in ids)
-        return np.concatenate(ids) if ids else np.zeros(0, np.int64)
+        if not ids:
+            return np.zeros(0, np.int64), np.zeros((4, 0), np.int64)
+        return np.concatenate(ids), np.concatenate(sent, axis=1)
 
     def _t_index(self, starts: np.ndarray) -> np.ndarray:
         return (starts - self.time.starts[0]) // self.length
 
     def _learn(self, day: int, pending: list) -> None:
         """Fills and prices of ``day`` back to the agents, generators and batteries."""
-        memo, order_ids = pending
+        memo, order_ids, orders = pending
         first, end = int(self.time.day_first[day]), int(self.time.day_first[day + 1])
         filled_by_id: dict[int, int] = {}
         for t in range(first, end):
@@ -339,6 +350,9 @@ class _Run:
             filled_by_id.update(
                 zip(cleared.order_ids.tolist(), cleared.filled.tolist(), strict=True)
             )
+        fills = np.array([filled_by_id.get(i, 0) for i in order_ids.tolist()], np.int64)
+        for t, (realised, best) in interval_surpluses(*orders, fills).items():
+            self.surplus[t], self.max_surplus[t] = realised, best
         outcomes = {}
         for (p, t, role, slot, side), order_id in zip(memo, order_ids.tolist(), strict=True):
             filled = filled_by_id.get(order_id, 0)
@@ -479,6 +493,7 @@ class _Run:
             "average_cap_pln_mwh": figures.price(kpis.average_cap, tick),
             "average_floor_pln_mwh": figures.price(kpis.average_floor, tick),
             "savings_pln": figures.pln(kpis.savings_grosz),
+            **self._efficiency(),
             "bill_pln": figures.pln(sum(t.bill_grosz for t in totals)),
             "bill_baseline_pln": figures.pln(sum(t.bill_baseline_grosz for t in totals)),
             "bill_saving_pln": figures.pln(sum(t.bill_saving_grosz for t in totals)),
@@ -490,6 +505,16 @@ class _Run:
         return SimulationResult(
             self.scenario.name, str(cluster.timezone), intervals, members, summary
         )
+
+    def _efficiency(self) -> dict[str, Any]:
+        """Allocative efficiency (:mod:`matching.surplus`) and its two surpluses [PLN]."""
+        realised, best = sum(self.surplus), sum(self.max_surplus)
+        tick = self.cluster.tick_pln_mwh
+        return {
+            "allocative_efficiency": figures.ratio(efficiency(realised, best)),
+            "surplus_pln": figures.pln(value_to_grosz(realised, tick)),
+            "max_surplus_pln": figures.pln(value_to_grosz(best, tick)),
+        }
 
     def _generation_by_source(self) -> dict[str, int]:
         """What the members generated in the run [Wh] by source: PV, and each dispatchable

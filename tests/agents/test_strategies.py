@@ -48,7 +48,8 @@ def markets(draw: st.DrawFn) -> MarketView:
 needs = st.builds(
     Need, st.sampled_from([BUY, SELL]), st.integers(1, 10**7), st.integers(-2_000, 25_000)
 )
-outcomes = st.builds(Outcome, st.none() | st.integers(-1_000, 20_000), st.integers(0, 10**6))
+prices = st.none() | st.integers(-1_000, 20_000)
+outcomes = st.builds(Outcome, prices, st.integers(0, 10**6), prices, prices)
 
 
 def assert_within_limit_and_band(quotes: list[Quote], need: Need, market: MarketView) -> None:
@@ -159,11 +160,34 @@ def test_zip_buyer_that_fills_takes_more_margin_by_bidding_below_the_clearing_pr
     assert zip_.quote(need, market, rng)[0].price < 600
 
 
-def test_zip_learns_nothing_when_the_interval_did_not_clear() -> None:
+@pytest.mark.parametrize("best_bid, best_ask", [(None, None), (300, None), (None, 700)])
+def test_zip_learns_nothing_when_the_interval_did_not_clear_and_one_best_quote_is_missing(
+    best_bid: int | None, best_ask: int | None
+) -> None:
     rng, zip_ = np.random.default_rng(4), ZIP(margin=0.3)
     zip_.quote(Need(SELL, 1, 100), MarketView(0, 1_000), rng)
-    zip_.observe(Outcome(price=None), rng)
+    zip_.observe(Outcome(None, 0, best_bid, best_ask), rng)
     assert zip_.margin == 0.3
+
+
+@pytest.mark.parametrize(
+    "need, towards",
+    [(Need(BUY, 100, 900), 600), (Need(SELL, 100, 100), 400)],
+    ids=["buyer-towards-best-ask", "seller-towards-best-bid"],
+)
+def test_zip_without_a_trade_concedes_towards_the_best_quote_of_the_other_side(
+    need: Need, towards: int
+) -> None:
+    rng, zip_, market = np.random.default_rng(5), ZIP(margin=0.8), MarketView(0, 1_000)
+    first = zip_.quote(need, market, rng)[0].price  # a buyer bids 180, a seller asks 820
+    for _ in range(40):
+        zip_.quote(need, market, rng)
+        zip_.observe(Outcome(None, 0, best_bid=400, best_ask=600), rng)
+    last = zip_.quote(need, market, rng)[0].price
+    assert zip_.margin < 0.8
+    assert abs(last - towards) < abs(first - towards) / 10
+    # just beyond the other side's best quote: a buyer above the ask, a seller below the bid
+    assert towards <= last <= towards + 40 if need.side == BUY else towards - 40 <= last <= towards
 
 
 battery_params = st.fixed_dictionaries(
