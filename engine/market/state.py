@@ -528,7 +528,10 @@ class MarketState:
             trades.interval[keep], buyer[keep], seller[keep], trades.quantity[keep],
             trades.buyer_price[keep], trades.seller_price[keep],
         )  # fmt: skip
-        imports, exports, metered = (m[codes] for m in self.readings.points(starts))
+        imports, exports, metered = (
+            m[codes] if starts else np.zeros((codes.shape[0], 0), m.dtype)  # an empty period
+            for m in self.readings.points(starts)
+        )
         floor, cap = self._bands(starts)
         return bill_points(cluster, starts, trades, imports, exports, metered, floor, cap)
 
