@@ -15,7 +15,13 @@ see :mod:`engine.api.values`. Types are frozen; a field that a response may leav
 from msgspec import UNSET, UnsetType
 
 from engine.api.accounts import Bill, Kpis, PointBill, Statement, StatementLine, StatementPage
-from engine.api.configuration import ClusterChange, ClusterChanged, ClusterConfig
+from engine.api.configuration import (
+    ClusterChange,
+    ClusterChanged,
+    ClusterConfig,
+    Register,
+    RegisterCondition,
+)
 from engine.api.delivery import (
     IntervalStatus,
     Reading,
@@ -44,6 +50,7 @@ from engine.api.membership import (
 )
 from engine.api.service import (
     ApiIndex,
+    Audit,
     Clock,
     ClockChange,
     Health,
@@ -95,6 +102,7 @@ __all__ = [
     "StreamMessage",
     "UNSET",
     "ApiIndex",
+    "Audit",
     "Band",
     "BandNow",
     "Bands",
@@ -136,6 +144,8 @@ __all__ = [
     "Problem",
     "PublishedBand",
     "Reading",
+    "Register",
+    "RegisterCondition",
     "ReadingColumns",
     "ReadingRows",
     "ReadingsRecorded",

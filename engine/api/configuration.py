@@ -11,11 +11,12 @@ through ``GET /v1/me``.
 
 from __future__ import annotations
 
-from typing import Any
+from decimal import Decimal
+from typing import Annotated, Any, Literal
 
-from msgspec import Struct
+from msgspec import Meta, Struct
 
-from engine.api.values import Instant, InstantIn, OrderId
+from engine.api.values import Instant, InstantIn, OrderId, Ratio
 
 
 class ClusterConfig(Struct, frozen=True):
@@ -44,3 +45,48 @@ class ClusterChanged(Struct, frozen=True):
     effective_from: Instant
     changes: list[str]
     cancelled: list[OrderId]
+
+
+Kw = Annotated[Decimal, Meta(description="[kW], exact", examples=["1250.5"])]
+KwhPerYear = Annotated[Decimal, Meta(description="[kWh/a], exact", examples=["1500000"])]
+Stated = Literal["met", "unverified"]
+
+
+class RegisterCondition(Struct, frozen=True):
+    """A register condition: the figure, its threshold and whether it holds (``met`` null:
+    the config states nothing to decide it on, ``value`` then null too)."""
+
+    value: Ratio | None
+    threshold: Decimal
+    met: bool | None
+
+
+class Register(Struct, frozen=True):
+    """The cluster register's conditions as the configuration in force at an instant gives
+    them (since ``effective_from``): ``installed`` in MW against the most allowed, the
+    renewable share of the expected yearly generation, the demand cover (expected yearly
+    generation / the members' annual demand) and the storage share (storage kW / installed
+    kW) against their least; the network and municipality conditions ``met``, or
+    ``unverified`` naming the points without a voltage and the members without a legal
+    kind. Ratios and MW with 6 decimals."""
+
+    effective_from: Instant
+    installed_kw: Kw
+    renewable_kw: Kw
+    other_kw: Kw
+    unspecified_kw: Kw
+    storage_kw: Kw
+    storage_kwh: Annotated[Decimal, Meta(description="[kWh], exact")]
+    annual_demand_kwh: KwhPerYear
+    expected_generation_kwh: KwhPerYear
+    expected_renewable_kwh: KwhPerYear
+    installed: RegisterCondition
+    renewable_share: RegisterCondition
+    demand_cover: RegisterCondition
+    storage_share: RegisterCondition
+    max_voltage_kv: Annotated[Decimal, Meta(description="[kV]: the network is below it")]
+    network: Stated
+    voltage_unspecified: list[str]
+    municipality: Stated
+    municipal_members: list[str]
+    legal_kind_unspecified: list[str]

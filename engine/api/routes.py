@@ -16,11 +16,11 @@ from typing import Annotated, Any, Literal
 from msgspec import Meta
 
 from engine.api.accounts import Kpis, Statement, StatementPage
-from engine.api.configuration import ClusterChange, ClusterChanged, ClusterConfig
+from engine.api.configuration import ClusterChange, ClusterChanged, ClusterConfig, Register
 from engine.api.delivery import ReadingColumns, ReadingRows, ReadingsRecorded
 from engine.api.live import CLOSES, StreamMessage
 from engine.api.membership import Me, Members
-from engine.api.service import ApiIndex, Clock, ClockChange, Health
+from engine.api.service import ApiIndex, Audit, Clock, ClockChange, Health
 from engine.api.timetable import AuctionBook, Calendar, Depth, GateClosure, Interval, Trades
 from engine.api.trading import (
     Bands,
@@ -262,6 +262,26 @@ ROUTES: tuple[Route, ...] = (
         "changed and the orders it cancelled",
         {200: Body(ClusterChanged)}, request=Body(ClusterChange),
         problems=(*BODY_PROBLEMS, 403, 409), roles=("coordinator",),
+    ),
+    Route(
+        "register", "GET", "/v1/register",
+        "Coordinator: the cluster register's conditions (installed capacity, renewable share, "
+        "demand cover, storage share, network, municipality) of the configuration in force "
+        "at an instant",
+        {200: Body(Register)}, problems=(403, 422), roles=("coordinator",),
+        params=(Param("at", "query", InstantIn, False, "the instant (default: now)"),),
+    ),
+    Route(
+        "read_audit", "GET", "/v1/audit",
+        "Coordinator: the last check of the journal's hash chain and checkpoint (the one the "
+        "server made as it started, or the last POST /v1/audit)",
+        {200: Body(Audit)}, problems=(403,), roles=("coordinator",),
+    ),
+    Route(
+        "run_audit", "POST", "/v1/audit",
+        "Coordinator: check the durable journal's hash chain again up to its head now (read "
+        "only; the market goes on) and keep the result as the last audit",
+        {200: Body(Audit)}, problems=(403,), roles=("coordinator",),
     ),
     Route(
         "read_clock", "GET", "/v1/clock", "The market's time, and whether it is simulated",

@@ -36,6 +36,20 @@ class JournalHead(Struct, frozen=True):
     ]
 
 
+class Audit(Struct, frozen=True):
+    """The last check of the journal's hash chain and checkpoint: the one ``klaster serve``
+    made as it started (a journal failing it is not served), or the last ``POST
+    /v1/audit``. ``journal`` is the head the check verified (``events`` events); when not
+    ``ok``, the verified prefix ends before ``first_bad_seq`` and ``problem`` says why."""
+
+    checked_at: Instant
+    ok: bool
+    events: Count
+    journal: JournalHead
+    first_bad_seq: Count | None
+    problem: str | None
+
+
 class Health(Struct, frozen=True):
     status: Literal["ok", "ready"]
     journal: JournalHead

@@ -18,6 +18,7 @@ from aiohttp import web
 from engine.api.openapi import document
 from engine.api.routes import routes
 from engine.gateway import (
+    audit,
     configuration,
     controls,
     health,
@@ -73,6 +74,9 @@ HANDLERS: dict[str, Handler] = {
     "publish_bands": controls.publish_bands,
     "read_cluster": configuration.read,
     "change_cluster": configuration.change,
+    "register": configuration.register,
+    "read_audit": audit.read,
+    "run_audit": audit.run,
     "read_clock": market_clock.read,
     "set_clock": market_clock.set_time,
     "stream": stream,

@@ -42,6 +42,7 @@ from engine.market.order_runs import OrderRun, decode_run
 from engine.market.state import MarketState, ReplayMismatch
 from engine.model.calendar import FIRST_INSTANT_S
 from engine.model.clock import Clock, WallClock
+from engine.store.chain import VerifyReport
 from engine.store.journal import EventJournal, GroupCommitter, Journal, StoredJournal
 from engine.store.lock import DataDirLock
 from engine.store.place import JOURNAL_FILE as JOURNAL_FILE  # its old home: callers import it
@@ -97,12 +98,23 @@ class GroupCommitSink:
         return self.committer.wait(seq)
 
 
+@dataclass(frozen=True)
+class Audit:
+    """A check of a journal's hash chain and checkpoint: when it ended [us since the epoch,
+    UTC, the wall clock's] and what it found (``report.events`` and ``report.head_hash``:
+    the verified prefix, all of it when ``report.ok``)."""
+
+    checked_us: int
+    report: VerifyReport
+
+
 @dataclass
 class Node:
     """A market and its journal, with the data directory's writer lock (if on one)."""
 
     market: Market
     journal: StoredJournal
+    audit: Audit  # the check of the chain this open made (an empty journal: 0 events)
     lock: DataDirLock | None = None
     # The cluster given to open_market differs from the configuration the journal has in
     # force at its latest effective instant (the journal's is served).
@@ -157,6 +169,8 @@ def open_market(where: str | Path | Store, cluster: Any, clock: Clock | None = N
                     _check_first(first, path)
                 rest = [] if second is None else [second]
                 market.replay(itertools.chain([first], rest, recorded))
+        verified = journal.head  # the check passed: the chain ends at this checkpoint
+        audit = Audit(WallClock().now_us(), VerifyReport(True, verified.seq, verified.hash))
         if first is None:
             market = Market(cluster, clock or WallClock(), JournalSink(journal))
             _begin(journal, market, cluster)
@@ -173,7 +187,7 @@ def open_market(where: str | Path | Store, cluster: Any, clock: Clock | None = N
             lock.release()
         raise
     market.seq = journal.last_seq
-    return Node(market, journal, lock, differs)
+    return Node(market, journal, audit, lock, differs)
 
 
 def _begin(journal: StoredJournal, market: Market, cluster: Any) -> None:

@@ -26,9 +26,9 @@ from typing import Any
 from engine.market.events import Event, GateClosed
 from engine.market.market import Market
 from engine.market.metrics import Metrics
-from engine.market.recovery import GroupCommitSink, Node, open_market
+from engine.market.recovery import Audit, GroupCommitSink, Node, open_market
 from engine.model.clock import Clock, WallClock
-from engine.store.journal import GroupCommitter, Head, JournalFailed
+from engine.store.journal import MEMORY, GroupCommitter, Head, JournalFailed
 from engine.store.place import Store
 from matching.units import ticks_to_pln_mwh_float
 
@@ -52,6 +52,9 @@ class Runtime:
         market's memory holds events the disk does not."""
         self._failed = asyncio.Event()
         self.committer.on_failure = self._journal_failed
+        self.audit: Audit = node.audit
+        """The last check of the journal's chain: the one the start made, or
+        :meth:`reaudit`'s."""
 
     @classmethod
     def open(cls, where: str | Path | Store, cluster: Any, clock: Clock | None = None) -> Runtime:
@@ -113,6 +116,19 @@ class Runtime:
         self.failure = exc
         log.error("the journal could not be written: %s; taking no more commands", exc)
         self._failed.set()
+
+    async def reaudit(self) -> Audit:
+        """Check the durable journal's chain again up to its head now, in a thread (a reader
+        of its own: the writer goes on committing), keep the result as :attr:`audit` and
+        return it."""
+        journal = self.node.journal
+        head = journal.head
+        if journal.path == MEMORY:  # a throwaway journal has one connection: this thread's
+            report = journal.verify(head)
+        else:
+            report = await asyncio.to_thread(journal.verify, head)
+        self.audit = Audit(WallClock().now_us(), report)
+        return self.audit
 
     def durable(self, seq: int) -> Awaitable[int]:
         """Await it to return once event ``seq`` is durable (acknowledge only after this).

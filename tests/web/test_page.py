@@ -235,3 +235,30 @@ def test_the_other_views_and_the_english_switch(page: Page, demo: Server) -> Non
     page.find("#calendar-table tr[data-state=open] button").send_keys("\n")  # the keyboard
     page.text("#detail h2", "Interval")
     page.screenshot("coordinator-calendar-en.png")
+
+
+def test_the_register_conditions_and_the_last_audit(page: Page, demo: Server) -> None:
+    page.sign_in(demo.tokens["oke"])
+    page.go("kpis")
+    page.find("#kpi-intervals")
+    page.text("#register-installed", "MW")
+    _, register = demo.request("GET", "/v1/register", demo.tokens["oke"])
+    words = {True: "spełniony", False: "niespełniony", "met": "spełniony"}
+    page.text("#register-installed .verdict", words[register["installed"]["met"]])
+    page.text("#register-network .verdict", words.get(register["network"], "niesprawdzony"))
+    page.screenshot("coordinator-register.png")
+    page.go("journal")
+    _, audit = demo.request("GET", "/v1/audit", demo.tokens["oke"])
+    page.text("#audit-result", "nienaruszony")
+    assert page.find("#audit-events").text == str(audit["events"])
+    assert page.find("#audit-hash").text == audit["journal"]["hash"]
+    assert page.find("#audit-checked-at time").get_attribute("datetime") == audit["checked_at"]
+    page.driver.execute_script("document.querySelector('#audit').textContent = ''")
+    page.find("#audit-run").click()  # checks again: up to the head now, read only
+    page.text("#audit-result", "nienaruszony")
+    assert int(page.find("#audit-events").text) >= audit["events"]
+    page.screenshot("coordinator-audit.png")
+    page.sign_in(demo.tokens["dom-01"])
+    page.go("kpis")
+    page.find("#kpi-intervals")
+    assert page.all("#register") == []  # the register names every point: coordinator only

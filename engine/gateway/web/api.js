@@ -67,6 +67,9 @@ export class Api {
     return this.get("/v1/statements", query);
   }
   kpis(from, to) { return this.get("/v1/kpis", { from, to }); }
+  register() { return this.get("/v1/register"); }
+  audit() { return this.get("/v1/audit"); }
+  reaudit() { return this.call("POST", "/v1/audit"); }
   async health() {
     const response = await fetch("/healthz", { headers: { Accept: "application/json" } });
     return response.json();

@@ -1,8 +1,9 @@
 // Views and pieces that both the coordinator and a member see: a period picker, the
-// cluster's KPIs, a member's own statement, the journal's head, state badges.
+// cluster's KPIs (and the register conditions for the coordinator), a member's own
+// statement, the journal's head and the last audit, state badges.
 
 import { h, fill, table } from "./dom.js";
-import { energy, localDate, money, priceEl, ratio, startOfLocalDay } from "./format.js";
+import { energy, localDate, money, priceEl, ratio, startOfLocalDay, time } from "./format.js";
 import { t } from "./i18n.js";
 
 export function stateBadge(state) {
@@ -62,7 +63,7 @@ function periodView(ctx, main, { id, heading, figuresOf }) {
 }
 
 export function kpisView(ctx, main) {
-  return periodView(ctx, main, {
+  const view = periodView(ctx, main, {
     id: "kpis",
     heading: t("kpis_heading"),
     figuresOf: async (from, to) => {
@@ -86,6 +87,45 @@ export function kpisView(ctx, main) {
       ];
     },
   });
+  if (ctx.me.role === "coordinator") registerCard(ctx, main);
+  return view;
+}
+
+// A condition: its figure against the threshold, and whether it holds (a badge).
+function condition(c, show) {
+  const verdict = c.met === null ? "unverified" : c.met ? "met" : "not_met";
+  return [`${show(c.value)} (${t("register_threshold")} ${show(c.threshold)}) `, h("span", { class: `verdict verdict-${verdict}` }, t(`register_${verdict}`))];
+}
+
+function stated(value, names) {
+  return [h("span", { class: `verdict verdict-${value}` }, t(`register_${value}`)), names.length ? ` ${names.join(", ")}` : ""];
+}
+
+// The register conditions of the configuration in force now (coordinator only).
+function registerCard(ctx, main) {
+  const out = h("div", { id: "register", "aria-live": "polite" });
+  main.append(h("section", { class: "card" }, h("h1", {}, t("register_heading")), h("p", { class: "note" }, t("register_intro")), out));
+  const kw = (v) => `${Number(v).toLocaleString()} kW`;
+  const mw = (v) => (v === null ? "–" : `${Number(v).toLocaleString()} MW`);
+  ctx.api
+    .register()
+    .then((r) =>
+      fill(
+        out,
+        figures([
+          [t("register_installed"), condition(r.installed, mw), "register-installed"],
+          [t("register_renewable_share"), condition(r.renewable_share, ratio), "register-renewable"],
+          [t("register_demand_cover"), condition(r.demand_cover, ratio), "register-cover"],
+          [t("register_storage_share"), condition(r.storage_share, ratio), "register-storage"],
+          [t("register_network", r.max_voltage_kv), stated(r.network, r.voltage_unspecified), "register-network"],
+          [t("register_municipality"), stated(r.municipality, r.municipality === "met" ? r.municipal_members : r.legal_kind_unspecified), "register-municipality"],
+          [t("register_capacity"), `${kw(r.renewable_kw)} / ${kw(r.installed_kw)}`],
+          [t("register_storage"), `${kw(r.storage_kw)}, ${Number(r.storage_kwh).toLocaleString()} kWh`],
+          [t("register_generation"), `${energy(Number(r.expected_generation_kwh) * 1000)} / ${energy(Number(r.annual_demand_kwh) * 1000)}`],
+        ]),
+      ),
+    )
+    .catch((error) => fill(out, h("p", { class: "error", role: "alert" }, ctx.problemText(error))));
 }
 
 export const STATEMENT_FIELDS = [
@@ -117,14 +157,41 @@ export function statementView(ctx, main) {
 
 export function journalView(ctx, main) {
   const out = h("div", { id: "journal" });
+  const audit = h("div", { id: "audit", "aria-live": "polite" });
+  const showAudit = (a) =>
+    fill(
+      audit,
+      figures([
+        [t("audit_result"), h("span", { class: `verdict verdict-${a.ok ? "met" : "not_met"}` }, t(a.ok ? "audit_ok" : "audit_failed")), "audit-result"],
+        [t("audit_checked_at"), time(a.checked_at, "year"), "audit-checked-at"],
+        [t("audit_events"), String(a.events), "audit-events"],
+        [t("seq"), String(a.journal.seq), "audit-seq"],
+        [t("hash"), h("code", {}, a.journal.hash), "audit-hash"],
+        ...(a.ok ? [] : [[t("audit_first_bad"), `${a.first_bad_seq}: ${a.problem}`, "audit-problem"]]),
+      ]),
+    );
+  const failed = (error) => fill(audit, h("p", { class: "error", role: "alert" }, ctx.problemText(error)));
+  const again = h("button", { type: "button", id: "audit-run" }, t("audit_run"));
+  again.onclick = async () => {
+    again.disabled = true;
+    try {
+      showAudit(await ctx.api.reaudit());
+    } catch (error) {
+      failed(error);
+    } finally {
+      again.disabled = false;
+    }
+  };
   main.append(
-    h("section", { class: "card" }, h("h1", {}, t("journal_heading")), h("p", {}, t("journal_intro")), out, h("p", { class: "note" }, t("audit_note"))),
+    h("section", { class: "card" }, h("h1", {}, t("journal_heading")), h("p", {}, t("journal_intro")), out),
+    h("section", { class: "card" }, h("h2", {}, t("audit_heading")), h("p", { class: "note" }, t("audit_note")), audit, again),
   );
   const load = async () => {
     const health = await ctx.api.health();
     fill(out, figures([[t("seq"), String(health.journal.seq), "journal-seq"], [t("hash"), h("code", {}, health.journal.hash), "journal-hash"]]));
   };
   load();
+  ctx.api.audit().then(showAudit, failed);
   return { onMessage: load };
 }
 
