@@ -15,20 +15,25 @@ is asserted: the figures say what the choice of store costs.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_bench_journal import BATCH_ORDERS, SINGLE_ORDER, TS, batch_event, per_second
+from test_bench_journal import (
+    BATCH_ORDERS,
+    SINGLE_EVENTS,
+    TS,
+    batch_event,
+    per_second,
+    single_orders_from_tasks,
+)
 
 from engine.market.events import encode
-from engine.store.journal import GroupCommitter, StoredJournal
+from engine.store.journal import StoredJournal
 from engine.store.place import DataDirStore, PostgresStore
 from tests.postgres import Server, throwaway_server
 
-SINGLE_EVENTS = 10_000
 TASKS = 100
 KINDS = ("sqlite", "postgresql")
 _names = itertools.count(1)
@@ -98,23 +103,12 @@ def test_batch_ingestion_on_each_store(
 def test_single_orders_through_group_commit_on_each_store(
     benchmark, journal: StoredJournal, medians: dict, report: list[str]
 ) -> None:
-    payload = encode(SINGLE_ORDER)
     kind = journal.kind  # type: ignore[attr-defined]
     benchmark.group = "stores: single orders, group commit"
     benchmark.extra_info.update(size=SINGLE_EVENTS, case=f"{kind}: {TASKS} concurrent tasks")
     groups: list[int] = []
-
-    async def submit_all() -> None:
-        async with GroupCommitter(journal) as committer:
-
-            async def submitter(count: int) -> None:
-                for _ in range(count):
-                    await committer.append("OrderAccepted", TS, payload)
-
-            await asyncio.gather(*(submitter(SINGLE_EVENTS // TASKS) for _ in range(TASKS)))
-        groups.append(committer.groups)
-
-    benchmark.pedantic(lambda: asyncio.run(submit_all()), rounds=5, warmup_rounds=1)
+    run = lambda: single_orders_from_tasks(journal, TASKS, groups)  # noqa: E731
+    benchmark.pedantic(run, rounds=5, warmup_rounds=1)
     benchmark.extra_info["mean_group_size"] = round(SINGLE_EVENTS * len(groups) / sum(groups), 1)
     per_second(benchmark, SINGLE_EVENTS)
     record(benchmark, medians, report, f"single orders ({TASKS} tasks, 10k)", kind)
