@@ -135,6 +135,8 @@ async def _read(request: web.Request) -> bytes:
     declared = request.content_length
     if declared is not None and declared > limit:  # answer now: waiting for it helps no one
         raise _too_large(limit)
+    if request.content.is_eof():  # all of it arrived with the head: nothing to wait for
+        return await request.read()
     seconds = request.app[LIMITS].body_seconds
     try:
         async with asyncio.timeout(seconds):
