@@ -50,6 +50,7 @@ class Server:
     tokens_file: Path | None = None
     issued: bool = False
     ssl_context: ssl.SSLContext | None = None  # trusts the server's certificate (HTTPS)
+    more: queue.Queue[str | None] = field(default_factory=queue.Queue)
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int:
         if self.process.poll() is None:
@@ -83,11 +84,17 @@ class Server:
 
 
 def start_server(
-    data: Path, *extra: str, timeout: float = START_TIMEOUT, max_file_bytes: int | None = None
+    data: Path,
+    *extra: str,
+    timeout: float = START_TIMEOUT,
+    max_file_bytes: int | None = None,
+    until: str = "klaster: serving",
 ) -> Server:
-    """Start ``klaster serve --port 0`` on ``data``; return once it printed its URL.
+    """Start ``klaster serve --port 0`` on ``data``; return once it printed its URL (the
+    last word of the first line starting with ``until``: a standby's ``klaster: standby``).
     ``max_file_bytes``: no file the server writes may grow beyond it (``RLIMIT_FSIZE``: a
-    write past it fails as on a full disk)."""
+    write past it fails as on a full disk). The server's later lines go on into
+    :attr:`Server.more`."""
     cmd = serve_command("--data", str(data), "--host", "127.0.0.1", "--port", "0", *extra)
     env = os.environ | {"PYTHONUNBUFFERED": "1"}
     # stderr to a file: an undrained pipe could block a chatty server
@@ -99,7 +106,7 @@ def start_server(
     )
     stderr.close()
     server = Server(process, log=Path(stderr.name))
-    lines: queue.Queue[str | None] = queue.Queue()
+    lines = server.more
 
     def pump() -> None:
         assert process.stdout is not None
@@ -119,7 +126,7 @@ def start_server(
             raise RuntimeError(f"klaster serve exited {process.wait()}: {server.log.read_text()}")
         server.lines.append(line)
         named = TOKENS_LINE.match(line.rstrip("\n"))
-        if line.startswith("klaster: serving"):
+        if line.startswith(until):
             server.url = line.split()[-1]
         elif named:
             server.issued = named["issued"] is not None

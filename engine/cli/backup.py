@@ -13,6 +13,11 @@ directory next to the target and renamed into place only once it passed, so a fa
 interrupted run leaves nothing half-done under the target's name. The target must not exist
 or be an empty directory: a restore never writes over a data directory.
 
+With ``--store postgresql://...`` (:mod:`engine.cli.backup_pg`): ``klaster backup --store
+URL [--cluster ID] OUT`` writes the cluster's stream (events with their hashes, the
+checkpoint, the tokens) as the same kind of directory, and ``klaster restore BACKUP --store
+URL`` loads a backup of either store into a database that holds nothing of its cluster.
+
 Both print one JSON line: ``{"ok", "events", "head_hash", "files"}``, or ``{"ok": false,
 "error"}``. Exit 0 done, 1 the copy failed or did not pass its check, 2 bad arguments (no
 journal in the source, a target that is not empty).
@@ -30,6 +35,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from engine.cli.store_option import add_data_or_store
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 SQLITE_SUFFIX = ".sqlite"
@@ -58,7 +65,10 @@ def add_commands(commands: Any) -> None:
         "online backup API and check the copy's hash chain; OUT must not exist or be empty. "
         "Prints one JSON line. Exit 0 done, 1 failed, 2 bad arguments.",
     )
-    backup.add_argument("--data", required=True, metavar="DIR", help="the data directory")
+    add_data_or_store(backup)
+    backup.add_argument(
+        "--cluster", metavar="ID", help="with --store: the cluster (default: the only one)"
+    )
     backup.add_argument("out", metavar="OUT", help="the backup directory to create")
     restore = commands.add_parser(
         "restore",
@@ -67,16 +77,24 @@ def add_commands(commands: Any) -> None:
         "that is not empty. Prints one JSON line. Exit 0 done, 1 failed, 2 bad arguments.",
     )
     restore.add_argument("backup", metavar="BACKUP", help="a directory klaster backup made")
-    restore.add_argument("--data", required=True, metavar="DIR", help="the data directory")
+    add_data_or_store(restore)
 
 
 def run_backup(args: argparse.Namespace) -> int:
     """Run ``klaster backup``; return the exit code."""
+    if args.store is not None:
+        from engine.cli.backup_pg import backup_from_store
+
+        return backup_from_store(args.store, args.cluster, Path(args.out))
     return _run(Path(args.data), Path(args.out))
 
 
 def run_restore(args: argparse.Namespace) -> int:
     """Run ``klaster restore``; return the exit code."""
+    if args.store is not None:
+        from engine.cli.backup_pg import restore_into_store
+
+        return restore_into_store(Path(args.backup), args.store)
     return _run(Path(args.backup), Path(args.data))
 
 

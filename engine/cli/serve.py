@@ -2,11 +2,12 @@
 
 ``klaster serve [--config CLUSTER.toml | --NAME VALUE] [--data DIR] [--store URL]
 [--host 127.0.0.1] [--port 8080] [--tls-cert FILE --tls-key FILE] [--log-format text|json]
-[--access-log]``
+[--access-log] [--standby]``
 
 ``--store postgresql://...`` keeps the journal and the tokens in PostgreSQL
 (:mod:`engine.cli.store_option`); ``DIR`` then holds only the token file of the demo or a
-source.
+source. With ``--standby`` a second server of the same cluster waits as the standby of the
+one that leads, and takes over when it goes (:mod:`engine.cli.standby`).
 
 Logs (:mod:`engine.cli.logs`) go to stderr as text lines or JSON objects; ``--access-log``
 adds a record per request (:mod:`engine.cli.access_log`). ``/metrics`` carries
@@ -112,6 +113,12 @@ def add_command(commands: Any, sources: Sources | None = None) -> None:
     cmd.add_argument(
         "--access-log", action="store_true", help="log every request (method, path, status...)"
     )
+    cmd.add_argument(
+        "--standby",
+        action="store_true",
+        help="with --store: if another server leads the cluster, wait as its standby and take "
+        "over when its session ends (engine/cli/standby.py)",
+    )
 
 
 def run(args: argparse.Namespace, app_factory: AppFactory | None = None) -> int:
@@ -126,6 +133,7 @@ def run(args: argparse.Namespace, app_factory: AppFactory | None = None) -> int:
     from engine.market.state import ReplayMismatch
     from engine.store.journal import JournalError
     from engine.store.lock import DataDirLocked
+    from engine.store.place import DataDirStore
 
     try:
         served = _served(args)
@@ -136,6 +144,10 @@ def run(args: argparse.Namespace, app_factory: AppFactory | None = None) -> int:
     if store is None:
         return EXIT_BAD_INPUT
     access_log = getattr(args, "access_log", False)
+    standby = getattr(args, "standby", False)
+    if standby and isinstance(store, DataDirStore):
+        print("klaster: --standby needs --store postgresql://...", file=sys.stderr)
+        return EXIT_BAD_INPUT
     cert, key = getattr(args, "tls_cert", None), getattr(args, "tls_key", None)
     if (cert is None) != (key is None):
         print("klaster: --tls-cert and --tls-key go together", file=sys.stderr)
@@ -171,6 +183,7 @@ def run(args: argparse.Namespace, app_factory: AppFactory | None = None) -> int:
                 ssl_context=ssl_context,
                 store=store,
                 access_log=access_log,
+                standby=standby,
             )
         )
     except (ClusterMismatch, ReplayMismatch, EventDecodeError, DataDirLocked, JournalError) as exc:
@@ -194,6 +207,7 @@ async def serve(
     ssl_context: ssl.SSLContext | None = None,
     store: Store | None = None,
     access_log: bool = False,
+    standby: bool = False,
 ) -> int:
     """Serve until SIGTERM/SIGINT (see the module docstring); return the exit code.
 
@@ -201,7 +215,8 @@ async def serve(
     DIR/tokens_file (the demo cluster and scenarios). ``clock``: a simulated clock (a
     restart moves it on to the journal's last event). ``ssl_context``: serve HTTPS.
     ``store``: where the journal and tokens are (default: ``data_dir``'s SQLite files).
-    ``access_log``: log every request."""
+    ``access_log``: log every request. ``standby``: on a PostgreSQL store, wait as the
+    standby while another server leads (:mod:`engine.cli.standby`)."""
     import asyncio
     import signal
 
@@ -211,11 +226,20 @@ async def serve(
     from engine.cli.member_tokens import issue_token_file
     from engine.market.metrics import Metrics
     from engine.market.runtime import Runtime
-    from engine.store.place import DataDirStore
+    from engine.store.place import DataDirStore, PostgresStore
     from matching.clearing import warm_up
 
     store = DataDirStore(data_dir) if store is None else store
-    runtime = Runtime.open(store, cluster, clock)
+    if standby:
+        from engine.cli.standby import stand_by
+
+        assert isinstance(store, PostgresStore)
+        led, port = await stand_by(store, cluster, clock, host, port, ssl_context, out)
+        if led is None:  # stopped by a signal while standing by
+            return EXIT_OK
+        runtime = led
+    else:
+        runtime = Runtime.open(store, cluster, clock)
     if runtime.node.proposal_differs:  # the journal is the truth; the file a proposal
         how = (
             f"klaster cluster apply {cluster.source} --data {data_dir}"

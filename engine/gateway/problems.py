@@ -101,6 +101,7 @@ TITLES: dict[str, str] = {
     "unsupported-media-type": "Unsupported content type",
     "rate-limited": "Too many requests",
     "not-ready": "Not ready",
+    "not-leader": "Not the cluster's leader",
     "journal-failed": "The journal cannot be written",
     "internal-error": "Internal error",
 }

@@ -36,6 +36,7 @@ from engine.store.postgres import (
     describe,
     ensure_schema,
     take_writer_lock,
+    writer_holder,
 )
 
 _SELECT = (
@@ -101,17 +102,22 @@ class PgJournal(StoredJournal):
         self.cluster = cluster
 
     @classmethod
-    def open(cls, url: str, cluster: str, *, read_only: bool = False) -> PgJournal:
+    def open(
+        cls, url: str, cluster: str, *, read_only: bool = False, locked: Any = None
+    ) -> PgJournal:
         """Open ``cluster``'s journal in the database at ``url``.
 
         For writing (the default): create the schema if it is missing, take the cluster's
         writer lock (:class:`~engine.store.postgres.ClusterLocked` if another session holds
         it) and start the cluster's checkpoint if it has none. ``read_only``: write nothing,
         take no lock, refuse appends (audits beside a running writer); a database or cluster
-        without a journal is a :class:`~engine.store.journal.JournalError`.
+        without a journal is a :class:`~engine.store.journal.JournalError`. ``locked``: a
+        connection (from :func:`~engine.store.postgres.connect`) whose session already holds
+        the writer lock (a standby's, :func:`~engine.store.postgres.wait_writer_lock`); the
+        journal writes on it and closes it.
         The head is the last stored event's seq and hash, unverified (as SQLite's)."""
         where = journal_name(url, cluster)
-        conn = connect(url, "reader" if read_only else f"writer of {cluster}")
+        conn = locked or connect(url, "reader" if read_only else f"writer of {cluster}")
         with closed_on_failure(conn, where):
             if read_only:
                 check_schema(conn, where)
@@ -119,7 +125,8 @@ class PgJournal(StoredJournal):
                     raise JournalError(f"{where}: no journal of this cluster")
             else:
                 ensure_schema(conn)
-                take_writer_lock(conn, cluster, where)
+                if locked is None:
+                    take_writer_lock(conn, cluster, where)
                 conn.execute(_NEW_CHECKPOINT, (cluster, GENESIS_HASH))
             last = conn.execute(_SELECT_LAST, (cluster,)).fetchone()
         head = EMPTY_HEAD if last is None else Head(last[0], last[4])
@@ -136,6 +143,16 @@ class PgJournal(StoredJournal):
                     f"{self._path}: the checkpoint is no longer at seq {old.seq}, where this"
                     " writer left it: another writer appended; this one stops"
                 )
+
+    def tail(self, from_seq: int) -> list[Row]:
+        """The committed rows from ``from_seq`` on, (seq, kind, ts, payload, hash), in one
+        statement on this journal's own connection (a standby's catch-up: no new session)."""
+        with self._connection().cursor(binary=True) as cursor:
+            return cursor.execute(_SELECT, (self.cluster, from_seq)).fetchall()
+
+    def writer(self) -> str:
+        """Who holds this cluster's writer lock, for messages."""
+        return writer_holder(self._connection(), self.cluster)
 
     def close(self, *, discard: bool = False) -> None:
         """Close the connection (which lets the writer lock go). Refuse while events are

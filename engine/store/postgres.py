@@ -9,13 +9,15 @@ several clusters can share one database:
   the transaction of every group, and only from the head the writer last wrote (fencing);
 - ``tokens(cluster, hash, token_id, member, created_us, revoked_us, expires_us)``, primary
   key ``(cluster, hash)``: members' API tokens as SHA-256 hashes; a statement trigger
-  sends ``NOTIFY klaster_tokens`` on every change, which drops the servers' token caches.
+  sends ``NOTIFY klaster_tokens`` on every change, which drops the servers' token caches;
+  an insert into ``events`` sends ``NOTIFY klaster_events`` with the cluster's id, which
+  wakes its standbys.
 
 One writer per cluster: the writer's connection holds a session-level advisory lock whose
 key is derived from the cluster id (:func:`writer_key`); PostgreSQL drops it when that
 session ends (the process died, the network went), so no stale lock is left behind. A
 second writer is refused at once, naming the holder's ``application_name`` (which says its
-host and PID) from ``pg_stat_activity``.
+host and PID) from ``pg_stat_activity``; a standby waits for it (:func:`wait_writer_lock`).
 
 Connection strings are libpq's (``postgresql://user@host:port/db``, or key=value words;
 ``PG*`` environment variables and ``~/.pgpass`` apply). Messages name the store by
@@ -28,7 +30,7 @@ import contextlib
 import hashlib
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from engine.store.journal import JournalError
@@ -36,6 +38,7 @@ from engine.store.lock import DataDirLocked
 
 SCHEMA_VERSION = 1
 URL_PREFIXES = ("postgresql://", "postgres://")
+LOCK_WAIT_S = 0.5  # a standby's wait for the writer lock, in slices of this [s]
 _SCHEMA_KEY = 0x6B6C6173_74657221  # "klaster!": serialises schema creation by several openers
 _SCHEMA = (
     "CREATE SCHEMA IF NOT EXISTS klaster",
@@ -61,6 +64,15 @@ _SCHEMA = (
     " AND tgrelid = 'klaster.tokens'::regclass) THEN CREATE TRIGGER tokens_changed AFTER"
     " INSERT OR UPDATE OR DELETE OR TRUNCATE ON klaster.tokens FOR EACH STATEMENT EXECUTE"
     " FUNCTION klaster.tokens_changed(); END IF; END $$",
+    # Appended events wake the cluster's standbys (engine.market.standby): one notification
+    # per cluster and statement, its payload the cluster id.
+    "CREATE OR REPLACE FUNCTION klaster.events_added() RETURNS trigger LANGUAGE plpgsql"
+    " AS $$ BEGIN PERFORM pg_notify('klaster_events', c) FROM (SELECT DISTINCT cluster"
+    " AS c FROM added) AS d; RETURN NULL; END $$",
+    "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgname = 'events_added'"
+    " AND tgrelid = 'klaster.events'::regclass) THEN CREATE TRIGGER events_added AFTER"
+    " INSERT ON klaster.events REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE"
+    " FUNCTION klaster.events_added(); END IF; END $$",
     "INSERT INTO klaster.meta (key, value) VALUES ('schema_version', %s)"
     " ON CONFLICT (key) DO NOTHING",
 )
@@ -163,6 +175,14 @@ def take_writer_lock(conn: Any, cluster: str, where: str) -> None:
     (taken,) = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
     if taken:
         return
+    who = writer_holder(conn, cluster)
+    raise ClusterLocked(f"{where} is in use by {who}; one writer per cluster")
+
+
+def writer_holder(conn: Any, cluster: str) -> str:
+    """The session holding ``cluster``'s writer lock, for messages (its
+    ``application_name``, server PID and address), or ``"an unknown session"``."""
+    key = writer_key(cluster)
     holder = conn.execute(
         "SELECT a.application_name, a.client_addr::text, a.pid FROM pg_locks l"
         " JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory'"
@@ -174,4 +194,26 @@ def take_writer_lock(conn: Any, cluster: str, where: str) -> None:
     if holder is not None:
         name, address, pid = holder
         who = f"{name or 'a session'} (server pid {pid}, from {address or 'a local socket'})"
-    raise ClusterLocked(f"{where} is in use by {who}; one writer per cluster")
+    return who
+
+
+def wait_writer_lock(conn: Any, cluster: str, stopping: Callable[[], bool]) -> bool:
+    """Wait on ``conn``'s session until it holds ``cluster``'s writer lock (True), or until
+    ``stopping()`` says to give up (False). Blocking: PostgreSQL grants the lock the moment
+    the holder's session ends; the wait is cut into :data:`LOCK_WAIT_S` slices (the
+    session's ``lock_timeout``) so that ``stopping`` is asked between them."""
+    import psycopg
+
+    key = writer_key(cluster)
+    conn.execute(f"SET lock_timeout = {int(LOCK_WAIT_S * 1000)}")
+    try:
+        while not stopping():
+            try:
+                conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+                return True
+            except psycopg.errors.LockNotAvailable:
+                continue
+        return False
+    finally:
+        if not conn.closed:
+            conn.execute("RESET lock_timeout")

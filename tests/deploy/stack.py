@@ -18,7 +18,7 @@ DEPLOY = REPO / "deploy"
 COMPOSE = DEPLOY / "compose.yaml"
 DASHBOARD = DEPLOY / "grafana" / "dashboards" / "klaster.json"
 # Where the server listens and keeps its data: the tests choose their own.
-PLACE_OPTIONS = frozenset({"--host", "--port", "--data"})
+PLACE_OPTIONS = frozenset({"--host", "--port", "--data", "--store"})
 METRIC = re.compile(r"\b([a-zA-Z_:][a-zA-Z0-9_:]*)\s*\{|\b((?:klaster|process)_[a-z0-9_]+)")
 GROUPING = re.compile(r"\bby\s*\(([^)]*)\)")
 
@@ -33,7 +33,7 @@ def klaster_options() -> list[str]:
 
 
 def without_place(options: list[str]) -> list[str]:
-    """``options`` without ``--host``, ``--port``, ``--data`` and their values."""
+    """``options`` without ``--host``, ``--port``, ``--data``, ``--store`` and their values."""
     out, skip = [], False
     for option in options:
         if skip:

@@ -54,7 +54,9 @@ def test_every_option_compose_passes_to_klaster_serve_exists() -> None:
     for name in ("klaster", "klaster-standby"):
         options = [str(o) for o in services[name]["command"]]
         assert set(long_options(options)) <= known, name
-    assert services["klaster-standby"]["profiles"] == ["failover"]  # off unless asked
+    # a leader and a standby of the same cluster on the compose file's PostgreSQL
+    assert services["klaster-standby"]["command"] == services["klaster"]["command"]
+    assert {"--store", "--standby"} <= set(services["klaster"]["command"])
 
 
 def test_the_dockerfile_copies_what_the_build_context_holds() -> None:

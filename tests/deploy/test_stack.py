@@ -28,6 +28,7 @@ from tests.deploy.stack import (
     query_metrics,
     without_place,
 )
+from tests.postgres import throwaway_server
 from tests.prometheus import http_json, retargeted, start_prometheus, stop_prometheus, wait_for
 from tests.serving import Server, an_order, start_server, wait_ready
 
@@ -38,10 +39,15 @@ TARGET_LABELS = frozenset({"job", "instance", "cluster", "role", "le"})
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A server started as compose starts it, having taken one order and refused one
-    request."""
+    """A server started as compose starts it (on a throwaway PostgreSQL), having taken one
+    order and refused one request."""
     data = tmp_path_factory.mktemp("stack") / "data"
-    server = start_server(data, *without_place(klaster_options()))
+    with throwaway_server() as postgres:
+        yield from _served(data, postgres.url())
+
+
+def _served(data: Path, url: str) -> Iterator[Server]:
+    server = start_server(data, "--store", url, *without_place(klaster_options()))
     try:
         wait_ready(server)
         order = an_order((int(time.time()) // 900 + 2) * 900)
