@@ -12,6 +12,15 @@ after the server's ``Retry-After`` [s], at most ``max_retries`` times, then rais
 retried order submission is safe only with a ``client_order_id`` (the server answers a
 repeat with the first acknowledgement, ``duplicate=True``); a 429 itself books nothing.
 
+Failover: given several base URLs (a leader and its standbys, ``klaster serve --standby``),
+the client talks to the one that last answered, and moves to the next when a server
+answers 503 ``not-leader`` or ``journal-failed`` (nothing was booked there) or, for a
+request that is safe to repeat, when the connection fails (refused, reset, dropped): a
+GET, or an order with a ``client_order_id`` (a repeat is answered with the first
+acknowledgement). An order without one is not resent after a lost connection: it may have
+been booked, so the error is raised. It keeps trying, round robin with a short pause, for
+``failover_seconds``; one URL behind a load balancer gets the same retries.
+
 Own orders come a page at a time (:meth:`KlasterClient.order_page`, with a cursor);
 :meth:`KlasterClient.iter_orders` walks every page, :meth:`KlasterClient.orders` collects
 them.
@@ -61,6 +70,9 @@ JSON = "application/json"
 MSGPACK = "application/msgpack"
 PROBLEM_JSON = "application/problem+json"
 DEFAULT_RETRY_AFTER_S = 1.0  # when a 429 carries no usable Retry-After
+FAILOVER_PAUSE_S = 0.05  # between a server that failed and the next one, doubling to 1 s
+NOT_LEADING = frozenset({"not-leader", "journal-failed"})  # 503s that booked nothing
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 Instant = datetime | int  # aware datetime or int seconds since the epoch
 LE_INT64 = np.dtype("<i8")  # a bin column: raw little-endian int64
@@ -180,6 +192,12 @@ def price_text(value: Price) -> str:
     raise TypeError(f"price must be Decimal, int or str [PLN/MWh], was {type(value).__name__}")
 
 
+def _problem_code(body: Any) -> str | None:
+    """The last segment of a problem's ``type`` (``not-leader``), None if it is none."""
+    kind = body.get("type") if isinstance(body, dict) else None
+    return kind.rsplit("/", 1)[-1] if isinstance(kind, str) else None
+
+
 def _retry_after(headers: Mapping[str, str]) -> float:
     try:
         return max(0.0, float(headers.get("Retry-After", "")))
@@ -196,16 +214,23 @@ class KlasterClient:
 
     def __init__(
         self,
-        base_url: str,
+        base_url: str | Sequence[str],
         token: str,
         *,
         codec: Literal["msgpack", "json"] = "msgpack",
         session: aiohttp.ClientSession | None = None,
         max_retries: int = 5,
+        failover_seconds: float = 30.0,
     ) -> None:
         if codec not in ("msgpack", "json"):
             raise ValueError(f'codec must be "msgpack" or "json", was {codec!r}')
-        self.base_url = base_url.rstrip("/")
+        urls = [base_url] if isinstance(base_url, str) else list(base_url)
+        if not urls:
+            raise ValueError("give at least one base URL")
+        self.base_urls = [url.rstrip("/") for url in urls]
+        """The servers, tried in turn; :attr:`base_url` is the one in use."""
+        self._current = 0
+        self.failover_seconds = failover_seconds
         self.codec = codec
         self.max_retries = max_retries
         self._media = MSGPACK if codec == "msgpack" else JSON
@@ -224,6 +249,11 @@ class KlasterClient:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+
+    @property
+    def base_url(self) -> str:
+        """The server the client talks to now (the last one that answered)."""
+        return self.base_urls[self._current]
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -256,30 +286,49 @@ class KlasterClient:
         path: str,
         body: Any = None,
         params: Mapping[str, str | int] | None = None,
+        *,
+        idempotent: bool | None = None,
     ) -> tuple[int, Any]:
         """Send one request; return (status, decoded answer) or raise :class:`KlasterError`.
 
-        A 429 is retried after ``Retry-After`` [s], up to ``max_retries`` times."""
+        A 429 is retried after ``Retry-After`` [s], up to ``max_retries`` times. A 503 of a
+        server that does not lead, and a lost connection when the request is ``idempotent``
+        (default: a safe method), go to the next server (see the module docstring)."""
         headers = {**self._auth, "Accept": self._media}
         data = None
         if body is not None:
             data = self._encode(body)
             headers["Content-Type"] = self._media
-        url = self.base_url + path
-        for attempt in range(self.max_retries + 1):
-            async with self.session.request(
-                method, url, data=data, params=params, headers=headers
-            ) as r:
-                status, reason, payload = r.status, r.reason or "", await r.read()
-                decoded = self._decode(r.content_type, payload)
-                wait = _retry_after(r.headers) if status == 429 else None
-            if status < 400:
-                return status, decoded
-            if status == 429 and attempt < self.max_retries:
-                await asyncio.sleep(wait or 0.0)  # outside the response: its connection is free
-                continue
-            raise KlasterError.from_answer(status, reason, decoded, wait)
-        raise AssertionError("unreachable: the last attempt returns or raises")
+        repeatable = method in SAFE_METHODS if idempotent is None else idempotent
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + self.failover_seconds
+        pause = FAILOVER_PAUSE_S
+        retries = 0
+        while True:
+            try:
+                async with self.session.request(
+                    method, self.base_url + path, data=data, params=params, headers=headers
+                ) as r:
+                    status, reason, payload = r.status, r.reason or "", await r.read()
+                    decoded = self._decode(r.content_type, payload)
+                    wait = _retry_after(r.headers) if status == 429 else None
+            except aiohttp.ClientConnectionError:
+                if not repeatable or loop.time() + pause > give_up_at:
+                    raise
+            else:
+                if status < 400:
+                    return status, decoded
+                if status == 429 and retries < self.max_retries:
+                    retries += 1
+                    await asyncio.sleep(wait or 0.0)  # outside the response: connection free
+                    continue
+                not_leading = status == 503 and _problem_code(decoded) in NOT_LEADING
+                if not not_leading or loop.time() + pause > give_up_at:
+                    raise KlasterError.from_answer(status, reason, decoded, wait)
+            # a lost connection or a server that does not lead: the next one, after a pause
+            self._current = (self._current + 1) % len(self.base_urls)
+            await asyncio.sleep(pause)
+            pause = min(2 * pause, 1.0)
 
     # -- who is calling ---------------------------------------------------------------------
 
@@ -305,12 +354,16 @@ class KlasterClient:
         order = NewOrder(
             interval_start, connection_point, side, price, quantity_wh, client_order_id
         )
-        status, body = await self.request("POST", "/v1/orders", order.typed())
+        status, body = await self.request(
+            "POST", "/v1/orders", order.typed(), idempotent=client_order_id is not None
+        )
         return from_wire(OrderAck, body, duplicate=status == 200)
 
     async def submit_orders(self, orders: Iterable[NewOrder]) -> BatchAck:
         """Submit orders as one all-or-nothing batch."""
-        status, body = await self.request("POST", "/v1/orders", [o.typed() for o in orders])
+        typed = [o.typed() for o in orders]
+        repeatable = bool(typed) and all(o.client_order_id is not None for o in typed)
+        status, body = await self.request("POST", "/v1/orders", typed, idempotent=repeatable)
         return from_wire(BatchAck, body, duplicate=status == 200)
 
     async def submit_batch(
@@ -335,7 +388,10 @@ class KlasterClient:
             quantity_wh=api.Int64Column(self._int64_column(quantity_wh, int)),
             client_order_id=None if client_order_id is None else list(client_order_id),
         )
-        status, body = await self.request("POST", "/v1/orders/batch", to_builtins(columns))
+        repeatable = client_order_id is not None and all(c is not None for c in client_order_id)
+        status, body = await self.request(
+            "POST", "/v1/orders/batch", to_builtins(columns), idempotent=repeatable
+        )
         return from_wire(BatchAck, body, duplicate=status == 200)
 
     def _int64_column(self, values: Any, convert: Any) -> Any:
