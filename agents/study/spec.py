@@ -132,9 +132,9 @@ def _study(t: Table, source: str) -> tuple[Study, list[str]]:
         allocations=tuple(allocations),
         strategies=tuple(_names(t, "strategies", (AS_SCENARIO, *STRATEGIES), [AS_SCENARIO])),
         seeds=seeds,
-        days=t.integer("days", 1, None),
+        days=_optional_integer(t, "days"),
         start=_date(t, "start"),
-        group_size=t.integer("group_size", 1, None),
+        group_size=_optional_integer(t, "group_size"),
         confidence=_confidence(t),
     )
     paths = t.raw("scenarios")
@@ -180,6 +180,11 @@ def _seeds(t: Table) -> tuple[int, ...]:
     if len(set(value)) != len(value):
         t.fail(f"study.seeds names {_first_repeat(value)} twice")
     return tuple(value)
+
+
+def _optional_integer(t: Table, key: str) -> int | None:
+    """An integer >= 1, or None when absent (the scenario's own)."""
+    return t.integer(key, 1) if t.raw(key, None) is not None else None
 
 
 def _date(t: Table, key: str) -> dt.date | None:
