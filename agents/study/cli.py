@@ -154,7 +154,11 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     started = time.perf_counter()
     progress = _progress(err, started)
     if args.ray_address:
-        rows = run_ray(grid, args.ray_address, progress)
+        try:
+            rows = run_ray(grid, args.ray_address, progress)
+        except ConnectionError as exc:  # no Ray cluster at that address
+            print(f"klaster: cannot reach Ray at {args.ray_address}: {exc}", file=err)
+            return EXIT_FAILED
     else:
         rows = run_pool(grid, args.workers or os.cpu_count() or 1, progress)
     seconds = time.perf_counter() - started
