@@ -583,6 +583,8 @@ def summary_lines(result: SimulationResult) -> list[str]:
     savings = f("savings_pln")
     per_member = savings / members if savings is not None and members else None
     efficiency = f("allocative_efficiency")
+    realised, best = f("surplus_pln"), f("max_surplus_pln")
+    lost = best - realised if realised is not None and best is not None else None
     return [
         f"Scenario {result.scenario}: {_period(result) or _NA}",
         f"Intervals: {_fmt(intervals, '.0f')} over {_fmt(days, '.2f')} days; "
@@ -601,7 +603,8 @@ def summary_lines(result: SimulationResult) -> list[str]:
         f"{_fmt(f('average_floor_pln_mwh'), '.2f', ' PLN/MWh')}",
         f"Savings: {_fmt(savings, ',.2f', ' PLN')} in total, "
         f"{_fmt(per_member, ',.2f', ' PLN')} per member; allocative efficiency "
-        f"{_percent(efficiency)} of the orders' gains from trade",
+        f"{_percent(efficiency)} of the orders' gains from trade "
+        f"({_fmt(lost, ',.2f', ' PLN')} of {_fmt(best, ',.2f', ' PLN')} not realised)",
         f"Bills on the points' tariffs: {_fmt(f('bill_pln'), ',.2f', ' PLN')} gross, "
         f"{_fmt(f('bill_baseline_pln'), ',.2f', ' PLN')} without the market: "
         f"{_fmt(f('bill_saving_pln'), ',.2f', ' PLN')} saved",

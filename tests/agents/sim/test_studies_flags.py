@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from agents.sim.report import summary_lines
+from agents.sim.result import SimulationResult
 from agents.sim.scenario import ScenarioError, parse_scenario
 from agents.sim.simulation import simulate
 from engine.cli.main import main
@@ -48,6 +50,16 @@ def test_trade_reduction_shows_what_the_trades_it_drops_cost(runs: dict[str, dic
     assert 0 <= kpis["surplus_pln"] < kpis["max_surplus_pln"]
     assert 0 <= kpis["allocative_efficiency"] < 1
     assert kpis["traded_kwh"] < runs["uniform"]["traded_kwh"]
+
+
+def test_the_summary_says_what_gains_from_trade_the_mechanism_left_unrealised() -> None:
+    kpis = {"allocative_efficiency": "0.75", "surplus_pln": "30.00", "max_surplus_pln": "40.00"}
+    result = SimulationResult("s", "Europe/Warsaw", {}, {}, kpis)
+    [line] = [line for line in summary_lines(result) if line.startswith("Savings")]
+    assert line.endswith(
+        "allocative efficiency 75.0% of the orders' gains from trade "
+        "(10.00 PLN of 40.00 PLN not realised)"
+    )
 
 
 def test_start_and_mechanism_override_the_file_and_are_checked_like_it() -> None:
