@@ -44,8 +44,9 @@ from engine.market.versions import Versions
 from engine.model.calendar import Calendar
 from engine.model.columns import ChunkedColumns, Columns, group_starts, stable_order
 from engine.model.registry import Registry
-from engine.settlement.bills import PointStatement, bill_points
+from engine.settlement.bills import PointStatement
 from engine.settlement.metering import Readings
+from engine.settlement.periods import Ledger, Part, bill_parts, cut, period_statements
 from engine.settlement.settle import PeriodTrades, Settlement, adjustment, settle
 from matching import clear
 
@@ -91,6 +92,8 @@ class MarketState:
         self._published_bands: dict[int, tuple[int, int]] = {}
         # Re-settlements after late or corrected readings: (interval start, new - old).
         self.adjustments: list[tuple[int, Settlement]] = []
+        # The last answer of credits_at: (seq, instant, ledger).
+        self._credits_memo: tuple[int, int, Ledger] = (-1, 0, {})
 
     def apply(self, event: Event) -> None:
         """Change the state by one recorded event."""
@@ -505,21 +508,52 @@ class MarketState:
         return PeriodTrades(*(np.concatenate(c) for c in columns))
 
     def billing_cluster(self, starts: list[int]) -> Any:
-        """The configuration a period's statements are billed on: the one in force at its
-        first interval (a period across a change of tariffs is billed on the tariffs it
-        began with)."""
+        """The configuration whose points a period's statements list, each under the member
+        that owned it then: the one in force at its first interval (every section of the
+        period is billed on the configuration in force for it, see :meth:`bill_points`)."""
         return self.cluster_at(starts[0]) if starts else self.cluster
 
     def bill_points(self, starts: list[int]) -> list[PointStatement]:
-        """Every connection point's statement over the given intervals, on the tariffs of
-        :meth:`billing_cluster`, in the order of that configuration's points
-        (``PointStatement.point`` indexes its ``points``, as bills do)."""
+        """Every connection point's statement over the given intervals (ascending), in the
+        order of :meth:`billing_cluster`'s points (``PointStatement.point`` indexes its
+        ``points``, as bills do): the period cut into sections, each billed on the
+        configuration in force for it (:mod:`engine.settlement.periods`), opening with
+        the credits the history before it left (:meth:`credits_at`)."""
         cluster = self.billing_cluster(starts)
         registry = self.registry_at(starts[0]) if starts else self.registry
+        codes = np.array([registry.point_code[p.id] for p in cluster.points], np.int64)
+        opening = self.credits_at(starts[0]) if starts else {}
+        sections, _ = bill_parts(self._parts(starts) if starts else [], opening)
+        if not starts:  # an empty period: one empty section, on the configuration of now
+            sections, _ = bill_parts([self._part(cluster, codes, [], 0)], opening)
+        return period_statements(cluster, codes, sections)
+
+    def credits_at(self, start_s: int) -> Ledger:
+        """What every connection point (by code) holds in credits at ``start_s`` [s]: the
+        intervals before it with a reading billed section by section (a pure function of
+        the journal; the last answer is kept until the next event). Intervals without a
+        reading add nothing, and expiry is counted by the next section that bills."""
+        if self._credits_memo[:2] == (self.seq, start_s):
+            return self._credits_memo[2]
+        _, ledger = bill_parts(self._parts(self.readings.read_before(start_s)), {})
+        self._credits_memo = (self.seq, start_s, ledger)
+        return ledger
+
+    def _parts(self, starts: list[int]) -> list[Part]:
+        """``starts`` (ascending) as sections: runs of one configuration and local month."""
+        parts, first = [], 0
+        for run in cut(starts, self.versions.index, self.cluster.timezone):
+            cluster, registry = self.cluster_at(run[0]), self.registry_at(run[0])
+            codes = np.array([registry.point_code[p.id] for p in cluster.points], np.int64)
+            parts.append(self._part(cluster, codes, run, first))
+            first += len(run)
+        return parts
+
+    def _part(self, cluster: Any, codes: np.ndarray, starts: list[int], first: int) -> Part:
+        """One section's trades, readings and bands, on ``cluster``'s points (``codes``)."""
         # Point codes are stable over versions; a configuration lists its points in its own
         # order: bills are made in that order, trades and readings taken over to it.
-        codes = np.array([registry.point_code[p.id] for p in cluster.points], np.int64)
-        index = np.full(len(registry.point_ids), -1, np.int64)
+        index = np.full(len(self.registry.point_ids), -1, np.int64)
         index[codes] = np.arange(codes.shape[0])
         trades = self.period_trades(starts, by_point=True)
         buyer, seller = index[trades.buyer], index[trades.seller]
@@ -533,7 +567,7 @@ class MarketState:
             for m in self.readings.points(starts)
         )
         floor, cap = self._bands(starts)
-        return bill_points(cluster, starts, trades, imports, exports, metered, floor, cap)
+        return Part(cluster, codes, first, starts, trades, imports, exports, metered, floor, cap)
 
     def _settle(self, starts: list[int]) -> Settlement:
         """Settlement lines of the given intervals from trades, readings and bands, each
