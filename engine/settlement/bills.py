@@ -13,11 +13,12 @@ Lines of a point's statement, positive when the member pays (``engine/DESIGN.md`
 - ``local_sold``: energy sold in the market at the seller's trade prices (negative);
 - ``supplier_energy``: the shortfall at the supplier's price of its interval and zone;
 - ``export_credit`` (negative): the surplus at the regime's value. ``net-billing``: each Wh at
-  max(RCE, 0) or max(RCEm, 0) into the prosumer deposit, which pays for energy only: the line
-  is what the deposit pays of ``supplier_energy``, the rest ``carried_grosz`` (12 months).
-  ``net-metering``: ``ratio`` x surplus Wh of credit; the credit offsets shortfall Wh, which
-  then pay neither energy nor variable distribution (the line is that share of both), the
-  rest ``carried_wh``. ``none``: nothing;
+  max(RCE, 0) or max(RCEm, 0) into the prosumer deposit (credited rounded to a grosz), which
+  pays for energy only: the line is what the deposit (older entries first) pays of
+  ``supplier_energy``, the rest ``carried_grosz`` (12 months, :mod:`engine.settlement.credits`).
+  ``net-metering``: ``ratio`` x surplus Wh of credit (floored to a Wh) into the bank; the
+  bank offsets shortfall Wh, which then pay neither energy nor variable distribution (the
+  line is that share of both), the rest ``carried_wh``. ``none``: nothing;
 - ``distribution_variable``: all energy the point took from the network (its metered import,
   local or not) at its zone's variable rate;
 - ``cluster_discount`` (negative): ``discount_share`` of the variable rate on the locally
@@ -32,19 +33,21 @@ and rounded once to a grosz, half to even (:func:`matching.units.round_half_even
 total is the sum of the rounded lines, VAT ``round_half_even(net x vat_rate)``, gross = net +
 VAT. A member's statement adds its points' rounded lines, net, VAT and gross, so every
 statement equals the sum of its lines. The baseline has the same lines but the local ones and
-the discount; saving = baseline gross - gross, with a net-billing deposit carried forward
-counted at face value on both sides (it pays later energy: without it, a prosumer whose
-deposit outgrows its energy bill would seem to gain all of its local sales). Pending cells
-(no reading) are left out.
+the discount (and a deposit and bank of its own); saving: :func:`_saving`, a net-billing
+deposit counted at face value on both sides (it pays later energy: without it, a prosumer
+whose deposit outgrows its energy bill would seem to gain all of its local sales). Pending
+cells (no reading) are left out.
 
 Netting: only where ``settlement.net_member_points`` is true, a member's surplus of an interval
 first covers its own points' shortfall of that interval (taken from and given to its points in
 point order), before anything is billed.
 
-Limits: the 12-month bank and deposit start empty at the period's start (a coordinator
-carries ``carried_*`` into the next period by hand); the net-billing refund of the unused
-deposit, public holidays in multi-zone groups, and the capacity fee's consumption tiers are
-not modelled.
+:func:`bill_points` bills one section (one configuration, dated by the local month of its
+first interval for the credits): :mod:`engine.settlement.periods` cuts a period into
+sections and passes each the credits the one before left (``opening``).
+
+Limits: the net-billing refund of the unused deposit, public holidays in multi-zone groups,
+and the capacity fee's consumption tiers are not modelled.
 
 Cost: a settlement over points x intervals, a zone lookup per distinct tariff group and
 interval, a few numpy passes per point, and Python-int sums over each point's row.

@@ -10,8 +10,8 @@ other. The month cut dates the prosumer credits (:mod:`engine.settlement.credits
 section leaves in the net-billing deposit or the net-metering bank is what the next one
 opens with, oldest first, gone after 12 months.
 
-The credits a period opens with are a pure function of the journal: the history before it
-(from the first interval with a reading) billed section by section on the same cuts
+The credits a period opens with are a pure function of the journal: the intervals before it
+with a reading billed section by section on the same cuts
 (:meth:`engine.market.state.MarketState.credits_at`), so a replay gives the same balances.
 A period that starts inside a month bills the month's intervals before it as one section
 of the history: a month's statement opens with what the months before left.
