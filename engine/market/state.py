@@ -15,6 +15,7 @@ effective instant (:mod:`engine.market.versions`), and every decision about an i
 from __future__ import annotations
 
 import dataclasses
+from bisect import bisect_left
 from collections.abc import Iterable
 from operator import attrgetter
 from typing import Any
@@ -46,7 +47,14 @@ from engine.model.columns import ChunkedColumns, Columns, group_starts, stable_o
 from engine.model.registry import Registry
 from engine.settlement.bills import PointStatement
 from engine.settlement.metering import Readings
-from engine.settlement.periods import Ledger, Part, bill_parts, cut, period_statements
+from engine.settlement.periods import (
+    Ledger,
+    Part,
+    bill_parts,
+    cut,
+    month_start,
+    period_statements,
+)
 from engine.settlement.settle import PeriodTrades, Settlement, adjustment, settle
 from matching import clear
 
@@ -92,8 +100,9 @@ class MarketState:
         self._published_bands: dict[int, tuple[int, int]] = {}
         # Re-settlements after late or corrected readings: (interval start, new - old).
         self.adjustments: list[tuple[int, Settlement]] = []
-        # The last answer of credits_at: (seq, instant, ledger).
-        self._credits_memo: tuple[int, int, Ledger] = (-1, 0, {})
+        # The credits held at the start of local months (credits_at): {month start [s]:
+        # ledger}, each valid until a reading before it changes.
+        self._month_credits: dict[int, Ledger] = {}
 
     def apply(self, event: Event) -> None:
         """Change the state by one recorded event."""
@@ -346,6 +355,7 @@ class MarketState:
         except ValueError as exc:  # validated before it was journaled
             raise ReplayMismatch(f"event {p.seq}: the configuration does not load: {exc}") from None
         self.versions.add(int(p.effective_from_s), cluster)
+        self._month_credits = {}  # (it holds only intervals before the change; kept simple)
         self.cluster, self.registry = cluster, self.versions.codes
         for _ in range(len(self._member_orders), len(self.registry.member_ids)):
             self._member_orders.append(Columns(("order_id",), 16))
@@ -444,6 +454,9 @@ class MarketState:
         point = np.asarray(p.point, np.int64)
         imports = np.asarray(p.import_wh, np.int64)
         exports = np.asarray(p.export_wh, np.int64)
+        if starts.shape[0]:  # what was billed from before these readings no longer holds
+            first = int(starts.min())
+            self._month_credits = {k: v for k, v in self._month_credits.items() if k <= first}
         for start in np.unique(starts).tolist():
             rows = starts == start
             before = self._settle([start]) if self.is_settled(start) else None
@@ -531,12 +544,26 @@ class MarketState:
     def credits_at(self, start_s: int) -> Ledger:
         """What every connection point (by code) holds in credits at ``start_s`` [s]: the
         intervals before it with a reading billed section by section (a pure function of
-        the journal; the last answer is kept until the next event). Intervals without a
-        reading add nothing, and expiry is counted by the next section that bills."""
-        if self._credits_memo[:2] == (self.seq, start_s):
-            return self._credits_memo[2]
-        _, ledger = bill_parts(self._parts(self.readings.read_before(start_s)), {})
-        self._credits_memo = (self.seq, start_s, ledger)
+        the journal). Intervals without a reading add nothing, and expiry is counted by the
+        next section that bills.
+
+        What was held at the start of each local month is kept and billing goes on from the
+        latest one before ``start_s``: a reading is recorded only for a delivered interval,
+        and a change of configuration or bands only for one not yet cleared, so what a
+        month's history bills changes only with a reading before it (which forgets the
+        months after it)."""
+        base = max((k for k in self._month_credits if k <= start_s), default=None)
+        ledger = {} if base is None else self._month_credits[base]
+        reads = self.readings.read_before(start_s)
+        if base is not None:
+            reads = reads[bisect_left(reads, base) :]
+        tz = self.cluster.timezone
+        for part in self._parts(reads):
+            month = month_start(part.starts[0], tz)
+            if base is None or month > base:  # the part opens a month: keep what it opens with
+                self._month_credits[month] = ledger
+                base = month
+            _, ledger = bill_parts([part], ledger)
         return ledger
 
     def _parts(self, starts: list[int]) -> list[Part]:

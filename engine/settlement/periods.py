@@ -16,8 +16,8 @@ with a reading billed section by section on the same cuts
 A period that starts inside a month bills the month's intervals before it as one section
 of the history: a month's statement opens with what the months before left.
 
-Cost: the history is billed again for every statement (one pass per section over points x
-intervals; the market caches the last answer per journal position).
+Cost: one pass per section over points x intervals; the market keeps what was held at each
+month's start, so a statement bills its own period and at most the month before it.
 """
 
 from __future__ import annotations
@@ -64,6 +64,12 @@ class Part:
     metered: np.ndarray
     floor: np.ndarray
     cap: np.ndarray
+
+
+def month_start(start_s: int, tz: Any) -> int:
+    """The start [s] of the local month (``tz``) of the instant ``start_s`` [s]."""
+    local = datetime.fromtimestamp(start_s, tz)
+    return int(local.replace(day=1, hour=0, minute=0, second=0, microsecond=0).timestamp())
 
 
 def cut(starts: list[int], version_of: Callable[[int], int], tz: Any) -> list[list[int]]:

@@ -22,7 +22,6 @@ P-2, net metering (0.8: 6 kW installed):
 
 from __future__ import annotations
 
-import copy
 import tomllib
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -191,5 +190,24 @@ def test_credits_never_go_negative_are_used_once_and_expire_after_twelve_months(
 
 def test_a_statement_opens_with_nothing_before_the_first_reading() -> None:
     market, _ = year_market()
-    before = copy.deepcopy(month_statement(market, "P-1", 2026, 1))
+    before = month_statement(market, "P-1", 2026, 1)
     assert before.opening.market.deposit == () and before.carried_grosz == 250
+
+
+def test_a_late_reading_changes_the_credits_of_every_later_statement() -> None:
+    """What was held at each month's start is kept; a reading before it forgets it."""
+    market, journal = year_market()
+    assert month_statement(market, "P-1", 2026, 4).opening.market.deposit_grosz == 250
+    code = market.registry.point_code["P-1"]
+    corrected = ReadingBatch(  # February took 4,000 Wh, not 2,000: 200 grosz from the deposit
+        np.array([noon(2026, 2)], np.int64),
+        np.array([code], np.int64),
+        np.array([4_000], np.int64),
+        np.array([0], np.int64),
+    )
+    market.record_readings("oke", corrected)
+    apr = month_statement(market, "P-1", 2026, 4)
+    assert apr.opening.market.deposit == ((2026 * 12, 50), (2026 * 12 + 2, 100))
+    cold = MarketState(cluster_from_document(prosumer_document(), "test.toml"))
+    cold.replay(journal.events)
+    assert month_statement(cold, "P-1", 2026, 4) == apr
