@@ -79,12 +79,12 @@ class PointBill(Struct, frozen=True):
     baseline_carried_grosz: Grosz
     carried_wh: Wh
     pending: tuple[Instant, ...]
-    opening_grosz: Grosz = 0
-    baseline_opening_grosz: Grosz = 0
-    opening_wh: Wh = 0
-    expired_grosz: Grosz = 0
-    expired_wh: Wh = 0
-    sections: tuple[PointSection, ...] = ()
+    opening_grosz: Grosz
+    baseline_opening_grosz: Grosz
+    opening_wh: Wh
+    expired_grosz: Grosz
+    expired_wh: Wh
+    sections: tuple[PointSection, ...]
 
 
 class Statement(Struct, frozen=True):
