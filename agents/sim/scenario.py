@@ -314,7 +314,7 @@ def _scenario(document: dict, source: str, base_dir: Path) -> Scenario:
         for p, d, table in zip(member.connection_points, points, stated, strict=True):
             point_devices[p.code] = (d, table)
     membership = _membership(cluster, extras, start, days)
-    cluster = _with_register_facts(cluster, point_devices)
+    cluster = _with_register_facts(cluster_document, cluster, point_devices, source, base_dir)
     site = Site(latitude, longitude, altitude, str(cluster.timezone))
     return Scenario(
         name,
@@ -367,21 +367,25 @@ def _membership(
 
 
 def _with_register_facts(
-    cluster: Cluster, devices: dict[int, tuple[PointDevices, dict]]
+    document: dict,
+    cluster: Cluster,
+    devices: dict[int, tuple[PointDevices, dict]],
+    source: str,
+    base_dir: Path | None,
 ) -> Cluster:
     """The cluster with each point's register facts derived from its devices, where the
-    point does not state them (module docstring)."""
-    members = []
-    for member in cluster.members:
-        points = []
-        for point in member.connection_points:
-            d, table = devices.get(point.code, (None, {}))
+    point does not state them (module docstring): written into its ``document`` (the
+    cluster's tables, in the cluster's member and point order) and read again, so that the
+    cluster is its document's and a server journals it whole (``ClusterChanged``)."""
+    for member, table in zip(cluster.members, document["members"], strict=True):
+        stated = table.get("connection_points", [])
+        for point, point_table in zip(member.connection_points, stated, strict=True):
+            d, raw = devices.get(point.code, (None, {}))
             derived = _derived_facts(d) if d is not None else {}
-            kept = {k: v for k, v in derived.items() if k not in table}
-            register = dataclasses.replace(point.register, **kept)
-            points.append(dataclasses.replace(point, register=register))
-        members.append(dataclasses.replace(member, connection_points=tuple(points)))
-    return dataclasses.replace(cluster, members=tuple(members))
+            for key, value in derived.items():
+                if key not in raw:
+                    point_table[key] = str(value)  # Decimals as the config writes them
+    return cluster_from_document(document, source, base_dir)
 
 
 def _derived_facts(d: PointDevices) -> dict[str, object]:

@@ -14,7 +14,15 @@ see :mod:`engine.api.values`. Types are frozen; a field that a response may leav
 
 from msgspec import UNSET, UnsetType
 
-from engine.api.accounts import Bill, Kpis, PointBill, Statement, StatementLine, StatementPage
+from engine.api.accounts import (
+    Bill,
+    Kpis,
+    PointBill,
+    PointSection,
+    Statement,
+    StatementLine,
+    StatementPage,
+)
 from engine.api.configuration import (
     ClusterChange,
     ClusterChanged,
@@ -157,6 +165,7 @@ __all__ = [
     "StatementPage",
     "Bill",
     "PointBill",
+    "PointSection",
     "Trade",
     "Trades",
     "UnsetType",

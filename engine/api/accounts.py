@@ -35,16 +35,43 @@ class Bill(Struct, frozen=True):
     gross_grosz: Grosz
 
 
+Regime = Literal["none", "net-metering", "net-billing"]
+
+
+class PointSection(Struct, frozen=True):
+    """A part of the period billed on its own: intervals in [from, to) under one
+    configuration in one local month, on the point's tariff and regime then; its bill,
+    baseline and saving; the prosumer credits it opened and closed with (the net-billing
+    deposit [grosz], the net-metering bank [Wh])."""
+
+    from_: Instant = msgspec.field(name="from")
+    to: Instant
+    tariff: str
+    regime: Regime
+    bill: Bill
+    baseline: Bill
+    saving_grosz: Grosz
+    opening_grosz: Grosz
+    carried_grosz: Grosz
+    opening_wh: Wh
+    carried_wh: Wh
+
+
 class PointBill(Struct, frozen=True):
     """One connection point's bill on its own tariffs over the period, its baseline (the
     same meters without the market) and the saving (baseline gross - gross, a net-billing
-    deposit carried forward counting at face value on both sides: ``baseline_carried_grosz``
-    and ``carried_grosz``); the net-metering credit carried forward [Wh];
-    intervals still missing its reading (left out)."""
+    deposit counting at face value on both sides: what it lost over the period, opening -
+    closing, is a cost); the prosumer credits the period opened with (what earlier periods
+    left, oldest first: ``opening_grosz``, ``baseline_opening_grosz``, ``opening_wh``), what
+    expired in it (12 months after the month it was credited) and what is carried forward
+    (``carried_grosz``, ``baseline_carried_grosz``, ``carried_wh``); intervals still missing
+    its reading (left out). ``sections``: the period's parts under different
+    configurations or local months, each billed on its own (the bill is their sum); empty
+    when the period is one part."""
 
     point: str
     tariff: str
-    regime: Literal["none", "net-metering", "net-billing"]
+    regime: Regime
     bill: Bill
     baseline: Bill
     saving_grosz: Grosz
@@ -52,6 +79,12 @@ class PointBill(Struct, frozen=True):
     baseline_carried_grosz: Grosz
     carried_wh: Wh
     pending: tuple[Instant, ...]
+    opening_grosz: Grosz
+    baseline_opening_grosz: Grosz
+    opening_wh: Wh
+    expired_grosz: Grosz
+    expired_wh: Wh
+    sections: tuple[PointSection, ...]
 
 
 class Statement(Struct, frozen=True):

@@ -56,7 +56,9 @@ class PriceBandsChanged(Struct, frozen=True, tag="price_bands", tag_field="type"
 class OrdersCancelled(Struct, frozen=True, tag="orders_cancelled", tag_field="type"):
     """The coordinator changed the cluster's configuration from ``effective_from`` on, and
     these orders of the member's no longer fit it (the member, or the connection point they
-    name, is not the member's in their interval): they are cancelled."""
+    name, is not the member's in their interval; their price is outside the interval's new
+    band; they pass their point's new limit, taken whole in arrival order): they are
+    cancelled."""
 
     order_ids: list[OrderId]
     effective_from: Instant

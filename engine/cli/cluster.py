@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # loaded when a command runs, not for --help
     from engine.market.events import ClusterChanged
+    from engine.store.journal import StoredJournal
 
 
 EXIT_OK, EXIT_REFUSED, EXIT_BAD_INPUT = 0, 1, 2
@@ -203,16 +204,22 @@ def _show(data: Path, at: int | None, write: Path | None) -> int:
 def journaled_versions(path: Path) -> list[ClusterChanged]:
     """The configurations in force by effective instant, as the fold keeps them (a change
     replaces those from its effective instant on); read-only, each event hash-checked."""
-    from engine.market.events import ClusterChanged
-    from engine.market.recovery import decoded_events
     from engine.store.journal import Journal
 
     journal = Journal.open(path, read_only=True)
     try:
-        versions: list[ClusterChanged] = []
-        for event in decoded_events(journal, ClusterChanged.__name__):
-            versions = [v for v in versions if v.effective_from_s < event.effective_from_s]
-            versions.append(event)
-        return versions
+        return versions_in(journal)
     finally:
         journal.close()
+
+
+def versions_in(journal: StoredJournal) -> list[ClusterChanged]:
+    """:func:`journaled_versions` of an open journal (a data directory's or PostgreSQL's)."""
+    from engine.market.events import ClusterChanged
+    from engine.market.recovery import decoded_events
+
+    versions: list[ClusterChanged] = []
+    for event in decoded_events(journal, ClusterChanged.__name__):
+        versions = [v for v in versions if v.effective_from_s < event.effective_from_s]
+        versions.append(event)
+    return versions

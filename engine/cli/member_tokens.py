@@ -1,8 +1,14 @@
 """``klaster members add|list|revoke``: members' API tokens on a data directory.
 
 ``klaster members add MEMBER [--expires WHEN] [--data DIR] [--config CLUSTER.toml]`` issues
-a token for a member of the cluster (default: the demo cluster) and prints it, alone on one
-line, to stdout: the only time it is shown (``TOKEN=$(klaster members add dom-01)`` works).
+a token for a member of the cluster and prints it, alone on one line, to stdout: the only
+time it is shown (``TOKEN=$(klaster members add dom-01)`` works). The journal is the truth
+about the members: where the store holds the cluster's journal (``--data DIR`` or
+``--store URL``; the cluster id from ``--config``, default the demo), MEMBER must be a member
+of the configuration in force now or of one the journal holds for later (a member joining
+next week may get its token today), and ``list`` shows that configuration's members; the
+config file names the members only of a store without a journal (or one written before
+configurations were journaled).
 ``--expires`` takes a duration from now (``90d``, ``12h``, ``30m``, ``2w``) or an ISO 8601
 instant with an offset (``2026-12-31T23:00:00Z``); the gateway refuses the token from then
 on (401 ``token-expired``). A member may hold several live tokens, so a token can be
@@ -129,9 +135,15 @@ def run(args: argparse.Namespace) -> int:
     if place is None:
         return EXIT_BAD_INPUT
     try:
+        journaled = _journaled(place, cluster)
+        if journaled:
+            cluster = journaled[0]
         if args.members_command == "add":
-            demo_tokens = DEMO_TOKENS_FILE if args.config is None else None
-            return _add(place, Path(args.data), cluster, args.member, args.expires, demo_tokens)
+            demo_tokens = DEMO_TOKENS_FILE if args.config is None and not journaled else None
+            return _add(
+                place, Path(args.data), journaled or [cluster], args.member, args.expires,
+                demo_tokens,
+            )  # fmt: skip
         try:
             store = place.open_tokens(cluster.id, create=False)
         except FileNotFoundError as exc:
@@ -155,20 +167,46 @@ def _no_store(data: Path) -> str:
     return f"{where} (klaster serve --data {data} or klaster members add creates it)"
 
 
+def _journaled(place: Store, cluster: Cluster) -> list[Cluster]:
+    """The configurations the store's journal of ``cluster.id`` holds from the one in force
+    now on (empty: no journal, or one that holds no configuration)."""
+    from engine.cli.cluster import versions_in
+    from engine.config.document import cluster_of
+    from engine.store.tokens import wall_clock_us
+
+    if place.missing_journal(cluster.id) is not None:
+        return []
+    journal = place.open_journal(cluster.id, read_only=True)
+    try:
+        versions = versions_in(journal)
+    finally:
+        journal.close()
+    now_s = wall_clock_us() // 1_000_000
+    current = sum(1 for v in versions if v.effective_from_s <= now_s) - 1
+    where = f"the journal in {place}"
+    return [
+        cluster_of(v.config, v.files, f"{where} (event {v.seq})")
+        for v in versions[max(current, 0) :]
+    ]
+
+
 def _add(
     place: Store,
     data: Path,
-    cluster: Cluster,
+    clusters: list[Cluster],
     member_id: str,
     expires: str | None,
     demo_tokens: str | None,
 ) -> int:
-    """Issue a token for ``member_id`` in ``place``; on a new store, first the
-    ``demo_tokens`` file's (in ``data``)."""
-    if cluster.member_by_id(member_id) is None:
-        known = ", ".join(m.id for m in cluster.members)
+    """Issue a token for ``member_id`` (a member of one of ``clusters``: the one in force,
+    then those to come) in ``place``; on a new store, first the ``demo_tokens`` file's
+    (in ``data``)."""
+    cluster = clusters[0]
+    if all(c.member_by_id(member_id) is None for c in clusters):
+        known = ", ".join(dict.fromkeys(m.id for c in clusters for m in c.members))
         print(
-            f"klaster: {cluster.source}: no member {member_id!r}; members are {known}",
+            f"klaster: {cluster.source}: no member {member_id!r} in the configuration in force "
+            f"(nor in one to come); members are {known}",
             file=sys.stderr,
         )
         return EXIT_BAD_INPUT

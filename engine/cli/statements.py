@@ -12,10 +12,13 @@ Columns (:func:`columns`): ``member``, ``point``, ``tariff``, ``regime``, ``from
 per line kind of :data:`engine.settlement.bills.LINES` ``KIND_wh`` [Wh] and ``KIND_grosz``,
 ``net_grosz``, ``vat_grosz``, ``gross_grosz``, ``baseline_net_grosz``, ``baseline_vat_grosz``,
 ``baseline_gross_grosz``, ``saving_grosz``, ``carried_grosz``, ``baseline_carried_grosz``,
-``carried_wh``; every amount
-an integer. CSV to stdout unless ``--out``; Parquet (pyarrow, the ``export`` extra; int64
-columns) needs ``--out``. Files appear only complete. Exit 0 written, 1 a check failed or
-the file could not be written, 2 bad arguments or no journal.
+``carried_wh``, the credits the period opened with (``opening_grosz``,
+``baseline_opening_grosz``, ``opening_wh``) and what expired in it (``expired_grosz``,
+``expired_wh``), ``sections`` (the parts billed on their own: one per configuration and
+local month, :mod:`engine.settlement.periods`); every amount an integer. CSV to stdout
+unless ``--out``; Parquet (pyarrow, the ``export`` extra; int64 columns) needs ``--out``.
+Files appear only complete. Exit 0 written, 1 a check failed or the file could not be
+written, 2 bad arguments or no journal.
 """
 
 from __future__ import annotations
@@ -49,7 +52,8 @@ def columns() -> tuple[str, ...]:
         *(f"{kind}_{unit}" for kind in LINES for unit in ("wh", "grosz")),
         "net_grosz", "vat_grosz", "gross_grosz", "baseline_net_grosz", "baseline_vat_grosz",
         "baseline_gross_grosz", "saving_grosz", "carried_grosz", "baseline_carried_grosz",
-        "carried_wh",
+        "carried_wh", "opening_grosz", "baseline_opening_grosz", "opening_wh", "expired_grosz",
+        "expired_wh", "sections",
     )  # fmt: skip
 
 
@@ -163,6 +167,12 @@ def table(
             "carried_grosz": s.carried_grosz,
             "baseline_carried_grosz": s.baseline_carried_grosz,
             "carried_wh": s.carried_wh,
+            "opening_grosz": s.opening.market.deposit_grosz,
+            "baseline_opening_grosz": s.opening.baseline.deposit_grosz,
+            "opening_wh": s.opening.market.bank_wh,
+            "expired_grosz": s.expired_grosz,
+            "expired_wh": s.expired_wh,
+            "sections": max(len(s.sections), 1),
         }
         rows.append(row)
     assert all(tuple(r) == columns() for r in rows), "columns() and the rows must agree"

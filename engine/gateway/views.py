@@ -179,6 +179,23 @@ def bill(b: Bill) -> api.Bill:
 
 def point_bill(cluster: Cluster, s: PointStatement, starts: list[int]) -> api.PointBill:
     point = cluster.points[s.point]
+    length = cluster.interval_minutes * 60
+    sections = tuple(
+        api.PointSection(
+            from_=moment(starts[x.first]),
+            to=moment(starts[x.first + x.count - 1] + length),
+            tariff=x.tariff,
+            regime=x.regime,  # type: ignore[arg-type]
+            bill=bill(x.statement.bill),
+            baseline=bill(x.statement.baseline),
+            saving_grosz=x.statement.saving_grosz,
+            opening_grosz=x.statement.opening.market.deposit_grosz,
+            carried_grosz=x.statement.carried_grosz,
+            opening_wh=x.statement.opening.market.bank_wh,
+            carried_wh=x.statement.carried_wh,
+        )
+        for x in s.sections
+    )
     return api.PointBill(
         point=point.id,
         tariff=point.billing.tariff,
@@ -190,6 +207,12 @@ def point_bill(cluster: Cluster, s: PointStatement, starts: list[int]) -> api.Po
         baseline_carried_grosz=s.baseline_carried_grosz,
         carried_wh=s.carried_wh,
         pending=tuple(moment(starts[i]) for i in s.pending),
+        opening_grosz=s.opening.market.deposit_grosz,
+        baseline_opening_grosz=s.opening.baseline.deposit_grosz,
+        opening_wh=s.opening.market.bank_wh,
+        expired_grosz=s.expired_grosz,
+        expired_wh=s.expired_wh,
+        sections=sections,
     )
 
 

@@ -15,6 +15,7 @@ effective instant (:mod:`engine.market.versions`), and every decision about an i
 from __future__ import annotations
 
 import dataclasses
+from bisect import bisect_left
 from collections.abc import Iterable
 from operator import attrgetter
 from typing import Any
@@ -44,8 +45,16 @@ from engine.market.versions import Versions
 from engine.model.calendar import Calendar
 from engine.model.columns import ChunkedColumns, Columns, group_starts, stable_order
 from engine.model.registry import Registry
-from engine.settlement.bills import PointStatement, bill_points
+from engine.settlement.bills import PointStatement
 from engine.settlement.metering import Readings
+from engine.settlement.periods import (
+    Ledger,
+    Part,
+    bill_parts,
+    cut,
+    month_start,
+    period_statements,
+)
 from engine.settlement.settle import PeriodTrades, Settlement, adjustment, settle
 from matching import clear
 
@@ -91,6 +100,9 @@ class MarketState:
         self._published_bands: dict[int, tuple[int, int]] = {}
         # Re-settlements after late or corrected readings: (interval start, new - old).
         self.adjustments: list[tuple[int, Settlement]] = []
+        # The credits held at the start of local months (credits_at): {month start [s]:
+        # ledger}, each valid until a reading before it changes.
+        self._month_credits: dict[int, Ledger] = {}
 
     def apply(self, event: Event) -> None:
         """Change the state by one recorded event."""
@@ -343,6 +355,7 @@ class MarketState:
         except ValueError as exc:  # validated before it was journaled
             raise ReplayMismatch(f"event {p.seq}: the configuration does not load: {exc}") from None
         self.versions.add(int(p.effective_from_s), cluster)
+        self._month_credits = {}  # (it holds only intervals before the change; kept simple)
         self.cluster, self.registry = cluster, self.versions.codes
         for _ in range(len(self._member_orders), len(self.registry.member_ids)):
             self._member_orders.append(Columns(("order_id",), 16))
@@ -441,6 +454,9 @@ class MarketState:
         point = np.asarray(p.point, np.int64)
         imports = np.asarray(p.import_wh, np.int64)
         exports = np.asarray(p.export_wh, np.int64)
+        if starts.shape[0]:  # what was billed from before these readings no longer holds
+            first = int(starts.min())
+            self._month_credits = {k: v for k, v in self._month_credits.items() if k <= first}
         for start in np.unique(starts).tolist():
             rows = starts == start
             before = self._settle([start]) if self.is_settled(start) else None
@@ -505,21 +521,66 @@ class MarketState:
         return PeriodTrades(*(np.concatenate(c) for c in columns))
 
     def billing_cluster(self, starts: list[int]) -> Any:
-        """The configuration a period's statements are billed on: the one in force at its
-        first interval (a period across a change of tariffs is billed on the tariffs it
-        began with)."""
+        """The configuration whose points a period's statements list, each under the member
+        that owned it then: the one in force at its first interval (every section of the
+        period is billed on the configuration in force for it, see :meth:`bill_points`)."""
         return self.cluster_at(starts[0]) if starts else self.cluster
 
     def bill_points(self, starts: list[int]) -> list[PointStatement]:
-        """Every connection point's statement over the given intervals, on the tariffs of
-        :meth:`billing_cluster`, in the order of that configuration's points
-        (``PointStatement.point`` indexes its ``points``, as bills do)."""
+        """Every connection point's statement over the given intervals (ascending), in the
+        order of :meth:`billing_cluster`'s points (``PointStatement.point`` indexes its
+        ``points``, as bills do): the period cut into sections, each billed on the
+        configuration in force for it (:mod:`engine.settlement.periods`), opening with
+        the credits the history before it left (:meth:`credits_at`)."""
         cluster = self.billing_cluster(starts)
         registry = self.registry_at(starts[0]) if starts else self.registry
+        codes = np.array([registry.point_code[p.id] for p in cluster.points], np.int64)
+        opening = self.credits_at(starts[0]) if starts else {}
+        sections, _ = bill_parts(self._parts(starts) if starts else [], opening)
+        if not starts:  # an empty period: one empty section, on the configuration of now
+            sections, _ = bill_parts([self._part(cluster, codes, [], 0)], opening)
+        return period_statements(cluster, codes, sections)
+
+    def credits_at(self, start_s: int) -> Ledger:
+        """What every connection point (by code) holds in credits at ``start_s`` [s]: the
+        intervals before it with a reading billed section by section (a pure function of
+        the journal). Intervals without a reading add nothing, and expiry is counted by the
+        next section that bills.
+
+        What was held at the start of each local month is kept and billing goes on from the
+        latest one before ``start_s``: a reading is recorded only for a delivered interval,
+        and a change of configuration or bands only for one not yet cleared, so what a
+        month's history bills changes only with a reading before it (which forgets the
+        months after it)."""
+        base = max((k for k in self._month_credits if k <= start_s), default=None)
+        ledger = {} if base is None else self._month_credits[base]
+        reads = self.readings.read_before(start_s)
+        if base is not None:
+            reads = reads[bisect_left(reads, base) :]
+        tz = self.cluster.timezone
+        for part in self._parts(reads):
+            month = month_start(part.starts[0], tz)
+            if base is None or month > base:  # the part opens a month: keep what it opens with
+                self._month_credits[month] = ledger
+                base = month
+            _, ledger = bill_parts([part], ledger)
+        return ledger
+
+    def _parts(self, starts: list[int]) -> list[Part]:
+        """``starts`` (ascending) as sections: runs of one configuration and local month."""
+        parts, first = [], 0
+        for run in cut(starts, self.versions.index, self.cluster.timezone):
+            cluster, registry = self.cluster_at(run[0]), self.registry_at(run[0])
+            codes = np.array([registry.point_code[p.id] for p in cluster.points], np.int64)
+            parts.append(self._part(cluster, codes, run, first))
+            first += len(run)
+        return parts
+
+    def _part(self, cluster: Any, codes: np.ndarray, starts: list[int], first: int) -> Part:
+        """One section's trades, readings and bands, on ``cluster``'s points (``codes``)."""
         # Point codes are stable over versions; a configuration lists its points in its own
         # order: bills are made in that order, trades and readings taken over to it.
-        codes = np.array([registry.point_code[p.id] for p in cluster.points], np.int64)
-        index = np.full(len(registry.point_ids), -1, np.int64)
+        index = np.full(len(self.registry.point_ids), -1, np.int64)
         index[codes] = np.arange(codes.shape[0])
         trades = self.period_trades(starts, by_point=True)
         buyer, seller = index[trades.buyer], index[trades.seller]
@@ -533,7 +594,7 @@ class MarketState:
             for m in self.readings.points(starts)
         )
         floor, cap = self._bands(starts)
-        return bill_points(cluster, starts, trades, imports, exports, metered, floor, cap)
+        return Part(cluster, codes, first, starts, trades, imports, exports, metered, floor, cap)
 
     def _settle(self, starts: list[int]) -> Settlement:
         """Settlement lines of the given intervals from trades, readings and bands, each

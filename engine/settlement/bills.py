@@ -13,11 +13,12 @@ Lines of a point's statement, positive when the member pays (``engine/DESIGN.md`
 - ``local_sold``: energy sold in the market at the seller's trade prices (negative);
 - ``supplier_energy``: the shortfall at the supplier's price of its interval and zone;
 - ``export_credit`` (negative): the surplus at the regime's value. ``net-billing``: each Wh at
-  max(RCE, 0) or max(RCEm, 0) into the prosumer deposit, which pays for energy only: the line
-  is what the deposit pays of ``supplier_energy``, the rest ``carried_grosz`` (12 months).
-  ``net-metering``: ``ratio`` x surplus Wh of credit; the credit offsets shortfall Wh, which
-  then pay neither energy nor variable distribution (the line is that share of both), the
-  rest ``carried_wh``. ``none``: nothing;
+  max(RCE, 0) or max(RCEm, 0) into the prosumer deposit (credited rounded to a grosz), which
+  pays for energy only: the line is what the deposit (older entries first) pays of
+  ``supplier_energy``, the rest ``carried_grosz`` (12 months, :mod:`engine.settlement.credits`).
+  ``net-metering``: ``ratio`` x surplus Wh of credit (floored to a Wh) into the bank; the
+  bank offsets shortfall Wh, which then pay neither energy nor variable distribution (the
+  line is that share of both), the rest ``carried_wh``. ``none``: nothing;
 - ``distribution_variable``: all energy the point took from the network (its metered import,
   local or not) at its zone's variable rate;
 - ``cluster_discount`` (negative): ``discount_share`` of the variable rate on the locally
@@ -32,19 +33,21 @@ and rounded once to a grosz, half to even (:func:`matching.units.round_half_even
 total is the sum of the rounded lines, VAT ``round_half_even(net x vat_rate)``, gross = net +
 VAT. A member's statement adds its points' rounded lines, net, VAT and gross, so every
 statement equals the sum of its lines. The baseline has the same lines but the local ones and
-the discount; saving = baseline gross - gross, with a net-billing deposit carried forward
-counted at face value on both sides (it pays later energy: without it, a prosumer whose
-deposit outgrows its energy bill would seem to gain all of its local sales). Pending cells
-(no reading) are left out.
+the discount (and a deposit and bank of its own); saving: :func:`_saving`, a net-billing
+deposit counted at face value on both sides (it pays later energy: without it, a prosumer
+whose deposit outgrows its energy bill would seem to gain all of its local sales). Pending
+cells (no reading) are left out.
 
 Netting: only where ``settlement.net_member_points`` is true, a member's surplus of an interval
 first covers its own points' shortfall of that interval (taken from and given to its points in
 point order), before anything is billed.
 
-Limits: the 12-month bank and deposit start empty at the period's start (a coordinator
-carries ``carried_*`` into the next period by hand); the net-billing refund of the unused
-deposit, public holidays in multi-zone groups, and the capacity fee's consumption tiers are
-not modelled.
+:func:`bill_points` bills one section (one configuration, dated by the local month of its
+first interval for the credits): :mod:`engine.settlement.periods` cuts a period into
+sections and passes each the credits the one before left (``opening``).
+
+Limits: the net-billing refund of the unused deposit, public holidays in multi-zone groups,
+and the capacity fee's consumption tiers are not modelled.
 
 Cost: a settlement over points x intervals, a zone lookup per distinct tariff group and
 interval, a few numpy passes per point, and Python-int sums over each point's row.
@@ -59,6 +62,7 @@ from fractions import Fraction
 import numpy as np
 
 from engine.config.cluster import Cluster
+from engine.settlement.credits import NONE, Credits, credit, draw, expire
 from engine.settlement.settle import PeriodTrades, Settlement, settle
 from matching.units import round_half_even, value_to_exact_grosz
 
@@ -98,12 +102,38 @@ class Bill:
 
 
 @dataclass(frozen=True, slots=True)
+class Carried:
+    """What a point holds at the edge of a section (:mod:`engine.settlement.credits`):
+    with the market and without it (its baseline's own deposit and bank)."""
+
+    market: Credits = NONE
+    baseline: Credits = NONE
+
+
+NOTHING = Carried()
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A part of a period billed on its own: the intervals ``first`` .. ``first + count -
+    1`` (indices into the period) under one configuration in one local month, on the
+    point's ``tariff`` and ``regime`` then; ``statement`` its bill (without sections)."""
+
+    first: int
+    count: int
+    tariff: str
+    regime: str
+    statement: PointStatement
+
+
+@dataclass(frozen=True, slots=True)
 class PointStatement:
-    """One connection point over a period: its bill, its baseline and the saving [grosz]:
-    (baseline gross - the deposit the baseline carries) - (gross - the deposit carried);
-    what is carried into the next period (the net-billing deposit [grosz], with and without
-    the market, the net-metering credit [Wh]); the intervals (indices into the period)
-    still missing its reading."""
+    """One connection point over a period: its bill, its baseline and the saving [grosz]
+    (:func:`_saving`); what is carried into the next period (the net-billing deposit
+    [grosz], with and without the market, the net-metering bank [Wh]); the intervals
+    (indices into the period) still missing its reading; the credits held at the period's
+    start and end, and what expired in it (deposit [grosz], bank [Wh]); its ``sections``
+    (empty: the period is one section)."""
 
     point: int
     bill: Bill
@@ -113,6 +143,11 @@ class PointStatement:
     baseline_carried_grosz: int
     carried_wh: int
     pending: tuple[int, ...]
+    opening: Carried = NOTHING
+    closing: Carried = NOTHING
+    expired_grosz: int = 0
+    expired_wh: int = 0
+    sections: tuple[Section, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,12 +170,15 @@ def bill_points(
     metered: np.ndarray,
     floor: np.ndarray,
     cap: np.ndarray,
+    opening: list[Carried] | None = None,
 ) -> list[PointStatement]:
-    """Bill every connection point of ``cluster`` over the intervals ``starts`` [s].
+    """Bill every connection point of ``cluster`` over the intervals ``starts`` [s] as one
+    section: its credits are dated and expire by the local month of its first interval.
 
     ``trades``: the period's trades with point codes as buyer and seller; ``import_wh``,
     ``export_wh`` [Wh] and ``metered`` (bool): (points x intervals); ``floor``, ``cap``
-    [tick]: the bands of the intervals (the fallback RCE and supplier price).
+    [tick]: the bands of the intervals (the fallback RCE and supplier price); ``opening``:
+    what each point (by index) holds at the start (None: nothing).
     """
     settled = settle(trades, import_wh, export_wh, floor, cap, 0, metered)
     shortfall = np.array(settled.shortfall_wh)
@@ -165,6 +203,7 @@ def bill_points(
             base_surplus[p],
             taken[p],
             metered[p],
+            NOTHING if opening is None else opening[p],
         )  # fmt: skip
         for p in range(len(cluster.points))
     ]
@@ -181,8 +220,8 @@ def member_statement(
 ) -> MemberStatement:
     """Add up the point statements of ``member`` (its points in code order)."""
     mine = tuple(s for s in points if cluster.points[s.point].member_code == member)
-    bill = _sum_bills([s.bill for s in mine], LINES)
-    baseline = _sum_bills([s.baseline for s in mine], BASELINE_LINES)
+    bill = sum_bills([s.bill for s in mine], LINES)
+    baseline = sum_bills([s.baseline for s in mine], BASELINE_LINES)
     return MemberStatement(member, mine, bill, baseline, sum(s.saving_grosz for s in mine))
 
 
@@ -218,6 +257,8 @@ class _Prices:
             datetime.fromtimestamp(s, tz).replace(day=1, hour=0, minute=0, second=0) for s in starts
         ]
         keys = sorted(set(months))
+        first = months[0] if months else datetime.fromtimestamp(0, tz)
+        self.month_index = month_index(first)  # the section's month, for its credits
         self.month = np.array([keys.index(m) for m in months], np.int64)
         self.month_share = [Fraction(cluster.interval_seconds, _month_seconds(m)) for m in keys]
         self.rules = rules
@@ -225,7 +266,7 @@ class _Prices:
 
 
 def _point(cluster, prices, p, settled: Settlement, short, surplus, base_short, base_surplus,
-           taken, metered) -> PointStatement:  # fmt: skip
+           taken, metered, opening: Carried) -> PointStatement:  # fmt: skip
     point = cluster.points[p]
     billing = point.billing
     group = prices.rules.group(billing.tariff)
@@ -254,27 +295,31 @@ def _point(cluster, prices, p, settled: Settlement, short, surplus, base_short, 
         "excise": (_sum(taken), grosz(_sum(taken) * prices.excise)),
     }
 
-    def energy(shortfall, surplus_wh) -> tuple[dict, int, int]:
+    def energy(shortfall, surplus_wh, held: Credits) -> tuple[dict, Credits, tuple[int, int]]:
+        """The energy lines, what is held after them, and (grosz, Wh) that expired."""
+        deposit, lost_grosz = expire(held.deposit, prices.month_index)
+        bank, lost_wh = expire(held.bank, prices.month_index)
         supplied = grosz(_dot(shortfall, supplier))
         lines = {"supplier_energy": (_sum(shortfall), supplied)}
-        carried_grosz = carried_wh = 0
         if billing.regime == "net-billing":
-            deposit = grosz(_dot(surplus_wh, export_price))
-            used = min(deposit, supplied)
-            lines["export_credit"] = (_sum(surplus_wh), -used)
-            carried_grosz = round_half_even(deposit - used)
+            # Credited in whole grosz; pays energy only, oldest first (engine.settlement.credits)
+            fed = round_half_even(grosz(_dot(surplus_wh, export_price)))
+            deposit = credit(deposit, prices.month_index, fed)
+            deposit, used = draw(deposit, round_half_even(supplied))
+            lines["export_credit"] = (_sum(surplus_wh), Fraction(-used))
         elif billing.regime == "net-metering":
-            credit = billing.net_metering_ratio * _sum(surplus_wh)
-            offset = min(credit, Fraction(_sum(shortfall)))
+            # Credited in whole Wh (floored); offsets shortfall Wh, energy and variable
+            # distribution alike, oldest first.
+            fed = int(billing.net_metering_ratio * _sum(surplus_wh))
+            bank, offset = draw(credit(bank, prices.month_index, fed), _sum(shortfall))
             worth = supplied + grosz(_dot(shortfall, rate))
-            share = offset / _sum(shortfall) if _sum(shortfall) else Fraction(0)
+            share = Fraction(offset, _sum(shortfall)) if _sum(shortfall) else Fraction(0)
             lines["export_credit"] = (_sum(surplus_wh), -share * worth)
-            carried_wh = int(credit - offset)  # whole Wh of credit, floored
         else:
             lines["export_credit"] = (_sum(surplus_wh), Fraction(0))
-        return lines, carried_grosz, carried_wh
+        return lines, Credits(deposit, bank), (lost_grosz, lost_wh)
 
-    market, carried_grosz, carried_wh = energy(short, surplus)
+    market, held, expired = energy(short, surplus, opening.market)
     bought_wh = np.array(settled.bought_wh[p])
     local_taken = np.minimum(bought_wh, taken)
     discount = prices.rules.discount_share if billing.cluster_discount else Fraction(0)
@@ -284,17 +329,31 @@ def _point(cluster, prices, p, settled: Settlement, short, surplus, base_short, 
         "cluster_discount": (_sum(local_taken), -discount * grosz(_dot(local_taken, rate))),
         **common,
     }
-    baseline_energy, baseline_carried, _ = energy(base_short, base_surplus)
+    baseline_energy, baseline_held, _ = energy(base_short, base_surplus, opening.baseline)
     bill = _bill({k: market[k] for k in LINES}, prices.rules.vat_rate)
     baseline = _bill(
         {k: (baseline_energy | common)[k] for k in BASELINE_LINES}, prices.rules.vat_rate
     )
     pending = tuple(int(t) for t in np.flatnonzero(~metered))
-    # A deposit carried forward pays later energy: it counts at face value on both sides.
-    saving = (baseline.gross_grosz - baseline_carried) - (bill.gross_grosz - carried_grosz)
+    closing = Carried(held, baseline_held)
     return PointStatement(
-        p, bill, baseline, saving, carried_grosz, baseline_carried, carried_wh, pending
-    )
+        p, bill, baseline, _saving(bill, baseline, opening, closing), held.deposit_grosz,
+        baseline_held.deposit_grosz, held.bank_wh, pending, opening, closing, *expired,
+    )  # fmt: skip
+
+
+def _saving(bill: Bill, baseline: Bill, opening: Carried, closing: Carried) -> int:
+    """Baseline cost - cost [grosz], each the gross total plus what the deposit lost over
+    the section (opening - closing, expiry included): a deposit pays later energy, so it
+    counts at face value on both sides."""
+    spent = opening.market.deposit_grosz - closing.market.deposit_grosz
+    baseline_spent = opening.baseline.deposit_grosz - closing.baseline.deposit_grosz
+    return (baseline.gross_grosz + baseline_spent) - (bill.gross_grosz + spent)
+
+
+def month_index(moment: datetime) -> int:
+    """A local month as a number (``year * 12 + month - 1``), for credits' dates."""
+    return moment.year * 12 + moment.month - 1
 
 
 def _bill(amounts: dict[str, tuple[int, Fraction]], vat_rate: Fraction) -> Bill:
@@ -304,7 +363,8 @@ def _bill(amounts: dict[str, tuple[int, Fraction]], vat_rate: Fraction) -> Bill:
     return Bill(lines, net, vat, net + vat)
 
 
-def _sum_bills(bills: list[Bill], kinds: tuple[str, ...]) -> Bill:
+def sum_bills(bills: list[Bill], kinds: tuple[str, ...]) -> Bill:
+    """Add up bills line by line, and their net, VAT and gross (each already rounded)."""
     lines = tuple(
         Line(
             k,

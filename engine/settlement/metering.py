@@ -122,6 +122,10 @@ class Readings:
         imports[point], exports[point], present[point] = imp, exp, True
         return changed
 
+    def read_before(self, start_s: int) -> list[int]:
+        """The interval starts [s] before ``start_s`` with a reading, ascending."""
+        return sorted(s for s in self._by_interval if s < start_s)
+
     def members(self, starts: list[int], members: int) -> tuple[np.ndarray, ...]:
         """(import, export, metered) as (members x intervals) matrices over ``starts``, each
         interval's points counted for the member that owned them then."""

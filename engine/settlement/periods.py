@@ -1,0 +1,159 @@
+"""A period's statements as sections, and the credits carried from one section to the next.
+
+A statement's period is cut into **sections**: runs of its intervals under one configuration
+(:mod:`engine.market.versions`) in one local calendar month. Each section is billed on its
+own (:func:`engine.settlement.bills.bill_points`) on the configuration in force for it:
+its lines are each rounded once, half to even, then its net, VAT and gross; the period's
+lines and totals are the sums of its sections' (as a member's are the sums of its points'),
+so a period cut at a change of tariffs bills exactly as its two parts billed one after the
+other. The month cut dates the prosumer credits (:mod:`engine.settlement.credits`): what a
+section leaves in the net-billing deposit or the net-metering bank is what the next one
+opens with, oldest first, gone after 12 months.
+
+The credits a period opens with are a pure function of the journal: the intervals before it
+with a reading billed section by section on the same cuts
+(:meth:`engine.market.state.MarketState.credits_at`), so a replay gives the same balances.
+A period that starts inside a month bills the month's intervals before it as one section
+of the history: a month's statement opens with what the months before left.
+
+Cost: one pass per section over points x intervals; the market keeps what was held at each
+month's start, so a statement bills its own period and at most the month before it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from engine.settlement.bills import (
+    BASELINE_LINES,
+    LINES,
+    NOTHING,
+    Carried,
+    PointStatement,
+    Section,
+    bill_points,
+    month_index,
+    sum_bills,
+)
+from engine.settlement.settle import PeriodTrades
+
+#: What each connection point (by code) holds at an instant.
+Ledger = dict[int, Carried]
+
+
+@dataclass(frozen=True)
+class Part:
+    """The intervals of one section and what bills them: ``codes`` the point code of each
+    of ``cluster.points``; ``first`` the index of its first interval in the period;
+    ``trades`` with buyer and seller as indices into ``cluster.points``; readings (points x
+    intervals) [Wh] and bands [tick] as :func:`~engine.settlement.bills.bill_points` takes
+    them."""
+
+    cluster: Any
+    codes: np.ndarray
+    first: int
+    starts: list[int]
+    trades: PeriodTrades
+    import_wh: np.ndarray
+    export_wh: np.ndarray
+    metered: np.ndarray
+    floor: np.ndarray
+    cap: np.ndarray
+
+
+def month_start(start_s: int, tz: Any) -> int:
+    """The start [s] of the local month (``tz``) of the instant ``start_s`` [s]."""
+    local = datetime.fromtimestamp(start_s, tz)
+    return int(local.replace(day=1, hour=0, minute=0, second=0, microsecond=0).timestamp())
+
+
+def cut(starts: list[int], version_of: Callable[[int], int], tz: Any) -> list[list[int]]:
+    """``starts`` (ascending) in runs of one configuration (``version_of``) and one local
+    month (``tz``)."""
+    runs: list[list[int]] = []
+    last = None
+    for start in starts:
+        key = (version_of(start), month_index(datetime.fromtimestamp(start, tz)))
+        if runs and key == last:
+            runs[-1].append(start)
+        else:
+            runs.append([start])
+        last = key
+    return runs
+
+
+def bill_parts(
+    parts: Sequence[Part], ledger: Ledger
+) -> tuple[dict[int, list[tuple[Part, PointStatement]]], Ledger]:
+    """Bill the parts in order, each point opening with what it held after the part before:
+    (each point code's sections, the ledger after the last)."""
+    ledger = dict(ledger)
+    sections: dict[int, list[tuple[Part, PointStatement]]] = {}
+    for part in parts:
+        codes = part.codes.tolist()
+        opening = [ledger.get(code, NOTHING) for code in codes]
+        billed = bill_points(
+            part.cluster, part.starts, part.trades, part.import_wh, part.export_wh,
+            part.metered, part.floor, part.cap, opening,
+        )  # fmt: skip
+        for code, statement in zip(codes, billed, strict=True):
+            ledger[code] = statement.closing
+            sections.setdefault(code, []).append((part, statement))
+    return sections, ledger
+
+
+def period_statements(
+    cluster: Any,
+    codes: np.ndarray,
+    sections: dict[int, list[tuple[Part, PointStatement]]],
+) -> list[PointStatement]:
+    """Each of ``cluster``'s points (``codes``: their codes) over the period: the sums of its
+    sections, in ``cluster``'s point order (``PointStatement.point`` indexes it)."""
+    out = []
+    for index, code in enumerate(codes.tolist()):
+        mine = sections.get(code, [])
+        if len(mine) == 1:
+            part, only = mine[0]
+            out.append(_shifted(only, index, part.first, ()))
+            continue
+        statements = [s for _, s in mine]
+        bill = sum_bills([s.bill for s in statements], LINES)
+        baseline = sum_bills([s.baseline for s in statements], BASELINE_LINES)
+        last = statements[-1]
+        out.append(
+            PointStatement(
+                index,
+                bill,
+                baseline,
+                sum(s.saving_grosz for s in statements),
+                last.carried_grosz,
+                last.baseline_carried_grosz,
+                last.carried_wh,
+                tuple(part.first + t for part, s in mine for t in s.pending),
+                statements[0].opening,
+                last.closing,
+                sum(s.expired_grosz for s in statements),
+                sum(s.expired_wh for s in statements),
+                tuple(_section(part, s) for part, s in mine),
+            )  # fmt: skip
+        )
+    return out
+
+
+def _section(part: Part, s: PointStatement) -> Section:
+    billing = part.cluster.points[s.point].billing
+    return Section(part.first, len(part.starts), billing.tariff, billing.regime, s)
+
+
+def _shifted(s: PointStatement, index: int, first: int, sections: tuple) -> PointStatement:
+    """``s`` as point ``index`` of the period, its pending intervals counted from its start."""
+    pending = tuple(first + t for t in s.pending)
+    return PointStatement(
+        index, s.bill, s.baseline, s.saving_grosz, s.carried_grosz, s.baseline_carried_grosz,
+        s.carried_wh, pending, s.opening, s.closing, s.expired_grosz, s.expired_wh, sections,
+    )  # fmt: skip
