@@ -41,6 +41,7 @@ import numpy as np
 from agents.devices.battery import self_consumption
 from agents.devices.loads import load_energy_wh
 from agents.devices.pv import pv_energy_wh
+from agents.devices.pv_tmy import pv_energy_tmy_wh
 from agents.devices.weather import clear_sky_index
 from agents.sim import figures
 from agents.sim.market_port import LocalMarket, MarketPort
@@ -564,9 +565,13 @@ def _profiles(scenario: Scenario, time: Timeline) -> _Points:
         )
     with_pv = [p for p, d in enumerate(devices) if d.pv is not None]
     if with_pv:
-        sky = clear_sky_index(time.starts, length, scenario.seed)
         systems = [devices[p].pv for p in with_pv]
-        pv[with_pv] = pv_energy_wh(scenario.site, systems, time.starts, length, sky)
+        if scenario.weather is not None:  # a typical meteorological year: seasons, weather
+            tmy = scenario.weather
+            pv[with_pv] = pv_energy_tmy_wh(scenario.site, systems, time.starts, length, tmy)
+        else:
+            sky = clear_sky_index(time.starts, length, scenario.seed)
+            pv[with_pv] = pv_energy_wh(scenario.site, systems, time.starts, length, sky)
     # Forecasts: the actual profiles times mean-one lognormal noise.
     rng = np.random.default_rng([scenario.seed, 11])
     sigma = scenario.forecast_error
