@@ -21,7 +21,8 @@ Two generations, each profile a column that sums to 1 over the year:
   pandas 2 and 3.
 
 Polish public holidays (``holidays.Poland``, which has 24 December from 2025 on) count as
-Sundays in both. The tables are cached per year (a year of either takes about 0.2-0.5 s).
+Sundays in both. The tables are cached per year: a 1999 year takes under 0.01 s once
+demandlib's table is read (``ElecSlp`` took 0.6 s), the four 2025 profiles about 0.65 s.
 """
 
 from __future__ import annotations
