@@ -16,7 +16,6 @@ physical bounds.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,11 +71,9 @@ def read_tmy(path: str | Path) -> Tmy:
     except OSError as exc:
         raise TmyError(f"{source}: cannot read the file: {exc.strerror or exc}") from None
     # pvlib's parsers read the layout as given and fail on anything else with whatever
-    # the first unexpected line causes.
-    except (ValueError, IndexError, KeyError, TypeError, UnicodeDecodeError) as exc:
+    # the first unexpected line causes (bad JSON and bad UTF-8 are ValueErrors too).
+    except (ValueError, IndexError, KeyError, TypeError) as exc:
         raise TmyError(f"{source}: not a PVGIS TMY {fmt.upper()} file ({exc})") from None
-    except json.JSONDecodeError as exc:  # pragma: no cover - a ValueError, caught above
-        raise TmyError(f"{source}: not JSON: {exc}") from None
     return _checked(source, data, meta)
 
 
