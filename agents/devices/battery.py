@@ -111,6 +111,19 @@ def self_consumption(
     return flows, soc
 
 
+def state_of_charge(flows_wh: np.ndarray, efficiency: np.ndarray, soc_wh: np.ndarray) -> np.ndarray:
+    """Return each battery's state of charge [Wh] at the end of each interval, (n, T) int64,
+    from the ``battery_wh`` flows :func:`self_consumption` returned for the same
+    ``efficiency`` and initial ``soc_wh`` (the same integer rounding as the run)."""
+    flows = _integers("flows_wh", flows_wh, 2)
+    soc = _integers("soc_wh", soc_wh, 1, flows.shape[0])
+    eta = np.rint(np.sqrt(np.asarray(efficiency, dtype=np.float64)) * PPM).astype(np.int64)
+    e = eta[:, None]
+    stored = np.where(flows > 0, flows * e // PPM, 0)
+    drawn = np.where(flows < 0, (-flows * PPM + e - 1) // e, 0)
+    return soc[:, None] + np.cumsum(stored - drawn, axis=1)
+
+
 def _integers(name: str, values: np.ndarray, ndim: int, n: int | None = None) -> np.ndarray:
     array = np.asarray(values)
     if array.ndim != ndim or (array.size and array.dtype.kind not in "iu"):

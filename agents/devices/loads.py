@@ -1,19 +1,16 @@
 """Electricity demand: energy [Wh] per interval of many members from BDEW standard load profiles.
 
-Each member has a profile (:data:`PROFILES`: H0 households, G0-G6 businesses, L0 farms) and
-an annual consumption [kWh]. Its energy in an interval is its annual consumption times the
-profile's share of the year in that interval, times a noise factor, rounded once to an
-integer Wh (the rounding errors of a repeating weekly pattern do not quite average out: a
-year of 3,500 kWh comes out within about 0.02%).
+Each member has a profile (:data:`PROFILES`: the 1999 ones H0 households, G0-G6 businesses,
+L0 farms, and the 2025 ones H25, G25, L25, P25, :mod:`agents.devices.bdew`) and an annual
+consumption [kWh]. Its energy in an interval is its annual consumption times the profile's
+share of the year in that interval, times a noise factor, rounded once to an integer Wh (the
+rounding errors of a repeating weekly pattern do not quite average out: a year of 3,500 kWh
+comes out within about 0.02%).
 
-- Profiles: demandlib's ``ElecSlp`` (the BDEW 1999 profiles: winter / transition / summer,
-  workday / Saturday / Sunday, 15-minute values) for each local calendar year the intervals
-  touch, with Polish public holidays (``holidays.Poland``) treated as Sundays, as the BDEW
-  method does. H0 uses demandlib's dynamised profile (``h0_dyn``: the static H0 times the
-  BDEW fourth-degree polynomial of the day of the year, about 1.24 early in January and
-  0.8 in summer), since the static H0 is meant to be used only with it. Every profile is
-  normalised to sum to 1 over its local year, so a member's year sums to its annual energy.
-  The frames are cached per year (building one takes about 0.4 s).
+- Profiles: :mod:`agents.devices.bdew` for each local calendar year the intervals touch,
+  with Polish public holidays (``holidays.Poland``) treated as Sundays, as the BDEW method
+  does; each normalised to sum to 1 over its local year, so a member's year sums to its
+  annual energy. Only the generation (1999 or 2025) some member uses is built.
 - Time: the profiles are in local wall-clock time; each UTC instant is converted to the
   ``timezone``'s wall clock and read there. On the spring-forward day the wall clock jumps
   from 02:00 to 03:00, so the profile's 02:00-02:59 slots are never read and that day has
@@ -33,36 +30,25 @@ year of 3,500 kWh comes out within about 0.02%).
 
 from __future__ import annotations
 
-import functools
 import math
-import warnings
 import zoneinfo
 from collections.abc import Sequence
 
-import holidays
 import numpy as np
 import pandas as pd
-from demandlib.bdew import ElecSlp
 
+from agents.devices.bdew import PROFILES_1999, PROFILES_2025, year_1999, year_2025
 from matching.units import WH_PER_KWH
 
-PROFILES = ("h0", "g0", "g1", "g2", "g3", "g4", "g5", "g6", "l0")
+PROFILES = PROFILES_1999 + PROFILES_2025
 SLOT_S = 900  # the profiles' resolution [s]
 NOISE_TAU_S = 3600.0  # correlation time of the noise [s]
 _TAG = 0x10AD5  # keeps these streams apart from other modules' streams of the same seed
-_COLUMNS = tuple("h0_dyn" if p == "h0" else p for p in PROFILES)
-
-
-@functools.lru_cache(maxsize=16)
-def _year_profiles(year: int) -> np.ndarray:
-    """Return the profiles of one local year, (slots, len(PROFILES)), each column summing to 1."""
-    # ElecSlp calls warnings.simplefilter("error") for the whole process; this keeps it inside.
-    with warnings.catch_warnings():
-        slp = ElecSlp(year, holidays=holidays.Poland(years=year))
-    table = slp.get_profiles(*_COLUMNS).to_numpy(dtype=np.float64)
-    table /= table.sum(axis=0)  # h0_dyn sums to 1 only to about 1e-4
-    table.setflags(write=False)
-    return table
+#: Per generation: its first column in PROFILES, its column count and its year's table.
+_GENERATIONS = (
+    (0, len(PROFILES_1999), year_1999),
+    (len(PROFILES_1999), len(PROFILES_2025), year_2025),
+)
 
 
 def load_energy_wh(
@@ -115,15 +101,16 @@ def load_energy_wh(
     if not profiles or not starts.size:
         return np.zeros((len(profiles), starts.size), dtype=np.int64)
 
-    shares = _shares(starts, int(length_s), timezone)  # (profiles, T)
+    shares = _shares(starts, int(length_s), timezone, column)  # (len(PROFILES), T)
     energy = shares[column] * (annual * WH_PER_KWH)[:, None]  # [Wh]
     if noise > 0.0:
         energy *= _noise(len(profiles), starts.size, length_s, int(seed), noise)
     return np.rint(energy).astype(np.int64)
 
 
-def _shares(starts: np.ndarray, length_s: int, timezone: str) -> np.ndarray:
-    """Return each profile's share of its year in each interval, (len(PROFILES), T)."""
+def _shares(starts: np.ndarray, length_s: int, timezone: str, used: np.ndarray) -> np.ndarray:
+    """Return each profile's share of its year in each interval, (len(PROFILES), T); rows of
+    a generation no index of ``used`` is in stay 0."""
     piece = math.gcd(SLOT_S, length_s, int(np.gcd.reduce(starts % SLOT_S)))
     pieces = length_s // piece
     utc = (starts[:, None] + piece * np.arange(pieces)).ravel()
@@ -131,11 +118,15 @@ def _shares(starts: np.ndarray, length_s: int, timezone: str) -> np.ndarray:
     wall = wall.tz_convert(timezone).tz_localize(None)  # naive local wall clock
     seconds = wall.asi8 // 1_000_000_000
     years = wall.year.to_numpy()
-    values = np.empty((utc.size, len(PROFILES)))
-    for year in np.unique(years):
-        rows = years == year
-        new_year = pd.Timestamp(int(year), 1, 1).value // 1_000_000_000
-        values[rows] = _year_profiles(int(year))[(seconds[rows] - new_year) // SLOT_S]
+    values = np.zeros((utc.size, len(PROFILES)))
+    for first, count, table in _GENERATIONS:
+        if not ((used >= first) & (used < first + count)).any():
+            continue
+        for year in np.unique(years):
+            rows = years == year
+            new_year = pd.Timestamp(int(year), 1, 1).value // 1_000_000_000
+            slot = (seconds[rows] - new_year) // SLOT_S
+            values[rows, first : first + count] = table(int(year))[slot]
     # Each piece takes piece / SLOT_S of its slot's share.
     shares = values.reshape(starts.size, pieces, len(PROFILES)).sum(axis=1)
     return (shares * (piece / SLOT_S)).T

@@ -134,27 +134,49 @@ def pv_energy_wh(
     planes, row = np.unique(orientation, axis=0, return_inverse=True)
     poa = np.empty((len(planes), starts.size))
     chunk = max(1, _CELLS_PER_CHUNK // starts.size)
+    sun_and_sky = (zenith, azimuth, dni, ghi, dhi, dni_extra)
     for lo in range(0, len(planes), chunk):
-        part = planes[lo : lo + chunk]
-        # Orientations down a column, intervals along a row: pvlib broadcasts to (planes, T).
-        poa[lo : lo + chunk] = irradiance.get_total_irradiance(
-            part[:, :1],
-            part[:, 1:],
-            zenith,
-            azimuth,
-            dni,
-            ghi,
-            dhi,
-            dni_extra=dni_extra,
-            albedo=ALBEDO,
-            model="haydavies",
-        )["poa_global"]
-    np.nan_to_num(poa, copy=False, nan=0.0)
-    np.maximum(poa, 0.0, out=poa)
+        poa[lo : lo + chunk] = plane_of_array(planes[lo : lo + chunk], *sun_and_sky, "haydavies")
 
     # [Wh per W/m2]: kWp at 1000 W/m2 -> kWp W per W/m2, times the hours of the interval.
     scale = np.array([s.kwp * (1.0 - s.losses) for s in systems]) * (length_s / SECONDS_PER_HOUR)
     return np.rint(poa[row.ravel()] * scale[:, None]).astype(np.int64)
+
+
+def plane_of_array(
+    planes: np.ndarray,
+    zenith: np.ndarray,
+    azimuth: np.ndarray,
+    dni: np.ndarray,
+    ghi: np.ndarray,
+    dhi: np.ndarray,
+    dni_extra: np.ndarray,
+    model: str,
+    airmass: np.ndarray | None = None,
+) -> np.ndarray:
+    """Return the irradiance [W/m2] on each plane, (planes, T), finite and >= 0.
+
+    ``planes``: (tilt, azimuth) [deg] per row; the sun's apparent zenith and azimuth [deg],
+    the irradiance components and the extraterrestrial irradiance [W/m2] per interval;
+    ``model``: pvlib's sky diffuse model (``"haydavies"``, ``"perez"``, which also wants the
+    relative ``airmass`` [1]); ground albedo :data:`ALBEDO`.
+    """
+    # Orientations down a column, intervals along a row: pvlib broadcasts to (planes, T).
+    poa = irradiance.get_total_irradiance(
+        planes[:, :1],
+        planes[:, 1:],
+        zenith,
+        azimuth,
+        dni,
+        ghi,
+        dhi,
+        dni_extra=dni_extra,
+        airmass=airmass,
+        albedo=ALBEDO,
+        model=model,
+    )["poa_global"]
+    poa = np.nan_to_num(np.asarray(poa, dtype=np.float64), nan=0.0)
+    return np.maximum(poa, 0.0)
 
 
 def _cloudy(clear: pd.DataFrame, sky: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -15,12 +15,15 @@ directory:
   int; a ``Fraction`` is refused (round it first), numpy scalars become Python numbers, a
   float is written as it is; NaN and infinities ``null``;
 - with ``plots=True``, four PNG figures with local time on the x axis: ``prices.png`` (local
-  clearing price against the retail cap and the feed-in floor [PLN/MWh]), ``volume.png``
+  clearing price against the retail cap and the feed-in floor [PLN/MWh]; the axis follows
+  the clearing prices, :func:`price_limits`), ``volume.png``
   (traded energy with the import and export across the cluster's boundary and the members'
   summed import and export [kWh], per hour above :data:`HOURLY_ABOVE` intervals),
   ``self_sufficiency.png`` (daily self-sufficiency, locally covered share of the members'
   import and locally traded share [%]) and ``savings.png`` (total and mean savings per
-  member kind [PLN]).
+  member kind [PLN]), and the coordinator's plots of :mod:`agents.sim.coordinator_plots`
+  (daily energy balance, bid against ask, spread of savings, price heat map, batteries'
+  state of charge).
 
 :func:`summary_lines` gives the few lines the command line prints. The columns are validated
 before anything is written: every column present, one-dimensional and as long as the others,
@@ -302,6 +305,19 @@ def _steps(values: np.ndarray) -> np.ndarray:
     return np.append(values, values[-1:])
 
 
+def price_limits(price: np.ndarray, floor: np.ndarray, cap: np.ndarray) -> tuple[float, float]:
+    """Return the y limits [PLN/MWh] of ``prices.png``: the clearing prices' range with a
+    tenth of it (at least 5 PLN/MWh) either side; the band's when nothing traded."""
+    traded = price[~np.isnan(price)]
+    low, high = (
+        (float(traded.min()), float(traded.max()))
+        if traded.size
+        else (float(np.min(floor)), float(np.max(cap)))
+    )
+    margin = max(0.1 * (high - low), 5.0)
+    return low - margin, high + margin
+
+
 def _plot_prices(
     result: SimulationResult, iv: dict[str, np.ndarray], tz: ZoneInfo, path: Path
 ) -> None:
@@ -327,6 +343,7 @@ def _plot_prices(
     ax.step(x, _steps(price), where="post", color="C0", lw=1.6, label="local clearing price")
     if np.isnan(price).all():
         ax.text(0.5, 0.5, "no local trades", transform=ax.transAxes, ha="center", va="center")
+    ax.set_ylim(*price_limits(price, floor, cap))  # the band may lie off the axis
     ax.set_title(f"{result.scenario}: local clearing price against retail and feed-in prices")
     ax.set_ylabel("price [PLN/MWh]")
     ax.grid(alpha=0.3)
@@ -527,6 +544,9 @@ def write_report(result: SimulationResult, out_dir: Path, *, plots: bool = True)
         _plot_self_sufficiency(result, intervals, local, tz, figures["self_sufficiency"])
         _plot_savings(result, members, figures["savings"])
         written += figures.values()
+        from agents.sim.coordinator_plots import write_plots  # it imports this module
+
+        written += write_plots(result, out_dir)
     return sorted(written)
 
 

@@ -7,7 +7,7 @@ types. Energy is kWh and money PLN here, converted once from the engine's exact 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -59,3 +59,7 @@ class SimulationResult:
     intervals: dict[str, np.ndarray]  # INTERVAL_COLUMNS
     members: dict[str, Any]  # MEMBER_COLUMNS: lists of str, arrays of float64
     kpis: dict[str, Any]  # JSON-ready cluster KPIs, rounded (see agents.sim.figures)
+    # Per-interval series for the plots only, not written to intervals.csv: the batteries'
+    # summed state of charge and capacity [kWh] ("battery_soc_kwh", "battery_capacity_kwh")
+    # when the cluster has batteries.
+    series: dict[str, np.ndarray] = field(default_factory=dict)

@@ -14,20 +14,26 @@ Scenario keys (units in brackets; the shipped files in ``agents/scenarios/`` use
 
 - ``[scenario]``: ``name``, ``start`` (TOML local date, the first simulated day), ``days``,
   ``seed``, ``forecast_error`` (relative sigma of the agents' forecasts [1], default 0.1) and
-  ``[scenario.site]`` ``latitude``, ``longitude`` [deg], ``altitude`` [m].
+  ``[scenario.site]`` ``latitude``, ``longitude`` [deg], ``altitude`` [m] and optionally
+  ``tmy``: a PVGIS typical meteorological year file (``.csv`` or ``.json``, as PVGIS serves
+  it; a path relative to the scenario's directory) PV then follows
+  (:mod:`agents.devices.pv_tmy`: seasons, weather) instead of the synthetic clouds; its site
+  must lie within :data:`TMY_MAX_OFFSET_DEG` of the scenario's.
 - per member: ``kind`` (a label such as household, business, public, heat-plant: savings are
   reported per kind) and ``strategy`` (truthful, zic, zip, ramp); ``joins`` and ``leaves``
   (TOML local dates, days of the run after its first): the member is in the cluster from
   ``joins`` and until the day before ``leaves`` (the simulation journals each change as the
   coordinator would, ``klaster cluster apply``, effective at the day's first interval).
-- per connection point, each optional: ``load = {profile, annual_kwh}`` (BDEW profile h0,
-  g0-g6, l0), ``pv = {kwp, tilt, azimuth}``, ``battery = {capacity_kwh, power_kw,
-  efficiency, mode, spread}`` (mode ``self-consumption`` behind the meter, or ``arbitrage``:
-  a stand-alone storage point trading on prices, charging when the expected price is
-  ``spread`` x the band below the mean of recent prices and discharging when it is as far
-  above; default 0.1), ``generator = {kw, marginal_cost_pln_mwh, source}``
-  (a dispatchable seller: heat plant CHP, biogas, power plant; ``source`` one of
-  :data:`engine.SOURCES`, default ``"unspecified"``).
+- per connection point, each optional: ``load = {profile, annual_kwh}`` (BDEW profile: 1999
+  h0, g0-g6, l0 or 2025 h25, g25, l25, p25, :mod:`agents.devices.bdew`; p25 nets a PV
+  system's self-consumption, so not with a ``pv`` device), ``pv = {kwp, tilt, azimuth}``,
+  ``battery = {capacity_kwh, power_kw, efficiency, mode, spread}`` (mode
+  ``self-consumption`` behind the meter, or ``arbitrage``: a stand-alone storage point
+  trading on prices, charging when the expected price is ``spread`` x the band below the
+  mean of recent prices and discharging when it is as far above; default 0.1),
+  ``generator = {kw, marginal_cost_pln_mwh, source}`` (a dispatchable seller: heat plant
+  CHP, biogas, power plant; ``source`` one of :data:`engine.SOURCES`, default
+  ``"unspecified"``).
 - the register facts of a connection point (:mod:`engine.config.register`) come from its
   devices unless the point states them: ``installed_kw`` = PV kWp + generator kW,
   ``source`` = ``"pv"`` for PV, the generator's source, ``"none"`` without either, and
@@ -62,6 +68,7 @@ import numpy as np
 from agents.devices.battery import BatterySpec
 from agents.devices.loads import PROFILES
 from agents.devices.pv import PvSystem, Site
+from agents.devices.tmy import Tmy, TmyError, read_tmy
 from engine import (
     POINT_BILLING_KEYS,
     SOURCES,
@@ -83,7 +90,9 @@ MAX_GROUP_MEMBERS = 100_000
 
 SCENARIO_KEYS = ("name", "start", "days", "seed", "forecast_error", "site")
 MEMBER_SCENARIO_KEYS = ("kind", "strategy", "joins", "leaves")
-SITE_KEYS = ("latitude", "longitude", "altitude")
+SITE_KEYS = ("latitude", "longitude", "altitude", "tmy")
+#: How far a TMY file's site may lie from the scenario's [deg of latitude and of longitude].
+TMY_MAX_OFFSET_DEG = 1.0
 DEVICE_KEYS = ("load", "pv", "battery", "generator")
 GROUP_KEYS = (
     "id_prefix", "point_prefix", "count", "name", "kind", "strategy", "legal_kind", "terc",
@@ -156,6 +165,8 @@ class Scenario:
     # member id -> (first day in the cluster, first day out of it) as day indexes of the
     # run, None for "from the start" and "to the end": members who join or leave mid-run
     membership: dict[str, tuple[int | None, int | None]] = dataclasses.field(default_factory=dict)
+    # the typical meteorological year PV follows ([scenario.site] tmy); None: synthetic clouds
+    weather: Tmy | None = None
 
     def in_force(self, day: int) -> frozenset[str]:
         """The ids of the members in the cluster on ``day`` (a day index of the run)."""
@@ -252,6 +263,7 @@ def _scenario(document: dict, source: str, base_dir: Path) -> Scenario:
     latitude = _real(site_table, "latitude", -90.0, 90.0)
     longitude = _real(site_table, "longitude", -180.0, 180.0)
     altitude = _real(site_table, "altitude", -500.0, 9000.0, 0.0)
+    weather = _weather(site_table, base_dir, latitude, longitude)
 
     groups = document.get("groups", [])
     if not isinstance(groups, list):
@@ -328,7 +340,26 @@ def _scenario(document: dict, source: str, base_dir: Path) -> Scenario:
         tuple(agents),
         kinds,
         membership,
+        weather,
     )
+
+
+def _weather(site: Table, base_dir: Path, latitude: float, longitude: float) -> Tmy | None:
+    """The PVGIS TMY file ``[scenario.site] tmy`` names (relative to the scenario's
+    directory), read and checked, or None without one."""
+    if site.raw("tmy", None) is None:
+        return None
+    name = site.string("tmy")
+    try:
+        tmy = read_tmy(base_dir / name)
+    except TmyError as exc:
+        site.fail(f"scenario.site.tmy: {exc}")
+    if max(abs(tmy.latitude - latitude), abs(tmy.longitude - longitude)) > TMY_MAX_OFFSET_DEG:
+        site.fail(
+            f"scenario.site.tmy: {name} is for {tmy.latitude:g} N {tmy.longitude:g} E, more "
+            f"than {TMY_MAX_OFFSET_DEG:g} deg from the site ({latitude:g} N {longitude:g} E)"
+        )
+    return tmy
 
 
 def _membership(
@@ -458,6 +489,12 @@ def _devices(raw: dict, where: str, code: int, cluster: Cluster) -> PointDevices
         except ValueError as exc:
             t.fail(str(exc))
         generator = Generator(energy_wh(kw_to_w(kw), cluster.interval_seconds), cost, kw, fuel)
+    if load is not None and load.profile == "p25" and pv is not None:
+        raise FieldError(
+            where,
+            'load.profile "p25" is what a household draws with its PV already netted: with a '
+            'pv device use "h25" (or "h0")',
+        )
     if mode == "arbitrage" and (load or pv or generator):
         raise FieldError(
             where, 'battery.mode "arbitrage" is for a storage-only point (no load, pv, generator)'

@@ -38,9 +38,10 @@ from typing import Any
 
 import numpy as np
 
-from agents.devices.battery import self_consumption
+from agents.devices.battery import self_consumption, state_of_charge
 from agents.devices.loads import load_energy_wh
 from agents.devices.pv import pv_energy_wh
+from agents.devices.pv_tmy import pv_energy_tmy_wh
 from agents.devices.weather import clear_sky_index
 from agents.sim import figures
 from agents.sim.market_port import LocalMarket, MarketPort
@@ -106,6 +107,7 @@ class _Points:
     net_actual: np.ndarray  # load - pv after a self-consumption battery
     net_forecast: np.ndarray
     own_cover: np.ndarray  # a generator's output used by its own point's load
+    soc: dict[int, np.ndarray]  # self-consumption batteries: point -> end-of-interval SoC [Wh]
 
 
 def simulate(
@@ -134,6 +136,7 @@ class _Run:
         self.generation = self.points.own_cover.copy()  # dispatched output [Wh]
         self.sold_output = np.zeros((P, T), np.int64)  # generators' fills [Wh]
         self.storage = np.zeros((P, T), np.int64)  # arbitrage batteries at the meter
+        self.soc = dict(self.points.soc)  # every battery's end-of-interval charge [Wh]
         self.prices = np.full(T, -1, np.int64)  # -1: no trade
         self.volume = np.zeros(T, np.int64)
         self.offered = np.zeros((2, T), np.int64)  # bid and ask energy per interval
@@ -392,6 +395,7 @@ class _Run:
             else:
                 done = 0
             self.storage[p, t] = done  # what the meter sees
+            self.soc.setdefault(p, np.zeros(len(self.time.starts), np.int64))[t] = battery.soc_wh
 
     def _meter(self, day: int) -> None:
         first, end = int(self.time.day_first[day]), int(self.time.day_first[day + 1])
@@ -503,8 +507,22 @@ class _Run:
             "register": figures.register_section(cluster, kpis, by_source),
         }
         return SimulationResult(
-            self.scenario.name, str(cluster.timezone), intervals, members, summary
+            self.scenario.name, str(cluster.timezone), intervals, members, summary, self._series()
         )
+
+    def _series(self) -> dict[str, np.ndarray]:
+        """The batteries' summed state of charge and capacity [kWh] per interval, counted
+        while their point is in the cluster; nothing without batteries."""
+        if not self.soc:
+            return {}
+        rows = sorted(self.soc)
+        charge = np.where(self.in_cluster[rows], np.stack([self.soc[p] for p in rows]), 0)
+        capacity = np.array([self.points.devices[p].battery.capacity_wh for p in rows])
+        size = np.where(self.in_cluster[rows], capacity[:, None], 0)
+        return {
+            "battery_soc_kwh": wh_to_kwh(charge.sum(axis=0).astype(np.float64)),
+            "battery_capacity_kwh": wh_to_kwh(size.sum(axis=0).astype(np.float64)),
+        }
 
     def _efficiency(self) -> dict[str, Any]:
         """Allocative efficiency (:mod:`matching.surplus`) and its two surpluses [PLN]."""
@@ -564,9 +582,13 @@ def _profiles(scenario: Scenario, time: Timeline) -> _Points:
         )
     with_pv = [p for p, d in enumerate(devices) if d.pv is not None]
     if with_pv:
-        sky = clear_sky_index(time.starts, length, scenario.seed)
         systems = [devices[p].pv for p in with_pv]
-        pv[with_pv] = pv_energy_wh(scenario.site, systems, time.starts, length, sky)
+        if scenario.weather is not None:  # a typical meteorological year: seasons, weather
+            tmy = scenario.weather
+            pv[with_pv] = pv_energy_tmy_wh(scenario.site, systems, time.starts, length, tmy)
+        else:
+            sky = clear_sky_index(time.starts, length, scenario.seed)
+            pv[with_pv] = pv_energy_wh(scenario.site, systems, time.starts, length, sky)
     # Forecasts: the actual profiles times mean-one lognormal noise.
     rng = np.random.default_rng([scenario.seed, 11])
     sigma = scenario.forecast_error
@@ -577,6 +599,7 @@ def _profiles(scenario: Scenario, time: Timeline) -> _Points:
 
     net_actual = load - pv
     net_forecast = forecast(load) - forecast(pv)
+    charge: dict[int, np.ndarray] = {}
     behind = [
         p for p, d in enumerate(devices)
         if d.battery is not None and d.battery_mode == "self-consumption"
@@ -590,6 +613,8 @@ def _profiles(scenario: Scenario, time: Timeline) -> _Points:
         for net in (net_actual, net_forecast):
             flow, _ = self_consumption(net[behind], capacity, step, efficiency, soc)
             net[behind] += flow
+            if net is net_actual:
+                charge = dict(zip(behind, state_of_charge(flow, efficiency, soc), strict=True))
     # A generator covers its own point's forecast load first (cheaper than retail, and a
     # CHP runs anyway for its heat) and offers the rest; a forecast error is imbalance.
     own_cover = np.zeros((P, T), np.int64)
@@ -600,7 +625,7 @@ def _profiles(scenario: Scenario, time: Timeline) -> _Points:
     net_forecast -= own_cover
     return _Points(
         devices, member, code, max_import, max_export, load, pv, net_actual, net_forecast,
-        own_cover,
+        own_cover, charge,
     )  # fmt: skip
 
 

@@ -11,7 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agents.devices.battery import PPM, BatterySpec, battery_arrays, self_consumption
+from agents.devices.battery import (
+    PPM,
+    BatterySpec,
+    battery_arrays,
+    self_consumption,
+    state_of_charge,
+)
 
 
 def eta(efficiency: float) -> int:
@@ -49,6 +55,8 @@ def test_a_hand_computed_day() -> None:
     assert flows.dtype == np.int64 and final.dtype == np.int64
     assert soc.tolist() == [500, 0]  # the caller's array is not touched
     assert (net + flows).tolist()[0] == [-100, -145, 200, 0, 0, 500, 603, 50]
+    path = state_of_charge(flows, np.array([0.81, 1.0]), soc)
+    assert path.tolist() == [[770, 999, 665, 553, 553, 219, 0, 0], [100, 70, 40, 10, 0, 0, 5, 0]]
 
 
 @st.composite
@@ -84,6 +92,10 @@ def test_invariants(fleet: tuple[np.ndarray, ...]) -> None:
     before = soc.copy()
     flows, final = self_consumption(net, capacity, step, efficiency, soc)
     assert np.array_equal(soc, before)
+    path = state_of_charge(flows, efficiency, soc)  # the run's state of charge, interval by one
+    assert path.shape == net.shape and (path >= 0).all() and (path <= capacity[:, None]).all()
+    if net.shape[1]:
+        assert np.array_equal(path[:, -1], final)
     assert flows.shape == net.shape and flows.dtype == np.int64
     after = net + flows
 

@@ -28,6 +28,8 @@ TZ = "Europe/Warsaw"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 TABLES = ["intervals.csv", "kpis.json", "statements.csv"]
 PLOTS = ["prices.png", "savings.png", "self_sufficiency.png", "volume.png"]
+# agents/sim/coordinator_plots.py (battery_soc.png only with batteries)
+PLOTS += ["bid_ask.png", "energy_balance.png", "price_heatmap.png", "savings_spread.png"]
 
 
 def local_midnight(day: date) -> int:
