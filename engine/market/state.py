@@ -47,6 +47,7 @@ from engine.model.registry import Registry
 from engine.settlement.bills import PointStatement, bill_points
 from engine.settlement.metering import Readings
 from engine.settlement.settle import PeriodTrades, Settlement, adjustment, settle
+from engine.settlement.sharing import plan_for
 from matching import clear
 
 REPLAY_RUN = 10_000  # single-order events applied together on replay
@@ -533,7 +534,10 @@ class MarketState:
             for m in self.readings.points(starts)
         )
         floor, cap = self._bands(starts)
-        return bill_points(cluster, starts, trades, imports, exports, metered, floor, cap)
+        member_codes = np.array([registry.member_code[m.id] for m in cluster.members], np.int64)
+        return bill_points(
+            cluster, starts, trades, imports, exports, metered, floor, cap, member_codes
+        )
 
     def _settle(self, starts: list[int]) -> Settlement:
         """Settlement lines of the given intervals from trades, readings and bands, each
@@ -555,9 +559,8 @@ class MarketState:
         members = len(self.registry.member_ids)
         imports, exports, metered = self.readings.members(starts, members)
         floor, cap = self._bands(starts)
-        fee = (
-            self.cluster_at(starts[0]).network_fee_ticks
-            if starts
-            else self.cluster.network_fee_ticks
-        )
-        return settle(trades, imports, exports, floor, cap, fee, metered)
+        cluster = self.cluster_at(starts[0]) if starts else self.cluster
+        # Rows are member codes: ties of the key go to the lower code, in bills too.
+        plan = plan_for(cluster.sharing, self.registry.member_code, members)
+        fee = cluster.network_fee_ticks
+        return settle(trades, imports, exports, floor, cap, fee, metered, plan)
