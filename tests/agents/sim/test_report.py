@@ -79,6 +79,8 @@ def make_result(first: date = date(2026, 6, 1), days: int = 2, **kpis: Any) -> S
         "bill_pln": np.array([1.0, 9.0, 70.0, 5.0, 0.0]),
         "bill_baseline_pln": np.array([4.0, 10.0, 80.0, 5.0, 0.0]),
         "bill_saving_pln": np.array([3.0, 1.0, 10.0, 0.0, 0.0]),
+        "shared_in_kwh": np.array([0.0, 1.5, 0.0, 0.0, 0.0]),
+        "shared_out_kwh": np.array([1.5, 0.0, 0.0, 0.0, 0.0]),
     }
     base = {
         "intervals": np.int64(n),
