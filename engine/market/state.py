@@ -534,10 +534,15 @@ class MarketState:
             for m in self.readings.points(starts)
         )
         floor, cap = self._bands(starts)
-        member_codes = np.array([registry.member_code[m.id] for m in cluster.members], np.int64)
+        # Each run of intervals shares by the rules of its own configuration.
+        sharing, first = [], 0
+        for version, run in self.versions.by_version(starts):
+            sharing.append((first, first + len(run), self.versions.clusters[version].sharing))
+            first += len(run)
         return bill_points(
-            cluster, starts, trades, imports, exports, metered, floor, cap, member_codes
-        )
+            cluster, starts, trades, imports, exports, metered, floor, cap,
+            registry.member_code, sharing,
+        )  # fmt: skip
 
     def _settle(self, starts: list[int]) -> Settlement:
         """Settlement lines of the given intervals from trades, readings and bands, each

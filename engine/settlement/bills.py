@@ -56,6 +56,8 @@ interval, a few numpy passes per point, and Python-int sums over each point's ro
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
@@ -63,6 +65,7 @@ from fractions import Fraction
 import numpy as np
 
 from engine.config.cluster import Cluster
+from engine.config.sharing import SharingRules
 from engine.settlement.settle import PeriodTrades, Settlement, settle
 from engine.settlement.sharing import SharingPlan, plan_for, share, shared_basis, spread
 from matching.units import round_half_even, value_to_exact_grosz
@@ -142,33 +145,50 @@ def bill_points(
     metered: np.ndarray,
     floor: np.ndarray,
     cap: np.ndarray,
-    member_codes: np.ndarray | None = None,
+    member_code: Mapping[str, int] | None = None,
+    sharing: list[tuple[int, int, SharingRules]] | None = None,
 ) -> list[PointStatement]:
     """Bill every connection point of ``cluster`` over the intervals ``starts`` [s].
 
     ``trades``: the period's trades with point codes as buyer and seller; ``import_wh``,
     ``export_wh`` [Wh] and ``metered`` (bool): (points x intervals); ``floor``, ``cap``
     [tick]: the bands of the intervals (the fallback RCE and supplier price);
-    ``member_codes``: the code of each of ``cluster``'s members (default: its index), the
-    order in which a sharing key breaks ties, as the market's account does.
+    ``member_code``: member id -> code, every member's of the cluster's life (default: the
+    index in ``cluster.members``), the order in which a sharing key breaks ties, as the
+    market's account does; ``sharing``: the sharing rules of each run of intervals
+    ``[first, end)`` (default: ``cluster.sharing`` for all), as each interval's
+    configuration has them.
     """
-    codes = np.arange(len(cluster.members)) if member_codes is None else member_codes
-    owner = codes[np.array([p.member_code for p in cluster.points], np.int64)]
-    rows = int(codes.max()) + 1 if codes.size else 0
-    row_of = {m.id: int(c) for m, c in zip(cluster.members, codes.tolist(), strict=True)}
-    plan = plan_for(cluster.sharing, row_of, rows)
-    if plan is not None and not plan.trades_count:  # the key alone: no trade is settled
-        trades = PeriodTrades.empty()
+    if member_code is None:
+        member_code = {m.id: i for i, m in enumerate(cluster.members)}
+    owner = np.array([member_code[cluster.members[p.member_code].id] for p in cluster.points],
+                     np.int64)  # fmt: skip
+    rows = max(member_code.values(), default=-1) + 1
+    runs = sharing if sharing is not None else [(0, len(starts), cluster.sharing)]
+    plans = [(a, b, plan_for(rules, member_code, rows)) for a, b, rules in runs]
+    alone = np.zeros(len(starts), bool)  # intervals of the key alone: no trade is settled
+    for a, b, plan in plans:
+        alone[a:b] = plan is not None and not plan.trades_count
+    if alone.any():
+        keep = ~alone[trades.interval]
+        columns = (getattr(trades, f.name) for f in dataclasses.fields(trades))
+        trades = PeriodTrades(*(np.asarray(c)[keep] for c in columns))
     settled = settle(trades, import_wh, export_wh, floor, cap, 0, metered)
     shortfall = np.array(settled.shortfall_wh)
     surplus = np.array(settled.surplus_wh)
     shared_in = np.zeros_like(shortfall)
     shared_out = np.zeros_like(shortfall)
-    if plan is not None:
-        shared_in, shared_out = _shared(plan, owner, rows, settled, import_wh, export_wh, metered)
-        imbalance = surplus - shortfall + shared_in - shared_out
-        shortfall, surplus = np.maximum(-imbalance, 0), np.maximum(imbalance, 0)
-    price = plan.price_ticks if plan is not None else 0
+    price = np.zeros(len(starts), np.int64)  # the internal price of each interval [tick]
+    for a, b, plan in plans:
+        if plan is None:
+            continue
+        part = slice(a, b)
+        shared_in[:, part], shared_out[:, part] = _shared(
+            plan, owner, rows, settled, import_wh, export_wh, metered, part
+        )
+        price[part] = plan.price_ticks
+    imbalance = surplus - shortfall + shared_in - shared_out
+    shortfall, surplus = np.maximum(-imbalance, 0), np.maximum(imbalance, 0)
     net = np.where(metered, np.subtract(export_wh, import_wh), 0)
     base_short, base_surplus = np.maximum(-net, 0), np.maximum(net, 0)
     if cluster.settlement.net_member_points:
@@ -196,12 +216,14 @@ def bill_points(
 
 
 def _shared(plan: SharingPlan, owner: np.ndarray, rows: int, settled: Settlement,
-            import_wh: np.ndarray, export_wh: np.ndarray, metered: np.ndarray,
+            import_wh: np.ndarray, export_wh: np.ndarray, metered: np.ndarray, part: slice,
             ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """Each point's shared energy in and out [Wh]: shared per member (``owner[point]`` its
-    row), then spread over the member's points in point order."""
-    net = np.where(metered, np.subtract(export_wh, import_wh), 0)
-    basis = shared_basis(plan, net, np.subtract(settled.sold_wh, settled.bought_wh))
+    """Each point's shared energy in and out [Wh] in the intervals ``part``: shared per
+    member (``owner[point]`` its row), then spread over the member's points in point order."""
+    metered = metered[:, part]
+    net = np.where(metered, np.subtract(export_wh[:, part], import_wh[:, part]), 0)
+    traded = np.subtract(settled.sold_wh[:, part], settled.bought_wh[:, part])
+    basis = shared_basis(plan, net, traded)
     by_member = np.zeros((rows, basis.shape[1]), np.int64)
     np.add.at(by_member, owner, basis)
     missing = np.zeros((rows, basis.shape[1]), np.int64)
@@ -324,8 +346,8 @@ def _point(cluster, prices, p, settled: Settlement, short, surplus, base_short, 
     market |= {
         "local_bought": (_sum(bought_wh), grosz(_sum(settled.bought_value[p]))),
         "local_sold": (_sum(settled.sold_wh[p]), -grosz(_sum(settled.sold_value[p]))),
-        "shared_in": (_sum(shared_in), grosz(_sum(shared_in) * shared_price)),
-        "shared_out": (_sum(shared_out), -grosz(_sum(shared_out) * shared_price)),
+        "shared_in": (_sum(shared_in), grosz(_dot(shared_in, shared_price))),
+        "shared_out": (_sum(shared_out), -grosz(_dot(shared_out, shared_price))),
         "cluster_discount": (_sum(local_taken), -discount * grosz(_dot(local_taken, rate))),
         **common,
     }

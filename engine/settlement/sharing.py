@@ -113,19 +113,17 @@ def _allocate(
     plan: SharingPlan, key: str, production: np.ndarray, consumption: np.ndarray
 ) -> np.ndarray:
     members, intervals = consumption.shape
-    out = np.zeros((members, intervals), np.int64)
     if members == 0 or intervals == 0:
-        return out
+        return np.zeros((members, intervals), np.int64)
+    parameters = {"weights": plan.weights, "order": plan.order, "rounds": plan.rounds}
     large = (production > MAX_INTERVAL_WH) | (consumption.max(axis=0) > MAX_INTERVAL_WH)
+    if not large.any():  # the usual case: no column gathered, no copy
+        return sharing.allocate(key, production, consumption, **parameters)
+    out = np.zeros((members, intervals), np.int64)
     small = np.flatnonzero(~large)
     if small.size:
         out[:, small] = sharing.allocate(
-            key,
-            production[small],
-            consumption[:, small],
-            weights=plan.weights,
-            order=plan.order,
-            rounds=plan.rounds,
+            key, production[small], consumption[:, small], **parameters
         )
     for t in np.flatnonzero(large).tolist():  # beyond the kernels' bounds: exact Python ints
         column = consumption[:, t : t + 1].tolist()

@@ -95,3 +95,10 @@ async def test_a_key_in_force_from_an_interval_shows_in_the_statements_as_lines_
         assert sum(s["shared_in_wh"] for s in statements) == sum(
             s["shared_out_wh"] for s in statements
         )
+        # A period across the change: each interval shares by the rules in force for it,
+        # in the account and in the bills alike.
+        both = f"from={iso(START)}&to={iso(START + 2 * L)}"
+        across = (await g.call("GET", f"/v1/statements?{both}", "t-dom-2")).body
+        lines = {line["kind"]: (line["wh"], line["grosz"]) for line in across["bill"]["lines"]}
+        assert (across["shared_in_wh"], lines["shared_in"]) == (937, (937, 28))
+        assert (across["shortfall_wh"], lines["supplier_energy"][0]) == (1500 + 563, 1500 + 563)
