@@ -160,11 +160,12 @@ def test_statements_csv(report_dir: tuple[Path, list[Path]]) -> None:
     assert len(rows) == 1 + 5
     assert (
         ",".join(rows[1])
-        == "dom-01,Dom 1,household,zip,10.000,20.000,1.000,0.500,-3.00,2.00,5.00,1.00,4.00,3.00"
+        == "dom-01,Dom 1,household,zip,10.000,20.000,1.000,0.500,-3.00,2.00,5.00,1.00,4.00,3.00,"
+        "0.000,1.500"
     )
     assert rows[3][1] == "Firma, Żywiec"  # quoted comma, UTF-8
     assert rows[5][6] == "0.000"  # -0.0001 kWh: no "-0.000"
-    assert rows[5][8:] == ["0.00", "0.00", "0.00", "0.00", "0.00", "0.00"]
+    assert rows[5][8:] == ["0.00", "0.00", "0.00", "0.00", "0.00", "0.00", "0.000", "0.000"]
 
 
 def test_kpis_json_round_trips(tmp_path: Path) -> None:
