@@ -266,16 +266,15 @@ def settle(
 
     imbalance = net - sold_wh  # D = N - (sold - bought)
     imbalance += bought_wh
-    if sharing is None:
-        shared_in = np.zeros(shape, np.int64)
-        shared_out = np.zeros(shape, np.int64)
+    if sharing is None:  # one zero matrix (read-only below) for the four shared columns
+        shared_in = shared_out = shared_in_value = shared_out_value = np.zeros(shape, np.int64)
     else:
         basis = shared_basis(sharing, net, sold_wh - bought_wh)
         shared_in, shared_out = share(sharing, basis, metered)
         imbalance += shared_in
         imbalance -= shared_out
-    shared_in_value = shared_in * (sharing.price_ticks if sharing else 0)
-    shared_out_value = shared_out * (sharing.price_ticks if sharing else 0)
+        shared_in_value = shared_in * sharing.price_ticks
+        shared_out_value = shared_out * sharing.price_ticks
     shortfall_wh = np.negative(imbalance)
     np.maximum(shortfall_wh, 0, out=shortfall_wh)
     surplus_wh = np.maximum(imbalance, 0, out=imbalance)  # D is not needed after this
@@ -285,8 +284,9 @@ def settle(
 
     cost = bought_value + fee_value
     cost -= sold_value
-    cost += shared_in_value
-    cost -= shared_out_value
+    if sharing is not None:
+        cost += shared_in_value
+        cost -= shared_out_value
     cost += shortfall_value
     cost -= surplus_value
 
