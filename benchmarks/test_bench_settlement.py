@@ -3,7 +3,9 @@
 The issue's target is settling that period in at most 1 s. Two floors measured in the same
 run put the figure in proportion: ``np.sum`` over the (M x T) import matrix (one read of one
 input) and ``np.add.at`` of the trade quantities into a fresh (M x T) matrix (one of the
-four scatters settlement needs). Each settlement case records its ratio to both in
+four scatters settlement needs). ``settle+key`` settles with a sharing key as well
+(``market_then_key``, pro rata: what the trades left shared per interval). Each settlement
+case records its ratio to both in
 ``extra_info`` (``vs_np.sum``, ``vs_np.add.at``); the baselines run first, in file order.
 Run with ``pytest benchmarks/test_bench_settlement.py --benchmark-json=settle.json``.
 """
@@ -17,6 +19,7 @@ import pytest
 
 from engine.settlement.kpis import kpis
 from engine.settlement.settle import PeriodTrades, settle
+from engine.settlement.sharing import SharingPlan
 
 SEED = 20250516  # recorded so every run times the same period
 MEMBERS, INTERVALS, TRADES = 100_000, 96, 1_000_000
@@ -59,7 +62,12 @@ def scatter_quantities(trades: PeriodTrades) -> np.ndarray:
     return out
 
 
-@pytest.mark.parametrize("case", (*BASELINES, "settle", "settle+kpis"))
+KEY = SharingPlan(
+    "market_then_key", "pro-rata", np.zeros(MEMBERS, np.int64), np.zeros(0, np.int64), None, 30_000
+)
+
+
+@pytest.mark.parametrize("case", (*BASELINES, "settle", "settle+kpis", "settle+key"))
 def test_settlement(benchmark, case: str) -> None:
     trades, import_wh, export_wh, floor, cap, metered = period()
     benchmark.group = f"{MEMBERS:,} members x {INTERVALS} intervals, {TRADES:,} trades"
@@ -76,6 +84,7 @@ def test_settlement(benchmark, case: str) -> None:
         "np.add.at": functools.partial(scatter_quantities, trades),
         "settle": settle_period,
         "settle+kpis": settle_and_kpis,
+        "settle+key": lambda: settle(trades, import_wh, export_wh, floor, cap, FEE, metered, KEY),
     }[case]
     result = benchmark.pedantic(run, rounds=ROUNDS, warmup_rounds=1)
     median = benchmark.stats.stats.median
@@ -85,3 +94,6 @@ def test_settlement(benchmark, case: str) -> None:
         benchmark.extra_info.update({f"vs_{b}": median / medians[b] for b in medians})
     if case == "settle":
         assert int(result.bought_wh.sum()) == int(trades.quantity.sum())
+    if case == "settle+key":
+        assert int(result.shared_in_wh.sum()) == int(result.shared_out_wh.sum()) > 0
+        print(f"\nsettle+key: {median * 1e3:.0f} ms, {median / medians['np.sum']:.1f} x np.sum")

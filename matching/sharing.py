@@ -13,7 +13,8 @@ keys' arithmetic, over a (members x intervals) matrix, in integer Wh:
   is used up; members not in the order get nothing.
 - ``iterative``: the static shares, then what members could not use is shared again among
   the members with room left, in proportion to their weights, round after round until
-  nothing more can be placed.
+  nothing more can be placed, or for at most ``rounds`` rounds (``rounds=1`` is ``static``);
+  what the last round hands out beyond a member's use stays unallocated.
 
 **Exact.** The rounds are carried out exactly (rational shares), and each interval's
 allocation is rounded once to whole Wh by largest remainder: every member gets the floor of
@@ -37,6 +38,9 @@ rest of ``P`` is placed) or ``A`` is empty. :func:`iterative` runs exactly these
 over the whole matrix at once (:mod:`matching.sharing_kernels`), each test in integers
 (``c_m * sum_A w <= (P - sum_S c) * w_m``); ``matching.sharing_reference.iterative`` runs
 them with Python fractions, member by member, handing out what is left round by round.
+With at most ``R`` rounds, the members saturated in the first ``R - 1`` rounds get their
+consumption and the others share ``P - sum_S c`` by weight (largest remainder), capped at
+their consumption, as ``static`` does in round one.
 
 **Limits** (checked by :func:`check_inputs`): production and consumption per member and
 interval in ``0..MAX_INTERVAL_WH``, weights ``>= 0`` with a total of at most
@@ -54,8 +58,8 @@ journal: the contract of ``matching/`` (numba only here, a plain-Python referenc
 it, :mod:`matching.sharing_reference`), and the issue makes a key a peer of the market's
 clearing (a cluster runs the market, a key, or both in either order). Settlement will call
 it as the gate calls :func:`matching.clear`; that integration (a key per interval range,
-shared energy as statement lines of its own, at an internal price or none) is for a later
-session: nothing in ``engine/`` calls this module yet.
+shared energy as statement lines of its own, at an internal price or none) is
+:mod:`engine.settlement.sharing`.
 """
 
 from __future__ import annotations
@@ -117,10 +121,12 @@ def allocate(
     *,
     weights: object | None = None,
     order: object | None = None,
+    rounds: int | None = None,
 ) -> np.ndarray:
     """Return the allocation [Wh] of shape (members, intervals) by ``key`` (:data:`KEYS`);
     ``weights`` for ``static`` and ``iterative``, ``order`` (member indices, first served
-    first) for ``priority``."""
+    first) for ``priority``, ``rounds`` (>= 1; None: until nothing more can be placed) for
+    ``iterative``."""
     if key not in KEYS:
         raise ValueError(f"key must be one of {', '.join(KEYS)}, was {key!r}")
     needs_weights = key in ("static", "iterative")
@@ -134,7 +140,13 @@ def allocate(
             raise ValueError("the priority key needs an order of members")
         return priority(p, c, _order(order, c.shape[0]))
     assert w is not None  # needs_weights
-    return static(p, c, w) if key == "static" else iterative(p, c, w)
+    if key == "static":
+        return static(p, c, w)
+    if rounds is not None and (
+        isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1
+    ):
+        raise ValueError(f"rounds must be an integer >= 1 or None, was {rounds!r}")
+    return iterative(p, c, w, rounds)
 
 
 def _order(order: object, members: int) -> np.ndarray:
@@ -172,18 +184,31 @@ def priority(production: np.ndarray, consumption: np.ndarray, order: np.ndarray)
     return out
 
 
-def iterative(production: np.ndarray, consumption: np.ndarray, weights: np.ndarray) -> np.ndarray:
+def iterative(
+    production: np.ndarray,
+    consumption: np.ndarray,
+    weights: np.ndarray,
+    rounds: int | None = None,
+) -> np.ndarray:
     """Static shares, then what members cannot use shared again among the others, by
-    weight, round after round (the module docstring's level ``L``) [Wh]."""
+    weight, round after round (the module docstring's level ``L``), at most ``rounds``
+    rounds (None: until nothing more can be placed) [Wh]."""
     out = np.zeros(consumption.shape, np.int64)
     active = np.repeat((weights > 0)[:, np.newaxis], consumption.shape[1], axis=1)
     left = production.copy()  # P - sum_S c
     weight_left = np.full(production.shape, int(weights.sum()), np.int64)  # sum_A w
     done = weight_left == 0
-    while k.saturate_round(consumption, weights, active, left, weight_left, done, out):
-        pass
-    # The members still active share what is left by weight; nobody there saturates.
-    out += _split(left, weight_left, consumption, weights, k.WEIGHT_PER_MEMBER, active)
+    saturating = 0  # rounds run that may saturate members; the last round only splits
+    while (rounds is None or saturating < rounds - 1) and k.saturate_round(
+        consumption, weights, active, left, weight_left, done, out
+    ):
+        saturating += 1
+    # The members still active share what is left by weight: without a limit nobody there
+    # saturates; after the last allowed round their shares are capped, as static's are.
+    share = _split(left, weight_left, consumption, weights, k.WEIGHT_PER_MEMBER, active)
+    if rounds is not None:
+        k.cap(share, consumption)
+    out += share
     return out
 
 

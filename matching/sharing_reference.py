@@ -68,17 +68,28 @@ def priority(production: list[int], consumption: Matrix, order: list[int]) -> Ma
     return _columns(production, consumption, rule)
 
 
-def iterative(production: list[int], consumption: Matrix, weights: list[int]) -> Matrix:
+def iterative(
+    production: list[int], consumption: Matrix, weights: list[int], rounds: int | None = None
+) -> Matrix:
     """Round after round: share what is left by weight among the members with room; a
-    member's share beyond its room goes back into what is left."""
+    member's share beyond its room goes back into what is left. With at most ``rounds``
+    rounds, the last round's shares are rounded, then capped at the room (static's rule)."""
 
     def rule(p: int, c: list[int]) -> list[int]:
         given = [Fraction(0)] * len(c)
         left = Fraction(p)
         room = [m for m in range(len(c)) if weights[m] > 0]
+        done = 0
         while room and left > 0:
             total = sum(weights[m] for m in room)
             handed = {m: left * weights[m] / total for m in room}
+            done += 1
+            if done == rounds:  # the last round: the members with room share, capped
+                shares = largest_remainder([given[m] + handed[m] for m in room])
+                out = [int(g) for g in given]  # the others were saturated: whole Wh
+                for m, share in zip(room, shares, strict=True):
+                    out[m] = min(share, c[m])
+                return out
             left = Fraction(0)
             still = []
             for m in room:

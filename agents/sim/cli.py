@@ -1,13 +1,17 @@
 """``klaster simulate``: play a scenario in accelerated time and write its report.
 
-``klaster simulate SCENARIO [--days N] [--start DATE] [--mechanism NAME] [--seed S]
-[--group-size N] [--out DIR] [--no-plots] [--url URL [--tokens FILE]]``
+``klaster simulate SCENARIO [--days N] [--start DATE] [--mechanism NAME] [--allocation MODE]
+[--seed S] [--group-size N] [--out DIR] [--no-plots] [--url URL [--tokens FILE]]``
 
-``--start``, ``--days``, ``--mechanism`` and ``--seed`` override the scenario's values
-without editing the file, so one scenario answers "what if the cluster cleared
-pay-as-bid" or "how does a winter week look"; they are checked like the file's values
-(exit 2 naming the field). ``--mechanism`` does not go with ``--url`` (exit 2): the server
-clears with its own cluster's mechanism, so serve a scenario file that states it.
+``--start``, ``--days``, ``--mechanism``, ``--allocation`` and ``--seed`` override the
+scenario's values without editing the file, so one scenario answers "what if the cluster
+cleared pay-as-bid", "what if it shared by a key" or "how does a winter week look"; they
+are checked like the file's values (exit 2 naming the field). ``--allocation`` is one of
+``market``, ``key``, ``key_then_market``, ``market_then_key``
+(:mod:`engine.config.sharing`): the key and its parameters come from the scenario's
+``[sharing]`` table, pro rata to consumption without one; under ``key`` nobody trades.
+``--mechanism`` and ``--allocation`` do not go with ``--url`` (exit 2): the server clears
+and settles with its own cluster's rules, so serve a scenario file that states them.
 
 Needs the ``sim`` extra (``pip install 'klaster[sim]'``: exit 2 naming it otherwise). Loads
 the scenario (exit 2 with the file, member and field named if it is invalid), runs it
@@ -60,6 +64,13 @@ def add_command(commands: Any) -> None:
         metavar="NAME",
         help="clearing mechanism: uniform, pay-as-bid, pair-midpoint or trade-reduction "
         "(default: the scenario's)",
+    )
+    cmd.add_argument(
+        "--allocation",
+        metavar="MODE",
+        help="how energy is allocated: market, key, key_then_market or market_then_key "
+        "(the key from the scenario's [sharing] table, pro rata without one; default: the "
+        "scenario's)",
     )
     cmd.add_argument(
         "--seed", type=integer_at_least(0), help="random seed (default: the scenario's)"
@@ -138,13 +149,17 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         print(f"klaster: {message}", file=err)
         return EXIT_BAD_INPUT
 
-    if args.url and args.mechanism is not None:
-        print(
-            "klaster: --mechanism cannot be used with --url: the server clears with the "
-            "mechanism of the cluster it serves",
-            file=err,
-        )
-        return EXIT_BAD_INPUT
+    for option, value, what in (
+        ("--mechanism", args.mechanism, "clears with the mechanism"),
+        ("--allocation", args.allocation, "allocates with the sharing rules"),
+    ):
+        if args.url and value is not None:
+            print(
+                f"klaster: {option} cannot be used with --url: the server {what} of the "
+                "cluster it serves",
+                file=err,
+            )
+            return EXIT_BAD_INPUT
     try:
         scenario = load_scenario(
             args.scenario,
@@ -153,6 +168,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
             group_size=args.group_size,
             start=args.start,
             mechanism=args.mechanism,
+            allocation=args.allocation,
         )
     except ScenarioError as exc:
         print(exc, file=err)

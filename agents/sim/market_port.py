@@ -99,6 +99,9 @@ class Totals:
     bill_grosz: int
     bill_baseline_grosz: int
     bill_saving_grosz: int
+    # energy shared by the cluster's key [Wh]: allocated to the member, and of its production
+    shared_in_wh: int = 0
+    shared_out_wh: int = 0
 
 
 @dataclass(frozen=True)
@@ -200,6 +203,7 @@ class LocalMarket:
                 s.bought_wh, s.sold_wh, s.shortfall_wh, s.surplus_wh,
                 s.cost_grosz, s.baseline_grosz, s.savings_grosz,
                 b.bill.gross_grosz, b.baseline.gross_grosz, b.saving_grosz,
+                s.shared_in_wh, s.shared_out_wh,
             )  # fmt: skip
         return totals
 
@@ -339,6 +343,7 @@ class HttpMarket:
                 s.bought_wh, s.sold_wh, s.shortfall_wh, s.surplus_wh,
                 s.cost_grosz, s.baseline_grosz, s.savings_grosz,
                 s.bill.gross_grosz, s.baseline.gross_grosz, s.saving_grosz,
+                s.shared_in_wh, s.shared_out_wh,
             )  # fmt: skip
         return totals
 

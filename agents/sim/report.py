@@ -588,6 +588,17 @@ def _period(result: SimulationResult) -> str | None:
     return f"{first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} {tz.key}"
 
 
+def _shared(kpis: dict[str, Any]) -> str:
+    """``; shared by the key (ALLOCATION, KEY): N kWh`` when a key shares, else nothing."""
+    allocation = kpis.get("allocation")
+    if not isinstance(allocation, str) or allocation == "market":
+        return ""
+    shared = _float(kpis, "shared_kwh")
+    return (
+        f"; shared by the key ({allocation}, {kpis.get('sharing_key')}): {_fmt(shared, ',.1f')} kWh"
+    )
+
+
 def summary_lines(result: SimulationResult) -> list[str]:
     """Return a short human-readable summary of the run's KPIs (8 lines).
 
@@ -614,7 +625,7 @@ def summary_lines(result: SimulationResult) -> list[str]:
         f"import {_fmt(f('boundary_import_kwh'), ',.1f')} kWh, "
         f"export {_fmt(f('boundary_export_kwh'), ',.1f')} kWh",
         f"Traded locally: {_fmt(f('traded_kwh'), ',.1f')} kWh "
-        f"({_percent(f('traded_share'))} of import)",
+        f"({_percent(f('traded_share'))} of import)" + _shared(kpis),
         f"Self-sufficiency: {_percent(f('self_sufficiency'))} of load; self-consumption: "
         f"{_percent(f('self_consumption'))} of generation; locally covered: "
         f"{_percent(f('import_covered_locally'))} of members' import",

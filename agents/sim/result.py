@@ -47,6 +47,8 @@ MEMBER_COLUMNS = (
     "bill_pln",  # float64 gross bill on its points' tariffs (engine.settlement.bills)
     "bill_baseline_pln",  # float64 the same meters billed without the cluster market
     "bill_saving_pln",  # float64 bill_baseline - bill
+    "shared_in_kwh",  # float64 allocated to the member by the sharing key (0: market alone)
+    "shared_out_kwh",  # float64 of its production shared by the key
 )
 
 

@@ -186,10 +186,13 @@ def load_scenario(
     group_size: int | None = None,
     start: dt.date | None = None,
     mechanism: str | None = None,
+    allocation: str | None = None,
 ) -> Scenario:
     """Read and validate the scenario in ``path``; ``days``, ``seed``, ``start`` (the first
-    simulated day), ``mechanism`` (the cluster's clearing mechanism) and ``group_size``
-    (the count of every ``[[groups]]`` table) override the file's."""
+    simulated day), ``mechanism`` (the cluster's clearing mechanism), ``allocation`` (the
+    ``[sharing]`` table's allocation: market, key, key_then_market or market_then_key, the
+    key and its parameters from the table, pro rata without one) and ``group_size`` (the
+    count of every ``[[groups]]`` table) override the file's."""
     source = str(path)
     try:
         text = Path(path).read_bytes().decode("utf-8-sig")
@@ -206,6 +209,7 @@ def load_scenario(
         group_size=group_size,
         start=start,
         mechanism=mechanism,
+        allocation=allocation,
     )
 
 
@@ -219,6 +223,7 @@ def parse_scenario(
     group_size: int | None = None,
     start: dt.date | None = None,
     mechanism: str | None = None,
+    allocation: str | None = None,
 ) -> Scenario:
     """Parse and validate a scenario; ``source`` names it in errors (overrides as
     :func:`load_scenario`'s, each checked like the file's value)."""
@@ -235,6 +240,10 @@ def parse_scenario(
         cluster = document.get("cluster")
         if mechanism is not None and isinstance(cluster, dict):
             cluster["mechanism"] = mechanism
+        if allocation is not None:  # checked by the cluster's own parser, as in a file
+            sharing = document.get("sharing")
+            document["sharing"] = {**(sharing if isinstance(sharing, dict) else {}),
+                                   "allocation": allocation}  # fmt: skip
         if group_size is not None:
             for group in document.get("groups", []):
                 if isinstance(group, dict):

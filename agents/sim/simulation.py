@@ -217,7 +217,11 @@ class _Run:
         self.members_now = members
 
     def _bid(self, day: int) -> list:
-        """Send every member's orders for ``day``; return what is needed to learn later."""
+        """Send every member's orders for ``day``; return what is needed to learn later.
+        Under the ``key`` allocation nobody trades (the market's trades would not settle):
+        PV and loads are metered and the key shares, generators and arbitrage stay idle."""
+        if self.cluster.sharing.allocation == "key":
+            return [[], np.zeros(0, np.int64), np.zeros((4, 0), np.int64)]
         first, end = int(self.time.day_first[day]), int(self.time.day_first[day + 1])
         starts = self.time.starts[first:end].tolist()
         cal = self.port.calendar
@@ -475,6 +479,8 @@ class _Run:
             "bill_pln": pln([t.bill_grosz for t in totals]),
             "bill_baseline_pln": pln([t.bill_baseline_grosz for t in totals]),
             "bill_saving_pln": pln([t.bill_saving_grosz for t in totals]),
+            "shared_in_kwh": kwh([t.shared_in_wh for t in totals]),
+            "shared_out_kwh": kwh([t.shared_out_wh for t in totals]),
         }
 
         load_wh = int(self._inside(self.points.load).sum())
@@ -491,6 +497,9 @@ class _Run:
             "connection_points": len(cluster.points),
             "orders": self.order_count,
             "mechanism": cluster.mechanism,
+            "allocation": cluster.sharing.allocation,
+            "sharing_key": cluster.sharing.key if cluster.sharing.shares else None,
+            "shared_kwh": figures.kwh(sum(t.shared_in_wh for t in totals)),
             **figures.measures(kpis, load_wh, sum(by_source.values())),
             "average_price_pln_mwh": figures.price(kpis.average_buyer_price, tick),
             "average_seller_price_pln_mwh": figures.price(kpis.average_seller_price, tick),

@@ -26,6 +26,8 @@ def interval_surpluses(
     columns: interval index, side (0 buy, 1 sell), limit price [tick], quantity and fill
     [Wh]."""
     out: dict[int, tuple[int, int]] = {}
+    if interval.size == 0:  # a day without orders (the key alone)
+        return out
     order = np.argsort(interval, kind="stable")
     keys, first = np.unique(interval[order], return_index=True)
     for t, rows in zip(keys.tolist(), np.split(order, first[1:]), strict=True):

@@ -11,8 +11,8 @@ from engine.api.service import JournalHead
 from engine.api.values import Count, Grosz, Instant, Price, Ratio, Wh
 
 LineKind = Literal[
-    "local_bought", "local_sold", "supplier_energy", "export_credit", "distribution_variable",
-    "cluster_discount", "distribution_fixed", "excise",
+    "local_bought", "local_sold", "shared_in", "shared_out", "supplier_energy", "export_credit",
+    "distribution_variable", "cluster_discount", "distribution_fixed", "excise",
 ]  # fmt: skip
 
 
@@ -95,7 +95,11 @@ class Statement(Struct, frozen=True):
     account at the band prices and the network fee, kept for clients of before the tariffs.
     ``bill`` is the member's bill on its points' tariffs (the sum of ``points``' bills:
     suppliers bill each point on its own), ``baseline`` the same without the market, and
-    ``saving_grosz`` the difference of their gross totals. ``journal`` is
+    ``saving_grosz`` the difference of their gross totals. ``shared_in_wh`` and
+    ``shared_out_wh`` are the energy the cluster's sharing key gave the member and took of
+    its production (0 when the market allocates alone), ``shared_in_grosz`` and
+    ``shared_out_grosz`` their value at the internal price (in ``cost_grosz``, and lines
+    ``shared_in`` and ``shared_out`` of the bills). ``journal`` is
     the journal's durable head when the statement was made, every event the statement
     rests on included: kept with the statement, it lets the member (or an auditor) check
     later that the journal still holds that event with that hash (``klaster audit``)."""
@@ -122,6 +126,10 @@ class Statement(Struct, frozen=True):
     baseline: Bill
     saving_grosz: Grosz
     points: tuple[PointBill, ...]
+    shared_in_wh: Wh
+    shared_out_wh: Wh
+    shared_in_grosz: Grosz
+    shared_out_grosz: Grosz
 
 
 class StatementPage(Struct, frozen=True):

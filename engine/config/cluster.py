@@ -52,6 +52,7 @@ from engine.config.price_bands import (
     parse_pln_mwh,
 )
 from engine.config.register import RegisterRules, check_legal, parse_rules
+from engine.config.sharing import SharingRules, parse_sharing
 from engine.config.toml_table import FieldError, Table, show
 from matching.mechanisms import MECHANISMS, RATIONING
 from matching.units import DEFAULT_TICK_PLN_MWH, k_to_ppm
@@ -113,6 +114,8 @@ class Cluster:
     register: RegisterRules = field(default=RegisterRules(), repr=False)
     # engine.config.billing: how statements bill the points; out of the fingerprint too.
     settlement: SettlementRules = field(default=SettlementRules(), repr=False)
+    # engine.config.sharing: the market, a sharing key or both; out of the fingerprint too.
+    sharing: SharingRules = field(default=SharingRules(), repr=False)
     # The document it was read from and the bytes of the files it names (engine.config.
     # document): what a journal holds to rebuild it. Not in repr, so not in the fingerprint.
     document: dict | None = field(default=None, repr=False, compare=False)
@@ -203,7 +206,7 @@ def _cluster(document: dict, source: str, files: ConfigFiles) -> Cluster:
         document,
         "",
         "",
-        ("cluster", "prices", "members", "register", "tariffs", "settlement"),
+        ("cluster", "prices", "members", "register", "tariffs", "settlement", "sharing"),
         "the document",
     )
     for key, table in (
@@ -241,6 +244,7 @@ def _cluster(document: dict, source: str, files: ConfigFiles) -> Cluster:
     members = parse_members(top.tables("members"), interval_minutes, billing)
     check_cluster_rules(members)
     register = parse_rules(top.raw("register", None))
+    sharing = parse_sharing(top.raw("sharing", None), tick, tuple(m.id for m in members))
     check_legal(
         tuple((m.id, m.role, m.legal_kind) for m in members),
         tuple((m.id, p.id, p.register) for m in members for p in m.connection_points),
@@ -264,6 +268,7 @@ def _cluster(document: dict, source: str, files: ConfigFiles) -> Cluster:
         source=source,
         register=register,
         settlement=settlement,
+        sharing=sharing,
         document=document,
         files=dict(files.read),
     )

@@ -249,6 +249,10 @@ def statement(
         baseline=bill(billed.baseline),
         saving_grosz=billed.saving_grosz,
         points=tuple(point_bill(cluster, p, starts) for p in billed.points),
+        shared_in_wh=int(s.shared_in_wh),
+        shared_out_wh=int(s.shared_out_wh),
+        shared_in_grosz=int(s.shared_in_grosz),
+        shared_out_grosz=int(s.shared_out_grosz),
     )
 
 

@@ -56,6 +56,7 @@ from engine.settlement.periods import (
     period_statements,
 )
 from engine.settlement.settle import PeriodTrades, Settlement, adjustment, settle
+from engine.settlement.sharing import plan_for
 from matching import clear
 
 REPLAY_RUN = 10_000  # single-order events applied together on replay
@@ -594,7 +595,12 @@ class MarketState:
             for m in self.readings.points(starts)
         )
         floor, cap = self._bands(starts)
-        return Part(cluster, codes, first, starts, trades, imports, exports, metered, floor, cap)
+        # One configuration per section: it shares by that configuration's rules, ties broken
+        # by the member codes of the cluster's life, as the market's account does.
+        return Part(
+            cluster, codes, first, starts, trades, imports, exports, metered, floor, cap,
+            self.registry.member_code,
+        )  # fmt: skip
 
     def _settle(self, starts: list[int]) -> Settlement:
         """Settlement lines of the given intervals from trades, readings and bands, each
@@ -616,9 +622,8 @@ class MarketState:
         members = len(self.registry.member_ids)
         imports, exports, metered = self.readings.members(starts, members)
         floor, cap = self._bands(starts)
-        fee = (
-            self.cluster_at(starts[0]).network_fee_ticks
-            if starts
-            else self.cluster.network_fee_ticks
-        )
-        return settle(trades, imports, exports, floor, cap, fee, metered)
+        cluster = self.cluster_at(starts[0]) if starts else self.cluster
+        # Rows are member codes: ties of the key go to the lower code, in bills too.
+        plan = plan_for(cluster.sharing, self.registry.member_code, members)
+        fee = cluster.network_fee_ticks
+        return settle(trades, imports, exports, floor, cap, fee, metered, plan)

@@ -11,6 +11,10 @@ Lines of a point's statement, positive when the member pays (``engine/DESIGN.md`
 
 - ``local_bought``: energy bought in the market at the buyer's trade prices;
 - ``local_sold``: energy sold in the market at the seller's trade prices (negative);
+- ``shared_in``, ``shared_out`` (negative): energy the cluster's sharing key allocated to the
+  point, or took of its production, at the internal price (0 without one;
+  :mod:`engine.settlement.sharing` shares per member, and a member's shares go to its points
+  in point order, each up to what it imported, or exported, beyond its trades);
 - ``supplier_energy``: the shortfall at the supplier's price of its interval and zone;
 - ``export_credit`` (negative): the surplus at the regime's value. ``net-billing``: each Wh at
   max(RCE, 0) or max(RCEm, 0) into the prosumer deposit (credited rounded to a grosz), which
@@ -22,8 +26,8 @@ Lines of a point's statement, positive when the member pays (``engine/DESIGN.md`
 - ``distribution_variable``: all energy the point took from the network (its metered import,
   local or not) at its zone's variable rate;
 - ``cluster_discount`` (negative): ``discount_share`` of the variable rate on the locally
-  bought energy the point took from the network, min(bought, import) per interval, where the
-  point's ``cluster_discount`` is on;
+  bought or shared energy the point took from the network, min(bought + shared in, import)
+  per interval, where the point's ``cluster_discount`` is on;
 - ``distribution_fixed``: the monthly fixed charge, pro rata by the time of the period's
   metered intervals in each local month;
 - ``excise``: the excise rate on the metered import.
@@ -32,11 +36,11 @@ Money: every line is summed exactly (a ``Fraction`` of grosz, from int products 
 and rounded once to a grosz, half to even (:func:`matching.units.round_half_even`); the net
 total is the sum of the rounded lines, VAT ``round_half_even(net x vat_rate)``, gross = net +
 VAT. A member's statement adds its points' rounded lines, net, VAT and gross, so every
-statement equals the sum of its lines. The baseline has the same lines but the local ones and
-the discount (and a deposit and bank of its own); saving: :func:`_saving`, a net-billing
-deposit counted at face value on both sides (it pays later energy: without it, a prosumer
-whose deposit outgrows its energy bill would seem to gain all of its local sales). Pending
-cells (no reading) are left out.
+statement equals the sum of its lines. The baseline has the same lines but the local and
+shared ones and the discount (and a deposit and bank of its own); saving: :func:`_saving`, a
+net-billing deposit counted at face value on both sides (it pays later energy: without it, a
+prosumer whose deposit outgrows its energy bill would seem to gain all of its local sales).
+Pending cells (no reading) are left out.
 
 Netting: only where ``settlement.net_member_points`` is true, a member's surplus of an interval
 first covers its own points' shortfall of that interval (taken from and given to its points in
@@ -55,6 +59,8 @@ interval, a few numpy passes per point, and Python-int sums over each point's ro
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
@@ -62,17 +68,21 @@ from fractions import Fraction
 import numpy as np
 
 from engine.config.cluster import Cluster
+from engine.config.sharing import SharingRules
 from engine.settlement.credits import NONE, Credits, credit, draw, expire
 from engine.settlement.settle import PeriodTrades, Settlement, settle
+from engine.settlement.sharing import SharingPlan, plan_for, share, shared_basis, spread
 from matching.units import round_half_even, value_to_exact_grosz
 
 LINES = (
-    "local_bought", "local_sold", "supplier_energy", "export_credit",
-    "distribution_variable", "cluster_discount", "distribution_fixed", "excise",
+    "local_bought", "local_sold", "shared_in", "shared_out", "supplier_energy",
+    "export_credit", "distribution_variable", "cluster_discount", "distribution_fixed", "excise",
 )  # fmt: skip
-#: Lines of the baseline: no market, so no local energy and no discount.
+#: Lines of the baseline: no market and no key, so no local energy and no discount.
 BASELINE_LINES = tuple(
-    k for k in LINES if k not in ("local_bought", "local_sold", "cluster_discount")
+    k
+    for k in LINES
+    if k not in ("local_bought", "local_sold", "shared_in", "shared_out", "cluster_discount")
 )
 
 
@@ -171,6 +181,8 @@ def bill_points(
     floor: np.ndarray,
     cap: np.ndarray,
     opening: list[Carried] | None = None,
+    member_code: Mapping[str, int] | None = None,
+    sharing: list[tuple[int, int, SharingRules]] | None = None,
 ) -> list[PointStatement]:
     """Bill every connection point of ``cluster`` over the intervals ``starts`` [s] as one
     section: its credits are dated and expire by the local month of its first interval.
@@ -178,11 +190,42 @@ def bill_points(
     ``trades``: the period's trades with point codes as buyer and seller; ``import_wh``,
     ``export_wh`` [Wh] and ``metered`` (bool): (points x intervals); ``floor``, ``cap``
     [tick]: the bands of the intervals (the fallback RCE and supplier price); ``opening``:
-    what each point (by index) holds at the start (None: nothing).
+    what each point (by index) holds at the start (None: nothing); ``member_code``: member
+    id -> code, every member's of the cluster's life (default: the index in
+    ``cluster.members``), the order in which a sharing key breaks ties, as the market's
+    account does; ``sharing``: the sharing rules of each run of intervals ``[first, end)``
+    (default: ``cluster.sharing`` for all), as each interval's configuration has them.
     """
+    if member_code is None:
+        member_code = {m.id: i for i, m in enumerate(cluster.members)}
+    owner = np.array([member_code[cluster.members[p.member_code].id] for p in cluster.points],
+                     np.int64)  # fmt: skip
+    rows = max(member_code.values(), default=-1) + 1
+    runs = sharing if sharing is not None else [(0, len(starts), cluster.sharing)]
+    plans = [(a, b, plan_for(rules, member_code, rows)) for a, b, rules in runs]
+    alone = np.zeros(len(starts), bool)  # intervals of the key alone: no trade is settled
+    for a, b, plan in plans:
+        alone[a:b] = plan is not None and not plan.trades_count
+    if alone.any():
+        keep = ~alone[trades.interval]
+        columns = (getattr(trades, f.name) for f in dataclasses.fields(trades))
+        trades = PeriodTrades(*(np.asarray(c)[keep] for c in columns))
     settled = settle(trades, import_wh, export_wh, floor, cap, 0, metered)
     shortfall = np.array(settled.shortfall_wh)
     surplus = np.array(settled.surplus_wh)
+    shared_in = np.zeros_like(shortfall)
+    shared_out = np.zeros_like(shortfall)
+    price = np.zeros(len(starts), np.int64)  # the internal price of each interval [tick]
+    for a, b, plan in plans:
+        if plan is None:
+            continue
+        part = slice(a, b)
+        shared_in[:, part], shared_out[:, part] = _shared(
+            plan, owner, rows, settled, import_wh, export_wh, metered, part
+        )
+        price[part] = plan.price_ticks
+    imbalance = surplus - shortfall + shared_in - shared_out
+    shortfall, surplus = np.maximum(-imbalance, 0), np.maximum(imbalance, 0)
     net = np.where(metered, np.subtract(export_wh, import_wh), 0)
     base_short, base_surplus = np.maximum(-net, 0), np.maximum(net, 0)
     if cluster.settlement.net_member_points:
@@ -204,9 +247,29 @@ def bill_points(
             taken[p],
             metered[p],
             NOTHING if opening is None else opening[p],
+            (shared_in[p], shared_out[p], price),
         )  # fmt: skip
         for p in range(len(cluster.points))
     ]
+
+
+def _shared(plan: SharingPlan, owner: np.ndarray, rows: int, settled: Settlement,
+            import_wh: np.ndarray, export_wh: np.ndarray, metered: np.ndarray, part: slice,
+            ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Each point's shared energy in and out [Wh] in the intervals ``part``: shared per
+    member (``owner[point]`` its row), then spread over the member's points in point order."""
+    metered = metered[:, part]
+    net = np.where(metered, np.subtract(export_wh[:, part], import_wh[:, part]), 0)
+    traded = np.subtract(settled.sold_wh[:, part], settled.bought_wh[:, part])
+    basis = shared_basis(plan, net, traded)
+    by_member = np.zeros((rows, basis.shape[1]), np.int64)
+    np.add.at(by_member, owner, basis)
+    missing = np.zeros((rows, basis.shape[1]), np.int64)
+    np.add.at(missing, owner, (~metered).astype(np.int64))
+    member_in, member_out = share(plan, by_member, missing == 0)
+    need_in = np.where(metered, np.maximum(-basis, 0), 0)
+    need_out = np.where(metered, np.maximum(basis, 0), 0)
+    return spread(owner, need_in, member_in), spread(owner, need_out, member_out)
 
 
 def member_index(cluster: Cluster, member_id: str) -> int:
@@ -266,7 +329,7 @@ class _Prices:
 
 
 def _point(cluster, prices, p, settled: Settlement, short, surplus, base_short, base_surplus,
-           taken, metered, opening: Carried) -> PointStatement:  # fmt: skip
+           taken, metered, opening: Carried, shared) -> PointStatement:  # fmt: skip
     point = cluster.points[p]
     billing = point.billing
     group = prices.rules.group(billing.tariff)
@@ -321,11 +384,14 @@ def _point(cluster, prices, p, settled: Settlement, short, surplus, base_short, 
 
     market, held, expired = energy(short, surplus, opening.market)
     bought_wh = np.array(settled.bought_wh[p])
-    local_taken = np.minimum(bought_wh, taken)
+    shared_in, shared_out, shared_price = shared
+    local_taken = np.minimum(bought_wh + shared_in, taken)
     discount = prices.rules.discount_share if billing.cluster_discount else Fraction(0)
     market |= {
         "local_bought": (_sum(bought_wh), grosz(_sum(settled.bought_value[p]))),
         "local_sold": (_sum(settled.sold_wh[p]), -grosz(_sum(settled.sold_value[p]))),
+        "shared_in": (_sum(shared_in), grosz(_dot(shared_in, shared_price))),
+        "shared_out": (_sum(shared_out), -grosz(_dot(shared_out, shared_price))),
         "cluster_discount": (_sum(local_taken), -discount * grosz(_dot(local_taken, rate))),
         **common,
     }

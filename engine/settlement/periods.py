@@ -22,7 +22,7 @@ month's start, so a statement bills its own period and at most the month before 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -64,6 +64,8 @@ class Part:
     metered: np.ndarray
     floor: np.ndarray
     cap: np.ndarray
+    member_code: Mapping[str, int] | None = None
+    """Member id -> code over the cluster's life (the order a sharing key breaks ties in)."""
 
 
 def month_start(start_s: int, tz: Any) -> int:
@@ -99,7 +101,7 @@ def bill_parts(
         opening = [ledger.get(code, NOTHING) for code in codes]
         billed = bill_points(
             part.cluster, part.starts, part.trades, part.import_wh, part.export_wh,
-            part.metered, part.floor, part.cap, opening,
+            part.metered, part.floor, part.cap, opening, part.member_code,
         )  # fmt: skip
         for code, statement in zip(codes, billed, strict=True):
             ledger[code] = statement.closing

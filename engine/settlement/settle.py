@@ -12,9 +12,14 @@ Per member m and interval t (``engine/DESIGN.md``, "Settlement"), energy in [Wh]
 - meters: metered net export ``N = export_wh - import_wh``; imbalance ``D = N - T``:
   ``shortfall_wh = max(-D, 0)`` bought from the supplier at ``cap``, ``surplus_wh =
   max(D, 0)`` sold to the grid at ``floor``;
-- ``fee_value = bought_wh * fee_ticks`` (the network fee, paid by the buyer only);
-- ``cost_value = bought_value + fee_value - sold_value + shortfall_value - surplus_value``
-  (positive: the member pays);
+- energy shared by a key (:mod:`engine.settlement.sharing`, only with a ``sharing`` plan):
+  ``shared_in_wh`` and ``shared_out_wh``, valued at the internal price (``*_value``); the
+  imbalance becomes ``D = N - T + shared_in_wh - shared_out_wh`` (``T = 0`` and no trade
+  settled under the ``key`` allocation);
+- ``fee_value = bought_wh * fee_ticks`` (the network fee, paid by the buyer only; shared
+  energy pays none);
+- ``cost_value = bought_value + fee_value - sold_value + shared_in_value - shared_out_value
+  + shortfall_value - surplus_value`` (positive: the member pays);
 - ``baseline_value = max(-N, 0) * cap - max(N, 0) * floor`` (the same meters, no market);
   ``savings_value = baseline_value - cost_value``.
 
@@ -22,15 +27,20 @@ Missing readings: a cell (m, t) whose ``metered`` flag is False is *pending*, no
 every column holds 0 there (the trades of that cell included), the meter values given for it
 are ignored, and ``Settlement.metered`` says which cells these are. Cells are independent (a
 member's lines depend only on its own trades and meters), so the metered cells of an
-interval are final even while others are pending; the interval as a whole is settled only
-when ``Settlement.complete[t]``. A late reading is settled by calling :func:`settle` again
-and recording :func:`adjustment` (new - old), never by overwriting.
+interval are final even while others are pending (not under a sharing key, which shares
+across members: there an interval's lines are final once it is complete); the interval as a
+whole is settled only when ``Settlement.complete[t]``. A late reading is settled by calling
+:func:`settle` again and recording :func:`adjustment` (new - old), never by overwriting.
 
 Bounds (why int64 never overflows): with ``W = MAX_CELL_WH`` bounding import, export,
 bought and sold Wh of one cell and ``P = MAX_ABS_PRICE_TICKS`` bounding every price, floor,
 cap and the fee, ``|bought_value|, |sold_value|, fee_value <= W*P``, ``|D| <= 2W`` so the
 shortfall or surplus value ``<= 2W*P``, ``|cost| <= 5W*P``, ``|baseline| <= W*P``,
-``|savings| <= 6W*P`` and an adjustment ``<= 12W*P = 6e18 < 2**63``. Every partial sum is
+``|savings| <= 6W*P`` and an adjustment ``<= 12W*P = 6e18 < 2**63``. With sharing,
+shared energy is at most ``2W`` per cell and its price at most ``P/2``
+(:data:`engine.config.sharing.MAX_SHARING_PRICE_TICKS`), so each shared value is
+``<= W*P`` and ``|D|`` stays ``<= 2W``: ``|cost| <= 7W*P`` and an adjustment
+``<= 16W*P = 8e18 < 2**63``. Every partial sum is
 bounded by the same sums of absolute values. Inputs beyond the bounds are rejected. Totals
 over many cells can exceed int64: statements sum Python ints, and :func:`exact_column_sums`
 splits values into 32-bit halves.
@@ -49,6 +59,7 @@ from decimal import Decimal, InvalidOperation
 
 import numpy as np
 
+from engine.settlement.sharing import SharingPlan, share, shared_basis
 from matching import units
 from matching.units import DEFAULT_TICK_PLN_MWH, MAX_ABS_PRICE_TICKS
 
@@ -71,6 +82,10 @@ COLUMNS = (
     "cost_value",
     "baseline_value",
     "savings_value",
+    "shared_in_wh",
+    "shared_in_value",
+    "shared_out_wh",
+    "shared_out_value",
 )
 
 
@@ -122,6 +137,10 @@ class Settlement:
     cost_value: np.ndarray  # [Wh*tick] positive: the member pays
     baseline_value: np.ndarray  # [Wh*tick] the cost without the local market
     savings_value: np.ndarray  # [Wh*tick] baseline - cost
+    shared_in_wh: np.ndarray  # [Wh] allocated to the member by the sharing key
+    shared_in_value: np.ndarray  # [Wh*tick] at the internal price
+    shared_out_wh: np.ndarray  # [Wh] of the member's production shared by the key
+    shared_out_value: np.ndarray  # [Wh*tick] at the internal price
     metered: np.ndarray  # (M x T) bool: False = pending cell
     complete: np.ndarray  # (T,) bool: every member metered
 
@@ -171,6 +190,12 @@ class Statement:
     cost_grosz: int
     baseline_grosz: int
     savings_grosz: int
+    shared_in_wh: int
+    shared_out_wh: int
+    shared_in_value: int
+    shared_out_value: int
+    shared_in_grosz: int
+    shared_out_grosz: int
 
 
 def settle(
@@ -181,12 +206,14 @@ def settle(
     cap: np.ndarray,
     fee_ticks: int,
     metered: np.ndarray,
+    sharing: SharingPlan | None = None,
 ) -> Settlement:
     """Settle M members over T intervals.
 
     ``import_wh``, ``export_wh`` [Wh]: (M x T) metered energy, 0..``MAX_CELL_WH`` (ignored
     where ``metered`` is False); ``floor``, ``cap`` [tick]: (T,) feed-in and retail prices;
-    ``fee_ticks`` [tick]: network fee per Wh bought locally; ``metered``: (M x T) bool.
+    ``fee_ticks`` [tick]: network fee per Wh bought locally; ``metered``: (M x T) bool;
+    ``sharing``: the key's plan over the M rows (None: the market alone).
     Raises :class:`SettlementError` for input out of shape, type or bounds.
     """
     metered = np.asarray(metered)
@@ -229,6 +256,9 @@ def settle(
     if pending.size:  # zero the inputs of pending cells: every derived column is then 0 too
         for column in (bought_wh, bought_value, sold_wh, sold_value, net):
             column[pending] = 0
+    if sharing is not None and not sharing.trades_count:  # the key alone: no trade settles
+        for column in (bought_wh, bought_value, sold_wh, sold_value):
+            column[:] = 0
     shape = (m, t)
     bought_wh, bought_value, sold_wh, sold_value, net = (
         a.reshape(shape) for a in (bought_wh, bought_value, sold_wh, sold_value, net)
@@ -236,6 +266,15 @@ def settle(
 
     imbalance = net - sold_wh  # D = N - (sold - bought)
     imbalance += bought_wh
+    if sharing is None:  # one zero matrix (read-only below) for the four shared columns
+        shared_in = shared_out = shared_in_value = shared_out_value = np.zeros(shape, np.int64)
+    else:
+        basis = shared_basis(sharing, net, sold_wh - bought_wh)
+        shared_in, shared_out = share(sharing, basis, metered)
+        imbalance += shared_in
+        imbalance -= shared_out
+        shared_in_value = shared_in * sharing.price_ticks
+        shared_out_value = shared_out * sharing.price_ticks
     shortfall_wh = np.negative(imbalance)
     np.maximum(shortfall_wh, 0, out=shortfall_wh)
     surplus_wh = np.maximum(imbalance, 0, out=imbalance)  # D is not needed after this
@@ -245,6 +284,9 @@ def settle(
 
     cost = bought_value + fee_value
     cost -= sold_value
+    if sharing is not None:
+        cost += shared_in_value
+        cost -= shared_out_value
     cost += shortfall_value
     cost -= surplus_value
 
@@ -269,6 +311,10 @@ def settle(
         cost,
         baseline,
         savings,
+        shared_in,
+        shared_in_value,
+        shared_out,
+        shared_out_value,
     )
     metered = metered.copy()  # the caller's mask may change; ours may not
     complete = metered.all(axis=0)

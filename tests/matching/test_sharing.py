@@ -77,6 +77,41 @@ def test_pro_rata_and_iterative_place_all_that_their_members_can_use(case: tuple
     assert (run("priority", *case).sum(axis=0) == np.minimum(p, served)).all()
 
 
+@given(case=cases(), rounds=st.integers(1, 5))
+@SETTINGS
+def test_iterative_with_a_limit_of_rounds_equals_the_reference(case: tuple, rounds: int) -> None:
+    production, consumption, weights, order = case
+    out = allocate("iterative", production, consumption, weights=weights, rounds=rounds)
+    assert out.tolist() == sharing_reference.iterative(production, consumption, weights, rounds)
+    c = np.array(consumption, np.int64)
+    assert (out >= 0).all() and (out <= c).all()
+    assert (out.sum(axis=0) <= np.array(production)).all()
+
+
+@given(case=cases())
+@SETTINGS
+def test_one_round_is_static_and_enough_rounds_are_unlimited(case: tuple) -> None:
+    production, consumption, weights, order = case
+    one = allocate("iterative", production, consumption, weights=weights, rounds=1)
+    assert one.tolist() == run("static", *case).tolist()
+    enough = allocate("iterative", production, consumption, weights=weights, rounds=8)
+    assert enough.tolist() == run("iterative", *case).tolist()  # 7 members: <= 8 rounds
+
+
+def test_a_second_round_hands_out_what_the_first_left_once() -> None:
+    # 100 Wh by 50:30:20 to use 10, 35, 100: round one 50/30/20 leaves 40 of the first's;
+    # round two hands it 30:20 -> the second 30 + 24 = 54 > 35 (capped), the third 20 + 16.
+    consumption = [[10], [35], [100]]
+    out = allocate("iterative", [100], consumption, weights=[50, 30, 20], rounds=2)
+    assert out.tolist() == [[10], [35], [36]]
+    # Unlimited, the second's 19 left over go to the third too.
+    assert allocate("iterative", [100], consumption, weights=[50, 30, 20]).tolist() == [
+        [10],
+        [35],
+        [55],
+    ]
+
+
 @given(case=cases())
 @SETTINGS
 def test_redistribution_gives_every_member_at_least_its_static_allocation(case: tuple) -> None:
@@ -128,6 +163,7 @@ def test_priority_serves_in_order_and_leaves_out_unlisted_members() -> None:
         ({"key": "lottery"}, "key must be one of static, pro-rata, priority, iterative"),
         ({"key": "priority", "order": [0, 0]}, "each member at most once"),
         ({"key": "priority", "order": [2]}, "order must name members 0..1"),
+        ({"key": "iterative", "rounds": 0}, "rounds must be an integer >= 1 or None"),
     ],
 )
 def test_bad_inputs_are_refused_naming_what_was_expected(kwargs: dict, message: str) -> None:

@@ -133,6 +133,8 @@ export const STATEMENT_FIELDS = [
   ["sold", "sold_wh", energy],
   ["shortfall", "shortfall_wh", energy],
   ["surplus", "surplus_wh", energy],
+  ["shared_in", "shared_in_wh", energy],
+  ["shared_out", "shared_out_wh", energy],
   ["cost", "cost_grosz", money],
   ["fee", "fee_grosz", money],
   ["baseline", "baseline_grosz", money],

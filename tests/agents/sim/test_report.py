@@ -81,6 +81,8 @@ def make_result(first: date = date(2026, 6, 1), days: int = 2, **kpis: Any) -> S
         "bill_pln": np.array([1.0, 9.0, 70.0, 5.0, 0.0]),
         "bill_baseline_pln": np.array([4.0, 10.0, 80.0, 5.0, 0.0]),
         "bill_saving_pln": np.array([3.0, 1.0, 10.0, 0.0, 0.0]),
+        "shared_in_kwh": np.array([0.0, 1.5, 0.0, 0.0, 0.0]),
+        "shared_out_kwh": np.array([1.5, 0.0, 0.0, 0.0, 0.0]),
     }
     base = {
         "intervals": np.int64(n),
@@ -160,11 +162,12 @@ def test_statements_csv(report_dir: tuple[Path, list[Path]]) -> None:
     assert len(rows) == 1 + 5
     assert (
         ",".join(rows[1])
-        == "dom-01,Dom 1,household,zip,10.000,20.000,1.000,0.500,-3.00,2.00,5.00,1.00,4.00,3.00"
+        == "dom-01,Dom 1,household,zip,10.000,20.000,1.000,0.500,-3.00,2.00,5.00,1.00,4.00,3.00,"
+        "0.000,1.500"
     )
     assert rows[3][1] == "Firma, Żywiec"  # quoted comma, UTF-8
     assert rows[5][6] == "0.000"  # -0.0001 kWh: no "-0.000"
-    assert rows[5][8:] == ["0.00", "0.00", "0.00", "0.00", "0.00", "0.00"]
+    assert rows[5][8:] == ["0.00", "0.00", "0.00", "0.00", "0.00", "0.00", "0.000", "0.000"]
 
 
 def test_kpis_json_round_trips(tmp_path: Path) -> None:

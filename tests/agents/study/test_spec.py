@@ -99,17 +99,14 @@ def test_text_that_is_not_toml_is_refused() -> None:
         parse_study("[study", "s.toml")
 
 
-def test_the_market_is_the_only_allocation_this_build_runs_and_the_others_say_why(
+def test_every_allocation_goes_to_the_loader_and_an_unknown_one_is_refused(
     tmp_path: Path,
 ) -> None:
-    assert unsupported("market") is None and scenario_overrides("market") == {}
-    for mode in ALLOCATIONS[1:]:
-        assert "klaster simulate --allocation" in unsupported(mode)
-        with pytest.raises(ValueError, match="sharing keys"):
-            scenario_overrides(mode)
+    for mode in ALLOCATIONS:
+        assert unsupported(mode) is None and scenario_overrides(mode) == {"allocation": mode}
+    with pytest.raises(ValueError, match="must be one of"):
+        scenario_overrides("auction")
     text = STUDY.replace("days = 1", 'days = 1\nallocations = ["market", "key_then_market"]')
-    with pytest.raises(StudyError) as info:
-        load_study(write_study(tmp_path, text))
-    assert "study.allocations: 'key_then_market' needs sharing keys" in str(info.value)
+    assert load_study(write_study(tmp_path, text)).allocations == ("market", "key_then_market")
     with pytest.raises(StudyError, match="must be one of market, key, key_then_market"):
         load_study(write_study(tmp_path, text.replace("key_then_market", "auction")))

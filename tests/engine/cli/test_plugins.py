@@ -120,8 +120,9 @@ def test_a_source_file_given_as_a_config_is_refused_naming_the_option(
     assert cli_main.main([*args, "--port", "0"] if command == "serve" else args) == 2
     err = capsys.readouterr().err.splitlines()
     assert err[-1] == (
-        f'{thing}: unknown key "thing"; expected one of cluster, prices, members, register, '
-        f"tariffs, settlement (it is a --thing file: use --thing {thing})"
+        f'{thing}: unknown key "thing" (did you mean "sharing"?); expected one of cluster, '
+        "prices, members, register, tariffs, settlement, sharing (it is a --thing file: use "
+        f"--thing {thing})"
     )
 
 

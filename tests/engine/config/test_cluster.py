@@ -290,7 +290,7 @@ BROKEN = [
     pytest.param(
         edited(append="[market]\nopen = true\n"),
         'unknown key "market"; expected one of cluster, prices, members, register, '
-        "tariffs, settlement",
+        "tariffs, settlement, sharing",
         id="unknown table",
     ),
     pytest.param(

@@ -221,7 +221,8 @@ async def test_an_interval_from_orders_to_statement_in_each_encoding(
         # Without the market: 2500 Wh x 900.00 = 225 + 82 + 1 + 1 = 309, VAT 71: saving 123.
         lines = {line["kind"]: line["grosz"] for line in buyer["bill"]["lines"]}
         assert lines == {
-            "local_bought": 80, "local_sold": 0, "supplier_energy": 45, "export_credit": 0,
+            "local_bought": 80, "local_sold": 0, "shared_in": 0, "shared_out": 0,
+            "supplier_energy": 45, "export_credit": 0,
             "distribution_variable": 82, "cluster_discount": 0, "distribution_fixed": 1,
             "excise": 1,
         }  # fmt: skip

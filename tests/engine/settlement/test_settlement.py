@@ -421,6 +421,10 @@ def reference_cell(
         cost_value=cost,
         baseline_value=baseline,
         savings_value=baseline - cost,
+        shared_in_wh=0,
+        shared_in_value=0,
+        shared_out_wh=0,
+        shared_out_value=0,
     )
 
 
