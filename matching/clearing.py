@@ -17,8 +17,10 @@ Pairing: when no member has filled orders on both sides (the usual book), the wa
 section 5 is a plain merge of the two sides in priority order, and :mod:`matching.merge`
 builds it without pairing orders one by one: per-order values under pay-as-bid and
 pair-midpoint from the other side's levels each order's range of the volume overlaps, the
-trade list from a counting sort and one sequential merge. Otherwise :mod:`matching.pairing`
-walks with look-ahead and fix-up. Both give the same bytes where both apply.
+trade list from a radix sort over level ranks and one sequential merge. Members are checked
+before anything is laid out, so a book where members trade both ways (a real cluster's
+gate closure) pays only that check before :mod:`matching.pairing` walks with look-ahead and
+fix-up. Both give the same bytes where both apply.
 
 Threads: the per-side passes of large books run bids and asks at once on two threads (the
 kernels release the GIL). Each side writes only its own arrays, so the result is the same
