@@ -17,8 +17,10 @@ Pairing: when no member has filled orders on both sides (the usual book), the wa
 section 5 is a plain merge of the two sides in priority order, and :mod:`matching.merge`
 builds it without pairing orders one by one: per-order values under pay-as-bid and
 pair-midpoint from the other side's levels each order's range of the volume overlaps, the
-trade list from a counting sort and one sequential merge. Otherwise :mod:`matching.pairing`
-walks with look-ahead and fix-up. Both give the same bytes where both apply.
+trade list from a radix sort over level ranks and one sequential merge. Members are checked
+before anything is laid out, so a book where members trade both ways (a real cluster's
+gate closure) pays only that check before :mod:`matching.pairing` walks with look-ahead and
+fix-up. Both give the same bytes where both apply.
 
 Threads: the per-side passes of large books run bids and asks at once on two threads (the
 kernels release the GIL). Each side writes only its own arrays, so the result is the same
@@ -98,7 +100,9 @@ def clear(
     # merge (no member on both sides), else over the paired trades.
     bid_value = ask_value = trade_list = None
     if trades or plan.buyer_price is None:
-        layout = _lay_out(book, levels, bid_fill, ask_fill)
+        # The fills follow from the plan unless self-trade prevention changed them.
+        planned = volume == plan.volume and mechanism != "trade-reduction"
+        layout = _lay_out(book, levels, totals, plan if planned else None, bid_fill, ask_fill)
         if layout is None:
             if plan.buyer_price is None:
                 bid_value, ask_value = (
@@ -397,51 +401,73 @@ def _pair(
 
 @dataclass(frozen=True, slots=True)
 class _Laid:
-    """One side's filled orders laid end to end in priority order (``matching.merge``)."""
+    """One side's filled levels laid end to end in priority order (``matching.merge``)."""
 
-    per_level: np.ndarray  # rows (fill [Wh], filled orders) per level, + the unfilled
-    filled: int  # orders with fill > 0
     ends: np.ndarray  # per filled level in priority order: (cumulative end [Wh], price)
     level_of: np.ndarray  # and its level
     order: np.ndarray  # (sequence, index) order, when use_order
     use_order: bool
-    member_lo: int  # the lowest and highest member with a filled order
-    member_hi: int
 
 
 def _lay_side(
-    side: Side, key: np.ndarray, levels: _Levels, fill: np.ndarray, descending: bool
+    side: Side,
+    key: np.ndarray,
+    levels: _Levels,
+    totals: np.ndarray,
+    side_plan: tuple | None,
+    fill: np.ndarray,
+    descending: bool,
 ) -> _Laid:
-    per_level = np.zeros((levels.count + 1, 2), np.int64)
-    filled, lo, hi = merge.level_fills(key, levels.offset, fill, side.member, per_level)
+    level_fill = np.zeros(levels.count + 1, np.int64)
+    if side_plan is None:  # fills changed after the plan: add them up
+        merge.level_fills(key, levels.offset, fill, level_fill)
+    else:  # the plan says it: full levels fill their totals, the marginal its allocation
+        full_lo, full_hi, group_lo, group_hi, _, allocation = side_plan
+        if full_lo <= full_hi:
+            level_fill[full_lo : full_hi + 1] = totals[full_lo : full_hi + 1]
+        if group_lo == group_hi:  # one marginal level (a group across levels: no plan)
+            level_fill[group_lo] = allocation
     dense = levels.prices is None
     ends, level_of = merge.filled_levels(
-        per_level, descending, levels.offset, _EMPTY if dense else levels.prices, dense
+        level_fill, descending, levels.offset, _EMPTY if dense else levels.prices, dense
     )
     use_order = not kernels.is_non_decreasing(side.sequence)
     order = np.argsort(side.sequence, kind="stable") if use_order else _EMPTY
-    return _Laid(per_level, int(filled), ends, level_of, order, use_order, int(lo), int(hi))
+    return _Laid(ends, level_of, order, use_order)
 
 
-def _lay_out(book: Book, levels: _Levels, bid_fill: np.ndarray, ask_fill: np.ndarray):
+def _lay_out(
+    book: Book,
+    levels: _Levels,
+    totals: _Totals,
+    plan: _Plan | None,
+    bid_fill: np.ndarray,
+    ask_fill: np.ndarray,
+) -> tuple[_Laid, _Laid] | None:
     """Both sides laid out, or None when some member has filled orders on both sides (then
-    the walk may look past its heads, and only :func:`_pair` follows it)."""
+    the walk may look past its heads, and only :func:`_pair` follows it). ``plan`` is None
+    when the fills do not follow from it. Members are checked first: a book of a few
+    members trading both ways (a real cluster's) skips the layout."""
     if levels.count > MERGE_LEVELS_PER_ORDER * (len(book.bids) + len(book.asks)):
         return None  # a sparse book: passes over its levels would cost more than the walk
-    bid, ask = _on_both_sides(
+    bids, asks = book.bids, book.asks
+    bid_lo, bid_hi = (int(m) for m in kernels.extent(bids.member))
+    ask_lo, ask_hi = (int(m) for m in kernels.extent(asks.member))
+    if not (bid_hi < ask_lo or ask_hi < bid_lo):  # the ids overlap: look at the filled ones
+        lo, hi = min(bid_lo, ask_lo), max(bid_hi, ask_hi)
+        if hi - lo > MEMBER_BYTES_PER_ORDER * (len(bids) + len(asks)) + (1 << 16):
+            return None  # ids too spread for a byte per id: take the general walk
+        if not merge.members_disjoint(bids.member, bid_fill, asks.member, ask_fill, lo, hi):
+            return None
+    return _on_both_sides(
         book,
-        lambda: _lay_side(book.bids, levels.bid_key, levels, bid_fill, True),
-        lambda: _lay_side(book.asks, levels.ask_key, levels, ask_fill, False),
+        lambda: _lay_side(
+            bids, levels.bid_key, levels, totals.bid, plan and plan.bid, bid_fill, True
+        ),
+        lambda: _lay_side(
+            asks, levels.ask_key, levels, totals.ask, plan and plan.ask, ask_fill, False
+        ),
     )
-    if bid.member_hi < ask.member_lo or ask.member_hi < bid.member_lo:
-        return bid, ask
-    lo, hi = min(bid.member_lo, ask.member_lo), max(bid.member_hi, ask.member_hi)
-    if hi - lo > MEMBER_BYTES_PER_ORDER * (len(book.bids) + len(book.asks)) + (1 << 16):
-        return None  # ids too spread for a byte per id: take the general walk
-    disjoint = merge.members_disjoint(
-        book.bids.member, bid_fill, book.asks.member, ask_fill, lo, hi
-    )
-    return (bid, ask) if disjoint else None
 
 
 def _merge_values(
@@ -498,14 +524,7 @@ def _merge_trades(
 
     def side_order(key: np.ndarray, fill: np.ndarray, own: _Laid, descending: bool) -> tuple:
         return merge.priority_order(
-            key,
-            levels.offset,
-            fill,
-            own.order,
-            own.use_order,
-            descending,
-            own.per_level,
-            own.filled,
+            key, levels.offset, levels.count, fill, own.order, own.use_order, descending
         )
 
     bid_rows, ask_rows = _on_both_sides(

@@ -12,8 +12,10 @@ price level has the level's price, so an order's value is a sum over the other s
 *levels* its range overlaps (one or two as a rule). An order's start is its level's start
 plus the fills of the orders before it in the level, which one pass in (sequence, index)
 order yields with a running sum per level: no scatter into priority order. The trade list
-does need the orders in priority order: a counting sort over levels (filled orders only)
-and then one sequential merge.
+does need the orders in priority order: a two-pass radix sort over level ranks (filled
+orders only) and then one sequential merge. The fill per level follows from the clearing's
+plan (full levels fill their totals, the marginal one its allocation); only fills that
+self-trade prevention or trade reduction changed are added up again (:func:`level_fills`).
 
 Cost: O(orders + levels) for each kernel; the ranges of one side's orders are disjoint, so
 all of them together overlap at most (their count + the other side's levels) levels. Quiet
@@ -35,31 +37,15 @@ _INT64_MIN = np.iinfo(np.int64).min
 
 
 @njit(cache=True, nogil=True)
-def level_fills(key, offset, fill, member, per_level):
-    """Add each filled order's fill [Wh] and 1 to its level's row of ``per_level`` (fill,
-    count); return the number of filled orders and the lowest and the highest member among
-    them (INT64_MAX, INT64_MIN when none is filled).
-
-    ``per_level`` has one row more than there are levels, which takes the unfilled orders:
-    selects instead of a branch on a coin flip; fill and count share a cache line.
-    """
-    nlev = per_level.shape[0] - 1
-    count = 0
+def level_fills(key, offset, fill, level_fill):
+    """Add each order's fill [Wh] to its level's slot of ``level_fill``, which has one
+    slot more than there are levels for the unfilled orders (a select, not a branch on a
+    coin flip). Only for fills that do not follow from the levels' totals (self-trade
+    prevention, trade reduction's group across levels)."""
+    nlev = level_fill.shape[0] - 1
     for i in range(key.shape[0]):
         f = fill[i]
-        filled = f > 0
-        slot = key[i] - offset if filled else nlev
-        per_level[slot, 0] += f
-        per_level[slot, 1] += filled
-        count += filled
-    lo = _INT64_MAX
-    hi = _INT64_MIN
-    for i in range(key.shape[0]):  # a loop of its own, which vectorises
-        filled = fill[i] > 0
-        m = member[i]
-        lo = min(lo, m if filled else _INT64_MAX)
-        hi = max(hi, m if filled else _INT64_MIN)
-    return count, lo, hi
+        level_fill[key[i] - offset if f > 0 else nlev] += f
 
 
 @njit(cache=True)
@@ -77,20 +63,20 @@ def members_disjoint(bid_member, bid_fill, ask_member, ask_fill, lo, hi):
 
 
 @njit(cache=True)
-def filled_levels(per_level, descending, offset, prices, dense):
-    """The levels with fill, in priority order: rows of (cumulative end [Wh], price [tick])
-    and their levels."""
-    nlev = per_level.shape[0] - 1
+def filled_levels(level_fill, descending, offset, prices, dense):
+    """The levels with fill (``level_fill`` [Wh] per level, and a spare slot), in priority
+    order: rows of (cumulative end [Wh], price [tick]) and their levels."""
+    nlev = level_fill.shape[0] - 1
     k = 0
     for level in range(nlev):
-        k += per_level[level, 0] > 0
+        k += level_fill[level] > 0
     ends = np.empty((k, 2), dtype=np.int64)
     level_of = np.empty(k, dtype=np.int64)
     total = 0
     k = 0
     for r in range(nlev):
         level = nlev - 1 - r if descending else r
-        f = per_level[level, 0]
+        f = level_fill[level]
         if f > 0:
             total += f
             ends[k, 0] = total
@@ -182,34 +168,72 @@ def order_values(
 
 
 @njit(cache=True, nogil=True)
-def priority_order(key, offset, fill, order, use_order, descending, per_level, total):
-    """The ``total`` filled orders in priority order, a row each: (index, fill [Wh]).
+def priority_order(key, offset, nlev, fill, order, use_order, descending):
+    """The filled orders in priority order, a row each: (index, fill [Wh]).
 
-    A stable counting sort over levels (counts per level in ``per_level[:, 1]``, overwritten)
-    in (sequence, index) order. The fill goes along in the same 16-byte row (one cache line
-    written per order) so that the merge reads it in order: fetching it by the order's
-    index would put a random read on the merge's critical path.
+    A stable LSD radix sort over the level's rank (levels descending for bids) in two
+    digits of at most 2**11 buckets each, orders visited in (sequence, index) order: each
+    pass streams its input and writes to a few thousand places that the caches hold, where
+    a counting sort over 10**5 levels scatters every write to memory. (A rank of at most
+    11 bits takes one pass.) The fill goes along in the same 16-byte row so that the merge
+    reads it in order. Order indices below 2**32.
     """
-    nlev = per_level.shape[0] - 1
-    level_count = per_level[:, 1]
+    bits = 1
+    while (1 << bits) < nlev:
+        bits += 1
+    low_bits = bits if bits <= 11 else (bits + 1) // 2
+    high_bits = bits - low_bits
+    low_mask = (1 << low_bits) - 1
+    n_low = 1 << low_bits
+    n_high = 1 << high_bits
+    # Counts of both digits in one pass; an unfilled order counts in the spare bucket.
+    low_at = np.zeros(n_low + 1, dtype=np.int64)
+    high_at = np.zeros(n_high + 1, dtype=np.int64)
+    total = 0
+    for i in range(key.shape[0]):
+        filled = fill[i] > 0
+        level = key[i] - offset
+        rank = nlev - 1 - level if descending else level
+        low_at[(rank & low_mask) if filled else n_low] += 1
+        high_at[(rank >> low_bits) if filled else n_high] += 1
+        total += filled
     running = 0
-    for r in range(nlev):
-        level = nlev - 1 - r if descending else r
-        c = level_count[level]
-        level_count[level] = running
+    for d in range(n_low):
+        c = low_at[d]
+        low_at[d] = running
         running += c
-    level_count[nlev] = total  # the unfilled orders' writes land past the end
-    rows = np.empty((total + 1, 2), dtype=np.int64)
+    low_at[n_low] = total  # the unfilled orders' writes land on the spare last row
+    running = 0
+    for d in range(n_high):
+        c = high_at[d]
+        high_at[d] = running
+        running += c
+    first = np.empty((total + 1, 2), dtype=np.int64)
     for t in range(key.shape[0]):
         i = order[t] if use_order else t
         f = fill[i]
         filled = f > 0
-        slot = key[i] - offset if filled else nlev
-        p = level_count[slot]
-        level_count[slot] = p + filled
-        rows[p, 0] = i
-        rows[p, 1] = f
-    return rows[:total]
+        level = key[i] - offset
+        rank = nlev - 1 - level if descending else level
+        d = (rank & low_mask) if filled else n_low
+        p = low_at[d]
+        low_at[d] = p + filled
+        first[p, 0] = (rank << 32) | i
+        first[p, 1] = f
+    rows = np.empty((total, 2), dtype=np.int64)
+    if high_bits == 0:
+        for t in range(total):
+            rows[t, 0] = first[t, 0] & 0xFFFFFFFF
+            rows[t, 1] = first[t, 1]
+        return rows
+    for t in range(total):
+        packed = first[t, 0]
+        d = packed >> (32 + low_bits)
+        p = high_at[d]
+        high_at[d] = p + 1
+        rows[p, 0] = packed & 0xFFFFFFFF
+        rows[p, 1] = first[t, 1]
+    return rows
 
 
 @njit(cache=True, nogil=True)

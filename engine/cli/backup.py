@@ -29,9 +29,7 @@ import argparse
 import contextlib
 import json
 import os
-import shutil
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -133,6 +131,9 @@ def copy_data_dir(source: Path, target: Path) -> CopyReport:
     """Copy the data directory ``source`` to ``target`` (absent or an empty directory) and
     check the copy (see the module docstring); raise :class:`CopyFailed` and leave
     ``target`` as it was if the copy does not pass."""
+    import shutil  # with tempfile, loaded when a copy runs: not for --help
+    import tempfile
+
     from engine.market.recovery import JOURNAL_FILE
     from engine.store.lock import LOCK_FILE
 

@@ -24,12 +24,8 @@ installed distribution's version (:mod:`engine.cli.version`).
 from __future__ import annotations
 
 import argparse
-import csv
-import io
-import json
 import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,16 +38,10 @@ from engine.cli import serve
 from engine.cli import statements as cli_statements
 from engine.cli.cluster_sources import registered
 from engine.cli.plugins import COMMANDS_GROUP, loaded
-from engine.cli.version import version_text
 from matching.mechanisms import MECHANISMS, RATIONING
-from matching.units import (
-    KWH_DECIMALS,
-    PLN_MWH_DECIMALS,
-    TICKS_PER_PLN_MWH,
-    int_to_decimal_text,
-    k_to_ppm,
-    ratio_to_decimal_text,
-)
+
+# csv, json, tempfile and matching.units (decimal, fractions) load where `clear` uses them:
+# `klaster --help` needs none of them.
 
 if TYPE_CHECKING:  # numpy and numba load only when a book is cleared
     from engine.cli.book_csv import OrderRow
@@ -62,12 +52,24 @@ EXIT_OK, EXIT_WRITE_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def _k_value(text: str) -> float:
+    from matching.units import k_to_ppm
+
     try:
         k = float(text)
         k_to_ppm(k)  # the same validation clear() applies, but reported as a usage error
     except ValueError:
         raise argparse.ArgumentTypeError(f"k must be a number in [0, 1], was {text!r}") from None
     return k
+
+
+class _Version(argparse.Action):
+    """``--version``: looks the version up only when asked (``--help`` need not)."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:  # noqa: ANN001
+        from engine.cli.version import version_text
+
+        print(version_text())
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Peer-to-peer local energy trading for an energy cluster.",
         epilog="klaster COMMAND --help tells more about a command.",
     )
-    parser.add_argument("--version", action="version", version=version_text())
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     clear_cmd = commands.add_parser(
         "clear",
@@ -129,6 +131,8 @@ def _add_plugin_commands(commands: Any) -> None:
 
 def _price_text(value: int, filled: int) -> str:
     """Average price [PLN/MWh] of ``value`` [Wh*tick] over ``filled`` [Wh]; empty if none."""
+    from matching.units import PLN_MWH_DECIMALS, TICKS_PER_PLN_MWH, ratio_to_decimal_text
+
     if filled == 0:
         return ""
     return ratio_to_decimal_text(value, filled * TICKS_PER_PLN_MWH, PLN_MWH_DECIMALS)
@@ -136,6 +140,11 @@ def _price_text(value: int, filled: int) -> str:
 
 def format_fills(rows: Sequence[OrderRow], result: ClearingResult) -> str:
     """Render the fills CSV: one row per input order, in input order."""
+    import csv
+    import io
+
+    from matching.units import KWH_DECIMALS, int_to_decimal_text
+
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(FILLS_HEADER)
@@ -158,6 +167,8 @@ def format_fills(rows: Sequence[OrderRow], result: ClearingResult) -> str:
 
 
 def _json_price(ticks: int | None) -> str:
+    from matching.units import PLN_MWH_DECIMALS, int_to_decimal_text
+
     return "null" if ticks is None else int_to_decimal_text(ticks, PLN_MWH_DECIMALS)
 
 
@@ -167,6 +178,10 @@ def format_summary(result: ClearingResult) -> str:
     Built by hand rather than with ``json.dumps`` of floats so that numbers keep their fixed
     decimals exactly (``412.50``, ``1.250``) and no float ever rounds a price.
     """
+    import json
+
+    from matching.units import KWH_DECIMALS, int_to_decimal_text
+
     fields = {
         "mechanism": json.dumps(result.mechanism),
         "price_pln_mwh": _json_price(result.price),
@@ -182,6 +197,8 @@ def format_summary(result: ClearingResult) -> str:
 def write_atomically(path: Path, text: str | bytes) -> None:
     """Write ``text`` (bytes: already UTF-8) to ``path`` so that readers see either nothing
     or all of it."""
+    import tempfile
+
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     tmp = Path(tmp_name)
     try:

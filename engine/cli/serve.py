@@ -64,7 +64,6 @@ from engine.cli.cluster_sources import Sources, add_cluster_options, chosen, reg
 from engine.cli.member_tokens import DEMO_TOKENS_FILE
 from engine.cli.plugins import ServedCluster
 from engine.cli.store_option import add_store_option, store_of
-from engine.cli.version import build_info
 
 if TYPE_CHECKING:  # the market, aiohttp and ssl load when the server starts, not for --help
     import ssl
@@ -283,6 +282,8 @@ async def serve(
         warming: asyncio.Future[None] | None = None
         failing: asyncio.Future[BaseException] | None = None
         await runtime.start()
+        from engine.cli.version import build_info  # importlib.metadata: not for --help
+
         metrics = Metrics(build=build_info())
         runtime.instrument(metrics)
         app = app_factory(runtime, tokens, metrics, ready=lambda: ready)

@@ -141,3 +141,39 @@ def test_the_agents_commands_are_registered_in_this_install() -> None:
     commands = {name for name, _ in plugins.loaded(COMMANDS_GROUP)}
     sources = {name for name, _ in plugins.loaded(SERVE_SOURCES_GROUP)}
     assert {"simulate", "loadtest"} <= commands and "scenario" in sources
+
+
+@pytest.mark.parametrize("group", [COMMANDS_GROUP, SERVE_SOURCES_GROUP, "console_scripts"])
+def test_entry_points_are_read_as_importlib_metadata_reads_them(group: str) -> None:
+    from importlib.metadata import entry_points
+
+    ours = sorted((point.name, point.value) for point in plugins.entry_points(group))
+    theirs = sorted((point.name, point.value) for point in entry_points(group=group))
+    assert ours == theirs and ours  # every group has entry points in this install
+
+
+def test_an_entry_point_loads_a_dotted_attribute_and_ignores_extras() -> None:
+    point = plugins.EntryPoint("x", "engine.cli.plugins:EntryPoint.load [fast]", "g")
+    assert point.load() is plugins.EntryPoint.load
+    assert plugins.EntryPoint("y", "engine.cli.plugins", "g").load() is plugins
+
+
+def test_a_metadata_directory_on_the_path_registers_its_entry_points(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    info = tmp_path / "Some.Plugin-1.0.dist-info"
+    info.mkdir()
+    (info / "entry_points.txt").write_text(
+        "# a comment\n[klaster.commands]\nhello = tests.engine.cli.test_plugins:Hello\n"
+        "\n[other]\nhello = nothing:here\n",
+        encoding="utf-8",
+    )
+    shadowed = tmp_path / "later"  # the same distribution again, later on the path
+    (shadowed / "some_plugin-2.0.dist-info").mkdir(parents=True)
+    (shadowed / "some_plugin-2.0.dist-info" / "entry_points.txt").write_text(
+        "[klaster.commands]\nshadowed = x:y\n", encoding="utf-8"
+    )
+    monkeypatch.setattr("sys.path", [str(tmp_path), str(shadowed), str(tmp_path / "missing")])
+    assert plugins.entry_points(COMMANDS_GROUP) == [
+        plugins.EntryPoint("hello", "tests.engine.cli.test_plugins:Hello", COMMANDS_GROUP)
+    ]
