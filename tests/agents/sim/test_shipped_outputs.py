@@ -1,7 +1,15 @@
 """``klaster simulate`` gives the same bytes on shipped scenarios that opt in to no new input:
 the digests below were taken before the TMY, the 2025 profiles and the new plots came in
 (and under pandas 2.3; pandas 3.1 gives the same bytes). A change that moves them changes
-what every existing scenario reports: update them only on purpose, saying why."""
+what every existing scenario reports: update them only on purpose, saying why.
+
+Updated on purpose (2026-12-02), ``intervals.csv`` unchanged: ``statements.csv`` gained the
+shared-energy columns (sharing keys, 0.000 under the market) and ``kpis.json`` the
+allocation and shared energy; bills are made per section of one configuration, so
+``joining``'s bills now hold the trades its members made after a change (dom-1's bill sold
+34.261 kWh locally before, 100.810 now, as its market account always said) and its register
+counts the renewable export of every configuration; deposits are credited in whole grosz,
+which moves a few of Żywiec's bill savings by 1 grosz."""
 
 from __future__ import annotations
 
@@ -20,13 +28,13 @@ pytestmark = pytest.mark.slow  # two runs: about 10 s
 DIGESTS = {
     ("joining", None): {
         "intervals.csv": "84f840af394a64e120ecfc874008212d2e420db19b7c66759391d525cf5c7f03",
-        "statements.csv": "615c5011d84ade1f66d74055de6e57d90e06a589fede1a8cc0b8a2e7c5040289",
-        "kpis.json": "18bc726d67b8857fa9eaea765cc5d43717081b44a393dd3c1ef414ebabf6b273",
+        "statements.csv": "32af2d88446d562b5e416bbf744c9392a647243189028e83ad0366c7048e7098",
+        "kpis.json": "135e10bacb47f140cce32d34d41086f6c0d6bb3b181a3730c56e198350d37a98",
     },
     ("zywiec", 1): {
         "intervals.csv": "a18cd1d0a68911501e06c36a77e386f8592de36492fefeb71341f1466ff033ae",
-        "statements.csv": "97082a475caab1c644e73b81e07f8a47231246a210513d023dc573f348847189",
-        "kpis.json": "d8db630848eeee1eaf9bfe1b5cb578b05b5930fa0a17a7c315cef065aa5ef611",
+        "statements.csv": "f96c8d81cb7089274ddc3bb3b66b6bd91930aca1d3a90db2a9889bee0ac92bd0",
+        "kpis.json": "3611ba09c9628d9d6f88a7fcb30c9044e913c7fa47dea2047050bce23fd215d0",
     },
 }
 
