@@ -302,6 +302,7 @@ async def run_app(
     from aiohttp import web
 
     from engine.cli.access_log import AccessLogger, access_logger
+    from engine.market.gates import GateTicker
     from matching.clearing import warm_up
 
     names = ", ".join(r.market.cluster.id for r in runtimes)
@@ -313,10 +314,13 @@ async def run_app(
     ready = False
     warming: asyncio.Future[None] | None = None
     failing: list[asyncio.Future[BaseException]] = []
+    ticker = None if len(runtimes) == 1 else GateTicker(runtimes)  # one for many clusters
     try:
         for runtime in runtimes:
-            await runtime.start()
+            await runtime.start(tick=ticker is None)
             runtime.instrument(metrics.for_cluster(runtime.market.cluster.id))
+        if ticker is not None:
+            ticker.start()
         app = make_app(metrics, ready=lambda: ready)
         runner = web.AppRunner(
             app,
@@ -358,6 +362,8 @@ async def run_app(
             loop.remove_signal_handler(signum)
         for future in failing:
             future.cancel()
+        if ticker is not None:
+            await ticker.stop()
 
 
 def _served(args: argparse.Namespace) -> ServedCluster:
