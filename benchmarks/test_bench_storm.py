@@ -2,7 +2,8 @@
 quarter hour, against one cluster alone in the same run.
 
 Each cluster is what ``klaster serve --clusters DIR`` runs for it: its own market, journal
-(a data directory of its own, ``DIR/clusters/{id}``, as the server keeps them) and group
+(a data directory of its own, ``DIR/clusters/{id}``, as the server keeps them; or its rows
+and writer session in one PostgreSQL database, a throwaway server of this run) and group
 committer with its writer thread, fed 10,000 random orders of the roomy demo cluster
 (``roomy.py``) in the interval whose gate closes, made durable before the clock reaches
 the gate. A round moves the shared simulated clock to the gate instant and times, from
@@ -23,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +39,8 @@ from engine.market.metrics import Metrics
 from engine.market.recovery import open_market
 from engine.market.runtime import Runtime
 from engine.model.clock import SimulatedClock
-from engine.store.place import DataDirStore
+from engine.store.place import DataDirStore, PostgresStore
+from tests.postgres import Server, throwaway_server
 
 ORDERS = 10_000  # per cluster
 STORM = 100  # clusters
@@ -57,10 +60,9 @@ class Storm:
     """``n`` started runtimes on one loop, each with ``ORDERS`` durable orders in the
     interval ``START``, the clock at its gate instant."""
 
-    def __init__(self, root: Path, hosted: list[Cluster]) -> None:
+    def __init__(self, store: DataDirStore | PostgresStore, hosted: list[Cluster]) -> None:
         self.loop = asyncio.new_event_loop()
         clock = SimulatedClock(T0 * 1_000_000)
-        store = DataDirStore(root)
         who = traders()
         rng = np.random.default_rng(7)
         metrics = Metrics(by_cluster=True)
@@ -107,21 +109,44 @@ class Storm:
 
 
 @pytest.fixture(scope="module")
-def medians() -> dict[int, float]:
+def postgres() -> Iterator[Server]:
+    """A throwaway PostgreSQL with room for a writer session per cluster."""
+    try:
+        with throwaway_server(max_connections=STORM + 50) as server:
+            yield server
+    except FileNotFoundError as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="module")
+def medians() -> dict[tuple[str, int], float]:
     return {}
 
 
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 @pytest.mark.parametrize("n", [1, STORM], ids=["one cluster", f"{STORM} clusters"])
 def test_gate_closure_storm_to_the_last_durable_published_result(
-    benchmark, tmp_path: Path, n: int, medians: dict[int, float], report: list[str]
+    benchmark,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    kind: str,
+    n: int,
+    medians: dict[tuple[str, int], float],
+    report: list[str],
 ) -> None:
     hosted = clusters(n)
     storms: list[Storm] = []
 
+    def store() -> DataDirStore | PostgresStore:
+        if kind == "sqlite":
+            return DataDirStore(tmp_path / f"round{next(_rounds)}")
+        server = request.getfixturevalue("postgres")
+        return PostgresStore(server.create_database(f"storm_{next(_rounds)}"))
+
     def setup() -> tuple[tuple, dict]:
         if storms:
             storms.pop().stop()
-        storms.append(Storm(tmp_path / f"round{next(_rounds)}", hosted))
+        storms.append(Storm(store(), hosted))
         return (), {}
 
     began = time.perf_counter()
@@ -134,18 +159,19 @@ def test_gate_closure_storm_to_the_last_durable_published_result(
     finally:
         if storms:
             storms.pop().stop()
-    benchmark.group = "gate-closure storm"
-    benchmark.extra_info.update(clusters=n, orders_per_cluster=ORDERS)
+    benchmark.group = f"gate-closure storm ({kind})"
+    benchmark.extra_info.update(clusters=n, orders_per_cluster=ORDERS, store=kind)
     benchmark.extra_info["clearing_ms_per_cluster"] = round(1e3 * clearing / n, 2)
     benchmark.extra_info["setup_and_run_s"] = round(time.perf_counter() - began, 1)
     if benchmark.stats is None:  # --benchmark-disable
         return
-    medians[n] = benchmark.stats.stats.median
-    if 1 in medians and STORM in medians:
-        one, many = medians[1], medians[STORM]
+    medians[kind, n] = benchmark.stats.stats.median
+    if (kind, 1) in medians and (kind, STORM) in medians:
+        one, many = medians[kind, 1], medians[kind, STORM]
         report.append(
-            f"gate-closure storm: {STORM} clusters x {ORDERS:,} orders {many * 1e3:.1f} ms, "
-            f"one cluster {one * 1e3:.1f} ms (medians, gate instant to the last durable "
+            f"gate-closure storm on {kind}: {STORM} clusters x {ORDERS:,} orders "
+            f"{many * 1e3:.1f} ms, one cluster {one * 1e3:.1f} ms (medians, gate instant to "
+            "the last durable "
             f"published result), ratio storm/one {many / one:.1f} "
             f"({many / one / STORM:.2f} of {STORM} x one)"
         )

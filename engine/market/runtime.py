@@ -48,6 +48,7 @@ class Runtime:
         self._ticker: asyncio.Task[None] | None = None
         self._running = False
         self._metrics: Metrics | None = None
+        self._books_seq = -1  # the market's seq when the books' sizes were counted last
         self.failure: BaseException | None = None
         """Why the journal could not be written (None while it can): from then on the
         market's memory holds events the disk does not."""
@@ -169,7 +170,10 @@ class Runtime:
             self.market.close_due_gates()
         except JournalFailed:  # the failure hook has recorded it: nothing to tick
             return False
-        if self._metrics is not None:
+        # The books' sizes change only with events: a tick without one counts nothing (a
+        # server of many clusters would scan every open book of every cluster each tick).
+        if self._metrics is not None and self._books_seq != self.market.seq:
+            self._books_seq = self.market.seq
             self._metrics.set_book_orders(*self.market.open_book_orders())
         return True
 
