@@ -100,6 +100,12 @@ async def serve_many(
             except BaseException:
                 await runtime.stop()
                 raise
+            if len(hosted[-1][1]) == 0:
+                print(
+                    f"klaster: {cluster.id} has no member tokens yet; klaster members add "
+                    f"MEMBER --cluster {cluster.id} issues them",
+                    file=out,
+                )
             if runtime.node.proposal_differs:  # the journal is the truth; the file a proposal
                 print(
                     f"klaster: {cluster.id} serves the configuration its journal holds, not "
