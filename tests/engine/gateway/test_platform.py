@@ -10,6 +10,8 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
+import pytest
 from prometheus_client import CollectorRegistry
 
 from engine.config.cluster import parse_cluster
@@ -20,6 +22,7 @@ from engine.market.metrics import Metrics
 from engine.market.recovery import open_market
 from engine.market.runtime import Runtime
 from engine.model.clock import SimulatedClock
+from tests.engine.gateway.test_day import next_messages
 from tests.gateway_support import (
     CLUSTER,
     START,
@@ -150,3 +153,29 @@ async def test_a_server_of_one_cluster_also_answers_it_addressed_by_id(tmp_path:
         assert (other.status, slug(other.body)) == (404, "unknown-cluster")
         health = await g.call("GET", "/healthz")
         assert set(health.body) == {"status", "journal"}  # as a server of one always said
+
+
+@run
+async def test_a_clusters_stream_hears_its_own_gate_closure_only(tmp_path: Path) -> None:
+    async with platform(tmp_path) as (g, runtimes):
+        streams = {}
+        for cid in IDS:
+            await g.call("POST", f"/v1/clusters/{cid}/orders", f"{cid}-t-dom-1", order())
+            headers = {"Authorization": f"Bearer {cid}-t-dom-1"}
+            url = f"{g.url}/v1/clusters/{cid}/stream"
+            streams[cid] = await g.session.ws_connect(url, headers=headers)
+            assert (await next_messages(streams[cid], False, {"hello"}))[0]["member"] == "dom-1"
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await g.session.ws_connect(
+                f"{g.url}/v1/clusters/beta/stream", protocols=("klaster", "bearer.alpha-t-dom-1")
+            )
+        assert refused.value.status == 403
+        sample = g.metrics.registry.get_sample_value
+        assert sample("klaster_websocket_streams", {"cluster": "beta"}) == 1
+        g.at(START - 300)
+        await close_due_gates(runtimes[1:])  # beta's gate only
+        heard = await next_messages(streams["beta"], False, {"interval"})
+        assert next(m for m in heard if m["type"] == "interval")["state"] == "cleared"
+        assert runtimes[0].market.seq == 3  # alpha: nothing closed, nothing told
+        for ws in streams.values():
+            await ws.close()
