@@ -4,6 +4,11 @@
 [--host 127.0.0.1] [--port 8080] [--tls-cert FILE --tls-key FILE] [--log-format text|json]
 [--access-log]``
 
+``--clusters DIR`` or ``--config`` repeated hosts several clusters in this one process
+(:mod:`engine.cli.serve_many`: each its own market and journal, under
+``/v1/clusters/{id}/``); start-up and shut-down are the same (:func:`run_app`), with one
+gate ticker for all of them.
+
 ``--store postgresql://...`` keeps the journal and the tokens in PostgreSQL
 (:mod:`engine.cli.store_option`); ``DIR`` then holds only the token file of the demo or a
 source.
