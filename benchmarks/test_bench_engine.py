@@ -38,9 +38,10 @@ def traders() -> list[tuple[str, int, int]]:
     return [(member, code, limit) for member, code, _, limit in demo_traders(demo_cluster())]
 
 
-def random_batch(rng, cluster, point: int, limit: int, starts: list[int]) -> OrderBatch:
+def random_batch(
+    rng, cluster, point: int, limit: int, starts: list[int], n: int = BATCH
+) -> OrderBatch:
     floor, cap = cluster.band(starts[0])
-    n = BATCH
     return OrderBatch(
         rng.choice(np.array(starts, np.int64), n),
         np.full(n, point, np.int64),

@@ -159,6 +159,16 @@ async def serve(
         limits=limits,
         ready=ready,
     )
+    try:
+        async with on_loopback(app) as (url, session):
+            yield Gateway(url, session, clock, runtime, registry_metrics, app)
+    finally:
+        await runtime.stop()
+
+
+@contextlib.asynccontextmanager
+async def on_loopback(app: web.Application) -> AsyncIterator[tuple[str, aiohttp.ClientSession]]:
+    """Serve ``app`` on a free loopback port: its URL and a client session."""
     runner = web.AppRunner(app, shutdown_timeout=5)
     await runner.setup()
     try:
@@ -166,10 +176,9 @@ async def serve(
         await site.start()
         host, port = runner.addresses[0][:2]
         async with aiohttp.ClientSession() as session:
-            yield Gateway(f"http://{host}:{port}", session, clock, runtime, registry_metrics, app)
+            yield f"http://{host}:{port}", session
     finally:
         await runner.cleanup()
-        await runtime.stop()
 
 
 class LiveGateway:

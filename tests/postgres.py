@@ -96,9 +96,10 @@ class Server:
 
 
 @contextlib.contextmanager
-def throwaway_server() -> Iterator[Server]:
+def throwaway_server(max_connections: int = 60) -> Iterator[Server]:
     """Start a server in a new temporary directory; stop it and remove the directory after.
-    Raise FileNotFoundError without the binaries."""
+    Raise FileNotFoundError without the binaries. ``max_connections``: more for a
+    benchmark of many clusters (each writer holds a session)."""
     binaries = bindir()
     if binaries is None:
         raise FileNotFoundError("no PostgreSQL binaries (Debian: apt-get install postgresql)")
@@ -116,7 +117,7 @@ def throwaway_server() -> Iterator[Server]:
         )  # fmt: skip
         options = (
             f"-c listen_addresses='' -c unix_socket_directories='{directory}'"
-            " -c max_connections=60 -c shared_buffers=64MB"
+            f" -c max_connections={max_connections} -c shared_buffers=64MB"
         )
         server.run(
             "pg_ctl", "-D", str(server.data), "-l", str(directory / "server.log"), "-o",

@@ -10,7 +10,7 @@ route may refuse with besides the ones every authenticated route has, 401, 406 a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, Literal
 
 from msgspec import Meta
@@ -20,7 +20,7 @@ from engine.api.configuration import ClusterChange, ClusterChanged, ClusterConfi
 from engine.api.delivery import ReadingColumns, ReadingRows, ReadingsRecorded
 from engine.api.live import CLOSES, StreamMessage
 from engine.api.membership import Me, Members
-from engine.api.service import ApiIndex, Audit, Clock, ClockChange, Health
+from engine.api.service import ApiIndex, Audit, Clock, ClockChange, Clusters, Health
 from engine.api.timetable import AuctionBook, Calendar, Depth, GateClosure, Interval, Trades
 from engine.api.trading import (
     Bands,
@@ -307,6 +307,12 @@ ROUTES: tuple[Route, ...] = (
         closes=CLOSES,
     ),
     Route(
+        "clusters", "GET", "/v1/clusters",
+        "The clusters this server hosts (no token needed); each one's API is under "
+        "/v1/clusters/{cluster_id}/, and a server hosting exactly one also serves it at /v1/",
+        {200: Body(Clusters)}, public=True,
+    ),
+    Route(
         "openapi", "GET", "/v1/openapi.json", "This document",
         {200: Body(dict[str, Any], media=(JSON, MSGPACK), description="OpenAPI 3.1")},
         public=True,
@@ -329,6 +335,35 @@ ROUTES: tuple[Route, ...] = (
 )  # fmt: skip
 
 
+CLUSTERS_PATH = "/v1/clusters"
+IN_CLUSTER = "_in_cluster"  # the operationId of a route's twin addressed to a cluster
+CLUSTER_ID = Param(
+    "cluster_id", "path", Annotated[str, Meta(pattern="^[a-z0-9-]{1,40}$")], True,
+    "the cluster's id (GET /v1/clusters lists them); a token opens only its own cluster",
+)  # fmt: skip
+PLATFORM_PATHS = frozenset({"/v1/openapi.json", CLUSTERS_PATH})  # the server's, no cluster's
+
+
+def in_cluster(route: Route) -> Route:
+    """``route`` addressed to one cluster: ``/v1/X`` as ``/v1/clusters/{cluster_id}/X``,
+    404 for a cluster this server does not host, 403 for a token of another cluster."""
+    return replace(
+        route,
+        operation=route.operation + IN_CLUSTER,
+        path=f"{CLUSTERS_PATH}/{{cluster_id}}{route.path.removeprefix('/v1')}",
+        params=(CLUSTER_ID, *route.params),
+        problems=tuple(sorted({*route.problems, 403, 404})),
+    )
+
+
+#: The routes of one cluster's market addressed to it by id (every /v1/ path but the
+#: server's own), as a server hosting several clusters serves them.
+CLUSTER_ROUTES: tuple[Route, ...] = tuple(
+    in_cluster(r) for r in ROUTES if r.path.startswith("/v1/") and r.path not in PLATFORM_PATHS
+)
+
+
 def routes(with_metrics: bool) -> tuple[Route, ...]:
-    """The routes of an app (``/metrics`` only if it serves metrics)."""
-    return tuple(r for r in ROUTES if with_metrics or not r.with_metrics)
+    """The routes of an app (``/metrics`` only if it serves metrics): every route, and every
+    market route again addressed to its cluster (:data:`CLUSTER_ROUTES`)."""
+    return tuple(r for r in ROUTES + CLUSTER_ROUTES if with_metrics or not r.with_metrics)

@@ -51,8 +51,28 @@ class Audit(Struct, frozen=True):
 
 
 class Health(Struct, frozen=True):
+    """``journal``: the durable head of the market's journal on a server of one cluster;
+    ``clusters``: each hosted cluster's, by id (a server of several gives only these)."""
+
     status: Literal["ok", "ready"]
-    journal: JournalHead
+    journal: JournalHead | UnsetType = UNSET
+    clusters: dict[str, JournalHead] | UnsetType = UNSET
+
+
+class HostedCluster(Struct, frozen=True):
+    """A cluster this server hosts: its id (the ``{cluster_id}`` of its paths), its name
+    and the base path of its API."""
+
+    id: Annotated[str, Meta(pattern="^[a-z0-9-]{1,40}$")]
+    name: str
+    api: str
+
+
+class Clusters(Struct, frozen=True):
+    """What ``GET /v1/clusters`` answers without a token: the clusters this server hosts,
+    in id order. Each is its own market; a member's token opens only its own."""
+
+    clusters: list[HostedCluster]
 
 
 class ApiIndex(Struct, frozen=True):

@@ -15,6 +15,8 @@ quantities per price and side, with no empty levels; order ids increase with the
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from sortedcontainers import SortedDict
 
@@ -36,6 +38,15 @@ def _level_sums(price: np.ndarray, quantity: np.ndarray) -> tuple[np.ndarray, np
     sorted_price = price[order]
     starts = np.flatnonzero(np.concatenate(([True], sorted_price[1:] != sorted_price[:-1])))
     return sorted_price[starts], np.add.reduceat(quantity[order], starts)
+
+
+class GateRows(NamedTuple):
+    """The rows an auction cleared at its gate: the active rows, and of them the bids' and
+    the asks' (the matching core's order of each side)."""
+
+    rows: np.ndarray
+    bid_rows: np.ndarray
+    ask_rows: np.ndarray
 
 
 class IntervalBook:

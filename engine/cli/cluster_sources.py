@@ -49,16 +49,21 @@ def add_cluster_options(
     sources: Sources,
     config_help: str,
     source_help: Callable[[str, ServeSource], str],
-) -> None:
-    """Add ``--config`` and one ``--NAME`` per source to ``command``, one of them at most;
-    ``source_help(name, source)`` is an option's help text."""
+    *,
+    many: bool = False,
+) -> argparse._MutuallyExclusiveGroup:
+    """Add ``--config`` and one ``--NAME`` per source to ``command``, one of them at most,
+    and return their group; ``source_help(name, source)`` is an option's help text.
+    ``many``: ``--config`` may be repeated (a list; :func:`chosen` takes a single one)."""
     choice = command.add_mutually_exclusive_group()
-    choice.add_argument("--config", metavar="CLUSTER.toml", help=config_help)
+    action = "append" if many else "store"
+    choice.add_argument("--config", metavar="CLUSTER.toml", help=config_help, action=action)
     for name, source in sources:
         choice.add_argument(
             f"--{name}", dest=_dest(name), metavar=source.metavar, help=source_help(name, source)
         )
     command.set_defaults(cluster_sources=dict(sources))
+    return choice
 
 
 def chosen(args: argparse.Namespace) -> ServedCluster | None:
@@ -71,15 +76,16 @@ def chosen(args: argparse.Namespace) -> ServedCluster | None:
         value = getattr(args, _dest(name))
         if value is not None:
             return source.load(value)
-    if args.config is None:
+    path = args.config[0] if isinstance(args.config, list) else args.config
+    if path is None:
         return None
     try:
-        return ServedCluster(load_cluster(args.config))
+        return ServedCluster(load_cluster(path))
     except ClusterError as exc:
-        name = _reader_of(args.config, sources)
+        name = _reader_of(path, sources)
         if name is None:
             raise
-        hint = f"{exc.message} (it is a --{name} file: use --{name} {args.config})"
+        hint = f"{exc.message} (it is a --{name} file: use --{name} {path})"
         raise ClusterError(exc.source, exc.where, hint) from None
 
 

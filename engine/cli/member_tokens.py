@@ -116,6 +116,16 @@ def add_commands(commands: Any) -> None:
         action.add_argument(
             "--config", metavar="CLUSTER.toml", help="the cluster config (default: the demo)"
         )
+        action.add_argument(
+            "--cluster",
+            metavar="ID",
+            help="a cluster of a server hosting several (klaster serve --clusters DIR): its "
+            "tokens are in DIR/clusters/ID (or under ID in --store); its config is --config "
+            "or the file of that id in --clusters",
+        )
+        action.add_argument(
+            "--clusters", metavar="DIR", help="the cluster configs of a server hosting several"
+        )
         add_store_option(action)
 
 
@@ -127,19 +137,24 @@ def run(args: argparse.Namespace) -> int:
     from engine.store.place import DataDirStore
 
     try:
-        cluster = demo_cluster() if args.config is None else load_cluster(args.config)
+        cluster = _cluster_of(args) or (
+            demo_cluster() if args.config is None else load_cluster(args.config)
+        )
     except ClusterError as exc:
         print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT
     place = store_of(args)
     if place is None:
         return EXIT_BAD_INPUT
+    if args.cluster is not None:
+        place = place.of_cluster(cluster.id)
     try:
         journaled = _journaled(place, cluster)
         if journaled:
             cluster = journaled[0]
         if args.members_command == "add":
-            demo_tokens = DEMO_TOKENS_FILE if args.config is None and not journaled else None
+            demo = args.config is None and args.cluster is None and not journaled
+            demo_tokens = DEMO_TOKENS_FILE if demo else None
             return _add(
                 place, Path(args.data), journaled or [cluster], args.member, args.expires,
                 demo_tokens,
@@ -157,6 +172,29 @@ def run(args: argparse.Namespace) -> int:
         if args.members_command == "list":
             return _list(store, cluster, args.json)
         return _revoke(store, cluster, args.member, args.token_id)
+
+
+def _cluster_of(args: argparse.Namespace) -> Cluster | None:
+    """``--cluster ID``'s config: ``--config`` (of that id) or the file of that id in
+    ``--clusters DIR``; None without ``--cluster``. ClusterError if there is none."""
+    from engine.cli.serve_many import hosted_clusters
+    from engine.config.cluster import ClusterError, load_cluster
+
+    if args.cluster is None:
+        if args.clusters is not None:
+            raise ClusterError(args.clusters, "", "--clusters needs --cluster ID")
+        return None
+    if args.clusters is not None:
+        found = hosted_clusters(argparse.Namespace(clusters=args.clusters, config=None))
+        where = args.clusters
+    elif args.config is not None:
+        found, where = [load_cluster(args.config)], args.config
+    else:
+        raise ClusterError("--cluster", "", "give the cluster's --config or --clusters DIR")
+    for cluster in found or ():
+        if cluster.id == args.cluster:
+            return cluster
+    raise ClusterError(where, "", f"no cluster of id {args.cluster!r}")
 
 
 def _no_store(data: Path) -> str:

@@ -4,6 +4,11 @@
 [--host 127.0.0.1] [--port 8080] [--tls-cert FILE --tls-key FILE] [--log-format text|json]
 [--access-log] [--standby]``
 
+``--clusters DIR`` or ``--config`` repeated hosts several clusters in this one process
+(:mod:`engine.cli.serve_many`: each its own market and journal, under
+``/v1/clusters/{id}/``); start-up and shut-down are the same (:func:`run_app`), with one
+gate ticker for all of them.
+
 ``--store postgresql://...`` keeps the journal and the tokens in PostgreSQL
 (:mod:`engine.cli.store_option`); ``DIR`` then holds only the token file of the demo or a
 source. With ``--standby`` a second server of the same cluster waits as the standby of the
@@ -55,7 +60,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -63,12 +68,15 @@ from engine.cli import logs
 from engine.cli.cluster_sources import Sources, add_cluster_options, chosen, registered
 from engine.cli.member_tokens import DEMO_TOKENS_FILE
 from engine.cli.plugins import ServedCluster
+from engine.cli.serve_many import add_hosting_options, hosted_clusters, serve_many
 from engine.cli.store_option import add_store_option, store_of
 
 if TYPE_CHECKING:  # the market, aiohttp and ssl load when the server starts, not for --help
     import ssl
 
     from engine.config.cluster import Cluster
+    from engine.market.metrics import Metrics
+    from engine.market.runtime import Runtime
     from engine.model.clock import SimulatedClock
     from engine.store.place import Store
 
@@ -91,12 +99,14 @@ def add_command(commands: Any, sources: Sources | None = None) -> None:
         description="Serve the market's HTTP API (/v1, /healthz, /readyz, /metrics) until "
         "SIGTERM or SIGINT.",
     )
-    add_cluster_options(
+    choice = add_cluster_options(
         cmd,
         registered() if sources is None else sources,
-        "the cluster (default: the demo)",
+        "the cluster (default: the demo); repeat it to host several",
         lambda _name, source: source.help,
+        many=True,
     )
+    add_hosting_options(choice)
     cmd.add_argument("--data", default=DEFAULT_DATA, metavar="DIR", help="data dir (./data)")
     add_store_option(cmd)
     cmd.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (127.0.0.1)")
@@ -135,7 +145,8 @@ def run(args: argparse.Namespace, app_factory: AppFactory | None = None) -> int:
     from engine.store.place import DataDirStore
 
     try:
-        served = _served(args)
+        hosted = hosted_clusters(args)  # several clusters, or None
+        served = _served(args) if hosted is None else None
     except ClusterError as exc:
         print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -144,8 +155,8 @@ def run(args: argparse.Namespace, app_factory: AppFactory | None = None) -> int:
         return EXIT_BAD_INPUT
     access_log = getattr(args, "access_log", False)
     standby = getattr(args, "standby", False)
-    if standby and isinstance(store, DataDirStore):
-        print("klaster: --standby needs --store postgresql://...", file=sys.stderr)
+    if standby and (isinstance(store, DataDirStore) or hosted is not None):
+        print("klaster: --standby needs --store postgresql://... and one cluster", file=sys.stderr)
         return EXIT_BAD_INPUT
     cert, key = getattr(args, "tls_cert", None), getattr(args, "tls_key", None)
     if (cert is None) != (key is None):
@@ -170,6 +181,12 @@ def run(args: argparse.Namespace, app_factory: AppFactory | None = None) -> int:
 
         app_factory = create_app
     try:
+        if hosted is not None:
+            return asyncio.run(
+                serve_many(hosted, Path(args.data), args.host, args.port, store=store,
+                           ssl_context=ssl_context, access_log=access_log)
+            )  # fmt: skip
+        assert served is not None
         return asyncio.run(
             serve(
                 served.cluster,
@@ -216,17 +233,12 @@ async def serve(
     ``store``: where the journal and tokens are (default: ``data_dir``'s SQLite files).
     ``access_log``: log every request. ``standby``: on a PostgreSQL store, wait as the
     standby while another server leads (:mod:`engine.cli.standby`)."""
-    import asyncio
-    import signal
+    import functools
 
-    from aiohttp import web
-
-    from engine.cli.access_log import AccessLogger, access_logger
     from engine.cli.member_tokens import issue_token_file
     from engine.market.metrics import Metrics
     from engine.market.runtime import Runtime
     from engine.store.place import DataDirStore, PostgresStore
-    from matching.clearing import warm_up
 
     store = DataDirStore(data_dir) if store is None else store
     if standby:
@@ -273,20 +285,73 @@ async def serve(
                 file=out,
             )
 
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
-
-        ready = False
-        warming: asyncio.Future[None] | None = None
-        failing: asyncio.Future[BaseException] | None = None
-        await runtime.start()
         from engine.cli.version import build_info  # importlib.metadata: not for --help
 
-        metrics = Metrics(build=build_info())
-        runtime.instrument(metrics)
-        app = app_factory(runtime, tokens, metrics, ready=lambda: ready)
+        app = functools.partial(app_factory, runtime, tokens)
+        await run_app(
+            [runtime],
+            app,
+            Metrics(build=build_info()),
+            host,
+            port,
+            ssl_context,
+            access_log=access_log,
+            out=out,
+        )
+    finally:
+        await runtime.stop()  # commits everything appended: acknowledged orders are durable
+        tokens.close()
+    if runtime.failure is not None:
+        print(
+            f"klaster: stopped: the journal in {store} could not be written "
+            f"({runtime.failure}); it holds everything acknowledged, restart to go on",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    log.info("stopped", extra={logs.FIELDS: {"cluster": cluster.id}})
+    return EXIT_OK
+
+
+async def run_app(
+    runtimes: Sequence[Runtime],
+    make_app: Callable[..., Any],
+    metrics: Metrics,
+    host: str,
+    port: int,
+    ssl_context: ssl.SSLContext | None,
+    *,
+    access_log: bool,
+    out: TextIO,
+) -> None:
+    """Start ``runtimes``, serve ``make_app(metrics, ready=...)`` until SIGTERM/SIGINT or a
+    journal failure of any of them (see the module docstring), then stop serving; the
+    caller stops the runtimes. Each runtime feeds ``metrics.for_cluster(its id)``."""
+    import asyncio
+    import signal
+
+    from aiohttp import web
+
+    from engine.cli.access_log import AccessLogger, access_logger
+    from engine.market.gates import GateTicker
+    from matching.clearing import warm_up
+
+    names = ", ".join(r.market.cluster.id for r in runtimes)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+
+    ready = False
+    warming: asyncio.Future[None] | None = None
+    failing: list[asyncio.Future[BaseException]] = []
+    ticker = None if len(runtimes) == 1 else GateTicker(runtimes)  # one for many clusters
+    try:
+        for runtime in runtimes:
+            await runtime.start(tick=ticker is None)
+            runtime.instrument(metrics.for_cluster(runtime.market.cluster.id))
+        if ticker is not None:
+            ticker.start()
+        app = make_app(metrics, ready=lambda: ready)
         runner = web.AppRunner(
             app,
             shutdown_timeout=DRAIN_SECONDS,
@@ -299,8 +364,9 @@ async def serve(
             await site.start()
             # Compile the kernels off the loop: /healthz keeps answering meanwhile.
             warming = asyncio.ensure_future(asyncio.to_thread(warm_up))
-            failing = asyncio.ensure_future(runtime.wait_failed())
-            failing.add_done_callback(lambda _: stop.set())  # a failed journal stops serving
+            for runtime in runtimes:  # a failed journal stops serving
+                failing.append(asyncio.ensure_future(runtime.wait_failed()))
+                failing[-1].add_done_callback(lambda _: stop.set())
             stopping = asyncio.ensure_future(stop.wait())
             await asyncio.wait((warming, stopping), return_when=asyncio.FIRST_COMPLETED)
             if warming.done():
@@ -310,33 +376,24 @@ async def serve(
                 url_host = f"[{bound_host}]" if ":" in bound_host else bound_host
                 scheme = "http" if ssl_context is None else "https"
                 url = f"{scheme}://{url_host}:{bound_port}"
-                print(f"klaster: serving {cluster.id} on {url}", file=out)
+                print(f"klaster: serving {names} on {url}", file=out)
                 out.flush()
-                log.info("serving", extra={logs.FIELDS: {"cluster": cluster.id, "url": url}})
+                log.info("serving", extra={logs.FIELDS: {"cluster": names, "url": url}})
             await stopping
         finally:
             ready = False
-            for signum in (signal.SIGTERM, signal.SIGINT):
-                loop.remove_signal_handler(signum)
             # Stop listening, let in-flight requests finish, run the app's cleanup.
             await runner.cleanup()
             # The warm-up thread cannot be interrupted; a stop during warm-up waits for it.
             if warming is not None:
                 await warming
     finally:
-        if failing is not None:
-            failing.cancel()
-        await runtime.stop()  # commits everything appended: acknowledged orders are durable
-        tokens.close()
-    if runtime.failure is not None:
-        print(
-            f"klaster: stopped: the journal in {store} could not be written "
-            f"({runtime.failure}); it holds everything acknowledged, restart to go on",
-            file=sys.stderr,
-        )
-        return EXIT_FAILED
-    log.info("stopped", extra={logs.FIELDS: {"cluster": cluster.id}})
-    return EXIT_OK
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+        for future in failing:
+            future.cancel()
+        if ticker is not None:
+            await ticker.stop()
 
 
 def _served(args: argparse.Namespace) -> ServedCluster:

@@ -6,7 +6,12 @@ handler runs.
 
 ``create_app(runtime, tokens, metrics)`` serves the market of a *started* runtime (the
 caller starts it before serving and stops it after the app's cleanup, as ``klaster serve``
-does). Mutating handlers acknowledge only after ``await runtime.durable(seq)``.
+does), at ``/v1/...`` and at ``/v1/clusters/{its id}/...`` alike. Mutating handlers
+acknowledge only after ``await runtime.durable(seq)``.
+
+A server of several clusters (:func:`engine.gateway.platform.create_platform`) mounts one
+such app per cluster, built with ``mounted=True``: only the cluster-addressed routes,
+relative to the prefix ``/v1/clusters/{id}`` it is mounted at.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from engine.api.openapi import document
-from engine.api.routes import routes
+from engine.api.routes import CLUSTER_ROUTES, CLUSTERS_PATH, IN_CLUSTER, routes
 from engine.gateway import (
     audit,
     configuration,
@@ -34,6 +39,7 @@ from engine.gateway import (
 from engine.gateway.encoding import respond
 from engine.gateway.keys import (
     CALLER,
+    HOSTED,
     HUB,
     LIMITS,
     METRICS,
@@ -83,6 +89,7 @@ HANDLERS: dict[str, Handler] = {
     "healthz": health.healthz,
     "readyz": health.readyz,
     "metrics": health.metrics,
+    "clusters": index.clusters,
 }
 
 
@@ -93,14 +100,19 @@ def create_app(
     *,
     limits: Limits = Limits(),  # noqa: B008 (frozen: one shared default is safe)
     ready: Callable[[], bool] | None = None,
+    mounted: bool = False,
+    elsewhere: TokenLookup | None = None,
 ) -> web.Application:
     """Build the HTTP API of ``runtime``'s market.
 
     ``tokens`` maps bearer tokens to member ids; ``metrics`` adds ``/metrics`` and request,
     order and stream metrics; ``ready`` (default: always) is what ``/readyz`` asks besides
     the runtime running (``klaster serve`` says ready once the kernels are compiled).
+    ``mounted``: the app of one cluster among several, to mount at ``/v1/clusters/{id}``
+    (see the module docstring); ``elsewhere``: the other clusters' tokens (403
+    ``wrong-cluster`` for one of them instead of 401).
     """
-    middleware = gateway(tokens, runtime, _limiter(limits), metrics)
+    middleware = gateway(tokens, runtime, _limiter(limits), metrics, elsewhere)
     app = web.Application(
         middlewares=[middleware],
         client_max_size=limits.max_body_bytes,
@@ -112,6 +124,7 @@ def create_app(
     app[METRICS] = metrics
     app[LIMITS] = limits
     app[READY] = ready if ready is not None else _always
+    app[HOSTED] = {runtime.market.cluster.id: runtime}
     app[HUB] = Hub(runtime, limits.stream_queue, tokens)
     app.cleanup_ctx.append(hub_context)
     app.on_shutdown.append(close_streams)  # before handlers are cancelled: streams end cleanly
@@ -122,11 +135,13 @@ def create_app(
         return respond(request, spec)
 
     handlers = {**HANDLERS, "openapi": openapi}
-    for route in routes(with_metrics=metrics is not None):
-        handler = handlers[route.operation]
+    table = CLUSTER_ROUTES if mounted else routes(with_metrics=metrics is not None)
+    prefix = f"{CLUSTERS_PATH}/{{cluster_id}}" if mounted else ""
+    for route in table:
+        handler = handlers[route.operation.removesuffix(IN_CLUSTER)]
         if route.roles:
             handler = _only(route.roles, handler)
-        app.router.add_route(route.method, route.path, handler)
+        app.router.add_route(route.method, route.path.removeprefix(prefix), handler)
     return app
 
 

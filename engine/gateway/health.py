@@ -1,7 +1,7 @@
 """Unauthenticated probes: ``/healthz`` (the process answers), ``/readyz`` (the runtime is
 started and the ``ready`` callable says so: compiled kernels warm), ``/metrics``
 (Prometheus' text format, only when the app was given metrics). Both health answers carry
-the journal's durable head (seq, hash), to publish. Once the journal failed,
+the journal's durable head (seq, hash), to publish, per hosted cluster. Once the journal failed,
 ``/healthz`` and ``/readyz`` are 503 ``journal-failed`` (the gateway's middleware): the
 process can no longer do its job, and a liveness probe should restart it."""
 
@@ -14,7 +14,7 @@ from aiohttp import web
 from engine import api
 from engine.gateway import views
 from engine.gateway.encoding import respond
-from engine.gateway.keys import METRICS, READY, RUNTIME
+from engine.gateway.keys import HOSTED, METRICS, READY
 from engine.gateway.problems import Problem
 from engine.market.metrics import CONTENT_TYPE
 
@@ -24,15 +24,19 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    if not request.app[RUNTIME].started:
-        raise Problem(503, "not-ready", "the market runtime is not running")
+    for cluster_id, runtime in request.app[HOSTED].items():
+        if not runtime.started:
+            raise Problem(503, "not-ready", f"the market runtime of {cluster_id} is not running")
     if not request.app[READY]():
         raise Problem(503, "not-ready", "warming up")
     return respond(request, _health(request, "ready"))
 
 
 def _health(request: web.Request, status: Literal["ok", "ready"]) -> api.Health:
-    return api.Health(status, views.journal_head(request.app[RUNTIME].head))
+    heads = {cid: views.journal_head(r.head) for cid, r in request.app[HOSTED].items()}
+    if len(heads) == 1:
+        return api.Health(status, *heads.values())  # as a server of one always answered
+    return api.Health(status, clusters=heads)
 
 
 async def metrics(request: web.Request) -> web.Response:

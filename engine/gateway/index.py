@@ -7,9 +7,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from engine import api
+from engine.api.routes import CLUSTERS_PATH
 from engine.gateway import page
 from engine.gateway.encoding import respond
-from engine.gateway.keys import FORMAT
+from engine.gateway.keys import FORMAT, HOSTED
 from engine.gateway.middlewares import response_format
 
 INDEX = api.ApiIndex(
@@ -27,3 +28,17 @@ async def index(request: web.Request) -> web.Response:
         return page.page(request)
     request[FORMAT] = response_format(request)
     return respond(request, INDEX)
+
+
+async def clusters(request: web.Request) -> web.Response:
+    """GET /v1/clusters: the clusters this server hosts, in id order (public)."""
+    hosted = request.app[HOSTED]
+    return respond(
+        request,
+        api.Clusters(
+            [
+                api.HostedCluster(cid, hosted[cid].market.cluster.name, f"{CLUSTERS_PATH}/{cid}")
+                for cid in sorted(hosted)
+            ]
+        ),
+    )

@@ -54,6 +54,7 @@ METRICS = web.AppKey("metrics", Metrics | None)  # type: ignore[arg-type]
 LIMITS = web.AppKey("limits", Limits)
 READY = web.AppKey("ready", Callable[[], bool])  # type: ignore[arg-type]
 HUB = web.AppKey("hub", "Hub")
+HOSTED = web.AppKey("hosted", dict[str, Runtime])  # the server's clusters: id -> runtime
 
 CALLER = web.RequestKey("caller", Caller)
 FORMAT = web.RequestKey("format", str)  # the response media type the client accepts

@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from engine.api.routes import ROUTES
+from engine.api.routes import CLUSTERS_PATH, ROUTES
 from engine.gateway.encoding import negotiate
 from engine.gateway.keys import BEARER, CALLER, FORMAT, Caller, TokenLookup
 from engine.gateway.problems import PROBLEM_TYPE, Problem, journal_failed
@@ -52,6 +52,8 @@ PAGE_PATHS = frozenset({"/"})  # the page or the API's index: the handler negoti
 PAGE_FILES = "/web/"  # the web page's files: public, not JSON
 UNFENCED_PATHS = frozenset({"/metrics", "/v1/openapi.json"})  # answer after a journal failure
 STREAM_PATH = "/v1/stream"
+CLUSTER_PATHS = CLUSTERS_PATH + "/"  # /v1/clusters/{cluster_id}/...: one cluster's routes
+STREAM_ROUTES = frozenset({STREAM_PATH, CLUSTER_PATHS + "{cluster_id}/stream"})
 log = logging.getLogger("klaster.gateway")
 
 _HTTP_PROBLEMS = {
@@ -61,16 +63,24 @@ _HTTP_PROBLEMS = {
 
 
 def gateway(
-    tokens: TokenLookup, runtime: Runtime, limiter: RateLimiter, metrics: Metrics | None
+    tokens: TokenLookup,
+    runtime: Runtime,
+    limiter: RateLimiter,
+    metrics: Metrics | None,
+    elsewhere: TokenLookup | None = None,
 ) -> Middleware:
     """Observe, render problems, fence a failed journal and authenticate in one middleware
-    (see the docstring)."""
-    guarded = _guard(tokens, runtime, limiter)
+    (see the docstring). ``elsewhere``: the other clusters' tokens on a server that hosts
+    several (a token of theirs is refused with 403 ``wrong-cluster``, not 401)."""
+    guarded = _guard(tokens, runtime, limiter, elsewhere)
     if metrics is None:
         return guarded
     record = metrics.record_request
     record_problem = metrics.record_problem
     clock = time.perf_counter
+    # A cluster's app mounted among several names its routes with the id: label the template.
+    own = f"{CLUSTER_PATHS}{runtime.market.cluster.id}/"
+    template = CLUSTER_PATHS + "{cluster_id}/"
 
     def counted(response: web.StreamResponse) -> web.StreamResponse:
         slug = response.get(PROBLEM_TYPE) if response.status >= 400 else None
@@ -82,7 +92,9 @@ def gateway(
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         resource = request.match_info.route.resource
         route = resource.canonical if resource is not None else "unmatched"
-        if route == STREAM_PATH:  # a stream lasts minutes: not a request latency
+        if route.startswith(own):
+            route = template + route[len(own) :]
+        if route in STREAM_ROUTES:  # a stream lasts minutes: not a request latency
             return counted(await guarded(request, handler))
         started = clock()
         status = 500
@@ -99,10 +111,14 @@ def gateway(
     return middleware
 
 
-def _guard(tokens: TokenLookup, runtime: Runtime, limiter: RateLimiter) -> Middleware:
+def _guard(
+    tokens: TokenLookup, runtime: Runtime, limiter: RateLimiter, elsewhere: TokenLookup | None
+) -> Middleware:
     """Problems around the journal's fence around authentication around the handler, in
     one coroutine."""
     known = [runtime.market.registry, _callers(runtime.market.registry)]
+    cluster_id = runtime.market.cluster.id
+    own = f"{CLUSTER_PATHS}{cluster_id}/"
     member_for = tokens.member_for
     take = limiter.take
 
@@ -110,6 +126,10 @@ def _guard(tokens: TokenLookup, runtime: Runtime, limiter: RateLimiter) -> Middl
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
             path = request.path
+            if path.startswith(CLUSTER_PATHS):  # addressed to a cluster: is it this one?
+                if not path.startswith(own):
+                    raise unknown_cluster(path)
+                path = "/v1/" + path[len(own) :]  # the same route as a server of one has it
             if runtime.failure is not None and path not in UNFENCED_PATHS:
                 raise journal_failed()
             if path in PUBLIC_PATHS:
@@ -124,6 +144,8 @@ def _guard(tokens: TokenLookup, runtime: Runtime, limiter: RateLimiter) -> Middl
                 bearer = _protocol_bearer(request)
             member_id = None if bearer is None else member_for(bearer)
             if member_id is None:
+                if bearer and elsewhere is not None and elsewhere.member_for(bearer):
+                    raise _wrong_cluster(cluster_id)
                 expired_us = None if not bearer else tokens.expired_at(bearer)
                 raise _unauthorized() if expired_us is None else _expired(expired_us)
             registry = runtime.market.registry
@@ -146,7 +168,7 @@ def _guard(tokens: TokenLookup, runtime: Runtime, limiter: RateLimiter) -> Middl
         except web.HTTPException as exc:
             if exc.status < 400:
                 raise
-            return _http_problem(exc)
+            return http_problem(exc)
         except (asyncio.CancelledError, ConnectionResetError):
             raise
         except Exception:
@@ -199,6 +221,25 @@ def _expired(expired_us: int) -> Problem:
     )
 
 
+def unknown_cluster(path: str) -> Problem:
+    """404 for a path addressed to a cluster this server does not host."""
+    cluster_id = path.removeprefix(CLUSTER_PATHS).partition("/")[0]
+    return Problem(
+        404,
+        "unknown-cluster",
+        f"this server hosts no cluster {cluster_id!r:.50}; GET {CLUSTERS_PATH} lists them",
+    )
+
+
+def _wrong_cluster(cluster_id: str) -> Problem:
+    return Problem(
+        403,
+        "wrong-cluster",
+        f"this token is of another cluster, not of {cluster_id!r}: a token opens only its own "
+        "cluster's paths",
+    )
+
+
 def _unknown_member(member_id: str) -> Problem:
     return Problem(403, "unknown-member", f"member {member_id!r} is not in this cluster")
 
@@ -212,7 +253,7 @@ def _rate_limited(limiter: RateLimiter, wait: int) -> Problem:
     )
 
 
-def _http_problem(exc: web.HTTPException) -> web.Response:
+def http_problem(exc: web.HTTPException) -> web.Response:
     slug, detail = _HTTP_PROBLEMS.get(exc.status, ("bad-request", exc.reason))
     headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
     return Problem(exc.status, slug, detail, headers=headers).response()

@@ -94,6 +94,8 @@ TITLES: dict[str, str] = {
     "unauthorized": "A valid bearer token is required",
     "token-expired": "The bearer token has expired",
     "not-found": "Not found",
+    "unknown-cluster": "This server hosts no such cluster",
+    "wrong-cluster": "The token is of another cluster",
     "method-not-allowed": "Method not allowed",
     "not-acceptable": "No acceptable response media type",
     "request-timeout": "The body did not arrive in time",

@@ -29,6 +29,7 @@ from typing import Any, ClassVar
 import msgspec
 import numpy as np
 
+from engine.book.auction import GateRows
 from engine.book.point_limits import BatchGroups
 from matching import ClearingResult
 
@@ -136,12 +137,15 @@ class GateClosed(Event, kw_only=True):
     volume: int  # [Wh]
     clearing: ClearingResult | None = None  # live only: the result itself
     clearing_seconds: float = 0.0  # live only: freezing and clearing took this long [s]
+    # live only: the rows the clearing was of, so that the fold does not find them again
+    rows: GateRows | None = None
 
     _not_journaled: ClassVar[dict[str, Any]] = {
         "seq": 0,
         "ts_us": 0,
         "clearing": None,
         "clearing_seconds": 0.0,
+        "rows": None,
     }
 
 

@@ -27,7 +27,15 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from engine.book.auction import ACTIVE, BUY, CONTINUOUS, SELL, STATUS_NAMES, IntervalBook
+from engine.book.auction import (
+    ACTIVE,
+    BUY,
+    CONTINUOUS,
+    SELL,
+    STATUS_NAMES,
+    GateRows,
+    IntervalBook,
+)
 from engine.book.continuous import Fill
 from engine.book.interval_result import IntervalResult
 from engine.book.new_orders import (
@@ -331,7 +339,8 @@ class Market(MarketState):
             return None, Rejected(Reject.BAD_INTERVAL, "interval_start", message)
         began = time.perf_counter()
         book = self._books.get(start) or IntervalBook(start)
-        auction, _, _ = book.auction_book(book.active_rows())
+        rows = book.active_rows()
+        auction, bid_rows, ask_rows = book.auction_book(rows)
         c = self.cluster_at(start)
         result = clear(auction, c.mechanism, k=c.k, rationing=c.rationing)
         event = GateClosed(
@@ -342,6 +351,7 @@ class Market(MarketState):
             volume=result.volume,
             clearing=result,
             clearing_seconds=time.perf_counter() - began,
+            rows=GateRows(rows, bid_rows, ask_rows),
         )
         return event, Done(event.seq)
 

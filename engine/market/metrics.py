@@ -12,6 +12,7 @@ the labels of a constant 1.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -38,10 +39,18 @@ class Metrics:
     """The market's metrics; call the ``record_*`` methods from the gateway and runtime."""
 
     def __init__(
-        self, registry: CollectorRegistry | None = None, build: Mapping[str, str] | None = None
+        self,
+        registry: CollectorRegistry | None = None,
+        build: Mapping[str, str] | None = None,
+        *,
+        by_cluster: bool = False,
     ) -> None:
         """``build``: the labels of ``klaster_build_info`` (``version``, ``python``,
-        ``numba``: :func:`engine.cli.version.build_info`); without it there is none."""
+        ``numba``: :func:`engine.cli.version.build_info`); without it there is none.
+        ``by_cluster``: the market's own metrics carry a ``cluster`` label (a server
+        hosting several clusters; :meth:`for_cluster` gives each its view); without it they
+        carry none, as the metrics of a server of one cluster always did (its scrape
+        config's target labels name the cluster)."""
         self.registry = registry or CollectorRegistry()
         r = self.registry
         ProcessCollector(registry=r)
@@ -49,19 +58,35 @@ class Metrics:
             Info("klaster_build", "The running build: klaster, Python, numba", registry=r).info(
                 dict(build)
             )
-        self.orders = Counter(
-            "klaster_orders_total",
-            "Orders received, by side and outcome",
-            ("side", "outcome"),
-            registry=r,
-        )
-        # Label sets pre-initialised (a series exists from the start) and kept: labels()
-        # costs more than the increment.
-        self._order_children = {
-            (side, outcome): self.orders.labels(side, outcome)
-            for side in SIDES
-            for outcome in OUTCOMES
-        }
+        c = ("cluster",) if by_cluster else ()
+        self._by_cluster = by_cluster
+        self.cluster: str | None = None  # the cluster this view records for
+        self._families = (
+            Counter("klaster_orders_total", "Orders received, by side and outcome",
+                    (*c, "side", "outcome"), registry=r),
+            Histogram("klaster_clearing_duration_seconds", "Gate closure: freeze, clear, journal",
+                      c, buckets=LATENCY_BUCKETS, registry=r),
+            Counter("klaster_cleared_volume_wh_total", "Energy traded in auctions", c,
+                    registry=r),
+            Gauge("klaster_last_cleared_volume_wh", "Volume of the last cleared interval", c,
+                  registry=r),
+            Gauge("klaster_last_clearing_price_pln_per_mwh",
+                  "Uniform price of the last cleared interval (NaN without one)", c, registry=r),
+            # The band of the last cleared interval beside its price: a dashboard draws all
+            # three.
+            Gauge("klaster_last_band_floor_pln_per_mwh",
+                  "Price floor of the last cleared interval's band", c, registry=r),
+            Gauge("klaster_last_band_cap_pln_per_mwh",
+                  "Price cap of the last cleared interval's band", c, registry=r),
+            Gauge("klaster_book_orders", "Orders in open auction books, by side",
+                  (*c, "side"), registry=r),
+            Histogram("klaster_journal_commit_duration_seconds", "Journal group commit latency",
+                      c, buckets=LATENCY_BUCKETS, registry=r),
+            Gauge("klaster_journal_head_seq",
+                  "Seq of the last durable journal event: the head of the hash chain", c,
+                  registry=r),
+            Gauge("klaster_websocket_streams", "Open WebSocket streams", c, registry=r),
+        )  # fmt: skip
         self.requests = Histogram(
             "klaster_http_request_duration_seconds",
             "HTTP request latency by route",
@@ -69,60 +94,51 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
-        self.clearing = Histogram(
-            "klaster_clearing_duration_seconds",
-            "Gate closure: freeze, clear, journal",
-            buckets=LATENCY_BUCKETS,
-            registry=r,
-        )
-        self.cleared_volume = Counter(
-            "klaster_cleared_volume_wh_total", "Energy traded in auctions", registry=r
-        )
-        self.last_volume = Gauge(
-            "klaster_last_cleared_volume_wh", "Volume of the last cleared interval", registry=r
-        )
-        self.last_price = Gauge(
-            "klaster_last_clearing_price_pln_per_mwh",
-            "Uniform price of the last cleared interval (NaN without one)",
-            registry=r,
-        )
-        # The band of the last cleared interval beside its price: a dashboard draws all three.
-        self.last_floor = Gauge(
-            "klaster_last_band_floor_pln_per_mwh",
-            "Price floor of the last cleared interval's band",
-            registry=r,
-        )
-        self.last_cap = Gauge(
-            "klaster_last_band_cap_pln_per_mwh",
-            "Price cap of the last cleared interval's band",
-            registry=r,
-        )
-        self.last_floor.set(float("nan"))  # no band drawn before the first clearing
-        self.last_cap.set(float("nan"))
-        self.book_orders = Gauge(
-            "klaster_book_orders", "Orders in open auction books, by side", ("side",), registry=r
-        )
-        for side in SIDES:
-            self.book_orders.labels(side)
-        self.commit = Histogram(
-            "klaster_journal_commit_duration_seconds",
-            "Journal group commit latency",
-            buckets=LATENCY_BUCKETS,
-            registry=r,
-        )
-        self.journal_head = Gauge(
-            "klaster_journal_head_seq",
-            "Seq of the last durable journal event: the head of the hash chain",
-            registry=r,
-        )
         self._request_children: dict[tuple[str, str, int], Any] = {}
-        self.streams = Gauge("klaster_websocket_streams", "Open WebSocket streams", registry=r)
         self.problems = Counter(
             "klaster_problems_total",
             "Refusals answered as problem details, by problem type (its last URI segment)",
             ("type",),
             registry=r,
         )
+        if not by_cluster:
+            self._bind(())
+
+    def for_cluster(self, cluster_id: str) -> Metrics:
+        """This registry's view for one cluster: the market's metrics labelled
+        ``cluster=cluster_id`` (requests and problems stay the server's). Without
+        ``by_cluster`` there is one cluster and this is ``self``."""
+        if not self._by_cluster:
+            return self
+        view = copy.copy(self)
+        view.cluster = cluster_id
+        view._bind((cluster_id,))
+        return view
+
+    def _bind(self, cluster: tuple[str, ...]) -> None:
+        """Keep the children of ``cluster``'s label set (a series exists from the start, and
+        ``labels()`` costs more than the increment)."""
+        self.orders, *plain = self._families
+        self.book_orders = plain.pop(6)  # labelled by side too
+        (
+            self.clearing,
+            self.cleared_volume,
+            self.last_volume,
+            self.last_price,
+            self.last_floor,
+            self.last_cap,
+            self.commit,
+            self.journal_head,
+            self.streams,
+        ) = (f.labels(*cluster) if cluster else f for f in plain)
+        self._order_children = {
+            (side, outcome): self.orders.labels(*cluster, side, outcome)
+            for side in SIDES
+            for outcome in OUTCOMES
+        }
+        self._book_children = {side: self.book_orders.labels(*cluster, side) for side in SIDES}
+        self.last_floor.set(float("nan"))  # no band drawn before the first clearing
+        self.last_cap.set(float("nan"))
 
     def record_orders(self, buy: int, sell: int, accepted: bool) -> None:
         """Count a command's orders (one call per batch)."""
@@ -159,8 +175,8 @@ class Metrics:
         self.problems.labels(slug).inc()
 
     def set_book_orders(self, buy: int, sell: int) -> None:
-        self.book_orders.labels("buy").set(buy)
-        self.book_orders.labels("sell").set(sell)
+        self._book_children["buy"].set(buy)
+        self._book_children["sell"].set(sell)
 
     def exposition(self) -> bytes:
         """The text format of every metric, for ``/metrics``."""

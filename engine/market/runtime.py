@@ -46,7 +46,9 @@ class Runtime:
         self.sink = GroupCommitSink(self.committer)
         self._tick_seconds = tick_seconds
         self._ticker: asyncio.Task[None] | None = None
+        self._running = False
         self._metrics: Metrics | None = None
+        self._books_seq = -1  # the market's seq when the books' sizes were counted last
         self.failure: BaseException | None = None
         """Why the journal could not be written (None while it can): from then on the
         market's memory holds events the disk does not."""
@@ -62,11 +64,15 @@ class Runtime:
         :class:`~engine.store.place.Store`)."""
         return cls(open_market(where, cluster, clock or WallClock()))
 
-    async def start(self) -> None:
-        """Start committing and ticking; from now on events go through the group commit."""
+    async def start(self, *, tick: bool = True) -> None:
+        """Start committing and ticking; from now on events go through the group commit.
+        ``tick=False``: another ticker calls :meth:`tick_once` (one ticker for many
+        clusters, :class:`engine.market.gates.GateTicker`)."""
         self.committer.start()
         self.market.attach(self.sink)  # appends now resolve through shared commits
-        self._ticker = asyncio.get_running_loop().create_task(self._tick(), name="market-tick")
+        self._running = True
+        if tick:
+            self._ticker = asyncio.get_running_loop().create_task(self._tick(), name="market-tick")
 
     @property
     def head(self) -> Head:
@@ -76,7 +82,7 @@ class Runtime:
     @property
     def started(self) -> bool:
         """True between :meth:`start` and :meth:`stop` (the gateway's readiness)."""
-        return self._ticker is not None
+        return self._running
 
     def instrument(self, metrics: Metrics) -> None:
         """Feed ``metrics``: journal commit latency and head seq per group, every clearing
@@ -144,6 +150,7 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
             self._ticker = None
+        self._running = False
         try:
             try:
                 await self.committer.aclose()
@@ -154,12 +161,22 @@ class Runtime:
         finally:
             self.node.release()
 
+    def tick_once(self) -> bool:
+        """Close the gates the clock has passed and update the books' metric; False once
+        the journal has failed (nothing to tick any more)."""
+        if self.failure is not None:
+            return False
+        try:
+            self.market.close_due_gates()
+        except JournalFailed:  # the failure hook has recorded it: nothing to tick
+            return False
+        # The books' sizes change only with events: a tick without one counts nothing (a
+        # server of many clusters would scan every open book of every cluster each tick).
+        if self._metrics is not None and self._books_seq != self.market.seq:
+            self._books_seq = self.market.seq
+            self._metrics.set_book_orders(*self.market.open_book_orders())
+        return True
+
     async def _tick(self) -> None:
-        while self.failure is None:
-            try:
-                self.market.close_due_gates()
-            except JournalFailed:  # the failure hook has recorded it: nothing to tick
-                return
-            if self._metrics is not None:
-                self._metrics.set_book_orders(*self.market.open_book_orders())
+        while self.tick_once():
             await asyncio.sleep(self._tick_seconds)

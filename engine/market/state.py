@@ -407,14 +407,15 @@ class MarketState:
     def _apply_gate_closed(self, p: GateClosed) -> None:
         start = int(p.interval_start)
         book = self._books.get(start) or IntervalBook(start)
-        rows = book.active_rows()
-        auction, bid_rows, ask_rows = book.auction_book(rows)
-        result = p.clearing
-        if result is None:  # replaying: clear again, and it must come out the same
+        if p.clearing is not None and p.rows is not None:  # live: decided on this very book
+            result, (rows, bid_rows, ask_rows) = p.clearing, p.rows
+        else:  # replaying: clear again, and it must come out the same
+            rows = book.active_rows()
+            auction, bid_rows, ask_rows = book.auction_book(rows)
             c = self.cluster_at(start)
             result = clear(auction, c.mechanism, k=c.k, rationing=c.rationing)
-        if result.digest() != p.digest:
-            raise ReplayMismatch(f"the clearing of interval {start} does not reproduce")
+            if result.digest() != p.digest:
+                raise ReplayMismatch(f"the clearing of interval {start} does not reproduce")
         book.mark_cleared(rows)
         o = book.orders
         cleared = IntervalResult(

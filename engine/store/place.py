@@ -22,6 +22,7 @@ from engine.store.postgres import describe, is_url
 from engine.store.tokens import TokenStore, wall_clock_us
 
 JOURNAL_FILE = "journal.sqlite"
+CLUSTERS_DIR = "clusters"  # DIR/clusters/{id}/: each cluster's of a server that hosts several
 
 
 class Tokens(Protocol):
@@ -60,6 +61,10 @@ class Store(Protocol):
         """The cluster's tokens; ``create=False``: FileNotFoundError if there are none."""
         ...
 
+    def of_cluster(self, cluster_id: str) -> Store:
+        """Where a server hosting several clusters keeps this one's journal and tokens."""
+        ...
+
 
 @dataclass(frozen=True)
 class DataDirStore:
@@ -87,6 +92,10 @@ class DataDirStore:
         self, cluster_id: str, clock: Callable[[], int] = wall_clock_us, *, create: bool = True
     ) -> TokenStore:
         return TokenStore.open(self.path, clock, create=create)
+
+    def of_cluster(self, cluster_id: str) -> DataDirStore:
+        """``DIR/clusters/{id}``: a data directory of its own (journal, tokens, lock)."""
+        return DataDirStore(self.path / CLUSTERS_DIR / cluster_id)
 
 
 @dataclass(frozen=True)
@@ -117,6 +126,10 @@ class PostgresStore:
         from engine.store.pg_tokens import PgTokenStore
 
         return PgTokenStore.open(self.url, cluster_id, clock, create=create)
+
+    def of_cluster(self, cluster_id: str) -> PostgresStore:
+        """The same database: every table is keyed by the cluster id already."""
+        return self
 
 
 def store_at(data: str | Path, url: str | None = None) -> DataDirStore | PostgresStore:
