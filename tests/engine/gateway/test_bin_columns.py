@@ -116,9 +116,11 @@ async def test_the_client_sends_numpy_int_columns_as_bin_in_msgpack(
     async with serve(tmp_path) as g, KlasterClient(g.url, "t-dom-1", codec=codec) as dom1:  # type: ignore[arg-type]
         request = dom1.request
 
-        async def spy(method: str, path: str, body: Any = None, params: Any = None) -> Any:
+        async def spy(
+            method: str, path: str, body: Any = None, params: Any = None, **options: Any
+        ) -> Any:
             sent.append(body)
-            return await request(method, path, body, params)
+            return await request(method, path, body, params, **options)
 
         monkeypatch.setattr(dom1, "request", spy)
         starts = np.full(3, START, dtype=np.int64)
