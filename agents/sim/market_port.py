@@ -37,7 +37,6 @@ from engine import (
     ReadingBatch,
     Rejected,
     SimulatedClock,
-    member_index,
     member_statement,
     read_token_file,
     statement,
@@ -189,13 +188,12 @@ class LocalMarket:
     def statements(self, begin_s: int, end_s: int) -> dict[str, Totals]:
         """Every member's statement, from one settlement of the period."""
         _, settled = self.market.settlement(begin_s, end_s)
-        starts, points = self.market.point_statements(begin_s, end_s)
-        billing = self.market.billing_cluster(starts)
+        _, points = self.market.point_statements(begin_s, end_s)
         tick = self.market.cluster.tick_pln_mwh
         totals = {}
         for code, member_id in enumerate(self.market.registry.member_ids):
             s = statement(settled, code, tick_pln_mwh=tick)
-            b = member_statement(billing, points, member_index(billing, member_id))
+            b = member_statement(points, member_id)
             totals[member_id] = Totals(
                 s.bought_wh, s.sold_wh, s.shortfall_wh, s.surplus_wh,
                 s.cost_grosz, s.baseline_grosz, s.savings_grosz,

@@ -520,26 +520,20 @@ class MarketState:
             return PeriodTrades.empty()
         return PeriodTrades(*(np.concatenate(c) for c in columns))
 
-    def billing_cluster(self, starts: list[int]) -> Any:
-        """The configuration whose points a period's statements list, each under the member
-        that owned it then: the one in force at its first interval (every section of the
-        period is billed on the configuration in force for it, see :meth:`bill_points`)."""
-        return self.cluster_at(starts[0]) if starts else self.cluster
-
     def bill_points(self, starts: list[int]) -> list[PointStatement]:
-        """Every connection point's statement over the given intervals (ascending), in the
-        order of :meth:`billing_cluster`'s points (``PointStatement.point`` indexes its
-        ``points``, as bills do): the period cut into sections, each billed on the
-        configuration in force for it (:mod:`engine.settlement.periods`), opening with
-        the credits the history before it left (:meth:`credits_at`)."""
-        cluster = self.billing_cluster(starts)
-        registry = self.registry_at(starts[0]) if starts else self.registry
-        codes = np.array([registry.point_code[p.id] for p in cluster.points], np.int64)
-        opening = self.credits_at(starts[0]) if starts else {}
-        sections, _ = bill_parts(self._parts(starts) if starts else [], opening)
-        if not starts:  # an empty period: one empty section, on the configuration of now
-            sections, _ = bill_parts([self._part(cluster, codes, [], 0)], opening)
-        return period_statements(cluster, codes, sections)
+        """The statements over the given intervals (ascending), one per connection point
+        and member that held it in them (:func:`~engine.settlement.periods.period_statements`:
+        ``point`` the point's code, ``member_id`` the member): the period cut into
+        sections, each billing the points of the configuration in force for it, each point
+        for the member that held it then (:mod:`engine.settlement.periods`), opening with
+        the credits the history before it left (:meth:`credits_at`). An empty period: the
+        points of the configuration journaled last, with nothing billed."""
+        if not starts:
+            codes = np.array([self.registry.point_code[p.id] for p in self.cluster.points])
+            sections, _ = bill_parts([self._part(self.cluster, codes.astype(np.int64), [], 0)], {})
+            return period_statements(sections)
+        sections, _ = bill_parts(self._parts(starts), self.credits_at(starts[0]))
+        return period_statements(sections)
 
     def credits_at(self, start_s: int) -> Ledger:
         """What every connection point (by code) holds in credits at ``start_s`` [s]: the

@@ -133,7 +133,13 @@ class PointStatement:
     [grosz], with and without the market, the net-metering bank [Wh]); the intervals
     (indices into the period) still missing its reading; the credits held at the period's
     start and end, and what expired in it (deposit [grosz], bank [Wh]); its ``sections``
-    (empty: the period is one section)."""
+    (empty: the period is one section).
+
+    ``point``: in a section (:func:`bill_points`) the point's index among the section
+    configuration's points; over a period (:mod:`engine.settlement.periods`) its stable code.
+    ``point_id``, ``member_id``: the point and the member that held it (in a section, or
+    in the period's sections this statement sums); ``tariff``, ``regime``: the point's in
+    its first section."""
 
     point: int
     bill: Bill
@@ -148,13 +154,17 @@ class PointStatement:
     expired_grosz: int = 0
     expired_wh: int = 0
     sections: tuple[Section, ...] = ()
+    point_id: str = ""
+    member_id: str = ""
+    tariff: str = ""
+    regime: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class MemberStatement:
     """A member's points' statements and their sums (each line the sum of the points')."""
 
-    member: int
+    member: str
     points: tuple[PointStatement, ...]
     bill: Bill
     baseline: Bill
@@ -209,20 +219,13 @@ def bill_points(
     ]
 
 
-def member_index(cluster: Cluster, member_id: str) -> int:
-    """The index of ``member_id`` among ``cluster``'s members, as its points'
-    ``member_code`` name it (-1: not a member of this configuration)."""
-    return next((i for i, m in enumerate(cluster.members) if m.id == member_id), -1)
-
-
-def member_statement(
-    cluster: Cluster, points: list[PointStatement], member: int
-) -> MemberStatement:
-    """Add up the point statements of ``member`` (its points in code order)."""
-    mine = tuple(s for s in points if cluster.points[s.point].member_code == member)
+def member_statement(points: list[PointStatement], member_id: str) -> MemberStatement:
+    """Add up the point statements ``member_id`` holds (``PointStatement.member_id``), in
+    their order: a member of none of them gets an empty statement."""
+    mine = tuple(s for s in points if s.member_id == member_id)
     bill = sum_bills([s.bill for s in mine], LINES)
     baseline = sum_bills([s.baseline for s in mine], BASELINE_LINES)
-    return MemberStatement(member, mine, bill, baseline, sum(s.saving_grosz for s in mine))
+    return MemberStatement(member_id, mine, bill, baseline, sum(s.saving_grosz for s in mine))
 
 
 def operator_value(trades: PeriodTrades, intervals: int) -> list[int]:
@@ -339,6 +342,8 @@ def _point(cluster, prices, p, settled: Settlement, short, surplus, base_short, 
     return PointStatement(
         p, bill, baseline, _saving(bill, baseline, opening, closing), held.deposit_grosz,
         baseline_held.deposit_grosz, held.bank_wh, pending, opening, closing, *expired,
+        point_id=point.id, member_id=cluster.members[point.member_code].id,
+        tariff=billing.tariff, regime=billing.regime,
     )  # fmt: skip
 
 
