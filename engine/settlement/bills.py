@@ -61,6 +61,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from engine.config.billing import PointBilling
 from engine.config.cluster import Cluster
 from engine.settlement.credits import NONE, Credits, credit, draw, expire
 from engine.settlement.settle import PeriodTrades, Settlement, settle
@@ -190,33 +191,123 @@ def bill_points(
     [tick]: the bands of the intervals (the fallback RCE and supplier price); ``opening``:
     what each point (by index) holds at the start (None: nothing).
     """
-    settled = settle(trades, import_wh, export_wh, floor, cap, 0, metered)
-    shortfall = np.array(settled.shortfall_wh)
-    surplus = np.array(settled.surplus_wh)
-    net = np.where(metered, np.subtract(export_wh, import_wh), 0)
-    base_short, base_surplus = np.maximum(-net, 0), np.maximum(net, 0)
-    if cluster.settlement.net_member_points:
-        owner = np.array([p.member_code for p in cluster.points], np.int64)
-        for pair in ((shortfall, surplus), (base_short, base_surplus)):
-            _net_members(owner, *pair)
-    prices = _Prices(cluster, starts, floor, cap)
-    taken = np.where(metered, import_wh, 0)
+    f = _Flows(cluster, starts, trades, import_wh, export_wh, metered, floor, cap)
     return [
         _point(
             cluster,
-            prices,
+            f.prices,
             p,
-            settled,
-            shortfall[p],
-            surplus[p],
-            base_short[p],
-            base_surplus[p],
-            taken[p],
+            f.settled,
+            f.shortfall[p],
+            f.surplus[p],
+            f.base_short[p],
+            f.base_surplus[p],
+            f.taken[p],
             metered[p],
             NOTHING if opening is None else opening[p],
         )  # fmt: skip
         for p in range(len(cluster.points))
     ]
+
+
+#: What decides a point's credits over a section, each an exact sum over its intervals, with
+#: the market then without it (the baseline): shortfall [Wh], surplus [Wh], shortfall x the
+#: supplier price [Wh*tick], surplus x the export price [Wh*tick] (see :func:`carry`).
+CreditSums = tuple[int, int, int, int, int, int, int, int]
+NO_SUMS: CreditSums = (0, 0, 0, 0, 0, 0, 0, 0)
+
+
+def credit_sums(
+    cluster: Cluster,
+    starts: list[int],
+    trades: PeriodTrades,
+    import_wh: np.ndarray,
+    export_wh: np.ndarray,
+    metered: np.ndarray,
+    floor: np.ndarray,
+    cap: np.ndarray,
+) -> list[CreditSums]:
+    """Each point's :data:`CreditSums` over the intervals ``starts`` (arguments as
+    :func:`bill_points`, all of one configuration and local month). Sums over intervals:
+    the sums of two sets of intervals are the sums over both, so a history's are folded
+    as its readings come (:mod:`engine.settlement.credit_fold`)."""
+    f = _Flows(cluster, starts, trades, import_wh, export_wh, metered, floor, cap)
+    out = []
+    for p, point in enumerate(cluster.points):
+        supplier = _supplier_prices(f.prices, point.billing)
+        export = _export_prices(f.prices, point.billing)
+        out.append(
+            tuple(
+                x
+                for short, fed in (
+                    (f.shortfall[p], f.surplus[p]),
+                    (f.base_short[p], f.base_surplus[p]),
+                )
+                for x in (_sum(short), _sum(fed), _dot(short, supplier), _dot(fed, export))
+            )
+        )
+    return out  # type: ignore[return-value]
+
+
+def carry_sums(
+    cluster: Cluster, month: int, opening: list[Carried], sums: list[CreditSums]
+) -> list[Carried]:
+    """What each of ``cluster``'s points holds after a section of local month ``month``
+    (:func:`month_index`) whose :data:`CreditSums` are ``sums``, from ``opening``: the
+    credits :func:`bill_points` would leave."""
+    tick = cluster.tick_pln_mwh
+    out = []
+    for point, held, s in zip(cluster.points, opening, sums, strict=True):
+        market, _, _ = carry(
+            point.billing, month, held.market, s[0], s[1],
+            value_to_exact_grosz(s[2], tick), value_to_exact_grosz(s[3], tick),
+        )  # fmt: skip
+        baseline, _, _ = carry(
+            point.billing, month, held.baseline, s[4], s[5],
+            value_to_exact_grosz(s[6], tick), value_to_exact_grosz(s[7], tick),
+        )  # fmt: skip
+        out.append(Carried(market, baseline))
+    return out
+
+
+def carry(
+    billing: PointBilling, month: int, held: Credits, short_wh: int, surplus_wh: int,
+    supplied: Fraction, fed: Fraction,
+) -> tuple[Credits, int, tuple[int, int]]:  # fmt: skip
+    """A point's credits over a section of local month ``month`` on its ``billing``: what
+    expired at its start, then what is credited (``fed`` [grosz] into the net-billing
+    deposit, rounded; ``ratio`` x ``surplus_wh`` into the net-metering bank, floored) and
+    drawn oldest first (the ``supplied`` energy [grosz], rounded; the ``short_wh``):
+    (what is held after it, what was drawn [grosz or Wh], what expired (grosz, Wh))."""
+    deposit, lost_grosz = expire(held.deposit, month)
+    bank, lost_wh = expire(held.bank, month)
+    drawn = 0
+    if billing.regime == "net-billing":
+        deposit = credit(deposit, month, round_half_even(fed))
+        deposit, drawn = draw(deposit, round_half_even(supplied))
+    elif billing.regime == "net-metering":
+        fed_wh = int(billing.net_metering_ratio * surplus_wh)
+        bank, drawn = draw(credit(bank, month, fed_wh), short_wh)
+    return Credits(deposit, bank), drawn, (lost_grosz, lost_wh)
+
+
+class _Flows:
+    """A section's energy per point and interval [Wh]: the settlement on points, what each
+    takes from the supplier and feeds to the grid with the market and without it (netted
+    inside members where configured), what it takes from the network; and the prices."""
+
+    def __init__(self, cluster, starts, trades, import_wh, export_wh, metered, floor, cap):  # noqa: ANN001
+        self.settled = settle(trades, import_wh, export_wh, floor, cap, 0, metered)
+        self.shortfall = np.array(self.settled.shortfall_wh)
+        self.surplus = np.array(self.settled.surplus_wh)
+        net = np.where(metered, np.subtract(export_wh, import_wh), 0)
+        self.base_short, self.base_surplus = np.maximum(-net, 0), np.maximum(net, 0)
+        if cluster.settlement.net_member_points:
+            owner = np.array([p.member_code for p in cluster.points], np.int64)
+            for pair in ((self.shortfall, self.surplus), (self.base_short, self.base_surplus)):
+                _net_members(owner, *pair)
+        self.prices = _Prices(cluster, starts, floor, cap)
+        self.taken = np.where(metered, import_wh, 0)
 
 
 def member_statement(points: list[PointStatement], member_id: str) -> MemberStatement:
@@ -275,14 +366,8 @@ def _point(cluster, prices, p, settled: Settlement, short, surplus, base_short, 
     group = prices.rules.group(billing.tariff)
     zone = prices.zone[billing.tariff]
     rate = np.array(group.distribution_ticks, np.int64)[zone]
-    supplier = np.array(
-        [billing.supplier.price(s, z, c) for s, z, c in
-         zip(prices.starts, zone.tolist(), prices.cap.tolist(), strict=True)], np.int64,
-    )  # fmt: skip
-    if billing.regime == "net-billing":
-        export_price = prices.rce if billing.net_billing_price == "rce" else prices.rcem
-    else:
-        export_price = np.zeros(len(prices.starts), np.int64)
+    supplier = _supplier_prices(prices, billing)
+    export_price = _export_prices(prices, billing)
     tick = prices.tick
 
     def grosz(value: int | Fraction) -> Fraction:
@@ -300,27 +385,24 @@ def _point(cluster, prices, p, settled: Settlement, short, surplus, base_short, 
 
     def energy(shortfall, surplus_wh, held: Credits) -> tuple[dict, Credits, tuple[int, int]]:
         """The energy lines, what is held after them, and (grosz, Wh) that expired."""
-        deposit, lost_grosz = expire(held.deposit, prices.month_index)
-        bank, lost_wh = expire(held.bank, prices.month_index)
         supplied = grosz(_dot(shortfall, supplier))
+        fed = grosz(_dot(surplus_wh, export_price))
+        held, drawn, lost = carry(
+            billing, prices.month_index, held, _sum(shortfall), _sum(surplus_wh), supplied, fed
+        )
         lines = {"supplier_energy": (_sum(shortfall), supplied)}
         if billing.regime == "net-billing":
             # Credited in whole grosz; pays energy only, oldest first (engine.settlement.credits)
-            fed = round_half_even(grosz(_dot(surplus_wh, export_price)))
-            deposit = credit(deposit, prices.month_index, fed)
-            deposit, used = draw(deposit, round_half_even(supplied))
-            lines["export_credit"] = (_sum(surplus_wh), Fraction(-used))
+            lines["export_credit"] = (_sum(surplus_wh), Fraction(-drawn))
         elif billing.regime == "net-metering":
             # Credited in whole Wh (floored); offsets shortfall Wh, energy and variable
             # distribution alike, oldest first.
-            fed = int(billing.net_metering_ratio * _sum(surplus_wh))
-            bank, offset = draw(credit(bank, prices.month_index, fed), _sum(shortfall))
             worth = supplied + grosz(_dot(shortfall, rate))
-            share = Fraction(offset, _sum(shortfall)) if _sum(shortfall) else Fraction(0)
+            share = Fraction(drawn, _sum(shortfall)) if _sum(shortfall) else Fraction(0)
             lines["export_credit"] = (_sum(surplus_wh), -share * worth)
         else:
             lines["export_credit"] = (_sum(surplus_wh), Fraction(0))
-        return lines, Credits(deposit, bank), (lost_grosz, lost_wh)
+        return lines, held, lost
 
     market, held, expired = energy(short, surplus, opening.market)
     bought_wh = np.array(settled.bought_wh[p])
@@ -345,6 +427,23 @@ def _point(cluster, prices, p, settled: Settlement, short, surplus, base_short, 
         point_id=point.id, member_id=cluster.members[point.member_code].id,
         tariff=billing.tariff, regime=billing.regime,
     )  # fmt: skip
+
+
+def _supplier_prices(prices: _Prices, billing: PointBilling) -> np.ndarray:
+    """The point's supplier price of each interval [tick]."""
+    zone = prices.zone[billing.tariff]
+    return np.array(
+        [billing.supplier.price(s, z, c) for s, z, c in
+         zip(prices.starts, zone.tolist(), prices.cap.tolist(), strict=True)], np.int64,
+    )  # fmt: skip
+
+
+def _export_prices(prices: _Prices, billing: PointBilling) -> np.ndarray:
+    """What a Wh fed to the grid credits the point in each interval [tick]: net billing's
+    max(RCE, 0) or max(RCEm, 0), else 0."""
+    if billing.regime == "net-billing":
+        return prices.rce if billing.net_billing_price == "rce" else prices.rcem
+    return np.zeros(len(prices.starts), np.int64)
 
 
 def _saving(bill: Bill, baseline: Bill, opening: Carried, closing: Carried) -> int:

@@ -16,8 +16,9 @@ with a reading billed section by section on the same cuts
 A period that starts inside a month bills the month's intervals before it as one section
 of the history: a month's statement opens with what the months before left.
 
-Cost: one pass per section over points x intervals; the market keeps what was held at each
-month's start, so a statement bills its own period and at most the month before it.
+Cost: one pass per section over points x intervals; the history's credits are folded as the
+readings come (:mod:`engine.settlement.credit_fold`), so a statement bills its own period and
+at most the part of its first month before it.
 """
 
 from __future__ import annotations
