@@ -8,6 +8,8 @@ so :mod:`agents.sim.simulation` runs one loop against either and gets the same r
 - ``outcome(start)``: the interval's cleared volume [Wh], price [tick] (-1: no trade) and
   fills per order id;
 - ``send_readings(batch)``: meter readings (as the dso, or the coordinator);
+- ``change_cluster(cluster, effective)``: the coordinator's change of configuration (members
+  joining or leaving), in force from an interval start [s];
 - ``statements(begin, end)``, ``kpis(begin, end)``: the settlement's figures.
 
 :class:`HttpMarket` talks to a server started with ``klaster serve --scenario FILE``: its
@@ -305,10 +307,13 @@ class HttpMarket:
         return Cleared(volume, price, order_ids, filled)
 
     def change_cluster(self, cluster: Any, effective_s: int) -> None:
-        raise PortError(
-            "members joining or leaving are simulated on the local market only; a served "
-            "cluster changes through POST /v1/cluster/changes"
-        )
+        """Put ``cluster`` in force from ``effective_s`` [s] on, as the coordinator
+        (``POST /v1/cluster/changes``: its document and files, as ``klaster cluster apply``
+        would send them)."""
+        if cluster.document is None:
+            raise PortError("the changed configuration has no document to send")
+        files = {name: data.decode() for name, data in cluster.files.items()}
+        self._call(self._coordinator.change_cluster(cluster.document, files, effective_s))
 
     def send_readings(self, member_id: str, batch: ReadingBatch) -> None:
         from agents.client.sdk import Reading
