@@ -160,12 +160,13 @@ class MarketState:
         same order, so the same state, at the speed of the batch path): the journal hands
         them over already as columns (:class:`~engine.market.order_runs.OrderRun`), a list
         of events is gathered here."""
-        self._replaying = True
+        self._replaying = True  # the credits' sums of what is read: once, at the end
         try:
-            return self._replay(events)
+            kinds = self._replay(events)
         finally:
             self._replaying = False
-            self._fold_credits()
+        self._fold_credits()
+        return kinds
 
     def _replay(self, events: Iterable[Event | OrderRun]) -> dict[str, int]:
         kinds: dict[str, int] = {}

@@ -20,7 +20,10 @@ pytestmark = pytest.mark.slow  # two runs: about 10 s
 DIGESTS = {
     ("joining", None): {
         "intervals.csv": "84f840af394a64e120ecfc874008212d2e420db19b7c66759391d525cf5c7f03",
-        "statements.csv": "615c5011d84ade1f66d74055de6e57d90e06a589fede1a8cc0b8a2e7c5040289",
+        # Changed on purpose (issue 11): the firm joining on day 2 is billed for its days
+        # (bill 576.60 PLN, baseline 581.83); before, a statement listed only the points
+        # in force at the period's first interval, and its bill was 0.00.
+        "statements.csv": "0074c2d2d33fdb7c5b6b09eada5b12d42114dd8f66f4f5412be8389308b5466e",
         "kpis.json": "18bc726d67b8857fa9eaea765cc5d43717081b44a393dd3c1ef414ebabf6b273",
     },
     ("zywiec", 1): {
