@@ -22,9 +22,12 @@ DIGESTS = {
         "intervals.csv": "84f840af394a64e120ecfc874008212d2e420db19b7c66759391d525cf5c7f03",
         # Changed on purpose (issue 11): the firm joining on day 2 is billed for its days
         # (bill 576.60 PLN, baseline 581.83); before, a statement listed only the points
-        # in force at the period's first interval, and its bill was 0.00.
+        # in force at the period's first interval, and its bill was 0.00. (Taken on this
+        # branch's base, where the digests before it were already 152a1b60... and 464b717b...
+        # here: the only difference is the firm's row and the cluster's bill totals.)
         "statements.csv": "0074c2d2d33fdb7c5b6b09eada5b12d42114dd8f66f4f5412be8389308b5466e",
-        "kpis.json": "18bc726d67b8857fa9eaea765cc5d43717081b44a393dd3c1ef414ebabf6b273",
+        # (and so the cluster's bill totals: 48.46 + 576.60 = 625.06 PLN, saving 112.55)
+        "kpis.json": "67b0f7b1940a07da758e803f94019e782379ae6b00dcdb2ad4ae17a59311c523",
     },
     ("zywiec", 1): {
         "intervals.csv": "a18cd1d0a68911501e06c36a77e386f8592de36492fefeb71341f1466ff033ae",
