@@ -60,7 +60,6 @@ _EXPORTS = {
     "ReadingBatch": "engine.settlement.metering",
     "Statement": "engine.settlement.settle",
     "statement": "engine.settlement.settle",
-    "member_index": "engine.settlement.bills",
     "member_statement": "engine.settlement.bills",
     "Kpis": "engine.settlement.kpis",
     "self_sufficiency": "engine.settlement.kpis",

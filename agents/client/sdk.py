@@ -517,6 +517,22 @@ class KlasterClient:
         _, body = await self.request("GET", "/v1/kpis", params=params)
         return from_wire(Kpis, body)
 
+    # -- the configuration ------------------------------------------------------------------
+
+    async def change_cluster(
+        self,
+        config: dict[str, Any],
+        files: dict[str, str] | None = None,
+        effective_from: Instant | None = None,
+    ) -> api.ClusterChanged:
+        """Coordinator: put the configuration ``config`` (the TOML document; ``files``: the
+        files it names, as text by name) in force from the interval ``effective_from`` on
+        (None: the first that may still change)."""
+        start = None if effective_from is None else instant(effective_from)
+        change = api.ClusterChange(config, files or {}, start)
+        _, body = await self.request("POST", "/v1/cluster/changes", change)
+        return from_wire(api.ClusterChanged, body)
+
     # -- the clock --------------------------------------------------------------------------
 
     async def clock(self) -> int:

@@ -8,6 +8,8 @@ so :mod:`agents.sim.simulation` runs one loop against either and gets the same r
 - ``outcome(start)``: the interval's cleared volume [Wh], price [tick] (-1: no trade) and
   fills per order id;
 - ``send_readings(batch)``: meter readings (as the dso, or the coordinator);
+- ``change_cluster(cluster, effective)``: the coordinator's change of configuration (members
+  joining or leaving), in force from an interval start [s];
 - ``statements(begin, end)``, ``kpis(begin, end)``: the settlement's figures.
 
 :class:`HttpMarket` talks to a server started with ``klaster serve --scenario FILE``: its
@@ -37,7 +39,6 @@ from engine import (
     ReadingBatch,
     Rejected,
     SimulatedClock,
-    member_index,
     member_statement,
     read_token_file,
     statement,
@@ -192,13 +193,12 @@ class LocalMarket:
     def statements(self, begin_s: int, end_s: int) -> dict[str, Totals]:
         """Every member's statement, from one settlement of the period."""
         _, settled = self.market.settlement(begin_s, end_s)
-        starts, points = self.market.point_statements(begin_s, end_s)
-        billing = self.market.billing_cluster(starts)
+        _, points = self.market.point_statements(begin_s, end_s)
         tick = self.market.cluster.tick_pln_mwh
         totals = {}
         for code, member_id in enumerate(self.market.registry.member_ids):
             s = statement(settled, code, tick_pln_mwh=tick)
-            b = member_statement(billing, points, member_index(billing, member_id))
+            b = member_statement(points, member_id)
             totals[member_id] = Totals(
                 s.bought_wh, s.sold_wh, s.shortfall_wh, s.surplus_wh,
                 s.cost_grosz, s.baseline_grosz, s.savings_grosz,
@@ -311,10 +311,13 @@ class HttpMarket:
         return Cleared(volume, price, order_ids, filled)
 
     def change_cluster(self, cluster: Any, effective_s: int) -> None:
-        raise PortError(
-            "members joining or leaving are simulated on the local market only; a served "
-            "cluster changes through POST /v1/cluster/changes"
-        )
+        """Put ``cluster`` in force from ``effective_s`` [s] on, as the coordinator
+        (``POST /v1/cluster/changes``: its document and files, as ``klaster cluster apply``
+        would send them)."""
+        if cluster.document is None:
+            raise PortError("the changed configuration has no document to send")
+        files = {name: data.decode() for name, data in cluster.files.items()}
+        self._call(self._coordinator.change_cluster(cluster.document, files, effective_s))
 
     def send_readings(self, member_id: str, batch: ReadingBatch) -> None:
         from agents.client.sdk import Reading

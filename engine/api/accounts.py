@@ -66,8 +66,9 @@ class PointBill(Struct, frozen=True):
     expired in it (12 months after the month it was credited) and what is carried forward
     (``carried_grosz``, ``baseline_carried_grosz``, ``carried_wh``); intervals still missing
     its reading (left out). ``sections``: the period's parts under different
-    configurations or local months, each billed on its own (the bill is their sum); empty
-    when the period is one part."""
+    configurations or local months in which the member held the point, each billed on its
+    own (the bill is their sum); empty when it held it over the whole period, one part.
+    ``tariff`` and ``regime``: the point's in its first section."""
 
     point: str
     tariff: str
@@ -94,8 +95,10 @@ class Statement(Struct, frozen=True):
     it would have paid without the market, ``savings_grosz`` the difference: the market's own
     account at the band prices and the network fee, kept for clients of before the tariffs.
     ``bill`` is the member's bill on its points' tariffs (the sum of ``points``' bills:
-    suppliers bill each point on its own), ``baseline`` the same without the market, and
-    ``saving_grosz`` the difference of their gross totals. ``shared_in_wh`` and
+    suppliers bill each point on its own; ``points`` are the points it held in the period,
+    each billed for the parts it held it in: a member who joined or left inside the period,
+    or whose point moved, is billed for its own part), ``baseline`` the same without the
+    market, and ``saving_grosz`` the difference of their gross totals. ``shared_in_wh`` and
     ``shared_out_wh`` are the energy the cluster's sharing key gave the member and took of
     its production (0 when the market allocates alone), ``shared_in_grosz`` and
     ``shared_out_grosz`` their value at the internal price (in ``cost_grosz``, and lines

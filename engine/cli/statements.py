@@ -3,9 +3,11 @@
 ``klaster statements export --data DIR [--config CLUSTER.toml | --scenario FILE] --from
 INSTANT --to INSTANT [--format csv|parquet] [--out FILE]`` replays DIR's journal read-only
 (the same checks as ``klaster replay``: the hash chain, the checkpoint, the cluster's
-fingerprint) and writes one row per connection point, in point code order, of its bill on
-its tariffs over the intervals starting in [from, to) (:mod:`engine.settlement.bills`).
-A member's statement is the sum of its points' rows (suppliers bill each point on its own).
+fingerprint) and writes one row per connection point and member that held it, in point
+code order, of its bill on its tariffs over the intervals starting in [from, to) that the
+member held it in (:mod:`engine.settlement.bills`, :mod:`engine.settlement.periods`: a point
+that moved inside the period has a row under each member). A member's statement is the sum
+of its rows (suppliers bill each point on its own).
 
 Columns (:func:`columns`): ``member``, ``point``, ``tariff``, ``regime``, ``from``, ``to``
 (RFC 3339 UTC), ``intervals``, ``pending`` (intervals without the point's reading, left out),
@@ -122,8 +124,7 @@ def run_export(args: argparse.Namespace) -> int:
     length = state.cluster.interval_seconds  # never changes over a cluster's life
     first = args.from_ + (-args.from_) % length
     starts = list(range(first, args.to, length))
-    billing = state.billing_cluster(starts)
-    rows = table(billing, state.bill_points(starts), len(starts), args.from_, args.to)
+    rows = table(state.bill_points(starts), len(starts), args.from_, args.to)
     try:
         if args.format == "parquet":
             write_parquet(Path(args.out), rows)
@@ -138,17 +139,16 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def table(
-    cluster: Any, points: list[PointStatement], intervals: int, start: int, end: int
+    points: list[PointStatement], intervals: int, start: int, end: int
 ) -> list[dict[str, Any]]:
     """One row per point (see the module docstring), in point code order."""
     rows = []
     for s in points:
-        point = cluster.points[s.point]
         row: dict[str, Any] = {
-            "member": cluster.members[point.member_code].id,
-            "point": point.id,
-            "tariff": point.billing.tariff,
-            "regime": point.billing.regime,
+            "member": s.member_id,
+            "point": s.point_id,
+            "tariff": s.tariff,
+            "regime": s.regime,
             "from": _iso(start),
             "to": _iso(end),
             "intervals": intervals,

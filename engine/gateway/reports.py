@@ -23,7 +23,7 @@ from engine.gateway.encoding import respond
 from engine.gateway.intervals import caught_up
 from engine.gateway.keys import RUNTIME
 from engine.gateway.problems import Problem, unprocessable
-from engine.settlement.bills import member_index, member_statement
+from engine.settlement.bills import member_statement
 from engine.settlement.settle import statement as settle_statement
 
 
@@ -74,14 +74,14 @@ def _statements(request: web.Request, members: list[str], start: int, end: int) 
     market, head = params.market(request), request.app[RUNTIME].head
     starts, settled = market.settlement(start, end)
     _, points = market.point_statements(start, end)
-    billing = market.billing_cluster(starts)
     tick = market.cluster.tick_pln_mwh
     out = []
     for member_id in members:
         code = market.registry.member_code[member_id]
         s = settle_statement(settled, code, tick_pln_mwh=tick)
-        billed = member_statement(billing, points, member_index(billing, member_id))
-        out.append(views.statement(member_id, s, starts, start, end, head, billed, billing))
+        billed = member_statement(points, member_id)
+        length = market.cluster.interval_seconds
+        out.append(views.statement(member_id, s, starts, start, end, head, billed, length))
     return out
 
 

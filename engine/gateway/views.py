@@ -15,7 +15,6 @@ from fractions import Fraction
 from typing import Any
 
 from engine import api
-from engine.config.cluster import Cluster
 from engine.gateway.quantities import moment, pln_mwh
 from engine.market.market import Market
 from engine.model.calendar import IntervalState
@@ -177,9 +176,8 @@ def bill(b: Bill) -> api.Bill:
     return api.Bill(lines, b.net_grosz, b.vat_grosz, b.gross_grosz)
 
 
-def point_bill(cluster: Cluster, s: PointStatement, starts: list[int]) -> api.PointBill:
-    point = cluster.points[s.point]
-    length = cluster.interval_minutes * 60
+def point_bill(s: PointStatement, starts: list[int], length: int) -> api.PointBill:
+    """A point's statement as the API shows it (``length``: the interval's [s])."""
     sections = tuple(
         api.PointSection(
             from_=moment(starts[x.first]),
@@ -197,9 +195,9 @@ def point_bill(cluster: Cluster, s: PointStatement, starts: list[int]) -> api.Po
         for x in s.sections
     )
     return api.PointBill(
-        point=point.id,
-        tariff=point.billing.tariff,
-        regime=point.billing.regime,  # type: ignore[arg-type]
+        point=s.point_id,
+        tariff=s.tariff,
+        regime=s.regime,  # type: ignore[arg-type]
         bill=bill(s.bill),
         baseline=bill(s.baseline),
         saving_grosz=s.saving_grosz,
@@ -224,7 +222,7 @@ def statement(
     end: int,
     head: Head,
     billed: MemberStatement,
-    cluster: Cluster,
+    length: int,
 ) -> api.Statement:
     return api.Statement(
         member=member_id,
@@ -248,7 +246,7 @@ def statement(
         bill=bill(billed.bill),
         baseline=bill(billed.baseline),
         saving_grosz=billed.saving_grosz,
-        points=tuple(point_bill(cluster, p, starts) for p in billed.points),
+        points=tuple(point_bill(p, starts, length) for p in billed.points),
         shared_in_wh=int(s.shared_in_wh),
         shared_out_wh=int(s.shared_out_wh),
         shared_in_grosz=int(s.shared_in_grosz),

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 from bisect import bisect_left
 from collections.abc import Iterable
+from datetime import datetime
 from operator import attrgetter
 from typing import Any
 
@@ -45,7 +46,8 @@ from engine.market.versions import Versions
 from engine.model.calendar import Calendar
 from engine.model.columns import ChunkedColumns, Columns, group_starts, stable_order
 from engine.model.registry import Registry
-from engine.settlement.bills import PointStatement
+from engine.settlement.bills import CreditSums, PointStatement, credit_sums, month_index
+from engine.settlement.credit_fold import CreditFold, carried
 from engine.settlement.metering import Readings
 from engine.settlement.periods import (
     Ledger,
@@ -101,9 +103,12 @@ class MarketState:
         self._published_bands: dict[int, tuple[int, int]] = {}
         # Re-settlements after late or corrected readings: (interval start, new - old).
         self.adjustments: list[tuple[int, Settlement]] = []
-        # The credits held at the start of local months (credits_at): {month start [s]:
-        # ledger}, each valid until a reading before it changes.
-        self._month_credits: dict[int, Ledger] = {}
+        # The sums that decide the prosumer credits, per section of the history with a
+        # reading (credits_at); intervals read but not yet added in; replay adds them at its
+        # end (one pass), a live reading at once.
+        self._credits = CreditFold()
+        self._unfolded: set[int] = set()
+        self._replaying = False
 
     def apply(self, event: Event) -> None:
         """Change the state by one recorded event."""
@@ -156,6 +161,15 @@ class MarketState:
         same order, so the same state, at the speed of the batch path): the journal hands
         them over already as columns (:class:`~engine.market.order_runs.OrderRun`), a list
         of events is gathered here."""
+        self._replaying = True  # the credits' sums of what is read: once, at the end
+        try:
+            kinds = self._replay(events)
+        finally:
+            self._replaying = False
+        self._fold_credits()
+        return kinds
+
+    def _replay(self, events: Iterable[Event | OrderRun]) -> dict[str, int]:
         kinds: dict[str, int] = {}
         run: list[OrderAccepted] = []
         orders = 0
@@ -355,8 +369,11 @@ class MarketState:
             cluster = cluster_of(p.config, p.files, f"the journal, event {p.seq}")
         except ValueError as exc:  # validated before it was journaled
             raise ReplayMismatch(f"event {p.seq}: the configuration does not load: {exc}") from None
-        self.versions.add(int(p.effective_from_s), cluster)
-        self._month_credits = {}  # (it holds only intervals before the change; kept simple)
+        effective = int(p.effective_from_s)
+        # Read intervals after the instant (only at an old journal's first open: its
+        # configuration journaled in force from the start) are summed again under it.
+        self._unfold(self.readings.read_from(effective))
+        self.versions.add(effective, cluster)
         self.cluster, self.registry = cluster, self.versions.codes
         for _ in range(len(self._member_orders), len(self.registry.member_ids)):
             self._member_orders.append(Columns(("order_id",), 16))
@@ -364,6 +381,8 @@ class MarketState:
             if not 1 <= order_id <= len(self._index):
                 raise ReplayMismatch(f"event {p.seq} cancels order {order_id}, which is unknown")
             self._cancel(order_id)
+        if not self._replaying:
+            self._fold_credits()
 
     def _apply_order_cancelled(self, p: OrderCancelled) -> None:
         self._cancel(int(p.order_id))
@@ -406,6 +425,7 @@ class MarketState:
 
     def _apply_gate_closed(self, p: GateClosed) -> None:
         start = int(p.interval_start)
+        self._unfold([start])  # (read before its gate closed: its trades change its sums)
         book = self._books.get(start) or IntervalBook(start)
         if p.clearing is not None and p.rows is not None:  # live: decided on this very book
             result, (rows, bid_rows, ask_rows) = p.clearing, p.rows
@@ -450,26 +470,66 @@ class MarketState:
                             int(o["price"][row]),
                             int(q),
                         )
+        if not self._replaying:
+            self._fold_credits()
 
     def _apply_readings(self, p: MeterReadingsRecorded) -> None:
         starts = np.asarray(p.interval_start, np.int64)
         point = np.asarray(p.point, np.int64)
         imports = np.asarray(p.import_wh, np.int64)
         exports = np.asarray(p.export_wh, np.int64)
-        if starts.shape[0]:  # what was billed from before these readings no longer holds
-            first = int(starts.min())
-            self._month_credits = {k: v for k, v in self._month_credits.items() if k <= first}
-        for start in np.unique(starts).tolist():
+        read = np.unique(starts).tolist()
+        self._unfold(read)  # their old sums out; back in from the new readings
+        for start in read:
             rows = starts == start
             before = self._settle([start]) if self.is_settled(start) else None
             changed = self.readings.record(start, point[rows], imports[rows], exports[rows])
             if before is not None and changed:
                 self.adjustments.append((start, adjustment(before, self._settle([start]))))
+        self._unfolded.update(read)
+        if not self._replaying:
+            self._fold_credits()
 
     def _apply_price_bands(self, p: PriceBandsPublished) -> None:
         starts, floors, caps = (c.tolist() for c in (p.interval_start, p.floor, p.cap))
+        self._unfold(starts)  # (never read: bands are published for open intervals only)
         for start, floor, cap in zip(starts, floors, caps, strict=True):
             self._published_bands[start] = (floor, cap)
+        if not self._replaying:
+            self._fold_credits()
+
+    # --- the credits' sums (engine.settlement.credit_fold) ------------------------------
+
+    def _unfold(self, starts: list[int]) -> None:
+        """Take the sums of read intervals among ``starts`` out of the credits' fold, before
+        something they depend on changes; :meth:`_fold_credits` adds them back."""
+        folded = [s for s in starts if s not in self._unfolded and self.readings.has(s)]
+        if folded:
+            self._add_credit_sums(sorted(folded), -1)
+            self._unfolded.update(folded)
+
+    def _fold_credits(self) -> None:
+        """Add the read intervals not yet in the credits' sums."""
+        if self._unfolded:
+            starts = sorted(self._unfolded)
+            self._unfolded = set()
+            self._add_credit_sums(starts, 1)
+
+    def _add_credit_sums(self, starts: list[int], sign: int) -> None:
+        for part in self._parts(starts):
+            first = part.starts[0]
+            key = (self._month_index(first), self.versions.starts[self.versions.index(first)])
+            sums = self._credit_sums(part)
+            self._credits.add(key, part.cluster, part.codes, len(part.starts), sums, sign)
+
+    def _credit_sums(self, part: Part) -> list[CreditSums]:
+        return credit_sums(
+            part.cluster, part.starts, part.trades, part.import_wh, part.export_wh,
+            part.metered, part.floor, part.cap, part.member_code,
+        )  # fmt: skip
+
+    def _month_index(self, start_s: int) -> int:
+        return month_index(datetime.fromtimestamp(start_s, self.cluster.timezone))
 
     # --- helpers ------------------------------------------------------------------------
 
@@ -522,26 +582,20 @@ class MarketState:
             return PeriodTrades.empty()
         return PeriodTrades(*(np.concatenate(c) for c in columns))
 
-    def billing_cluster(self, starts: list[int]) -> Any:
-        """The configuration whose points a period's statements list, each under the member
-        that owned it then: the one in force at its first interval (every section of the
-        period is billed on the configuration in force for it, see :meth:`bill_points`)."""
-        return self.cluster_at(starts[0]) if starts else self.cluster
-
     def bill_points(self, starts: list[int]) -> list[PointStatement]:
-        """Every connection point's statement over the given intervals (ascending), in the
-        order of :meth:`billing_cluster`'s points (``PointStatement.point`` indexes its
-        ``points``, as bills do): the period cut into sections, each billed on the
-        configuration in force for it (:mod:`engine.settlement.periods`), opening with
-        the credits the history before it left (:meth:`credits_at`)."""
-        cluster = self.billing_cluster(starts)
-        registry = self.registry_at(starts[0]) if starts else self.registry
-        codes = np.array([registry.point_code[p.id] for p in cluster.points], np.int64)
-        opening = self.credits_at(starts[0]) if starts else {}
-        sections, _ = bill_parts(self._parts(starts) if starts else [], opening)
-        if not starts:  # an empty period: one empty section, on the configuration of now
-            sections, _ = bill_parts([self._part(cluster, codes, [], 0)], opening)
-        return period_statements(cluster, codes, sections)
+        """The statements over the given intervals (ascending), one per connection point
+        and member that held it in them (:func:`~engine.settlement.periods.period_statements`:
+        ``point`` the point's code, ``member_id`` the member): the period cut into
+        sections, each billing the points of the configuration in force for it, each point
+        for the member that held it then (:mod:`engine.settlement.periods`), opening with
+        the credits the history before it left (:meth:`credits_at`). An empty period: the
+        points of the configuration journaled last, with nothing billed."""
+        if not starts:
+            codes = np.array([self.registry.point_code[p.id] for p in self.cluster.points])
+            sections, _ = bill_parts([self._part(self.cluster, codes.astype(np.int64), [], 0)], {})
+            return period_statements(sections)
+        sections, _ = bill_parts(self._parts(starts), self.credits_at(starts[0]))
+        return period_statements(sections)
 
     def credits_at(self, start_s: int) -> Ledger:
         """What every connection point (by code) holds in credits at ``start_s`` [s]: the
@@ -549,23 +603,16 @@ class MarketState:
         the journal). Intervals without a reading add nothing, and expiry is counted by the
         next section that bills.
 
-        What was held at the start of each local month is kept and billing goes on from the
-        latest one before ``start_s``: a reading is recorded only for a delivered interval,
-        and a change of configuration or bands only for one not yet cleared, so what a
-        month's history bills changes only with a reading before it (which forgets the
-        months after it)."""
-        base = max((k for k in self._month_credits if k <= start_s), default=None)
-        ledger = {} if base is None else self._month_credits[base]
-        reads = self.readings.read_before(start_s)
-        if base is not None:
-            reads = reads[bisect_left(reads, base) :]
-        tz = self.cluster.timezone
-        for part in self._parts(reads):
-            month = month_start(part.starts[0], tz)
-            if base is None or month > base:  # the part opens a month: keep what it opens with
-                self._month_credits[month] = ledger
-                base = month
-            _, ledger = bill_parts([part], ledger)
+        The sections of the months before ``start_s``'s are folded from their sums, kept as
+        the readings came (:mod:`engine.settlement.credit_fold`); the read intervals of its
+        own month before it (none for a statement from a month's start) are summed here."""
+        self._fold_credits()
+        month = self._month_index(start_s)
+        ledger = self._credits.ledger(before_month=month)
+        reads = self.readings.read_from(month_start(start_s, self.cluster.timezone))
+        for part in self._parts(reads[: bisect_left(reads, start_s)]):
+            sums = self._credit_sums(part)
+            ledger = carried(ledger, part.cluster, month, part.codes.tolist(), sums)
         return ledger
 
     def _parts(self, starts: list[int]) -> list[Part]:

@@ -36,11 +36,11 @@ Money: every line is summed exactly (a ``Fraction`` of grosz, from int products 
 and rounded once to a grosz, half to even (:func:`matching.units.round_half_even`); the net
 total is the sum of the rounded lines, VAT ``round_half_even(net x vat_rate)``, gross = net +
 VAT. A member's statement adds its points' rounded lines, net, VAT and gross, so every
-statement equals the sum of its lines. The baseline has the same lines but the local and
-shared ones and the discount (and a deposit and bank of its own); saving: :func:`_saving`, a
-net-billing deposit counted at face value on both sides (it pays later energy: without it, a
-prosumer whose deposit outgrows its energy bill would seem to gain all of its local sales).
-Pending cells (no reading) are left out.
+statement equals the sum of its lines. The baseline has the same lines but the local and shared
+ones and the discount (and a deposit and bank of its own); saving: :func:`_saving`, a net-billing
+deposit counted at face value on both sides (it pays later energy: without it, a prosumer
+whose deposit outgrows its energy bill would seem to gain all of its local sales). Pending
+cells (no reading) are left out.
 
 Netting: only where ``settlement.net_member_points`` is true, a member's surplus of an interval
 first covers its own points' shortfall of that interval (taken from and given to its points in
@@ -67,6 +67,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from engine.config.billing import PointBilling
 from engine.config.cluster import Cluster
 from engine.config.sharing import SharingRules
 from engine.settlement.credits import NONE, Credits, credit, draw, expire
@@ -143,7 +144,13 @@ class PointStatement:
     [grosz], with and without the market, the net-metering bank [Wh]); the intervals
     (indices into the period) still missing its reading; the credits held at the period's
     start and end, and what expired in it (deposit [grosz], bank [Wh]); its ``sections``
-    (empty: the period is one section)."""
+    (empty: the period is one section).
+
+    ``point``: in a section (:func:`bill_points`) the point's index among the section
+    configuration's points; over a period (:mod:`engine.settlement.periods`) its stable code.
+    ``point_id``, ``member_id``: the point and the member that held it (in a section, or
+    in the period's sections this statement sums); ``tariff``, ``regime``: the point's in
+    its first section."""
 
     point: int
     bill: Bill
@@ -158,13 +165,17 @@ class PointStatement:
     expired_grosz: int = 0
     expired_wh: int = 0
     sections: tuple[Section, ...] = ()
+    point_id: str = ""
+    member_id: str = ""
+    tariff: str = ""
+    regime: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class MemberStatement:
     """A member's points' statements and their sums (each line the sum of the points')."""
 
-    member: int
+    member: str
     points: tuple[PointStatement, ...]
     bill: Bill
     baseline: Bill
@@ -196,61 +207,156 @@ def bill_points(
     account does; ``sharing``: the sharing rules of each run of intervals ``[first, end)``
     (default: ``cluster.sharing`` for all), as each interval's configuration has them.
     """
-    if member_code is None:
-        member_code = {m.id: i for i, m in enumerate(cluster.members)}
-    owner = np.array([member_code[cluster.members[p.member_code].id] for p in cluster.points],
-                     np.int64)  # fmt: skip
-    rows = max(member_code.values(), default=-1) + 1
-    runs = sharing if sharing is not None else [(0, len(starts), cluster.sharing)]
-    plans = [(a, b, plan_for(rules, member_code, rows)) for a, b, rules in runs]
-    alone = np.zeros(len(starts), bool)  # intervals of the key alone: no trade is settled
-    for a, b, plan in plans:
-        alone[a:b] = plan is not None and not plan.trades_count
-    if alone.any():
-        keep = ~alone[trades.interval]
-        columns = (getattr(trades, f.name) for f in dataclasses.fields(trades))
-        trades = PeriodTrades(*(np.asarray(c)[keep] for c in columns))
-    settled = settle(trades, import_wh, export_wh, floor, cap, 0, metered)
-    shortfall = np.array(settled.shortfall_wh)
-    surplus = np.array(settled.surplus_wh)
-    shared_in = np.zeros_like(shortfall)
-    shared_out = np.zeros_like(shortfall)
-    price = np.zeros(len(starts), np.int64)  # the internal price of each interval [tick]
-    for a, b, plan in plans:
-        if plan is None:
-            continue
-        part = slice(a, b)
-        shared_in[:, part], shared_out[:, part] = _shared(
-            plan, owner, rows, settled, import_wh, export_wh, metered, part
-        )
-        price[part] = plan.price_ticks
-    imbalance = surplus - shortfall + shared_in - shared_out
-    shortfall, surplus = np.maximum(-imbalance, 0), np.maximum(imbalance, 0)
-    net = np.where(metered, np.subtract(export_wh, import_wh), 0)
-    base_short, base_surplus = np.maximum(-net, 0), np.maximum(net, 0)
-    if cluster.settlement.net_member_points:
-        owner = np.array([p.member_code for p in cluster.points], np.int64)
-        for pair in ((shortfall, surplus), (base_short, base_surplus)):
-            _net_members(owner, *pair)
-    prices = _Prices(cluster, starts, floor, cap)
-    taken = np.where(metered, import_wh, 0)
+    f = _Flows(
+        cluster, starts, trades, import_wh, export_wh, metered, floor, cap, member_code, sharing
+    )
     return [
         _point(
             cluster,
-            prices,
+            f.prices,
             p,
-            settled,
-            shortfall[p],
-            surplus[p],
-            base_short[p],
-            base_surplus[p],
-            taken[p],
+            f.settled,
+            f.shortfall[p],
+            f.surplus[p],
+            f.base_short[p],
+            f.base_surplus[p],
+            f.taken[p],
             metered[p],
             NOTHING if opening is None else opening[p],
-            (shared_in[p], shared_out[p], price),
+            (f.shared_in[p], f.shared_out[p], f.price),
         )  # fmt: skip
         for p in range(len(cluster.points))
     ]
+
+
+#: What decides a point's credits over a section, each an exact sum over its intervals, with
+#: the market then without it (the baseline): shortfall [Wh], surplus [Wh], shortfall x the
+#: supplier price [Wh*tick], surplus x the export price [Wh*tick] (see :func:`carry`).
+CreditSums = tuple[int, int, int, int, int, int, int, int]
+NO_SUMS: CreditSums = (0, 0, 0, 0, 0, 0, 0, 0)
+
+
+def credit_sums(
+    cluster: Cluster,
+    starts: list[int],
+    trades: PeriodTrades,
+    import_wh: np.ndarray,
+    export_wh: np.ndarray,
+    metered: np.ndarray,
+    floor: np.ndarray,
+    cap: np.ndarray,
+    member_code: Mapping[str, int] | None = None,
+) -> list[CreditSums]:
+    """Each point's :data:`CreditSums` over the intervals ``starts`` (arguments as
+    :func:`bill_points`, all of one configuration and local month). Sums over intervals:
+    the sums of two sets of intervals are the sums over both, so a history's are folded
+    as its readings come (:mod:`engine.settlement.credit_fold`); shared energy counts as in
+    the bills, each interval shared on its own."""
+    f = _Flows(cluster, starts, trades, import_wh, export_wh, metered, floor, cap, member_code)
+    out = []
+    for p, point in enumerate(cluster.points):
+        supplier = _supplier_prices(f.prices, point.billing)
+        export = _export_prices(f.prices, point.billing)
+        out.append(
+            tuple(
+                x
+                for short, fed in (
+                    (f.shortfall[p], f.surplus[p]),
+                    (f.base_short[p], f.base_surplus[p]),
+                )
+                for x in (_sum(short), _sum(fed), _dot(short, supplier), _dot(fed, export))
+            )
+        )
+    return out  # type: ignore[return-value]
+
+
+def carry_sums(
+    cluster: Cluster, month: int, opening: list[Carried], sums: list[CreditSums]
+) -> list[Carried]:
+    """What each of ``cluster``'s points holds after a section of local month ``month``
+    (:func:`month_index`) whose :data:`CreditSums` are ``sums``, from ``opening``: the
+    credits :func:`bill_points` would leave."""
+    tick = cluster.tick_pln_mwh
+    out = []
+    for point, held, s in zip(cluster.points, opening, sums, strict=True):
+        market, _, _ = carry(
+            point.billing, month, held.market, s[0], s[1],
+            value_to_exact_grosz(s[2], tick), value_to_exact_grosz(s[3], tick),
+        )  # fmt: skip
+        baseline, _, _ = carry(
+            point.billing, month, held.baseline, s[4], s[5],
+            value_to_exact_grosz(s[6], tick), value_to_exact_grosz(s[7], tick),
+        )  # fmt: skip
+        out.append(Carried(market, baseline))
+    return out
+
+
+def carry(
+    billing: PointBilling, month: int, held: Credits, short_wh: int, surplus_wh: int,
+    supplied: Fraction, fed: Fraction,
+) -> tuple[Credits, int, tuple[int, int]]:  # fmt: skip
+    """A point's credits over a section of local month ``month`` on its ``billing``: what
+    expired at its start, then what is credited (``fed`` [grosz] into the net-billing
+    deposit, rounded; ``ratio`` x ``surplus_wh`` into the net-metering bank, floored) and
+    drawn oldest first (the ``supplied`` energy [grosz], rounded; the ``short_wh``):
+    (what is held after it, what was drawn [grosz or Wh], what expired (grosz, Wh))."""
+    deposit, lost_grosz = expire(held.deposit, month)
+    bank, lost_wh = expire(held.bank, month)
+    drawn = 0
+    if billing.regime == "net-billing":
+        deposit = credit(deposit, month, round_half_even(fed))
+        deposit, drawn = draw(deposit, round_half_even(supplied))
+    elif billing.regime == "net-metering":
+        fed_wh = int(billing.net_metering_ratio * surplus_wh)
+        bank, drawn = draw(credit(bank, month, fed_wh), short_wh)
+    return Credits(deposit, bank), drawn, (lost_grosz, lost_wh)
+
+
+class _Flows:
+    """A section's energy per point and interval [Wh]: the settlement on points, what each
+    takes from the supplier and feeds to the grid with the market and without it (netted
+    inside members where configured), what it takes from the network; and the prices."""
+
+    def __init__(self, cluster, starts, trades, import_wh, export_wh, metered, floor, cap,  # noqa: ANN001
+                 member_code=None, sharing=None):  # fmt: skip
+        if member_code is None:
+            member_code = {m.id: i for i, m in enumerate(cluster.members)}
+        owner = np.array([member_code[cluster.members[p.member_code].id] for p in cluster.points],
+                         np.int64)  # fmt: skip
+        rows = max(member_code.values(), default=-1) + 1
+        runs = sharing if sharing is not None else [(0, len(starts), cluster.sharing)]
+        plans = [(a, b, plan_for(rules, member_code, rows)) for a, b, rules in runs]
+        alone = np.zeros(len(starts), bool)  # intervals of the key alone: no trade is settled
+        for a, b, plan in plans:
+            alone[a:b] = plan is not None and not plan.trades_count
+        if alone.any():
+            keep = ~alone[trades.interval]
+            columns = (getattr(trades, f.name) for f in dataclasses.fields(trades))
+            trades = PeriodTrades(*(np.asarray(c)[keep] for c in columns))
+        self.settled = settle(trades, import_wh, export_wh, floor, cap, 0, metered)
+        shortfall = np.array(self.settled.shortfall_wh)
+        surplus = np.array(self.settled.surplus_wh)
+        self.shared_in = np.zeros_like(shortfall)
+        self.shared_out = np.zeros_like(shortfall)
+        self.price = np.zeros(len(starts), np.int64)  # the internal price [tick] per interval
+        for a, b, plan in plans:
+            if plan is None:
+                continue
+            part = slice(a, b)
+            self.shared_in[:, part], self.shared_out[:, part] = _shared(
+                plan, owner, rows, self.settled, import_wh, export_wh, metered, part
+            )
+            self.price[part] = plan.price_ticks
+        imbalance = surplus - shortfall + self.shared_in - self.shared_out
+        self.shortfall, self.surplus = np.maximum(-imbalance, 0), np.maximum(imbalance, 0)
+        net = np.where(metered, np.subtract(export_wh, import_wh), 0)
+        self.base_short, self.base_surplus = np.maximum(-net, 0), np.maximum(net, 0)
+        if cluster.settlement.net_member_points:
+            owner = np.array([p.member_code for p in cluster.points], np.int64)
+            for pair in ((self.shortfall, self.surplus), (self.base_short, self.base_surplus)):
+                _net_members(owner, *pair)
+        self.prices = _Prices(cluster, starts, floor, cap)
+        self.taken = np.where(metered, import_wh, 0)
 
 
 def _shared(plan: SharingPlan, owner: np.ndarray, rows: int, settled: Settlement,
@@ -272,20 +378,13 @@ def _shared(plan: SharingPlan, owner: np.ndarray, rows: int, settled: Settlement
     return spread(owner, need_in, member_in), spread(owner, need_out, member_out)
 
 
-def member_index(cluster: Cluster, member_id: str) -> int:
-    """The index of ``member_id`` among ``cluster``'s members, as its points'
-    ``member_code`` name it (-1: not a member of this configuration)."""
-    return next((i for i, m in enumerate(cluster.members) if m.id == member_id), -1)
-
-
-def member_statement(
-    cluster: Cluster, points: list[PointStatement], member: int
-) -> MemberStatement:
-    """Add up the point statements of ``member`` (its points in code order)."""
-    mine = tuple(s for s in points if cluster.points[s.point].member_code == member)
+def member_statement(points: list[PointStatement], member_id: str) -> MemberStatement:
+    """Add up the point statements ``member_id`` holds (``PointStatement.member_id``), in
+    their order: a member of none of them gets an empty statement."""
+    mine = tuple(s for s in points if s.member_id == member_id)
     bill = sum_bills([s.bill for s in mine], LINES)
     baseline = sum_bills([s.baseline for s in mine], BASELINE_LINES)
-    return MemberStatement(member, mine, bill, baseline, sum(s.saving_grosz for s in mine))
+    return MemberStatement(member_id, mine, bill, baseline, sum(s.saving_grosz for s in mine))
 
 
 def operator_value(trades: PeriodTrades, intervals: int) -> list[int]:
@@ -335,14 +434,8 @@ def _point(cluster, prices, p, settled: Settlement, short, surplus, base_short, 
     group = prices.rules.group(billing.tariff)
     zone = prices.zone[billing.tariff]
     rate = np.array(group.distribution_ticks, np.int64)[zone]
-    supplier = np.array(
-        [billing.supplier.price(s, z, c) for s, z, c in
-         zip(prices.starts, zone.tolist(), prices.cap.tolist(), strict=True)], np.int64,
-    )  # fmt: skip
-    if billing.regime == "net-billing":
-        export_price = prices.rce if billing.net_billing_price == "rce" else prices.rcem
-    else:
-        export_price = np.zeros(len(prices.starts), np.int64)
+    supplier = _supplier_prices(prices, billing)
+    export_price = _export_prices(prices, billing)
     tick = prices.tick
 
     def grosz(value: int | Fraction) -> Fraction:
@@ -360,27 +453,24 @@ def _point(cluster, prices, p, settled: Settlement, short, surplus, base_short, 
 
     def energy(shortfall, surplus_wh, held: Credits) -> tuple[dict, Credits, tuple[int, int]]:
         """The energy lines, what is held after them, and (grosz, Wh) that expired."""
-        deposit, lost_grosz = expire(held.deposit, prices.month_index)
-        bank, lost_wh = expire(held.bank, prices.month_index)
         supplied = grosz(_dot(shortfall, supplier))
+        fed = grosz(_dot(surplus_wh, export_price))
+        held, drawn, lost = carry(
+            billing, prices.month_index, held, _sum(shortfall), _sum(surplus_wh), supplied, fed
+        )
         lines = {"supplier_energy": (_sum(shortfall), supplied)}
         if billing.regime == "net-billing":
             # Credited in whole grosz; pays energy only, oldest first (engine.settlement.credits)
-            fed = round_half_even(grosz(_dot(surplus_wh, export_price)))
-            deposit = credit(deposit, prices.month_index, fed)
-            deposit, used = draw(deposit, round_half_even(supplied))
-            lines["export_credit"] = (_sum(surplus_wh), Fraction(-used))
+            lines["export_credit"] = (_sum(surplus_wh), Fraction(-drawn))
         elif billing.regime == "net-metering":
             # Credited in whole Wh (floored); offsets shortfall Wh, energy and variable
             # distribution alike, oldest first.
-            fed = int(billing.net_metering_ratio * _sum(surplus_wh))
-            bank, offset = draw(credit(bank, prices.month_index, fed), _sum(shortfall))
             worth = supplied + grosz(_dot(shortfall, rate))
-            share = Fraction(offset, _sum(shortfall)) if _sum(shortfall) else Fraction(0)
+            share = Fraction(drawn, _sum(shortfall)) if _sum(shortfall) else Fraction(0)
             lines["export_credit"] = (_sum(surplus_wh), -share * worth)
         else:
             lines["export_credit"] = (_sum(surplus_wh), Fraction(0))
-        return lines, Credits(deposit, bank), (lost_grosz, lost_wh)
+        return lines, held, lost
 
     market, held, expired = energy(short, surplus, opening.market)
     bought_wh = np.array(settled.bought_wh[p])
@@ -405,7 +495,26 @@ def _point(cluster, prices, p, settled: Settlement, short, surplus, base_short, 
     return PointStatement(
         p, bill, baseline, _saving(bill, baseline, opening, closing), held.deposit_grosz,
         baseline_held.deposit_grosz, held.bank_wh, pending, opening, closing, *expired,
+        point_id=point.id, member_id=cluster.members[point.member_code].id,
+        tariff=billing.tariff, regime=billing.regime,
     )  # fmt: skip
+
+
+def _supplier_prices(prices: _Prices, billing: PointBilling) -> np.ndarray:
+    """The point's supplier price of each interval [tick]."""
+    zone = prices.zone[billing.tariff]
+    return np.array(
+        [billing.supplier.price(s, z, c) for s, z, c in
+         zip(prices.starts, zone.tolist(), prices.cap.tolist(), strict=True)], np.int64,
+    )  # fmt: skip
+
+
+def _export_prices(prices: _Prices, billing: PointBilling) -> np.ndarray:
+    """What a Wh fed to the grid credits the point in each interval [tick]: net billing's
+    max(RCE, 0) or max(RCEm, 0), else 0."""
+    if billing.regime == "net-billing":
+        return prices.rce if billing.net_billing_price == "rce" else prices.rcem
+    return np.zeros(len(prices.starts), np.int64)
 
 
 def _saving(bill: Bill, baseline: Bill, opening: Carried, closing: Carried) -> int:

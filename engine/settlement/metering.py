@@ -122,6 +122,14 @@ class Readings:
         imports[point], exports[point], present[point] = imp, exp, True
         return changed
 
+    def has(self, start_s: int) -> bool:
+        """True once the interval starting at ``start_s`` [s] has a reading."""
+        return start_s in self._by_interval
+
+    def read_from(self, start_s: int) -> list[int]:
+        """The starts [s] of the intervals with a reading from ``start_s`` on, ascending."""
+        return sorted(s for s in self._by_interval if s >= start_s)
+
     def read_before(self, start_s: int) -> list[int]:
         """The interval starts [s] before ``start_s`` with a reading, ascending."""
         return sorted(s for s in self._by_interval if s < start_s)

@@ -16,12 +16,14 @@ with a reading billed section by section on the same cuts
 A period that starts inside a month bills the month's intervals before it as one section
 of the history: a month's statement opens with what the months before left.
 
-Cost: one pass per section over points x intervals; the market keeps what was held at each
-month's start, so a statement bills its own period and at most the month before it.
+Cost: one pass per section over points x intervals; the history's credits are folded as the
+readings come (:mod:`engine.settlement.credit_fold`), so a statement bills its own period and
+at most the part of its first month before it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -110,52 +112,53 @@ def bill_parts(
 
 
 def period_statements(
-    cluster: Any,
-    codes: np.ndarray,
     sections: dict[int, list[tuple[Part, PointStatement]]],
 ) -> list[PointStatement]:
-    """Each of ``cluster``'s points (``codes``: their codes) over the period: the sums of its
-    sections, in ``cluster``'s point order (``PointStatement.point`` indexes it)."""
-    out = []
-    for index, code in enumerate(codes.tolist()):
-        mine = sections.get(code, [])
-        if len(mine) == 1:
-            part, only = mine[0]
-            out.append(_shifted(only, index, part.first, ()))
-            continue
-        statements = [s for _, s in mine]
-        bill = sum_bills([s.bill for s in statements], LINES)
-        baseline = sum_bills([s.baseline for s in statements], BASELINE_LINES)
-        last = statements[-1]
-        out.append(
-            PointStatement(
-                index,
-                bill,
-                baseline,
-                sum(s.saving_grosz for s in statements),
-                last.carried_grosz,
-                last.baseline_carried_grosz,
-                last.carried_wh,
-                tuple(part.first + t for part, s in mine for t in s.pending),
-                statements[0].opening,
-                last.closing,
-                sum(s.expired_grosz for s in statements),
-                sum(s.expired_wh for s in statements),
-                tuple(_section(part, s) for part, s in mine),
-            )  # fmt: skip
-        )
-    return out
+    """The period's statements: one per connection point and member that held it, the sums
+    of the sections it held the point in (a point that moved inside the period is on each
+    member's statement for its own sections; one that joined or left, for the sections it
+    was in). Ordered by point code, then by the first section held; ``point`` is the code.
+    """
+    held: dict[tuple[int, str], list[tuple[Part, PointStatement]]] = {}
+    intervals = 0
+    for code in sorted(sections):
+        for part, statement in sections[code]:
+            held.setdefault((code, statement.member_id), []).append((part, statement))
+            intervals = max(intervals, part.first + len(part.starts))
+    return [_held(code, mine, intervals) for (code, _), mine in held.items()]
+
+
+def _held(code: int, mine: list[tuple[Part, PointStatement]], intervals: int) -> PointStatement:
+    """One point's sections under one member, as one statement of the period (``intervals``
+    long): its sections listed unless it is one section over the whole period."""
+    if len(mine) == 1 and len(mine[0][0].starts) == intervals:
+        part, only = mine[0]
+        return _shifted(only, code, part.first, ())
+    statements = [s for _, s in mine]
+    first, last = statements[0], statements[-1]
+    return PointStatement(
+        code,
+        sum_bills([s.bill for s in statements], LINES),
+        sum_bills([s.baseline for s in statements], BASELINE_LINES),
+        sum(s.saving_grosz for s in statements),
+        last.carried_grosz,
+        last.baseline_carried_grosz,
+        last.carried_wh,
+        tuple(part.first + t for part, s in mine for t in s.pending),
+        first.opening,
+        last.closing,
+        sum(s.expired_grosz for s in statements),
+        sum(s.expired_wh for s in statements),
+        tuple(_section(part, s) for part, s in mine),
+        first.point_id, first.member_id, first.tariff, first.regime,
+    )  # fmt: skip
 
 
 def _section(part: Part, s: PointStatement) -> Section:
-    billing = part.cluster.points[s.point].billing
-    return Section(part.first, len(part.starts), billing.tariff, billing.regime, s)
+    return Section(part.first, len(part.starts), s.tariff, s.regime, s)
 
 
-def _shifted(s: PointStatement, index: int, first: int, sections: tuple) -> PointStatement:
-    """``s`` as point ``index`` of the period, its pending intervals counted from its start."""
+def _shifted(s: PointStatement, code: int, first: int, sections: tuple) -> PointStatement:
+    """``s`` as point ``code`` of the period, its pending intervals counted from its start."""
     pending = tuple(first + t for t in s.pending)
-    return PointStatement(
-        index, s.bill, s.baseline, s.saving_grosz, s.carried_grosz, s.baseline_carried_grosz,
-        s.carried_wh, pending, s.opening, s.closing, s.expired_grosz, s.expired_wh, sections,
-    )  # fmt: skip
+    return dataclasses.replace(s, point=code, pending=pending, sections=sections)

@@ -9,7 +9,10 @@ allocation and shared energy; bills are made per section of one configuration, s
 ``joining``'s bills now hold the trades its members made after a change (dom-1's bill sold
 34.261 kWh locally before, 100.810 now, as its market account always said) and its register
 counts the renewable export of every configuration; deposits are credited in whole grosz,
-which moves a few of Żywiec's bill savings by 1 grosz."""
+which moves a few of Żywiec's bill savings by 1 grosz. Then statements followed the
+membership inside a period: the firm that joins ``joining`` on day 2 is billed for its days
+(576.60 PLN, baseline 581.83; 0.00 before, when a statement listed only the points in force
+at the period's first interval)."""
 
 from __future__ import annotations
 
@@ -28,8 +31,8 @@ pytestmark = pytest.mark.slow  # two runs: about 10 s
 DIGESTS = {
     ("joining", None): {
         "intervals.csv": "84f840af394a64e120ecfc874008212d2e420db19b7c66759391d525cf5c7f03",
-        "statements.csv": "32af2d88446d562b5e416bbf744c9392a647243189028e83ad0366c7048e7098",
-        "kpis.json": "135e10bacb47f140cce32d34d41086f6c0d6bb3b181a3730c56e198350d37a98",
+        "statements.csv": "adb5982c9b935896b7f4173cd2d03952eb43fb23bb2f5ec4e0055020e43a1334",
+        "kpis.json": "f8c84f6465dc77827bb01ac4b107b251d46b6871daad5e571b86145275901e0f",
     },
     ("zywiec", 1): {
         "intervals.csv": "a18cd1d0a68911501e06c36a77e386f8592de36492fefeb71341f1466ff033ae",

@@ -91,10 +91,7 @@ def month_starts(year: int, month: int) -> list[int]:
 
 
 def month_statement(state, point_id: str, year: int, month: int):
-    starts = month_starts(year, month)
-    cluster = state.billing_cluster(starts)
-    index = next(i for i, p in enumerate(cluster.points) if p.id == point_id)
-    return state.bill_points(starts)[index]
+    return next(s for s in state.bill_points(month_starts(year, month)) if s.point_id == point_id)
 
 
 def test_the_worked_example_carries_the_deposit_oldest_first_and_expires_it() -> None:
@@ -133,9 +130,7 @@ def test_the_worked_example_carries_the_net_metering_bank_and_expires_it() -> No
 def test_a_period_over_several_months_opens_and_closes_like_its_months() -> None:
     market, _ = year_market()
     starts = [s for m in (2, 3, 4) for s in month_starts(2026, m)]
-    cluster = market.billing_cluster(starts)
-    p1 = next(i for i, p in enumerate(cluster.points) if p.id == "P-1")
-    spring = market.bill_points(starts)[p1]
+    spring = next(s for s in market.bill_points(starts) if s.point_id == "P-1")
     assert len(spring.sections) == 3  # one per local month
     assert spring.opening.market.deposit_grosz == 250
     assert spring.carried_grosz == 200

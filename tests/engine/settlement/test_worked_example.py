@@ -97,7 +97,7 @@ def test_the_worked_example_energy_lines_carry_the_hand_computed_wh(statements) 
 
 def test_the_worked_example_member_statements_are_their_points(statements) -> None:
     market, points = statements
-    firm = member_statement(market.cluster, points, 2)
+    firm = member_statement(points, market.cluster.members[2].id)
     assert [p.point for p in firm.points] == [FIRM]
     assert firm.bill.gross_grosz == 25738 and firm.saving_grosz == 2273
 
