@@ -228,16 +228,18 @@ class ZIP:
     (:class:`Outcome`), and the target follows from it:
 
     - *a trade at the uniform price* ``q``: every trader aims just past ``q`` towards the
-      other side, filled or not: a buyer at ``tau`` above ``q``, a seller below. A buyer
-      whose bid lay far above ``q`` thus takes more margin, one whose bid lay below concedes;
-      both end up just inside the price. Cliff's filled trader aims just *beyond* ``q``
+      other side, filled or not: a buyer a little above ``q``, a seller a little below, on
+      the side of ``q`` where its order fills. A buyer whose bid lay far above ``q`` thus
+      takes more margin, one whose bid lay below concedes; both end up with a small cushion
+      on the filling side of the price. Cliff's filled trader aims just *beyond* ``q``
       instead (a seller above it), because in a continuous auction a trader is paid its own
       price, so its margin is what it gains by shading. Under a uniform price every order at
       least as good as ``q`` fills and is paid ``q``: shading past ``q`` gains nothing and
       loses the next call (with Cliff's rule the symmetric market trades 2.6 of the 6
-      competitive units a period, 47 % of the competitive surplus), while a small cushion
-      inside ``q`` keeps the trader in and leaves the price to the marginal traders, whose
-      limits pin it at the competitive price.
+      competitive units a period, 47 % of the competitive surplus), while the cushion keeps
+      the trader in and leaves the price to the marginal traders, whose limits pin it at
+      the competitive price. What this gives up: a marginal trader's own price does set
+      ``q``, and one with market power could gain by shading it; these traders do not try.
     - *no trade*, with the *indicative price* ``i`` published (the point the uniform price
       rule picks between the best unfilled bid and ask, which do not cross): every trader
       aims just past ``i`` the same way. This replaces Cliff's rule for a rejected shout
@@ -253,7 +255,9 @@ class ZIP:
     call, so they need more periods to converge. In Cliff's symmetric market
     (``agents.sim.symmetric_market``; its test holds every seed to it) over 20 seeds the
     population trades all 6 competitive units in each of the last 50 of 300 periods at 200
-    ticks, the competitive price, realising 100 % of the competitive surplus.
+    ticks, the competitive price, realising 100 % of the competitive surplus; from margins
+    so large that no bid meets an ask (0.6..0.9) every seed trades within 8 periods with the
+    indicative price, and none ever does without it.
     """
 
     def __init__(
