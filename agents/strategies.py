@@ -256,7 +256,7 @@ class ZIP:
     (``agents.sim.symmetric_market``; its test holds every seed to it) over 20 seeds the
     population trades all 6 competitive units in each of the last 50 of 300 periods at 200
     ticks, the competitive price, realising 100 % of the competitive surplus; from margins
-    so large that no bid meets an ask (0.6..0.9) every seed trades within 8 periods with the
+    so large that no bid meets an ask (0.6..0.9) every seed trades by its 9th period with the
     indicative price, and none ever does without it.
     """
 
