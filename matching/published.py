@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from matching.book import Book
 from matching.result import ClearingResult
@@ -31,11 +32,23 @@ class Published:
     indicative: int | None
 
 
-def _best(price: np.ndarray, quantity: np.ndarray, filled: np.ndarray, highest: bool):
-    left = price[filled < quantity]
-    if left.size == 0:
-        return None
-    return int(left.max() if highest else left.min())
+@njit(cache=True, nogil=True)
+def _best(price, quantity, rows, filled, highest):  # pragma: no cover - compiled
+    """(found, price): the best price [tick] among ``rows`` with ``filled < quantity``; one
+    pass over the book's columns, no gathered copies (a gate may clear a million orders)."""
+    found, best = False, 0
+    for i in range(rows.shape[0]):
+        r = rows[i]
+        if filled[i] < quantity[r]:
+            p = price[r]
+            if not found or (p > best if highest else p < best):
+                found, best = True, p
+    return found, best
+
+
+def _best_or_none(price, quantity, rows, filled, highest: bool) -> int | None:
+    found, best = _best(price, quantity, rows, filled, highest)
+    return int(best) if found else None
 
 
 def gap_price(bid: int, ask: int, k: float) -> int:
@@ -47,17 +60,18 @@ def gap_price(bid: int, ask: int, k: float) -> int:
 
 def published(
     result: ClearingResult,
-    bid_price: np.ndarray,
-    bid_quantity: np.ndarray,
-    ask_price: np.ndarray,
-    ask_quantity: np.ndarray,
+    price: np.ndarray,
+    quantity: np.ndarray,
+    bid_rows: np.ndarray,
+    ask_rows: np.ndarray,
     k: float,
 ) -> Published:
-    """The public result of a clearing ``result`` of the bids and asks given by their prices
-    [tick] and quantities [Wh] (in the book's order), with the pricing parameter ``k`` [1]
-    (see :class:`Published`)."""
-    best_bid = _best(bid_price, bid_quantity, result.bid_filled, highest=True)
-    best_ask = _best(ask_price, ask_quantity, result.ask_filled, highest=False)
+    """The public result of a clearing ``result`` whose bids and asks are the rows
+    ``bid_rows`` and ``ask_rows`` (in the book's order) of the int64 columns ``price``
+    [tick] and ``quantity`` [Wh], with the pricing parameter ``k`` [1] (see
+    :class:`Published`)."""
+    best_bid = _best_or_none(price, quantity, bid_rows, result.bid_filled, True)
+    best_ask = _best_or_none(price, quantity, ask_rows, result.ask_filled, False)
     indicative = None
     if result.volume == 0 and best_bid is not None and best_ask is not None:
         indicative = gap_price(best_bid, best_ask, k)
@@ -66,5 +80,8 @@ def published(
 
 def published_book(book: Book, result: ClearingResult, k: float) -> Published:
     """:func:`published` of the clearing ``result`` of ``book``."""
-    b, a = book.bids, book.asks
-    return published(result, b.price, b.quantity, a.price, a.quantity, k)
+    bids, asks = len(book.bids), len(book.asks)
+    price = np.concatenate((book.bids.price, book.asks.price))
+    quantity = np.concatenate((book.bids.quantity, book.asks.quantity))
+    rows = np.arange(bids + asks, dtype=np.int64)
+    return published(result, price, quantity, rows[:bids], rows[bids:], k)

@@ -426,14 +426,7 @@ class MarketState:
             o["order_id"][ask_rows].copy(),
             o["member"][bid_rows].copy(),
             o["member"][ask_rows].copy(),
-            published(
-                result,
-                o["price"][bid_rows],
-                o["quantity"][bid_rows],
-                o["price"][ask_rows],
-                o["quantity"][ask_rows],
-                c.k,
-            ),
+            published(result, o["price"], o["quantity"], bid_rows, ask_rows, c.k),
         )
         self._results[start] = cleared
         self._uncleared.discard(start)
