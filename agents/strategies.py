@@ -100,14 +100,16 @@ class Quote:
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What an agent learns after the gate: the clearing price [tick] (None when the
-    interval did not clear), how much of its own quotes filled [Wh], and the best bid and
-    ask [tick] left (partly) unfilled after the clearing (None when there is none, or when
-    the caller does not publish them)."""
+    interval did not clear), how much of its own quotes filled [Wh], the best bid and ask
+    [tick] left (partly) unfilled after the clearing, and, when nothing traded, the
+    indicative price [tick] between them (each None when there is none, or when the caller
+    does not publish it: :mod:`matching.published`)."""
 
     price: int | None
     filled_wh: int = 0
     best_bid: int | None = None
     best_ask: int | None = None
+    indicative: int | None = None
 
 
 class Strategy(Protocol):
@@ -220,41 +222,42 @@ class ZIP:
 
     **How the call-market variant differs from Cliff 1997.** Cliff's traders meet in a
     continuous double auction and learn from every shout, accepted or not, one at a time: a
-    seller whose price is at or below an accepted price raises its margin, and one whose
-    price is at or above a rejected offer (or an accepted bid) lowers it; buyers mirror this.
-    A call market publishes one result per interval instead, and these are the signals here
-    (:class:`Outcome`):
+    seller whose price is at or below an accepted price raises its margin (aims just above
+    it), and one whose price is at or above a rejected offer (or an accepted bid) lowers it;
+    buyers mirror this. A call market publishes one result per interval instead
+    (:class:`Outcome`), and the target follows from it:
 
-    - *a trade at the uniform price* ``q``: an agent that filled raises its margin (a seller
-      aims just above ``q``, a buyer just below), one that did not fill concedes (a seller
-      aims just below ``q``, a buyer just above). The agent's own fill stands for Cliff's
-      test of its price against the accepted shout: under a uniform price an order fills
-      only if its price is at least as good as ``q``.
-    - *no trade*, with the best unfilled bid ``b`` and ask ``a`` published (then ``b < a``):
-      every buyer concedes towards just above ``a`` and every seller towards just below
-      ``b``, the price at which it would have traded. This replaces Cliff's rule for a
-      rejected shout (concede towards it): in a call every shout of the interval is
-      rejected at once, and without this rule a market whose margins have grown until the
-      best bid lies below the best ask never trades again, since nothing else moves a
-      margin (11 of 20 seeds of Cliff's symmetric market stopped before period 100).
-    - *no trade* with one side empty, or without ``b`` and ``a`` (a caller that does not
-      publish them): nothing is learned.
-    - *the indicative price* the market shows while the book is open is the clearing price
-      of the orders so far; an agent that quotes once per interval (Cliff's symmetric market
-      here, the simulation's day-ahead round) sees it only as the result, so it adds nothing.
+    - *a trade at the uniform price* ``q``: every trader aims just past ``q`` towards the
+      other side, filled or not: a buyer a little above ``q``, a seller a little below, on
+      the side of ``q`` where its order fills. A buyer whose bid lay far above ``q`` thus
+      takes more margin, one whose bid lay below concedes; both end up with a small cushion
+      on the filling side of the price. Cliff's filled trader aims just *beyond* ``q``
+      instead (a seller above it), because in a continuous auction a trader is paid its own
+      price, so its margin is what it gains by shading. Under a uniform price every order at
+      least as good as ``q`` fills and is paid ``q``: shading past ``q`` gains nothing and
+      loses the next call (with Cliff's rule the symmetric market trades 2.6 of the 6
+      competitive units a period, 47 % of the competitive surplus), while the cushion keeps
+      the trader in and leaves the price to the marginal traders, whose limits pin it at
+      the competitive price. What this gives up: a marginal trader's own price does set
+      ``q``, and one with market power could gain by shading it; these traders do not try.
+    - *no trade*, with the *indicative price* ``i`` published (the point the uniform price
+      rule picks between the best unfilled bid and ask, which do not cross): every trader
+      aims just past ``i`` the same way. This replaces Cliff's rule for a rejected shout
+      (concede towards it): in a call every shout of the interval is rejected at once, and
+      without this rule a market whose margins have grown until the best bid lies below the
+      best ask never trades again, since nothing else moves a margin.
+    - *no trade* without an indicative price (a side was empty, or the caller does not
+      publish it): nothing is learned.
+    - the agent's own fill plays no part: under a uniform price it only says on which side
+      of ``q`` the agent's price lay, and the target is the same on both sides.
 
     Cliff's traders also learn within a trading period, shout by shout; these learn once per
-    call, so they need more periods to converge (``agents.sim.symmetric_market`` runs the
-    experiment; its test holds 20 seeds to trading until the end near the competitive price).
-
-    Known limit: under a uniform price a filled trader's own price does not set what it is
-    paid, yet Cliff's target aims just beyond ``q``, so it misses the next call and concedes
-    again. Over the last 50 of 300 periods the symmetric market trades 2.6 of the 6
-    competitive units a period, realising 47 % of the competitive surplus at the traders'
-    true values (4.7 % with no learning without a trade). Aiming a filled trader at ``q``
-    itself trades 5.2 units (93 %), with the mean prices of the seeds spread over 183..224
-    ticks instead of 194..207; it would change the outcome of every simulation with ZIP
-    traders, so it is not done here.
+    call, so they need more periods to converge. In Cliff's symmetric market
+    (``agents.sim.symmetric_market``; its test holds every seed to it) over 20 seeds the
+    population trades all 6 competitive units in each of the last 50 of 300 periods at 200
+    ticks, the competitive price, realising 100 % of the competitive surplus; from margins
+    so large that no bid meets an ask (0.6..0.9) every seed trades by its 9th period with the
+    indicative price, and none ever does without it.
     """
 
     def __init__(
@@ -308,17 +311,11 @@ class ZIP:
         if self._last is None:
             return
         side, limit, edge, price = self._last
-        if edge == limit:
+        q = outcome.price if outcome.price is not None else outcome.indicative
+        if edge == limit or q is None:
             return
-        if outcome.price is not None:
-            # Filled: take more profit (seller up, buyer down); unfilled: concede.
-            q, raise_price = outcome.price, (outcome.filled_wh > 0) == (side == SELL)
-        elif outcome.best_bid is not None and outcome.best_ask is not None:
-            # No trade: concede towards the best quote of the other side.
-            q, raise_price = (outcome.best_ask, True) if side == BUY else (outcome.best_bid, False)
-        else:
-            return
-        tau = self.target(q, raise_price, abs(edge - limit), rng)
+        # Just past the published price towards the other side: a buyer above, a seller below.
+        tau = self.target(q, side == BUY, abs(edge - limit), rng)
         delta = self.beta * (tau - price)
         self._gamma = self.momentum * self._gamma + (1.0 - self.momentum) * delta
         new_price = price + self._gamma

@@ -26,6 +26,9 @@ _EXPORTS = {
     "RATIONING": "matching.mechanisms",
     "clear": "matching.clearing",
     "warm_up": "matching.clearing",
+    "Published": "matching.published",
+    "published": "matching.published",
+    "published_book": "matching.published",
     "ClearingResult": "matching.result",
     "Trades": "matching.result",
 }

@@ -590,3 +590,6 @@ def warm_up() -> None:
             for rationing in RATIONING:
                 clear(book, mechanism, rationing=rationing, trades=True)
                 clear(book, mechanism, rationing=rationing, trades=False)
+    from matching.published import published_book  # its one-pass kernel too
+
+    published_book(dense, clear(dense, "uniform"), 0.5)

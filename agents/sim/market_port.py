@@ -5,8 +5,9 @@ so :mod:`agents.sim.simulation` runs one loop against either and gets the same r
 
 - ``move_to(t)``: the market's clock to ``t`` [s] (gates it passes close);
 - ``submit(member, batch)``: one all-or-nothing batch, its order ids;
-- ``outcome(start)``: the interval's cleared volume [Wh], price [tick] (-1: no trade) and
-  fills per order id;
+- ``outcome(start)``: the interval's cleared volume [Wh], price [tick] (-1: no trade),
+  fills per order id, and what the call published for traders to learn from: the best bid
+  and ask left unfilled and, without a trade, the indicative price [tick];
 - ``send_readings(batch)``: meter readings (as the dso, or the coordinator);
 - ``change_cluster(cluster, effective)``: the coordinator's change of configuration (members
   joining or leaving), in force from an interval start [s];
@@ -83,6 +84,9 @@ class Cleared:
     price: int  # [tick], -1 when nothing traded
     order_ids: np.ndarray  # int64, orders with a fill
     filled: np.ndarray  # int64 [Wh], same order
+    best_bid: int | None = None  # [tick], the highest bid left (partly) unfilled
+    best_ask: int | None = None  # [tick], the lowest ask left (partly) unfilled
+    indicative: int | None = None  # [tick], only when nothing traded
 
 
 @dataclass(frozen=True)
@@ -177,7 +181,11 @@ class LocalMarket:
         keep = filled > 0
         value = int(c.bid_value.sum()) if c.volume and c.price is None else 0
         price = clearing_price(int(c.volume), c.price, c.buyer_price, value)
-        return Cleared(int(c.volume), price, ids[keep], filled[keep])
+        shown = result.published
+        return Cleared(
+            int(c.volume), price, ids[keep], filled[keep],
+            shown.best_bid, shown.best_ask, shown.indicative,
+        )  # fmt: skip
 
     def change_cluster(self, cluster: Any, effective_s: int) -> None:
         """Put ``cluster`` in force from ``effective_s`` [s] on, as the coordinator."""
@@ -308,7 +316,10 @@ class HttpMarket:
         price = clearing_price(volume, ticks(result.price), ticks(result.buyer_price), value)
         order_ids = np.fromiter(ids.keys(), np.int64, len(ids))
         filled = np.fromiter(ids.values(), np.int64, len(ids))
-        return Cleared(volume, price, order_ids, filled)
+        return Cleared(
+            volume, price, order_ids, filled, ticks(result.best_unfilled_bid),
+            ticks(result.best_unfilled_ask), ticks(result.indicative_price),
+        )  # fmt: skip
 
     def change_cluster(self, cluster: Any, effective_s: int) -> None:
         """Put ``cluster`` in force from ``effective_s`` [s] on, as the coordinator

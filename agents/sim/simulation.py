@@ -348,10 +348,12 @@ class _Run:
         memo, order_ids, orders = pending
         first, end = int(self.time.day_first[day]), int(self.time.day_first[day + 1])
         filled_by_id: dict[int, int] = {}
+        shown: dict[int, tuple[int | None, int | None, int | None]] = {}  # t -> published
         for t in range(first, end):
             cleared = self.port.outcome(int(self.time.starts[t]))
             if cleared is None:
                 continue
+            shown[t] = (cleared.best_bid, cleared.best_ask, cleared.indicative)
             self.volume[t] = cleared.volume
             self.prices[t] = cleared.price
             filled_by_id.update(
@@ -375,7 +377,8 @@ class _Run:
                 self.storage[p, t] += filled if side == BUY else -filled
         for (p, slot), filled in outcomes.items():
             price = int(self.prices[first + slot])
-            outcome = Outcome(price if price >= 0 else None, filled)
+            best = shown.get(first + slot, (None, None, None))
+            outcome = Outcome(price if price >= 0 else None, filled, *best)
             self.strategy[p][slot].observe(outcome, self.rngs[p])
         for p, battery in self.batteries.items():
             self._settle_battery(p, battery, first, end)

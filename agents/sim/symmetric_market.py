@@ -6,7 +6,8 @@ his figure 6, in cents): the competitive price is 200 ticks and the competitive 
 units (5 traders on each side are intramarginal, the sixth has a limit of exactly 200).
 Every period each trader quotes once, the book is cleared by one uniform-price call
 (:func:`matching.clear`, ``k = 0.5``), and every trader observes the published result: the
-price or no trade, its own fill, and the best bid and ask left unfilled.
+price or no trade, its own fill, the best bid and ask left unfilled and, without a trade,
+the indicative price (:func:`matching.published.published_book`, as the engine publishes them).
 
 The traders' parameters are drawn as in Cliff 1997: initial margin uniform in [0.05, 0.35],
 learning rate in [0.1, 0.5], momentum in [0, 0.1], from one seeded generator, which also
@@ -22,6 +23,7 @@ import numpy as np
 
 from agents.strategies import BUY, SELL, ZIP, MarketView, Need, Outcome, Strategy
 from matching import clear, make_book
+from matching.published import Published, published_book
 
 LIMITS = tuple(range(75, 326, 25))  # [tick], the same 11 prices on both sides
 COMPETITIVE_PRICE = 200  # [tick]
@@ -54,22 +56,16 @@ def cliff_zip(rng: np.random.Generator) -> ZIP:
     )
 
 
-def best_unfilled(price: np.ndarray, quantity: np.ndarray, filled: np.ndarray, buy: bool):
-    """Return the best price [tick] among orders not completely filled, or None."""
-    left = price[filled < quantity]
-    if left.size == 0:
-        return None
-    return int(left.max() if buy else left.min())
-
-
 def run(
     seed: int,
     periods: int = 300,
     make: Callable[[np.random.Generator], Strategy] = cliff_zip,
-    publish_best: bool = True,
+    publish: bool = True,
+    k: float = 0.5,
 ) -> list[Period]:
-    """Play ``periods`` calls of the symmetric market with traders from ``make``;
-    ``publish_best=False`` withholds the best unfilled bid and ask from the outcomes."""
+    """Play ``periods`` calls of the symmetric market with traders from ``make`` and the
+    uniform price's ``k`` [1]; ``publish=False`` withholds the best unfilled bid and ask and
+    the indicative price from the outcomes (the traders learn from trades only)."""
     rng = np.random.default_rng(seed)
     traders = [(BUY, limit, make(rng)) for limit in LIMITS]
     traders += [(SELL, limit, make(rng)) for limit in LIMITS]
@@ -86,18 +82,20 @@ def run(
         ask_price = np.array([p for _, p in asks], np.int64)
         bid_qty = np.full(len(bids), UNIT_WH, np.int64)
         ask_qty = np.full(len(asks), UNIT_WH, np.int64)
-        result = clear(make_book(bid_price, bid_qty, ask_price, ask_qty), "uniform", trades=False)
+        book = make_book(bid_price, bid_qty, ask_price, ask_qty)
+        result = clear(book, "uniform", k=k, trades=False)
         filled = dict(zip([i for i, _ in bids], result.bid_filled.tolist(), strict=True))
         filled.update(zip([i for i, _ in asks], result.ask_filled.tolist(), strict=True))
-        best_bid = best_ask = None
-        if publish_best:
-            best_bid = best_unfilled(bid_price, bid_qty, result.bid_filled, buy=True)
-            best_ask = best_unfilled(ask_price, ask_qty, result.ask_filled, buy=False)
+        shown = published_book(book, result, k) if publish else Published(None, None, None)
         for i, (_, _, strategy) in enumerate(traders):
-            outcome = Outcome(result.price, filled.get(i, 0), best_bid, best_ask)
+            outcome = Outcome(result.price, filled.get(i, 0), *_fields(shown))
             strategy.observe(outcome, rng)
         value = sum(
             traders[i][1] * f * (1 if traders[i][0] == BUY else -1) for i, f in filled.items()
         )
         history.append(Period(result.price, result.volume, value))
     return history
+
+
+def _fields(shown: Published) -> tuple[int | None, int | None, int | None]:
+    return shown.best_bid, shown.best_ask, shown.indicative

@@ -38,13 +38,20 @@ class Indicative(Struct, frozen=True):
 
 class Result(Struct, frozen=True):
     """An auction's outcome: volume [Wh] and prices [PLN/MWh]; uniform pricing has one
-    price, other mechanisms a buyer's and a seller's price."""
+    price, other mechanisms a buyer's and a seller's price. What a trader learns from
+    besides: the highest bid and the lowest ask the auction left (partly) unfilled (null: every
+    order of that side filled, or there was none) and, only when nothing traded and both
+    exist, ``indicative_price``: the point between them the uniform price rule (its ``k``)
+    would pick."""
 
     mechanism: str
     volume_wh: Wh
     price: Price | None
     buyer_price: Price | None
     seller_price: Price | None
+    best_unfilled_bid: Price | None
+    best_unfilled_ask: Price | None
+    indicative_price: Price | None
 
 
 class Interval(CalendarEntry, frozen=True):

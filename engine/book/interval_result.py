@@ -8,12 +8,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from matching import ClearingResult
+from matching.published import Published
 
 
 @dataclass(frozen=True)
 class IntervalResult:
     """The auction of one interval. Order ids ascend in both id arrays (the auction book is
-    built from the interval's rows in arrival order)."""
+    built from the interval's rows in arrival order). ``published``: the best bid and ask
+    left unfilled and, without a trade, the indicative price [tick], derived from the book
+    at the gate (not journaled)."""
 
     start_s: int
     clearing: ClearingResult
@@ -21,6 +24,7 @@ class IntervalResult:
     ask_order_ids: np.ndarray
     bid_members: np.ndarray
     ask_members: np.ndarray
+    published: Published = Published(None, None, None)
 
     def filled(self, order_id: int) -> int:
         """The order's filled quantity [Wh] (0 if it was not in this auction)."""

@@ -96,13 +96,16 @@ def clearing(market: Market, start: int) -> api.Result | None:
     r = market.result(start)
     if r is None:
         return None
-    c, tick = r.clearing, market.cluster.tick_pln_mwh
+    c, shown, tick = r.clearing, r.published, market.cluster.tick_pln_mwh
     return api.Result(
         mechanism=c.mechanism,
         volume_wh=int(c.volume),
         price=price(c.price, tick),
         buyer_price=price(c.buyer_price, tick),
         seller_price=price(c.seller_price, tick),
+        best_unfilled_bid=price(shown.best_bid, tick),
+        best_unfilled_ask=price(shown.best_ask, tick),
+        indicative_price=price(shown.indicative, tick),
     )
 
 

@@ -60,6 +60,7 @@ from engine.settlement.periods import (
 from engine.settlement.settle import PeriodTrades, Settlement, adjustment, settle
 from engine.settlement.sharing import plan_for
 from matching import clear
+from matching.published import published
 
 REPLAY_RUN = 10_000  # single-order events applied together on replay
 
@@ -427,12 +428,12 @@ class MarketState:
         start = int(p.interval_start)
         self._unfold([start])  # (read before its gate closed: its trades change its sums)
         book = self._books.get(start) or IntervalBook(start)
+        c = self.cluster_at(start)
         if p.clearing is not None and p.rows is not None:  # live: decided on this very book
             result, (rows, bid_rows, ask_rows) = p.clearing, p.rows
         else:  # replaying: clear again, and it must come out the same
             rows = book.active_rows()
             auction, bid_rows, ask_rows = book.auction_book(rows)
-            c = self.cluster_at(start)
             result = clear(auction, c.mechanism, k=c.k, rationing=c.rationing)
             if result.digest() != p.digest:
                 raise ReplayMismatch(f"the clearing of interval {start} does not reproduce")
@@ -445,6 +446,7 @@ class MarketState:
             o["order_id"][ask_rows].copy(),
             o["member"][bid_rows].copy(),
             o["member"][ask_rows].copy(),
+            published(result, o["price"], o["quantity"], bid_rows, ask_rows, c.k),
         )
         self._results[start] = cleared
         self._uncleared.discard(start)

@@ -25,26 +25,25 @@ def served(tmp_path_factory: pytest.TempPathFactory):
     assert server.stop() == 0
 
 
-def simulate_cli(scenario: Path, out: Path, *extra: str) -> int:
-    args = ["simulate", str(scenario), "--days", "1", "--out", str(out), "--no-plots"]
+def simulate_cli(scenario: Path, out: Path, *extra: str, days: int = 1) -> int:
+    args = ["simulate", str(scenario), "--days", str(days), "--out", str(out), "--no-plots"]
     return main([*args, *extra])
 
 
 def test_http_run_writes_the_same_report_as_the_in_process_run(served) -> None:
     server, scenario_file, root = served
     tokens = root / "data" / "scenario-tokens.txt"
-    assert (
-        simulate_cli(scenario_file, root / "remote", "--url", server.url, "--tokens", str(tokens))
-        == 0
-    )
-    assert simulate_cli(scenario_file, root / "local") == 0
+    remote = ("--url", server.url, "--tokens", str(tokens))
+    assert simulate_cli(scenario_file, root / "remote", *remote, days=2) == 0
+    assert simulate_cli(scenario_file, root / "local", days=2) == 0
     # Every figure is rounded once by one rule, in process and by the API alike: the same
-    # bytes, the KPIs included.
+    # bytes, the KPIs included. On the second day the ZIP traders quote what they learnt
+    # from the first day's published results (price, best unfilled quotes, indicative).
     for name in ("intervals.csv", "statements.csv", "kpis.json"):
         remote = (root / "remote" / name).read_bytes()
         assert remote == (root / "local" / name).read_bytes(), name
     kpis = json.loads((root / "remote" / "kpis.json").read_text())
-    assert kpis["intervals"] == 96 and kpis["traded_kwh"] > 0
+    assert kpis["intervals"] == 2 * 96 and kpis["traded_kwh"] > 0
     assert 0 < kpis["boundary_import_kwh"] <= kpis["import_kwh"]
     assert kpis["register"]["renewable_export_kwh"] > 0  # the API's hourly figures came
 

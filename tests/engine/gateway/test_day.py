@@ -112,6 +112,7 @@ async def test_an_interval_from_orders_to_statement_in_each_encoding(
         cleared = next(m for m in messages if m["type"] == "interval")
         assert cleared["interval_start"] == START_ISO and cleared["state"] == "cleared"
         assert cleared["result"]["volume_wh"] == 2000 and cleared["result"]["price"] == "400.00"
+        assert cleared["result"]["best_unfilled_bid"] == "260.50"
         fills = [m for m in messages if m["type"] == "fill"]
         assert fills == [
             {
@@ -133,6 +134,9 @@ async def test_an_interval_from_orders_to_statement_in_each_encoding(
             "price": "400.00",
             "buyer_price": "400.00",
             "seller_price": "400.00",
+            "best_unfilled_bid": "260.50",  # the bids below the price, left unfilled
+            "best_unfilled_ask": None,  # the one ask left filled completely
+            "indicative_price": None,  # only when nothing traded
         }
         own = await call("GET", f"/v1/intervals/{START}/trades", "t-dom-2")
         assert own.body["trades"] == [
