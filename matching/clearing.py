@@ -52,6 +52,12 @@ MEMBER_BYTES_PER_ORDER = 4
 #: The merge makes several passes over the levels: it is taken when there are at most this
 #: many levels per order (a dense span of a small book is mostly empty levels).
 MERGE_LEVELS_PER_ORDER = 2
+#: Dense spans of more levels than this are totalled in at most ``COARSE_SLOTS`` slots of
+#: 2**shift levels first, and per level only in the slots around the crossing, unless the
+#: merge needs every level's total (a trade list or per-trade prices on a book with few
+#: levels per order).
+COARSE_MIN_LEVELS = 4096
+COARSE_SLOTS = 2048
 
 _RATIONING_CODES = {
     "pro-rata": kernels.RATION_PRO_RATA,
@@ -87,7 +93,8 @@ def clear(
     levels = _levels(book)
     if levels is None:
         return _empty_result(mechanism, book, trades)
-    totals = _level_totals(book, levels)
+    need_levels = trades or mechanism in _PRICING
+    totals = _level_totals(book, levels, need_levels)
     plan = _plan(mechanism, levels, totals, k_ppm)
     if plan is None:
         return _empty_result(mechanism, book, trades)
@@ -101,9 +108,10 @@ def clear(
     bid_value = ask_value = trade_list = None
     if trades or plan.buyer_price is None:
         # The fills follow from the plan unless self-trade prevention changed them.
-        planned = volume == plan.volume and mechanism != "trade-reduction"
-        layout = _lay_out(book, levels, totals, plan if planned else None, bid_fill, ask_fill)
-        if layout is None:
+        planned = (
+            volume == plan.volume and mechanism != "trade-reduction" and totals.bid is not None
+        )
+        if not _members_disjoint(book, bid_fill, ask_fill):
             if plan.buyer_price is None:
                 bid_value, ask_value = (
                     np.zeros(len(book.bids), np.int64),
@@ -112,7 +120,15 @@ def clear(
             trade_list = _pair(
                 book, levels, plan, bid_fill, ask_fill, mechanism, bid_value, ask_value
             )
+        elif levels.count > MERGE_LEVELS_PER_ORDER * (len(book.bids) + len(book.asks)):
+            # Passes over a sparse book's levels would cost more than ordering its orders.
+            values, trade_list = _merge_orders(
+                book, levels, plan, bid_fill, ask_fill, mechanism, trades
+            )
+            if plan.buyer_price is None:
+                bid_value, ask_value = values
         else:
+            layout = _lay_out(book, levels, totals, plan if planned else None, bid_fill, ask_fill)
             if plan.buyer_price is None:
                 bid_value, ask_value = _merge_values(
                     book, levels, layout, bid_fill, ask_fill, mechanism
@@ -177,25 +193,58 @@ def _levels(book: Book) -> _Levels | None:
 
 @dataclass(frozen=True, slots=True)
 class _Totals:
-    bid: np.ndarray  # [Wh] per level
-    ask: np.ndarray
+    bid: np.ndarray | None  # [Wh] per level; None when only the slots around the crossing were
+    ask: np.ndarray | None
     bid_buckets: np.ndarray  # submitted [Wh] per member hash bucket
     ask_buckets: np.ndarray
+    crossing: tuple[int, ...]  # of kernels.crossing, levels as in _Levels
 
 
-def _level_totals(book: Book, levels: _Levels) -> _Totals:
+def _level_totals(book: Book, levels: _Levels, need_levels: bool) -> _Totals:
+    """Per-level totals and the uniform crossing. A wide dense span whose every level's
+    total nobody needs is totalled coarsely, then per level only around the crossing."""
+    count = levels.count
+    shift = 0
+    if (
+        levels.prices is None
+        and count > COARSE_MIN_LEVELS
+        and (not need_levels or count > MERGE_LEVELS_PER_ORDER * (len(book.bids) + len(book.asks)))
+    ):
+        while (count - 1) >> shift >= COARSE_SLOTS:
+            shift += 1
+    slots = ((count - 1) >> shift) + 1
+
     def side_totals(key: np.ndarray, side: Side) -> tuple[np.ndarray, np.ndarray]:
-        totals = np.zeros(levels.count + 1, np.int64)  # + the slot for outside orders
+        totals = np.zeros(slots + 1, np.int64)  # + the slot for outside orders
         buckets = np.zeros(kernels.MEMBER_BUCKETS, np.int64)
-        kernels.level_totals(key, side.quantity, side.member, levels.offset, totals, buckets)
-        return totals[: levels.count], buckets
+        kernels.level_totals(
+            key, side.quantity, side.member, levels.offset, count, shift, totals, buckets
+        )
+        return totals[:slots], buckets
 
     (bid, bid_buckets), (ask, ask_buckets) = _on_both_sides(
         book,
         lambda: side_totals(levels.bid_key, book.bids),
         lambda: side_totals(levels.ask_key, book.asks),
     )
-    return _Totals(bid, ask, bid_buckets, ask_buckets)
+    if shift == 0:
+        cross = tuple(int(x) for x in kernels.crossing(bid, ask, 0, 0))
+        return _Totals(bid, ask, bid_buckets, ask_buckets, cross)
+    first, last, demand_beyond, supply_beyond = (int(x) for x in kernels.crossing_window(bid, ask))
+    if first > last:  # no volume
+        return _Totals(None, None, bid_buckets, ask_buckets, (0,) * 9)
+    first_level = first << shift
+    width = min((last + 1) << shift, count) - first_level
+    window = []
+    for key, side in ((levels.bid_key, book.bids), (levels.ask_key, book.asks)):
+        fine = np.zeros(width, np.int64)
+        kernels.window_totals(key, side.quantity, levels.offset, count, first_level, fine)
+        window.append(fine)
+    cross = [int(x) for x in kernels.crossing(*window, demand_beyond, supply_beyond)]
+    for at in (1, 2, 3, 4):  # window levels -> levels
+        if cross[at] >= 0:
+            cross[at] += first_level
+    return _Totals(None, None, bid_buckets, ask_buckets, tuple(cross))
 
 
 # --- the mechanism's plan -------------------------------------------------------------------
@@ -215,17 +264,22 @@ class _Plan:
 
 
 def _plan(mechanism: str, levels: _Levels, totals: _Totals, k_ppm: int) -> _Plan | None:
-    cross = kernels.crossing(totals.bid, totals.ask)
-    volume, bid_level, ask_level, unfilled_bid, unfilled_ask, demand_above, supply_below = (
-        int(x) for x in cross
-    )
+    (
+        volume,
+        bid_level,
+        ask_level,
+        unfilled_bid,
+        unfilled_ask,
+        demand_above,
+        supply_below,
+        bid_total,
+        ask_total,
+    ) = totals.crossing
     if volume == 0:
         return None
     top = levels.count - 1
     if mechanism == "trade-reduction":  # SPEC section 3: the marginal levels are excluded
-        demand = int(totals.bid[bid_level + 1 :].sum())
-        supply = int(totals.ask[:ask_level].sum())
-        volume = min(demand, supply)
+        volume = min(demand_above, supply_below)
         if volume == 0:
             return None
         return _Plan(
@@ -233,8 +287,8 @@ def _plan(mechanism: str, levels: _Levels, totals: _Totals, k_ppm: int) -> _Plan
             None,
             levels.price(bid_level),
             levels.price(ask_level),
-            _reduced_side(bid_level + 1, top, demand, volume),
-            _reduced_side(0, ask_level - 1, supply, volume),
+            _reduced_side(bid_level + 1, top, demand_above, volume),
+            _reduced_side(0, ask_level - 1, supply_below, volume),
         )
     price = None
     if mechanism == "uniform":  # SPEC section 1: inside the competitive interval, by k
@@ -245,7 +299,6 @@ def _plan(mechanism: str, levels: _Levels, totals: _Totals, k_ppm: int) -> _Plan
         if unfilled_ask >= 0:
             upper = min(upper, levels.price(unfilled_ask))
         price = lower + (k_ppm * (upper - lower) + K_SCALE // 2) // K_SCALE
-    bid_total, ask_total = int(totals.bid[bid_level]), int(totals.ask[ask_level])
     return _Plan(
         volume,
         price,
@@ -436,6 +489,22 @@ def _lay_side(
     return _Laid(ends, level_of, order, use_order)
 
 
+def _members_disjoint(book: Book, bid_fill: np.ndarray, ask_fill: np.ndarray) -> bool:
+    """True when no member has filled orders on both sides: then the walk never looks past
+    its heads and is a merge (else only :func:`_pair` follows it). Checked before anything
+    is laid out, so a book of a few members trading both ways (a real cluster's) pays only
+    this."""
+    bids, asks = book.bids, book.asks
+    bid_lo, bid_hi = (int(m) for m in kernels.extent(bids.member))
+    ask_lo, ask_hi = (int(m) for m in kernels.extent(asks.member))
+    if bid_hi < ask_lo or ask_hi < bid_lo:
+        return True
+    lo, hi = min(bid_lo, ask_lo), max(bid_hi, ask_hi)
+    if hi - lo > MEMBER_BYTES_PER_ORDER * (len(bids) + len(asks)) + (1 << 16):
+        return False  # ids too spread for a byte per id: take the general walk
+    return bool(merge.members_disjoint(bids.member, bid_fill, asks.member, ask_fill, lo, hi))
+
+
 def _lay_out(
     book: Book,
     levels: _Levels,
@@ -443,22 +512,10 @@ def _lay_out(
     plan: _Plan | None,
     bid_fill: np.ndarray,
     ask_fill: np.ndarray,
-) -> tuple[_Laid, _Laid] | None:
-    """Both sides laid out, or None when some member has filled orders on both sides (then
-    the walk may look past its heads, and only :func:`_pair` follows it). ``plan`` is None
-    when the fills do not follow from it. Members are checked first: a book of a few
-    members trading both ways (a real cluster's) skips the layout."""
-    if levels.count > MERGE_LEVELS_PER_ORDER * (len(book.bids) + len(book.asks)):
-        return None  # a sparse book: passes over its levels would cost more than the walk
+) -> tuple[_Laid, _Laid]:
+    """Both sides laid out for the merge; ``plan`` is None when the fills do not follow
+    from it."""
     bids, asks = book.bids, book.asks
-    bid_lo, bid_hi = (int(m) for m in kernels.extent(bids.member))
-    ask_lo, ask_hi = (int(m) for m in kernels.extent(asks.member))
-    if not (bid_hi < ask_lo or ask_hi < bid_lo):  # the ids overlap: look at the filled ones
-        lo, hi = min(bid_lo, ask_lo), max(bid_hi, ask_hi)
-        if hi - lo > MEMBER_BYTES_PER_ORDER * (len(bids) + len(asks)) + (1 << 16):
-            return None  # ids too spread for a byte per id: take the general walk
-        if not merge.members_disjoint(bids.member, bid_fill, asks.member, ask_fill, lo, hi):
-            return None
     return _on_both_sides(
         book,
         lambda: _lay_side(
@@ -468,6 +525,46 @@ def _lay_out(
             asks, levels.ask_key, levels, totals.ask, plan and plan.ask, ask_fill, False
         ),
     )
+
+
+def _merge_orders(
+    book: Book,
+    levels: _Levels,
+    plan: _Plan,
+    bid_fill: np.ndarray,
+    ask_fill: np.ndarray,
+    mechanism: str,
+    with_trades: bool,
+) -> tuple[tuple[np.ndarray, np.ndarray], Trades]:
+    """Per-order values [Wh*tick] and the trade list (empty unless ``with_trades``) of a
+    merge over the filled orders in priority order, for books with many more levels than
+    orders."""
+
+    def side_order(side: Side, key: np.ndarray, fill: np.ndarray, descending: bool):
+        use_order = not kernels.is_non_decreasing(side.sequence)
+        order = np.argsort(side.sequence, kind="stable") if use_order else _EMPTY
+        return merge.priority_order(
+            key, levels.offset, levels.count, fill, order, use_order, descending
+        )
+
+    bid_rows = side_order(book.bids, levels.bid_key, bid_fill, True)
+    ask_rows = side_order(book.asks, levels.ask_key, ask_fill, False)
+    capacity = max(bid_rows.shape[0] + ask_rows.shape[0] - 1, 0) if with_trades else 0
+    out = [np.empty(capacity, np.int64) for _ in range(5)]
+    values = (np.zeros(len(book.bids), np.int64), np.zeros(len(book.asks), np.int64))
+    n = merge.merge_orders(
+        bid_rows,
+        book.bids.price,
+        ask_rows,
+        book.asks.price,
+        _PRICING.get(mechanism, merge.PRICE_FIXED),
+        plan.buyer_price or 0,
+        plan.seller_price or 0,
+        with_trades,
+        *out,
+        *values,
+    )
+    return values, Trades(*(a[: n if with_trades else 0] for a in out))
 
 
 def _merge_values(

@@ -59,41 +59,101 @@ def is_non_decreasing(values):
 
 
 @njit(cache=True, nogil=True)
-def level_totals(key, quantity, member, offset, totals, buckets):
+def level_totals(key, quantity, member, offset, span, shift, totals, buckets):
     """Add each order's quantity [Wh] to its level's total and to its member's hash bucket.
 
-    ``totals`` has one slot more than there are levels, where orders outside every level
-    land. The member buckets bound what any member can trade: a member whose bought plus
-    sold exceeds the volume lies in a bucket whose bid and ask sums exceed it too.
+    Levels are ``key - offset`` in ``[0, span)``; ``totals`` counts them ``2**shift`` to a
+    slot (shift 0: a slot per level) and has one slot more, where orders outside every
+    level land. The member buckets bound what any member can trade: a member whose bought
+    plus sold exceeds the volume lies in a bucket whose bid and ask sums exceed it too.
     """
-    nlev = totals.shape[0] - 1
+    nslot = totals.shape[0] - 1
     for i in range(key.shape[0]):
         level = key[i] - offset
         # A select, not a branch: whether a random order lies inside is unpredictable.
-        slot = level if (level >= 0) & (level < nlev) else nlev
+        slot = level >> shift if (level >= 0) & (level < span) else nslot
         q = quantity[i]
         totals[slot] += q
         buckets[member_bucket(member[i])] += q
 
 
 @njit(cache=True)
-def crossing(bid_totals, ask_totals):
+def crossing_window(bid_coarse, ask_coarse):
+    """The slots of coarse per-level totals (:func:`level_totals` with a shift) that hold
+    the uniform crossing: (first, last, demand above the last, supply below the first).
+
+    With ``D_k`` the demand at the first level of slot k and ``S_k`` the supply at the last
+    level of slot k (both exact from the slots), every level of slot k has
+    ``min(D, S) >= min(D_{k+1}, S_{k-1})``, so the volume V is at least the largest such
+    bound ``L``. The marginal levels and the best level have D >= V >= L and S >= V >= L, so
+    they lie in the slots from the lowest with ``S_k >= L`` to the highest with
+    ``D_k >= L``; beyond them demand (above) and supply (below) stay under V. A first slot
+    after the last one means no volume.
+    """
+    n = bid_coarse.shape[0]
+    total_demand = 0
+    for k in range(n):
+        total_demand += bid_coarse[k]
+    bound = 1  # a volume of 0 needs no levels
+    below = 0  # bids in slots before k
+    supply = 0  # asks in slots before k
+    for k in range(n):
+        bound = max(bound, min(total_demand - below - bid_coarse[k], supply))
+        below += bid_coarse[k]
+        supply += ask_coarse[k]
+    last = -1
+    above = 0
+    for k in range(n - 1, -1, -1):
+        if above + bid_coarse[k] >= bound:
+            last = k
+            break
+        above += bid_coarse[k]
+    first = n
+    supply = 0
+    for k in range(n):
+        if supply + ask_coarse[k] >= bound:
+            first = k
+            break
+        supply += ask_coarse[k]
+    return first, last, above, supply
+
+
+@njit(cache=True, nogil=True)
+def window_totals(key, quantity, offset, span, first, totals):
+    """Add each order's quantity [Wh] to the total of its level ``key - offset`` when that
+    lies in ``[first, first + len(totals))`` and below ``span``."""
+    width = totals.shape[0]
+    for i in range(key.shape[0]):
+        level = key[i] - offset
+        slot = level - first
+        # A branch, not a select into a spare slot: nearly every order lies outside, so it
+        # predicts well, where adding to one spare slot would chain every iteration.
+        if (np.uint64(slot) < np.uint64(width)) & (level < span):
+            totals[slot] += quantity[i]
+
+
+@njit(cache=True)
+def crossing(bid_totals, ask_totals, demand_beyond, supply_beyond):
     """Find the uniform crossing of per-level bid and ask totals.
 
-    Returns (volume, bid_level, ask_level, unfilled_bid_level, unfilled_ask_level,
-    demand_above, supply_below). ``bid_level`` is the marginal bid level b*, ``ask_level``
-    the marginal ask level a*; the unfilled levels are the highest bid level >= a* and the
-    lowest ask level <= b* left with unfilled quantity, or -1 when there is none.
+    ``demand_beyond`` [Wh] is bid quantity above the last level and ``supply_beyond`` ask
+    quantity below the first (0 when the levels cover every order; see
+    :func:`crossing_window`). Returns (volume, bid_level, ask_level, unfilled_bid_level,
+    unfilled_ask_level, demand_above, supply_below, bid_level_total, ask_level_total).
+    ``bid_level`` is the marginal bid level b*, ``ask_level`` the marginal ask level a*; the
+    unfilled levels are the highest bid level >= a* and the lowest ask level <= b* left
+    with unfilled quantity, or -1 when there is none; demand_above is the bid quantity
+    above b*, supply_below the ask quantity below a*.
     """
     nlev = bid_totals.shape[0]
     # No per-level arrays: demand at a level is the total less what lies below it. (A fresh
     # array of a level per tick costs more in page faults than the walk itself.)
-    total_demand = 0
+    total_demand = demand_beyond
     for level in range(nlev):
         total_demand += bid_totals[level]
     volume = 0
     below = 0  # bid quantity at levels below the current one
-    supply = 0
+    supply = supply_beyond
     for level in range(nlev):
         supply += ask_totals[level]
         v = min(total_demand - below, supply)
@@ -101,13 +161,13 @@ def crossing(bid_totals, ask_totals):
             volume = v
         below += bid_totals[level]
     if volume == 0:
-        return 0, -1, -1, -1, -1, 0, 0
+        return 0, -1, -1, -1, -1, 0, 0, 0, 0
     bid_level = nlev - 1
-    demand_above = 0  # bid quantity above bid_level
+    demand_above = demand_beyond  # bid quantity above bid_level
     while demand_above + bid_totals[bid_level] < volume:
         demand_above += bid_totals[bid_level]
         bid_level -= 1
-    supply = 0
+    supply = supply_beyond
     ask_level = 0
     while supply + ask_totals[ask_level] < volume:
         supply += ask_totals[ask_level]
@@ -133,7 +193,17 @@ def crossing(bid_totals, ask_totals):
                 unfilled_ask = level
                 break
             level += 1
-    return volume, bid_level, ask_level, unfilled_bid, unfilled_ask, demand_above, supply_below
+    return (
+        volume,
+        bid_level,
+        ask_level,
+        unfilled_bid,
+        unfilled_ask,
+        demand_above,
+        supply_below,
+        bid_totals[bid_level],
+        ask_totals[ask_level],
+    )
 
 
 @njit(cache=True)

@@ -302,3 +302,76 @@ def merge_trades(
                 return k
             ra = asks[pa, 1]
             ka += ask_levels[ka, 0] == done
+
+
+@njit(cache=True, nogil=True)
+def merge_orders(
+    bids,
+    bid_price,
+    asks,
+    ask_price,
+    pricing,
+    buyer_price,
+    seller_price,
+    with_trades,
+    buyer,
+    seller,
+    quantity,
+    out_buyer_price,
+    out_seller_price,
+    bid_value,
+    ask_value,
+):
+    """The merge for books with many more levels than orders: pair the filled orders in
+    priority order (rows of :func:`priority_order`) head to head, pricing each trade from
+    the two orders' own limits (every order of a level has its price) and adding
+    quantity * price [Wh*tick] to both orders' values (``bid_value`` and ``ask_value``
+    start at zero); the trades are written when ``with_trades``. Returns the trades.
+
+    Prices are gathered per order, which the caches hold for the small books that take it.
+    """
+    nb = bids.shape[0]
+    na = asks.shape[0]
+    if nb == 0 or na == 0:
+        return 0
+    pb = 0
+    pa = 0
+    ib = bids[0, 0]
+    ia = asks[0, 0]
+    rb = bids[0, 1]
+    ra = asks[0, 1]
+    k = 0
+    while True:
+        q = min(rb, ra)
+        if pricing == PRICE_BID:
+            bp = bid_price[ib]
+            sp = bp
+        elif pricing == PRICE_MIDPOINT:
+            bp = (bid_price[ib] + ask_price[ia] + 1) // 2
+            sp = bp
+        else:
+            bp = buyer_price
+            sp = seller_price
+        bid_value[ib] += q * bp
+        ask_value[ia] += q * sp
+        if with_trades:
+            buyer[k] = ib
+            seller[k] = ia
+            quantity[k] = q
+            out_buyer_price[k] = bp
+            out_seller_price[k] = sp
+        k += 1
+        rb -= q
+        ra -= q
+        if rb == 0:
+            pb += 1
+            if pb == nb:
+                return k
+            ib = bids[pb, 0]
+            rb = bids[pb, 1]
+        if ra == 0:
+            pa += 1
+            if pa == na:
+                return k
+            ia = asks[pa, 0]
+            ra = asks[pa, 1]

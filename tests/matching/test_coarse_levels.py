@@ -1,0 +1,87 @@
+"""Paths for books with many more price levels than orders give the reference's bytes.
+
+A wide dense span is totalled in coarse slots first and per level only around the crossing
+(``matching.clearing.COARSE_MIN_LEVELS``), and when no member has filled orders on both
+sides the walk is a merge over the filled orders in priority order
+(``MERGE_LEVELS_PER_ORDER``). Here every dense span takes the coarse path, with a handful of
+slots so that the crossing's window is a part of the span, not all of it, and every book
+with disjoint members the merge over orders, without the general walk.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from matching import Book, clearing, pairing
+from matching.reference import MECHANISMS, RATIONING, clear_reference
+from tests.matching.test_clearing_properties import DIFFERENTIAL_SETTINGS, KS, books
+from tests.matching.test_merge_path import books_without_shared_members
+
+
+@pytest.fixture
+def coarse_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(clearing, "COARSE_MIN_LEVELS", 0)
+    monkeypatch.setattr(clearing, "MERGE_LEVELS_PER_ORDER", 0)
+
+
+# The patched thresholds stay patched across examples, as they should.
+@settings(
+    DIFFERENTIAL_SETTINGS,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    book=books(),
+    mechanism=st.sampled_from(MECHANISMS),
+    rationing=st.sampled_from(RATIONING),
+    k=KS,
+    slots=st.sampled_from([1, 2, 3, 5, 8]),
+    trades=st.booleans(),
+)
+def test_coarse_totals_give_the_reference_bytes(
+    coarse_everywhere: None,
+    monkeypatch: pytest.MonkeyPatch,
+    book: Book,
+    mechanism: str,
+    rationing: str,
+    k: float,
+    slots: int,
+    trades: bool,
+) -> None:
+    monkeypatch.setattr(clearing, "COARSE_SLOTS", slots)
+    result = clearing.clear(book, mechanism, k=k, rationing=rationing, trades=trades)
+    expected = clear_reference(book, mechanism, k=k, rationing=rationing)
+    if not trades:
+        result.trades = expected.trades  # the digest then covers fills, values and prices
+    assert result.digest() == expected.digest()
+
+
+@settings(
+    DIFFERENTIAL_SETTINGS,
+    max_examples=300,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    book=books_without_shared_members() | books(shared_members=False),
+    mechanism=st.sampled_from(MECHANISMS),
+    rationing=st.sampled_from(RATIONING),
+    trades=st.booleans(),
+)
+def test_the_merge_over_orders_gives_the_reference_bytes_without_the_general_walk(
+    coarse_everywhere: None,
+    monkeypatch: pytest.MonkeyPatch,
+    book: Book,
+    mechanism: str,
+    rationing: str,
+    trades: bool,
+) -> None:
+    def refuse(*args: object) -> int:
+        raise AssertionError("the general pairing walk ran")
+
+    monkeypatch.setattr(pairing, "pair_walk", refuse)
+    result = clearing.clear(book, mechanism, rationing=rationing, trades=trades)
+    expected = clear_reference(book, mechanism, rationing=rationing)
+    if not trades:
+        result.trades = expected.trades
+    assert result.digest() == expected.digest()
