@@ -11,16 +11,22 @@ Levels: when the crossing range (lowest ask .. highest bid) spans at most
 ``DENSE_LEVELS_MIN`` ticks, or at most ``DENSE_LEVELS_PER_ORDER`` per order, prices index a
 dense per-tick histogram directly; otherwise prices are first ranked among the distinct
 prices in the range (one sort of the prices), which keeps memory bounded for any price
-spread and saves touching a wide, nearly empty histogram for a small book.
+spread and saves touching a wide, nearly empty histogram for a small book. A dense span of
+more than ``COARSE_MIN_LEVELS`` levels whose every level's total nobody needs is totalled in
+at most ``COARSE_SLOTS`` slots first; the slots bound the volume from below, which pins the
+crossing to a few of them, and only those are totalled per level (a book of 1e4 orders a
+side over 1e5 ticks then never touches a per-tick array).
 
 Pairing: when no member has filled orders on both sides (the usual book), the walk of SPEC
-section 5 is a plain merge of the two sides in priority order, and :mod:`matching.merge`
-builds it without pairing orders one by one: per-order values under pay-as-bid and
-pair-midpoint from the other side's levels each order's range of the volume overlaps, the
-trade list from a radix sort over level ranks and one sequential merge. Members are checked
-before anything is laid out, so a book where members trade both ways (a real cluster's
-gate closure) pays only that check before :mod:`matching.pairing` walks with look-ahead and
-fix-up. Both give the same bytes where both apply.
+section 5 is a plain merge of the two sides in priority order (:mod:`matching.merge`). Each
+side's filled orders become one int64 key each (level rank, position, fill), numpy's sort
+(vectorised on AVX-512/AVX2) puts them in priority order, and one sequential walk writes
+the trades and the per-order values; a key too wide for 63 bits, or pay-as-bid values of a
+large book, take the merge over levels instead (values from the other side's levels each
+order's range of the volume overlaps; pay-as-bid values only the asks that way). Members
+are checked before anything is laid out, so a book where members trade both ways (a real
+cluster's gate closure) pays only that check before :mod:`matching.pairing` walks with
+look-ahead and fix-up. All give the same bytes where they apply.
 
 Threads: the per-side passes of large books run bids and asks at once on two threads (the
 kernels release the GIL). Each side writes only its own arrays, so the result is the same
@@ -57,6 +63,9 @@ MERGE_LEVELS_PER_ORDER = 2
 #: merge needs every level's total (a trade list or per-trade prices on a book with few
 #: levels per order).
 COARSE_MIN_LEVELS = 4096
+#: Pay-as-bid values of books of more orders than this (and at most
+#: ``MERGE_LEVELS_PER_ORDER`` levels per order) come from the merge over levels.
+SORTED_MERGE_MAX_ORDERS = 500_000
 COARSE_SLOTS = 2048
 
 _RATIONING_CODES = {
@@ -120,11 +129,10 @@ def clear(
             trade_list = _pair(
                 book, levels, plan, bid_fill, ask_fill, mechanism, bid_value, ask_value
             )
-        elif levels.count > MERGE_LEVELS_PER_ORDER * (len(book.bids) + len(book.asks)):
-            # Passes over a sparse book's levels would cost more than ordering its orders.
-            values, trade_list = _merge_orders(
-                book, levels, plan, bid_fill, ask_fill, mechanism, trades
-            )
+        elif _sorting_pays(book, levels, mechanism, trades) and (
+            merged := _merge_sorted(book, levels, plan, bid_fill, ask_fill, mechanism, trades)
+        ):
+            values, trade_list = merged
             if plan.buyer_price is None:
                 bid_value, ask_value = values
         else:
@@ -527,7 +535,20 @@ def _lay_out(
     )
 
 
-def _merge_orders(
+def _sorting_pays(book: Book, levels: _Levels, mechanism: str, trades: bool) -> bool:
+    """Whether to merge over sorted orders rather than over levels: always, except for
+    pay-as-bid values of a large book with few levels per order, where the walk over
+    levels values only the asks (the bids pay their own limits) and sorts nothing."""
+    orders = len(book.bids) + len(book.asks)
+    return (
+        trades
+        or mechanism != "pay-as-bid"
+        or orders <= SORTED_MERGE_MAX_ORDERS
+        or levels.count > MERGE_LEVELS_PER_ORDER * orders
+    )
+
+
+def _merge_sorted(
     book: Book,
     levels: _Levels,
     plan: _Plan,
@@ -535,32 +556,66 @@ def _merge_orders(
     ask_fill: np.ndarray,
     mechanism: str,
     with_trades: bool,
-) -> tuple[tuple[np.ndarray, np.ndarray], Trades]:
+) -> tuple[tuple[np.ndarray, np.ndarray], Trades] | None:
     """Per-order values [Wh*tick] and the trade list (empty unless ``with_trades``) of a
-    merge over the filled orders in priority order, for books with many more levels than
-    orders."""
+    merge over the filled orders in priority order, which numpy's sort puts there: one
+    int64 key per filled order holds its level's rank, its position and its fill. None
+    when a key would need more than 63 bits."""
+    rank_bits = max(levels.count - 1, 1).bit_length()
 
-    def side_order(side: Side, key: np.ndarray, fill: np.ndarray, descending: bool):
+    def side_keys(side: Side, key: np.ndarray, fill: np.ndarray, descending: bool):
+        n = len(side)
+        index_bits = max(n - 1, 1).bit_length()
+        fill_bits = int(kernels.extent(fill)[1]).bit_length()
+        if rank_bits + index_bits + fill_bits > 63:
+            return None
         use_order = not kernels.is_non_decreasing(side.sequence)
         order = np.argsort(side.sequence, kind="stable") if use_order else _EMPTY
-        return merge.priority_order(
-            key, levels.offset, levels.count, fill, order, use_order, descending
+        packed = np.empty(n, np.int64)
+        count = merge.pack_filled(
+            key,
+            levels.offset,
+            levels.count,
+            fill,
+            order,
+            use_order,
+            descending,
+            index_bits,
+            fill_bits,
+            packed,
         )
+        packed = packed[:count]
+        packed.sort()  # numpy's sort: vectorised where the CPU has the instructions
+        return packed, order, use_order, index_bits, fill_bits
 
-    bid_rows = side_order(book.bids, levels.bid_key, bid_fill, True)
-    ask_rows = side_order(book.asks, levels.ask_key, ask_fill, False)
-    capacity = max(bid_rows.shape[0] + ask_rows.shape[0] - 1, 0) if with_trades else 0
+    bid, ask = _on_both_sides(
+        book,
+        lambda: side_keys(book.bids, levels.bid_key, bid_fill, True),
+        lambda: side_keys(book.asks, levels.ask_key, ask_fill, False),
+    )
+    if bid is None or ask is None:
+        return None
+    capacity = max(bid[0].shape[0] + ask[0].shape[0] - 1, 0) if with_trades else 0
     out = [np.empty(capacity, np.int64) for _ in range(5)]
-    values = (np.zeros(len(book.bids), np.int64), np.zeros(len(book.asks), np.int64))
-    n = merge.merge_orders(
-        bid_rows,
-        book.bids.price,
-        ask_rows,
-        book.asks.price,
+    with_values = plan.buyer_price is None
+    values = (
+        (np.zeros(len(book.bids), np.int64), np.zeros(len(book.asks), np.int64))
+        if with_values
+        else (_EMPTY, _EMPTY)
+    )
+    dense = levels.prices is None
+    n = merge.merge_sorted(
+        *bid,
+        *ask,
+        levels.count,
+        levels.offset,
+        _EMPTY if dense else levels.prices,
+        dense,
         _PRICING.get(mechanism, merge.PRICE_FIXED),
         plan.buyer_price or 0,
         plan.seller_price or 0,
         with_trades,
+        with_values,
         *out,
         *values,
     )

@@ -10,11 +10,12 @@ with disjoint members the merge over orders, without the general walk.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matching import Book, clearing, pairing
+from matching import Book, clearing, make_book, pairing
 from matching.reference import MECHANISMS, RATIONING, clear_reference
 from tests.matching.test_clearing_properties import DIFFERENTIAL_SETTINGS, KS, books
 from tests.matching.test_merge_path import books_without_shared_members
@@ -85,3 +86,34 @@ def test_the_merge_over_orders_gives_the_reference_bytes_without_the_general_wal
     if not trades:
         result.trades = expected.trades
     assert result.digest() == expected.digest()
+
+
+def test_keys_too_wide_for_63_bits_take_the_merge_over_levels(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One order of 8e10 Wh (37 bits of fill), 2,048 orders (11 bits of position) and
+    65,536 levels (16 bits of rank) do not fit a sort key: the merge over levels runs."""
+    monkeypatch.setattr(clearing, "MERGE_LEVELS_PER_ORDER", 64)  # the levels path takes it
+    rng = np.random.default_rng(7)
+    n = 2048
+    quantity = np.ones(n, np.int64)
+    quantity[5] = 80_000_000_000
+    book = make_book(
+        np.append(rng.integers(30_000, 65_535, n - 1), 65_535),
+        quantity,
+        np.append(rng.integers(0, 35_000, n - 1), 0),
+        quantity[::-1].copy(),
+    )
+    sorted_merge = clearing._merge_sorted
+    refused = []
+
+    def spy(*args: object) -> object:
+        result = sorted_merge(*args)
+        refused.append(result is None)
+        return result
+
+    monkeypatch.setattr(clearing, "_merge_sorted", spy)
+    for mechanism in MECHANISMS:
+        result = clearing.clear(book, mechanism)
+        assert result.digest() == clear_reference(book, mechanism).digest()
+    assert refused and all(refused)
