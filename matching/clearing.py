@@ -55,17 +55,9 @@ PARALLEL_MIN_ORDERS = 100_000
 #: A member id range up to this many bytes per order (plus 64 KiB) is checked with a byte per
 #: id for members on both sides; a wider one takes the general pairing walk.
 MEMBER_BYTES_PER_ORDER = 4
-#: The merge makes several passes over the levels: it is taken when there are at most this
-#: many levels per order (a dense span of a small book is mostly empty levels).
-MERGE_LEVELS_PER_ORDER = 2
 #: Dense spans of more levels than this are totalled in at most ``COARSE_SLOTS`` slots of
-#: 2**shift levels first, and per level only in the slots around the crossing, unless the
-#: merge needs every level's total (a trade list or per-trade prices on a book with few
-#: levels per order).
+#: 2**shift levels first, and per level only in the slots around the crossing.
 COARSE_MIN_LEVELS = 4096
-#: Pay-as-bid values of books of more orders than this (and at most
-#: ``MERGE_LEVELS_PER_ORDER`` levels per order) come from the merge over levels.
-SORTED_MERGE_MAX_ORDERS = 500_000
 COARSE_SLOTS = 2048
 
 _RATIONING_CODES = {
@@ -102,8 +94,7 @@ def clear(
     levels = _levels(book)
     if levels is None:
         return _empty_result(mechanism, book, trades)
-    need_levels = trades or mechanism in _PRICING
-    totals = _level_totals(book, levels, need_levels)
+    totals = _level_totals(book, levels)
     plan = _plan(mechanism, levels, totals, k_ppm)
     if plan is None:
         return _empty_result(mechanism, book, trades)
@@ -112,8 +103,8 @@ def clear(
     if volume == 0:  # a member only met itself: no volume, so no price
         return _empty_result(mechanism, book, trades)
     # Values: left to the result (filled * price) where a side has one price, else summed
-    # over the trades: from the levels each order's range overlaps when the walk is a plain
-    # merge (no member on both sides), else over the paired trades.
+    # over the trades: in the merge when the walk is one (no member on both sides), else
+    # over the paired trades.
     bid_value = ask_value = trade_list = None
     if trades or plan.buyer_price is None:
         # The fills follow from the plan unless self-trade prevention changed them.
@@ -129,9 +120,7 @@ def clear(
             trade_list = _pair(
                 book, levels, plan, bid_fill, ask_fill, mechanism, bid_value, ask_value
             )
-        elif _sorting_pays(book, levels, mechanism, trades) and (
-            merged := _merge_sorted(book, levels, plan, bid_fill, ask_fill, mechanism, trades)
-        ):
+        elif merged := _merge_sorted(book, levels, plan, bid_fill, ask_fill, mechanism, trades):
             values, trade_list = merged
             if plan.buyer_price is None:
                 bid_value, ask_value = values
@@ -208,16 +197,12 @@ class _Totals:
     crossing: tuple[int, ...]  # of kernels.crossing, levels as in _Levels
 
 
-def _level_totals(book: Book, levels: _Levels, need_levels: bool) -> _Totals:
-    """Per-level totals and the uniform crossing. A wide dense span whose every level's
-    total nobody needs is totalled coarsely, then per level only around the crossing."""
+def _level_totals(book: Book, levels: _Levels) -> _Totals:
+    """Per-level totals and the uniform crossing. A wide dense span is totalled coarsely,
+    then per level only around the crossing."""
     count = levels.count
     shift = 0
-    if (
-        levels.prices is None
-        and count > COARSE_MIN_LEVELS
-        and (not need_levels or count > MERGE_LEVELS_PER_ORDER * (len(book.bids) + len(book.asks)))
-    ):
+    if levels.prices is None and count > COARSE_MIN_LEVELS:
         while (count - 1) >> shift >= COARSE_SLOTS:
             shift += 1
     slots = ((count - 1) >> shift) + 1
@@ -532,19 +517,6 @@ def _lay_out(
         lambda: _lay_side(
             asks, levels.ask_key, levels, totals.ask, plan and plan.ask, ask_fill, False
         ),
-    )
-
-
-def _sorting_pays(book: Book, levels: _Levels, mechanism: str, trades: bool) -> bool:
-    """Whether to merge over sorted orders rather than over levels: always, except for
-    pay-as-bid values of a large book with few levels per order, where the walk over
-    levels values only the asks (the bids pay their own limits) and sorts nothing."""
-    orders = len(book.bids) + len(book.asks)
-    return (
-        trades
-        or mechanism != "pay-as-bid"
-        or orders <= SORTED_MERGE_MAX_ORDERS
-        or levels.count > MERGE_LEVELS_PER_ORDER * orders
     )
 
 

@@ -40,12 +40,9 @@ def extent(price):
     """Return (min, max) of a non-empty int64 array."""
     lo = price[0]
     hi = price[0]
-    for i in range(1, price.shape[0]):
-        p = price[i]
-        if p < lo:
-            lo = p
-        if p > hi:
-            hi = p
+    for i in range(1, price.shape[0]):  # min and max, not branches: the loop vectorises
+        lo = min(lo, price[i])
+        hi = max(hi, price[i])
     return lo, hi
 
 
@@ -240,17 +237,22 @@ def _by_sequence(group, sequence):
 def _kth_largest(values, k, bound):
     """Return the ``k``-th largest (1-based) of ``values``, all in ``[0, bound)``.
 
-    A histogram of the top 16 bits finds the bucket that holds it; only that bucket's
+    A histogram of the top bits finds the bucket that holds it; only that bucket's
     values are then partitioned (np.partition of the whole array costs several passes).
     """
     n = values.shape[0]
+    # About a bucket per value (at most _SELECT_BUCKETS): zeroing more costs a small group
+    # more than its values do.
+    buckets = 256
+    while buckets < min(n, _SELECT_BUCKETS):
+        buckets *= 2
     shift = 0
-    while (bound - 1) >> shift >= _SELECT_BUCKETS:
+    while (bound - 1) >> shift >= buckets:
         shift += 1
-    counts = np.zeros(_SELECT_BUCKETS, dtype=np.int64)
+    counts = np.zeros(buckets, dtype=np.int64)
     for t in range(n):
         counts[values[t] >> shift] += 1
-    bucket = _SELECT_BUCKETS - 1
+    bucket = buckets - 1
     above = 0
     while above + counts[bucket] < k:
         above += counts[bucket]

@@ -2,10 +2,9 @@
 
 A wide dense span is totalled in coarse slots first and per level only around the crossing
 (``matching.clearing.COARSE_MIN_LEVELS``), and when no member has filled orders on both
-sides the walk is a merge over the filled orders in priority order
-(``MERGE_LEVELS_PER_ORDER``). Here every dense span takes the coarse path, with a handful of
-slots so that the crossing's window is a part of the span, not all of it, and every book
-with disjoint members the merge over orders, without the general walk.
+sides the walk is a merge over the filled orders sorted into priority order, or over levels
+when a sort key would not fit 63 bits. Here every dense span takes the coarse path, with a
+handful of slots so that the crossing's window is a part of the span, not all of it.
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ from tests.matching.test_merge_path import books_without_shared_members
 @pytest.fixture
 def coarse_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(clearing, "COARSE_MIN_LEVELS", 0)
-    monkeypatch.setattr(clearing, "MERGE_LEVELS_PER_ORDER", 0)
 
 
 # The patched thresholds stay patched across examples, as they should.
@@ -69,9 +67,11 @@ def test_coarse_totals_give_the_reference_bytes(
     rationing=st.sampled_from(RATIONING),
     trades=st.booleans(),
 )
-def test_the_merge_over_orders_gives_the_reference_bytes_without_the_general_walk(
+@pytest.mark.parametrize("merge", ["sorted orders", "levels"])
+def test_each_merge_gives_the_reference_bytes_without_the_general_walk(
     coarse_everywhere: None,
     monkeypatch: pytest.MonkeyPatch,
+    merge: str,
     book: Book,
     mechanism: str,
     rationing: str,
@@ -81,6 +81,8 @@ def test_the_merge_over_orders_gives_the_reference_bytes_without_the_general_wal
         raise AssertionError("the general pairing walk ran")
 
     monkeypatch.setattr(pairing, "pair_walk", refuse)
+    if merge == "levels":  # as when a sort key would not fit 63 bits
+        monkeypatch.setattr(clearing, "_merge_sorted", lambda *args: None)
     result = clearing.clear(book, mechanism, rationing=rationing, trades=trades)
     expected = clear_reference(book, mechanism, rationing=rationing)
     if not trades:
@@ -93,7 +95,6 @@ def test_keys_too_wide_for_63_bits_take_the_merge_over_levels(
 ) -> None:
     """One order of 8e10 Wh (37 bits of fill), 2,048 orders (11 bits of position) and
     65,536 levels (16 bits of rank) do not fit a sort key: the merge over levels runs."""
-    monkeypatch.setattr(clearing, "MERGE_LEVELS_PER_ORDER", 64)  # the levels path takes it
     rng = np.random.default_rng(7)
     n = 2048
     quantity = np.ones(n, np.int64)
