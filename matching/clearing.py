@@ -59,6 +59,9 @@ MEMBER_BYTES_PER_ORDER = 4
 #: 2**shift levels first, and per level only in the slots around the crossing.
 COARSE_MIN_LEVELS = 4096
 COARSE_SLOTS = 2048
+#: Pay-as-bid values of books of more orders than this, with at most a level per order, come
+#: from the merge over levels.
+VALUES_BY_LEVELS_MIN_ORDERS = 500_000
 
 _RATIONING_CODES = {
     "pro-rata": kernels.RATION_PRO_RATA,
@@ -94,7 +97,8 @@ def clear(
     levels = _levels(book)
     if levels is None:
         return _empty_result(mechanism, book, trades)
-    totals = _level_totals(book, levels)
+    values_by_levels = _values_by_levels(book, levels, mechanism, trades)
+    totals = _level_totals(book, levels, values_by_levels)
     plan = _plan(mechanism, levels, totals, k_ppm)
     if plan is None:
         return _empty_result(mechanism, book, trades)
@@ -120,7 +124,9 @@ def clear(
             trade_list = _pair(
                 book, levels, plan, bid_fill, ask_fill, mechanism, bid_value, ask_value
             )
-        elif merged := _merge_sorted(book, levels, plan, bid_fill, ask_fill, mechanism, trades):
+        elif not values_by_levels and (
+            merged := _merge_sorted(book, levels, plan, bid_fill, ask_fill, mechanism, trades)
+        ):
             values, trade_list = merged
             if plan.buyer_price is None:
                 bid_value, ask_value = values
@@ -197,12 +203,12 @@ class _Totals:
     crossing: tuple[int, ...]  # of kernels.crossing, levels as in _Levels
 
 
-def _level_totals(book: Book, levels: _Levels) -> _Totals:
+def _level_totals(book: Book, levels: _Levels, every_level: bool) -> _Totals:
     """Per-level totals and the uniform crossing. A wide dense span is totalled coarsely,
-    then per level only around the crossing."""
+    then per level only around the crossing, unless ``every_level`` total is needed."""
     count = levels.count
     shift = 0
-    if levels.prices is None and count > COARSE_MIN_LEVELS:
+    if levels.prices is None and count > COARSE_MIN_LEVELS and not every_level:
         while (count - 1) >> shift >= COARSE_SLOTS:
             shift += 1
     slots = ((count - 1) >> shift) + 1
@@ -517,6 +523,20 @@ def _lay_out(
         lambda: _lay_side(
             asks, levels.ask_key, levels, totals.ask, plan and plan.ask, ask_fill, False
         ),
+    )
+
+
+def _values_by_levels(book: Book, levels: _Levels, mechanism: str, trades: bool) -> bool:
+    """Whether pay-as-bid values of a large book with few levels per order come from the
+    merge over levels: it values only the asks (bids pay their own limits) and sorts
+    nothing, where the sorted merge sorts both sides (measured 1.9x against 2.5x the
+    baseline sort at 1e6 orders a side)."""
+    orders = len(book.bids) + len(book.asks)
+    return (
+        mechanism == "pay-as-bid"
+        and not trades
+        and orders > VALUES_BY_LEVELS_MIN_ORDERS
+        and levels.count <= orders
     )
 
 
