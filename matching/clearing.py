@@ -115,7 +115,7 @@ def clear(
         planned = (
             volume == plan.volume and mechanism != "trade-reduction" and totals.bid is not None
         )
-        if not _members_disjoint(book, bid_fill, ask_fill):
+        if not _members_disjoint(book, totals.members, bid_fill, ask_fill):
             if plan.buyer_price is None:
                 bid_value, ask_value = (
                     np.zeros(len(book.bids), np.int64),
@@ -198,9 +198,28 @@ def _levels(book: Book) -> _Levels | None:
 class _Totals:
     bid: np.ndarray | None  # [Wh] per level; None when only the slots around the crossing were
     ask: np.ndarray | None
-    bid_buckets: np.ndarray  # submitted [Wh] per member hash bucket
-    ask_buckets: np.ndarray
+    bid_buckets: np.ndarray | None  # submitted [Wh] per member hash bucket; None when
+    ask_buckets: np.ndarray | None  # no member can be on both sides
     crossing: tuple[int, ...]  # of kernels.crossing, levels as in _Levels
+    members: _MemberRanges
+
+
+@dataclass(frozen=True, slots=True)
+class _MemberRanges:
+    """The lowest and highest member id on each side, and whether the ranges do not meet
+    (then no member is on both sides)."""
+
+    bid_lo: int
+    bid_hi: int
+    ask_lo: int
+    ask_hi: int
+    apart: bool
+
+
+def _member_ranges(book: Book) -> _MemberRanges:
+    bid_lo, bid_hi = (int(m) for m in kernels.extent(book.bids.member))
+    ask_lo, ask_hi = (int(m) for m in kernels.extent(book.asks.member))
+    return _MemberRanges(bid_lo, bid_hi, ask_lo, ask_hi, bid_hi < ask_lo or ask_hi < bid_lo)
 
 
 def _level_totals(book: Book, levels: _Levels, every_level: bool) -> _Totals:
@@ -213,13 +232,27 @@ def _level_totals(book: Book, levels: _Levels, every_level: bool) -> _Totals:
             shift += 1
     slots = ((count - 1) >> shift) + 1
 
-    def side_totals(key: np.ndarray, side: Side) -> tuple[np.ndarray, np.ndarray]:
+    # Members on one side only (their id ranges do not meet) cannot trade with themselves:
+    # no member buckets then.
+    members = _member_ranges(book)
+    with_members = not members.apart
+    buckets_size = kernels.MEMBER_BUCKETS if with_members else 0
+
+    def side_totals(key: np.ndarray, side: Side) -> tuple[np.ndarray, np.ndarray | None]:
         totals = np.zeros(slots + 1, np.int64)  # + the slot for outside orders
-        buckets = np.zeros(kernels.MEMBER_BUCKETS, np.int64)
+        buckets = np.zeros(buckets_size, np.int64)
         kernels.level_totals(
-            key, side.quantity, side.member, levels.offset, count, shift, totals, buckets
+            key,
+            side.quantity,
+            side.member,
+            levels.offset,
+            count,
+            shift,
+            with_members,
+            totals,
+            buckets,
         )
-        return totals[:slots], buckets
+        return totals[:slots], buckets if with_members else None
 
     (bid, bid_buckets), (ask, ask_buckets) = _on_both_sides(
         book,
@@ -228,10 +261,10 @@ def _level_totals(book: Book, levels: _Levels, every_level: bool) -> _Totals:
     )
     if shift == 0:
         cross = tuple(int(x) for x in kernels.crossing(bid, ask, 0, 0))
-        return _Totals(bid, ask, bid_buckets, ask_buckets, cross)
+        return _Totals(bid, ask, bid_buckets, ask_buckets, cross, members)
     first, last, demand_beyond, supply_beyond = (int(x) for x in kernels.crossing_window(bid, ask))
     if first > last:  # no volume
-        return _Totals(None, None, bid_buckets, ask_buckets, (0,) * 9)
+        return _Totals(None, None, bid_buckets, ask_buckets, (0,) * 9, members)
     first_level = first << shift
     width = min((last + 1) << shift, count) - first_level
     window = []
@@ -243,7 +276,7 @@ def _level_totals(book: Book, levels: _Levels, every_level: bool) -> _Totals:
     for at in (1, 2, 3, 4):  # window levels -> levels
         if cross[at] >= 0:
             cross[at] += first_level
-    return _Totals(None, None, bid_buckets, ask_buckets, tuple(cross))
+    return _Totals(None, None, bid_buckets, ask_buckets, tuple(cross), members)
 
 
 # --- the mechanism's plan -------------------------------------------------------------------
@@ -360,6 +393,8 @@ def _prevent_self_trade(
     buckets are summed again over fills, where at most one can exceed, and that bucket's
     majority members on either side are the only candidates.
     """
+    if totals.bid_buckets is None or totals.ask_buckets is None:
+        return volume  # no member on both sides
     if not bool(np.any(totals.bid_buckets + totals.ask_buckets > volume)):
         return volume
     bids, asks = book.bids, book.asks
@@ -488,17 +523,17 @@ def _lay_side(
     return _Laid(ends, level_of, order, use_order)
 
 
-def _members_disjoint(book: Book, bid_fill: np.ndarray, ask_fill: np.ndarray) -> bool:
+def _members_disjoint(
+    book: Book, members: _MemberRanges, bid_fill: np.ndarray, ask_fill: np.ndarray
+) -> bool:
     """True when no member has filled orders on both sides: then the walk never looks past
     its heads and is a merge (else only :func:`_pair` follows it). Checked before anything
     is laid out, so a book of a few members trading both ways (a real cluster's) pays only
     this."""
-    bids, asks = book.bids, book.asks
-    bid_lo, bid_hi = (int(m) for m in kernels.extent(bids.member))
-    ask_lo, ask_hi = (int(m) for m in kernels.extent(asks.member))
-    if bid_hi < ask_lo or ask_hi < bid_lo:
+    if members.apart:
         return True
-    lo, hi = min(bid_lo, ask_lo), max(bid_hi, ask_hi)
+    bids, asks = book.bids, book.asks
+    lo, hi = min(members.bid_lo, members.ask_lo), max(members.bid_hi, members.ask_hi)
     if hi - lo > MEMBER_BYTES_PER_ORDER * (len(bids) + len(asks)) + (1 << 16):
         return False  # ids too spread for a byte per id: take the general walk
     return bool(merge.members_disjoint(bids.member, bid_fill, asks.member, ask_fill, lo, hi))

@@ -58,8 +58,9 @@ def is_non_decreasing(values):
 
 
 @njit(cache=True, nogil=True)
-def level_totals(key, quantity, member, offset, span, shift, totals, buckets):
-    """Add each order's quantity [Wh] to its level's total and to its member's hash bucket.
+def level_totals(key, quantity, member, offset, span, shift, with_members, totals, buckets):
+    """Add each order's quantity [Wh] to its level's total and, ``with_members``, to its
+    member's hash bucket.
 
     Levels are ``key - offset`` in ``[0, span)``; ``totals`` counts them ``2**shift`` to a
     slot (shift 0: a slot per level) and has one slot more, where orders outside every
@@ -73,7 +74,8 @@ def level_totals(key, quantity, member, offset, span, shift, totals, buckets):
         slot = level >> shift if (level >= 0) & (level < span) else nslot
         q = quantity[i]
         totals[slot] += q
-        buckets[member_bucket(member[i])] += q
+        if with_members:  # the same every order: the compiler takes it out of the loop
+            buckets[member_bucket(member[i])] += q
 
 
 @njit(cache=True)
