@@ -196,7 +196,7 @@ def _levels(book: Book) -> _Levels | None:
 
 @dataclass(frozen=True, slots=True)
 class _Totals:
-    bid: np.ndarray | None  # [Wh] per level; None when only the slots around the crossing were
+    bid: np.ndarray | None  # [Wh] per level; None when totalled coarsely (see COARSE_SLOTS)
     ask: np.ndarray | None
     bid_buckets: np.ndarray | None  # submitted [Wh] per member hash bucket; None when
     ask_buckets: np.ndarray | None  # no member can be on both sides
