@@ -749,8 +749,9 @@ def _empty_result(mechanism: str, book: Book, with_trades: bool) -> ClearingResu
 
 def warm_up() -> None:
     """Compile (or load from numba's cache) every kernel on tiny books, so that the first
-    real clearing pays no compile cost. Covers dense and compressed levels, both rationings,
-    self-trade prevention, the fix-up and unsorted sequences."""
+    real clearing pays no compile cost. Covers dense, coarse and compressed levels, both
+    rationings, self-trade prevention, the fix-up, unsorted sequences, and both merges (a
+    fill of 8e10 Wh over 2**16 levels and 2**11 orders makes keys too wide to sort)."""
     dense = make_book(
         [50, 40, 40], [1, 2, 3], [10, 20, 40], [1, 2, 3], bid_member=[1, 2, 3], ask_member=[4, 2, 5]
     )
@@ -764,7 +765,11 @@ def warm_up() -> None:
         bid_sequence=[1, 0],
     )
     wide = make_book([10**8, 0], [5, 5], [-(10**8), 0], [3, 3])
-    for book in (dense, fixup, wide):
+    ticks = np.arange(2048) * 32
+    huge_top = np.ones(2048, np.int64)
+    huge_top[-1] = 80_000_000_000
+    wide_keys = make_book(ticks, huge_top, ticks, huge_top[::-1].copy())
+    for book in (dense, fixup, wide, wide_keys):
         for mechanism in MECHANISMS:
             for rationing in RATIONING:
                 clear(book, mechanism, rationing=rationing, trades=True)
