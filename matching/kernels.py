@@ -40,60 +40,121 @@ def extent(price):
     """Return (min, max) of a non-empty int64 array."""
     lo = price[0]
     hi = price[0]
-    for i in range(1, price.shape[0]):
-        p = price[i]
-        if p < lo:
-            lo = p
-        if p > hi:
-            hi = p
+    for i in range(1, price.shape[0]):  # min and max, not branches: the loop vectorises
+        lo = min(lo, price[i])
+        hi = max(hi, price[i])
     return lo, hi
 
 
 @njit(cache=True, nogil=True)
 def is_non_decreasing(values):
     """Return True if ``values`` never decreases along the array."""
-    for i in range(1, values.shape[0]):  # noqa: SIM110 (a loop numba compiles; no generators)
-        if values[i] < values[i - 1]:
-            return False
-    return True
+    # Counted, not returned at the first decrease: the loop vectorises, and sequences are
+    # as a rule in order, so an early exit would save nothing.
+    decreases = 0
+    for i in range(1, values.shape[0]):
+        decreases += values[i] < values[i - 1]
+    return decreases == 0
 
 
 @njit(cache=True, nogil=True)
-def level_totals(key, quantity, member, offset, totals, buckets):
-    """Add each order's quantity [Wh] to its level's total and to its member's hash bucket.
+def level_totals(key, quantity, member, offset, span, shift, with_members, totals, buckets):
+    """Add each order's quantity [Wh] to its level's total and, ``with_members``, to its
+    member's hash bucket.
 
-    ``totals`` has one slot more than there are levels, where orders outside every level
-    land. The member buckets bound what any member can trade: a member whose bought plus
-    sold exceeds the volume lies in a bucket whose bid and ask sums exceed it too.
+    Levels are ``key - offset`` in ``[0, span)``; ``totals`` counts them ``2**shift`` to a
+    slot (shift 0: a slot per level) and has one slot more, where orders outside every
+    level land. The member buckets bound what any member can trade: a member whose bought
+    plus sold exceeds the volume lies in a bucket whose bid and ask sums exceed it too.
     """
-    nlev = totals.shape[0] - 1
+    nslot = totals.shape[0] - 1
     for i in range(key.shape[0]):
         level = key[i] - offset
         # A select, not a branch: whether a random order lies inside is unpredictable.
-        slot = level if (level >= 0) & (level < nlev) else nlev
+        slot = level >> shift if (level >= 0) & (level < span) else nslot
         q = quantity[i]
         totals[slot] += q
-        buckets[member_bucket(member[i])] += q
+        if with_members:  # the same every order: the compiler takes it out of the loop
+            buckets[member_bucket(member[i])] += q
 
 
 @njit(cache=True)
-def crossing(bid_totals, ask_totals):
+def crossing_window(bid_coarse, ask_coarse):
+    """The slots of coarse per-level totals (:func:`level_totals` with a shift) that hold
+    the uniform crossing: (first, last, demand above the last, supply below the first).
+
+    With ``D_k`` the demand at the first level of slot k and ``S_k`` the supply at the last
+    level of slot k (both exact from the slots), every level of slot k has
+    ``min(D, S) >= min(D_{k+1}, S_{k-1})``, so the volume V is at least the largest such
+    bound ``L``. The marginal levels and the best level have D >= V >= L and S >= V >= L, so
+    they lie in the slots from the lowest with ``S_k >= L`` to the highest with
+    ``D_k >= L``; beyond them demand (above) and supply (below) stay under V. A first slot
+    after the last one means no volume.
+    """
+    n = bid_coarse.shape[0]
+    total_demand = 0
+    for k in range(n):
+        total_demand += bid_coarse[k]
+    bound = 1  # a volume of 0 needs no levels
+    below = 0  # bids in slots before k
+    supply = 0  # asks in slots before k
+    for k in range(n):
+        bound = max(bound, min(total_demand - below - bid_coarse[k], supply))
+        below += bid_coarse[k]
+        supply += ask_coarse[k]
+    last = -1
+    above = 0
+    for k in range(n - 1, -1, -1):
+        if above + bid_coarse[k] >= bound:
+            last = k
+            break
+        above += bid_coarse[k]
+    first = n
+    supply = 0
+    for k in range(n):
+        if supply + ask_coarse[k] >= bound:
+            first = k
+            break
+        supply += ask_coarse[k]
+    return first, last, above, supply
+
+
+@njit(cache=True, nogil=True)
+def window_totals(key, quantity, offset, span, first, totals):
+    """Add each order's quantity [Wh] to the total of its level ``key - offset`` when that
+    lies in ``[first, first + len(totals))`` and below ``span``."""
+    width = totals.shape[0]
+    for i in range(key.shape[0]):
+        level = key[i] - offset
+        slot = level - first
+        # A branch, not a select into a spare slot: nearly every order lies outside, so it
+        # predicts well, where adding to one spare slot would chain every iteration.
+        if (np.uint64(slot) < np.uint64(width)) & (level < span):
+            totals[slot] += quantity[i]
+
+
+@njit(cache=True)
+def crossing(bid_totals, ask_totals, demand_beyond, supply_beyond):
     """Find the uniform crossing of per-level bid and ask totals.
 
-    Returns (volume, bid_level, ask_level, unfilled_bid_level, unfilled_ask_level,
-    demand_above, supply_below). ``bid_level`` is the marginal bid level b*, ``ask_level``
-    the marginal ask level a*; the unfilled levels are the highest bid level >= a* and the
-    lowest ask level <= b* left with unfilled quantity, or -1 when there is none.
+    ``demand_beyond`` [Wh] is bid quantity above the last level and ``supply_beyond`` ask
+    quantity below the first (0 when the levels cover every order; see
+    :func:`crossing_window`). Returns (volume, bid_level, ask_level, unfilled_bid_level,
+    unfilled_ask_level, demand_above, supply_below, bid_level_total, ask_level_total).
+    ``bid_level`` is the marginal bid level b*, ``ask_level`` the marginal ask level a*; the
+    unfilled levels are the highest bid level >= a* and the lowest ask level <= b* left
+    with unfilled quantity, or -1 when there is none; demand_above is the bid quantity
+    above b*, supply_below the ask quantity below a*.
     """
     nlev = bid_totals.shape[0]
     # No per-level arrays: demand at a level is the total less what lies below it. (A fresh
     # array of a level per tick costs more in page faults than the walk itself.)
-    total_demand = 0
+    total_demand = demand_beyond
     for level in range(nlev):
         total_demand += bid_totals[level]
     volume = 0
     below = 0  # bid quantity at levels below the current one
-    supply = 0
+    supply = supply_beyond
     for level in range(nlev):
         supply += ask_totals[level]
         v = min(total_demand - below, supply)
@@ -101,13 +162,13 @@ def crossing(bid_totals, ask_totals):
             volume = v
         below += bid_totals[level]
     if volume == 0:
-        return 0, -1, -1, -1, -1, 0, 0
+        return 0, -1, -1, -1, -1, 0, 0, 0, 0
     bid_level = nlev - 1
-    demand_above = 0  # bid quantity above bid_level
+    demand_above = demand_beyond  # bid quantity above bid_level
     while demand_above + bid_totals[bid_level] < volume:
         demand_above += bid_totals[bid_level]
         bid_level -= 1
-    supply = 0
+    supply = supply_beyond
     ask_level = 0
     while supply + ask_totals[ask_level] < volume:
         supply += ask_totals[ask_level]
@@ -133,7 +194,17 @@ def crossing(bid_totals, ask_totals):
                 unfilled_ask = level
                 break
             level += 1
-    return volume, bid_level, ask_level, unfilled_bid, unfilled_ask, demand_above, supply_below
+    return (
+        volume,
+        bid_level,
+        ask_level,
+        unfilled_bid,
+        unfilled_ask,
+        demand_above,
+        supply_below,
+        bid_totals[bid_level],
+        ask_totals[ask_level],
+    )
 
 
 @njit(cache=True)
@@ -170,17 +241,22 @@ def _by_sequence(group, sequence):
 def _kth_largest(values, k, bound):
     """Return the ``k``-th largest (1-based) of ``values``, all in ``[0, bound)``.
 
-    A histogram of the top 16 bits finds the bucket that holds it; only that bucket's
+    A histogram of the top bits finds the bucket that holds it; only that bucket's
     values are then partitioned (np.partition of the whole array costs several passes).
     """
     n = values.shape[0]
+    # About a bucket per value (at most _SELECT_BUCKETS): zeroing more costs a small group
+    # more than its values do.
+    buckets = 256
+    while buckets < min(n, _SELECT_BUCKETS):
+        buckets *= 2
     shift = 0
-    while (bound - 1) >> shift >= _SELECT_BUCKETS:
+    while (bound - 1) >> shift >= buckets:
         shift += 1
-    counts = np.zeros(_SELECT_BUCKETS, dtype=np.int64)
+    counts = np.zeros(buckets, dtype=np.int64)
     for t in range(n):
         counts[values[t] >> shift] += 1
-    bucket = _SELECT_BUCKETS - 1
+    bucket = buckets - 1
     above = 0
     while above + counts[bucket] < k:
         above += counts[bucket]
@@ -303,15 +379,15 @@ def fill_side(
     if g == 0 or allocation == 0:
         return
     # The rationed group, collected in a pass of its own: tracking it in the loop above
-    # would stop the vectorisation. One comparison per order, rarely true for a single
-    # level, so the branch predicts well.
-    group = np.empty(g, dtype=np.int64)
+    # would stop the vectorisation. A compaction without branches (every order writes, a
+    # member moves on): trade reduction's group is about half the orders, a coin flip.
+    group = np.empty(g + 1, dtype=np.int64)
     width = group_hi - group_lo
     g = 0
     for i in range(n):
-        if np.uint64(key[i] - offset - group_lo) <= np.uint64(width):
-            group[g] = i
-            g += 1
+        group[g] = i
+        g += np.uint64(key[i] - offset - group_lo) <= np.uint64(width)
+    group = group[:g]
     _ration_group(group, quantity, sequence, group_total, allocation, rationing, fill)
 
 

@@ -7,20 +7,30 @@ side's filled orders end to end in priority order, so that order ``o`` covers
 cut at every order's ends, in order, and an order trades with the other side's orders
 whose ranges overlap its own.
 
-That needs no pairing of orders one by one for the per-order values: every order of a
+Two ways to walk that. Over sorted orders (the usual one): each side's filled orders become
+one int64 key each, level rank above position above fill (:func:`pack_filled`); numpy's
+sort of the keys (vectorised on AVX-512/AVX2, several times a scatter's speed on large
+books) puts them in priority order, and :func:`merge_sorted` walks both sorted arrays once,
+reading index, fill and price from the keys, writing trades and per-order values.
+
+Over levels (pay-as-bid values of large books, keys wider than 63 bits): every order of a
 price level has the level's price, so an order's value is a sum over the other side's
 *levels* its range overlaps (one or two as a rule). An order's start is its level's start
 plus the fills of the orders before it in the level, which one pass in (sequence, index)
 order yields with a running sum per level: no scatter into priority order. The trade list
-does need the orders in priority order: a two-pass radix sort over level ranks (filled
-orders only) and then one sequential merge. The fill per level follows from the clearing's
-plan (full levels fill their totals, the marginal one its allocation); only fills that
-self-trade prevention or trade reduction changed are added up again (:func:`level_fills`).
+there takes a two-pass radix sort over level ranks (filled orders only) and one sequential
+merge. The fill per level follows from the clearing's plan (full levels fill their totals,
+the marginal one its allocation); only fills that self-trade prevention or trade reduction
+changed are added up again (:func:`level_fills`).
 
-Cost: O(orders + levels) for each kernel; the ranges of one side's orders are disjoint, so
-all of them together overlap at most (their count + the other side's levels) levels. Quiet
-kernels, whole call graph in this module (numba's cache does not see edits to helpers
-imported from elsewhere).
+The walks choose with selects, not branches, which head runs out next: a coin flip that
+costs a mispredicted branch per trade otherwise.
+
+Cost: O(orders + levels) for each kernel, and the sort; the ranges of one side's orders are
+disjoint, so all of them together overlap at most (their count + the other side's levels)
+levels. Integers: a key is checked to fit 63 bits before packing; a value is at most a side's
+total (9e10 Wh) times |price| (1e8 ticks), 9e18, inside int64. Quiet kernels, whole call
+graph in this module (numba's cache does not see edits to helpers imported from elsewhere).
 """
 
 from __future__ import annotations
@@ -236,6 +246,15 @@ def priority_order(key, offset, nlev, fill, order, use_order, descending):
     return rows
 
 
+@njit(cache=True, inline="always")
+def _next_heads(end_b, end_a, stop, pb, pa):
+    """Move past the heads whose fills end at ``stop`` [Wh]: whether each moved, and the
+    new head positions. Selects, not branches: which one ends is a coin flip."""
+    next_b = end_b == stop
+    next_a = end_a == stop
+    return next_b, next_a, pb + next_b, pa + next_a
+
+
 @njit(cache=True, nogil=True)
 def merge_trades(
     bids,
@@ -262,16 +281,17 @@ def merge_trades(
     na = asks.shape[0]
     if nb == 0 or na == 0:
         return 0
+    # Selects instead of branches on which head runs out first (a coin flip the branch
+    # predictor loses), as in :func:`merge_sorted`.
     pb = 0
     pa = 0
-    rb = bids[0, 1]
-    ra = asks[0, 1]
+    end_b = bids[0, 1]  # where the head bid's fill ends in the volume [Wh]
+    end_a = asks[0, 1]
     kb = 0  # the filled levels the heads are in
     ka = 0
     done = 0  # [Wh] traded so far
     k = 0
     while True:
-        q = min(rb, ra)
         if pricing == PRICE_BID:
             bp = bid_levels[kb, 1]
             sp = bp
@@ -281,24 +301,142 @@ def merge_trades(
         else:
             bp = buyer_price
             sp = seller_price
+        stop = min(end_b, end_a)
         buyer[k] = bids[pb, 0]
         seller[k] = asks[pa, 0]
-        quantity[k] = q
+        quantity[k] = stop - done
         out_buyer_price[k] = bp
         out_seller_price[k] = sp
         k += 1
-        done += q
-        rb -= q
-        ra -= q
-        if rb == 0:
-            pb += 1
-            if pb == nb:
-                return k
-            rb = bids[pb, 1]
-            kb += bid_levels[kb, 0] == done
-        if ra == 0:
-            pa += 1
-            if pa == na:
-                return k
-            ra = asks[pa, 1]
-            ka += ask_levels[ka, 0] == done
+        done = stop
+        next_b, next_a, pb, pa = _next_heads(end_b, end_a, stop, pb, pa)
+        if pb == nb or pa == na:
+            return k
+        end_b += bids[pb, 1] * next_b
+        end_a += asks[pa, 1] * next_a
+        kb += bid_levels[kb, 0] == done
+        ka += ask_levels[ka, 0] == done
+
+
+@njit(cache=True, nogil=True)
+def pack_filled(
+    key, offset, nlev, fill, order, use_order, descending, index_bits, fill_bits, packed
+):
+    """Write one int64 per filled order to the front of ``packed``: from the top, its
+    level's rank (levels descending for bids), its position ``t`` in (sequence, index)
+    order (``order``, or the index when ``use_order`` is False; ``index_bits`` wide) and
+    its fill [Wh] (``fill_bits`` wide). Sorted, these are the filled orders in priority
+    order, each with what the merge needs. Returns how many were written.
+
+    A compaction without branches: every order writes, only a filled one moves on.
+    """
+    k = 0
+    for t in range(key.shape[0]):
+        i = order[t] if use_order else t
+        level = key[i] - offset
+        rank = nlev - 1 - level if descending else level
+        f = fill[i]
+        packed[k] = (((rank << index_bits) | t) << fill_bits) | f
+        k += f > 0
+    return k
+
+
+@njit(cache=True, nogil=True)
+def merge_sorted(
+    bids,
+    bid_order,
+    bid_use_order,
+    bid_index_bits,
+    bid_fill_bits,
+    asks,
+    ask_order,
+    ask_use_order,
+    ask_index_bits,
+    ask_fill_bits,
+    nlev,
+    offset,
+    prices,
+    dense,
+    pricing,
+    buyer_price,
+    seller_price,
+    with_trades,
+    with_values,
+    buyer,
+    seller,
+    quantity,
+    out_buyer_price,
+    out_seller_price,
+    bid_value,
+    ask_value,
+):
+    """Pair the filled orders in priority order (sorted keys of :func:`pack_filled`) head
+    to head: write the trades when ``with_trades`` and, when ``with_values``, each filled
+    order's value (quantity * price summed over its trades [Wh*tick], into ``bid_value``
+    and ``ask_value``, which hold zeros for the rest). Index, fill and the level's price
+    [tick] all come from the keys: one sequential stream per side. Returns the trades.
+
+    Both sides fill the same volume, so they run out together.
+    """
+    nb = bids.shape[0]
+    na = asks.shape[0]
+    if nb == 0 or na == 0:
+        return 0
+    bid_fill_mask = (1 << bid_fill_bits) - 1
+    ask_fill_mask = (1 << ask_fill_bits) - 1
+    bid_index_mask = (1 << bid_index_bits) - 1
+    ask_index_mask = (1 << ask_index_bits) - 1
+    bid_rank_shift = bid_index_bits + bid_fill_bits
+    ask_rank_shift = ask_index_bits + ask_fill_bits
+    # Selects instead of branches on which head runs out first, a coin flip the branch
+    # predictor loses; a head's value is stored after every piece, its last store stays.
+    pb = 0
+    pa = 0
+    done = 0  # [Wh] traded so far
+    end_b = bids[0] & bid_fill_mask  # where the head bid's fill ends in the volume [Wh]
+    end_a = asks[0] & ask_fill_mask
+    vb = 0  # the head bid's value so far [Wh*tick]
+    va = 0
+    k = 0
+    while True:
+        key_b = bids[pb]
+        key_a = asks[pa]
+        level = nlev - 1 - (key_b >> bid_rank_shift)
+        pbid = offset + level if dense else prices[level]
+        level = key_a >> ask_rank_shift
+        pask = offset + level if dense else prices[level]
+        if pricing == PRICE_BID:
+            bp = pbid
+            sp = bp
+        elif pricing == PRICE_MIDPOINT:
+            bp = (pbid + pask + 1) // 2
+            sp = bp
+        else:
+            bp = buyer_price
+            sp = seller_price
+        t = (key_b >> bid_fill_bits) & bid_index_mask
+        ib = bid_order[t] if bid_use_order else t
+        t = (key_a >> ask_fill_bits) & ask_index_mask
+        ia = ask_order[t] if ask_use_order else t
+        stop = min(end_b, end_a)
+        q = stop - done
+        done = stop
+        if with_values:
+            vb += q * bp
+            va += q * sp
+            bid_value[ib] = vb
+            ask_value[ia] = va
+        if with_trades:
+            buyer[k] = ib
+            seller[k] = ia
+            quantity[k] = q
+            out_buyer_price[k] = bp
+            out_seller_price[k] = sp
+        k += 1
+        next_b, next_a, pb, pa = _next_heads(end_b, end_a, stop, pb, pa)
+        if pb == nb or pa == na:
+            return k
+        end_b += (bids[pb] & bid_fill_mask) * next_b
+        end_a += (asks[pa] & ask_fill_mask) * next_a
+        vb *= 1 - next_b
+        va *= 1 - next_a

@@ -1,12 +1,11 @@
 """The pairing walk as a merge (``matching.merge``) gives the reference's bytes, and is the
-path taken for a book with few empty levels in which no member has filled orders on both sides.
+path taken for a book in which no member has filled orders on both sides.
 
 Members are drawn so that the two sides never share one, from ranges that either do not
 meet (bids below asks) or interleave (even ids buy, odd ids sell: the byte-per-id check);
-prices cluster (21 levels, at least 11 orders a side: the merge takes books with at most 2
-levels per order) so that levels hold several orders and an order's range crosses levels of
-the other side; sequences are sometimes shuffled (the (sequence, index) order within a
-level).
+prices cluster (21 levels, at least 11 orders a side) so that levels hold several orders
+and an order's range crosses levels of the other side; sequences are sometimes shuffled
+(the (sequence, index) order within a level).
 """
 
 from __future__ import annotations
