@@ -7,7 +7,6 @@ import json
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -15,18 +14,8 @@ import pytest
 
 from engine.store.journal import JOURNAL_FILE
 from engine.store.tokens import TOKENS_FILE, TokenStore
-from tests.postgres import Server, throwaway_server
+from tests.postgres import Server
 from tests.tampering import EVENTS, a_day_of_trading, flip_side_byte
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[Server]:
-    """A throwaway PostgreSQL server (CI installs the binaries, see .ci/run)."""
-    try:
-        with throwaway_server() as server:
-            yield server
-    except FileNotFoundError as exc:
-        pytest.skip(str(exc))
 
 
 def klaster(*args: str) -> subprocess.CompletedProcess[str]:

@@ -11,27 +11,16 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
 from tests.failover import MEMBER, Clients, kill_and_take_over, leader_and_standby, orders_of
-from tests.postgres import Server, throwaway_server
+from tests.postgres import Server
 from tests.serving import an_open_interval, an_order, wait_ready
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[Server]:
-    """A throwaway PostgreSQL server (CI installs the binaries, see .ci/run)."""
-    try:
-        with throwaway_server() as server:
-            yield server
-    except FileNotFoundError as exc:
-        pytest.skip(str(exc))
 
 
 def audit(url: str) -> dict:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,19 +18,12 @@ from engine.model.clock import WallClock
 from engine.store.place import DataDirStore, PostgresStore, Store
 from tests.clusters import small_cluster_toml
 from tests.engine.market.test_membership import joined
-from tests.postgres import Server, throwaway_server
+from tests.postgres import Server
 
 
 def klaster(*args: str) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "engine", *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[Server]:
-    """A throwaway PostgreSQL server (CI installs the binaries, see .ci/run)."""
-    with throwaway_server() as server:
-        yield server
 
 
 def journal_with_a_joining_member(store: Store) -> None:
