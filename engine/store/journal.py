@@ -86,6 +86,15 @@ process beside the fold (:meth:`StoredJournal.checked_read`)."""
 _SELECT_LAST = "SELECT seq, kind, ts, payload, hash FROM events ORDER BY seq DESC LIMIT 1"
 _SELECT_CHECKPOINT = "SELECT seq, hash FROM checkpoint WHERE id = 1"
 _SET_CHECKPOINT = "INSERT OR REPLACE INTO checkpoint (id, seq, hash) VALUES (1, ?, ?)"
+# The checkpoint follows every event the writer's connection inserts (a TEMP trigger: the
+# file's schema is unchanged, and readers and other writers never run it), so that a group
+# of up to INSERT_ROWS events is one INSERT, its own transaction: the writer thread takes the
+# GIL back once per group instead of once per statement (BEGIN, INSERT, checkpoint, COMMIT),
+# each time waiting for the event loop to let it go (see GroupCommitter).
+_KEEP_CHECKPOINT = (
+    "CREATE TEMP TRIGGER IF NOT EXISTS keep_checkpoint AFTER INSERT ON main.events BEGIN"
+    " INSERT OR REPLACE INTO checkpoint (id, seq, hash) VALUES (1, NEW.seq, NEW.hash); END"
+)
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
     "CREATE TABLE IF NOT EXISTS events"
@@ -483,6 +492,8 @@ class Journal(StoredJournal):
                     raise JournalError(f"{path}: cannot switch to WAL mode (got {mode!r})")
                 conn.execute("PRAGMA synchronous=FULL")
             head, checkpointed = _init_schema(conn, path, read_only)
+            if checkpointed and not read_only:
+                conn.execute(_KEEP_CHECKPOINT)
         except BaseException:
             conn.close()
             raise
@@ -491,15 +502,18 @@ class Journal(StoredJournal):
     def _write(self, rows: list[Row], last: Head) -> None:
         conn = self._connection()
         values: list[object] = [value for row in rows for value in row]  # multi-row INSERTs
+        if self._checkpointed and len(rows) <= INSERT_ROWS:
+            # One statement in autocommit: its own transaction, the trigger moving the
+            # checkpoint in it; SQLite rolls all of it back if any part fails.
+            conn.execute(_insert(len(rows)), values)
+            return
         try:
             conn.execute("BEGIN IMMEDIATE")
             width = 5 * INSERT_ROWS
             for at in range(0, len(values), width):
                 chunk = values[at : at + width]
                 conn.execute(_insert(len(chunk) // 5), chunk)
-            if self._checkpointed:
-                conn.execute(_SET_CHECKPOINT, last)
-            else:  # schema version 1: upgraded by its first commit after this open
+            if not self._checkpointed:  # schema version 1: upgraded by its first commit
                 _upgrade(conn, last)
             conn.execute("COMMIT")
         except BaseException:
@@ -507,7 +521,9 @@ class Journal(StoredJournal):
                 with contextlib.suppress(sqlite3.Error):  # the first error is the one to report
                     conn.execute("ROLLBACK")
             raise
-        self._checkpointed = True
+        if not self._checkpointed:
+            conn.execute(_KEEP_CHECKPOINT)
+            self._checkpointed = True
 
     def first_of_kind(self, kind: str) -> Event | None:
         """The committed event of ``kind`` with the lowest seq, unchecked (one query:

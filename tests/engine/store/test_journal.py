@@ -241,6 +241,30 @@ def test_a_group_of_several_inserts_is_still_one_transaction(journal: Journal, p
     assert len(list(journal.read())) == rows + 1  # the intruder only
 
 
+def checkpoint(path: Path) -> tuple[int, bytes]:
+    with sqlite3.connect(path) as conn:
+        return conn.execute("SELECT seq, hash FROM checkpoint").fetchone()
+
+
+def test_the_checkpoint_moves_with_each_group_in_its_transaction_and_only_with_it(
+    journal: Journal, path: Path
+) -> None:
+    fill(journal, 3)  # a group of one statement: its own transaction
+    assert checkpoint(path) == tuple(journal.head) and journal.head.seq == 3
+    fill(journal, INSERT_ROWS + 1)  # a group of two statements
+    assert checkpoint(path) == tuple(journal.head) and journal.head.seq == INSERT_ROWS + 4
+    before = checkpoint(path)
+    # Another connection's insert does not move it: the trigger is the writer's own.
+    raw(path, "INSERT INTO events VALUES (?, 'Intruder', 0, x'', x'')", before[0] + 2)
+    assert checkpoint(path) == before
+    journal.append("GateClosed", TS, b"kept out")
+    journal.append("GateClosed", TS, b"clashes with the intruder")
+    with pytest.raises(sqlite3.IntegrityError):
+        journal.commit()  # one statement: its first row must not stay, nor the checkpoint
+    assert checkpoint(path) == before
+    assert [e.kind for e in journal.read(before[0] + 1)] == ["Intruder"]
+
+
 def test_the_null_journal_numbers_and_validates_but_keeps_nothing() -> None:
     j = NullJournal()
     assert [j.append("GateClosed", TS, b"") for _ in range(3)] == [1, 2, 3]
