@@ -67,6 +67,7 @@ from engine.store.chain import (
     VerifyReport,
     chain_hash,
 )
+from engine.store.wal_checkpoints import checkpoints_beside
 
 #: The journal's file in a data directory.
 JOURNAL_FILE = "journal.sqlite"
@@ -171,6 +172,7 @@ class EventJournal(Protocol):
     def read(self, from_seq: int = 1) -> Iterator[Event]: ...
     def verify(self) -> VerifyReport: ...
     def close(self, *, discard: bool = False) -> None: ...
+    def while_committing(self) -> contextlib.AbstractContextManager[None]: ...
 
 
 class _Appender:
@@ -220,6 +222,11 @@ class _Appender:
         self._last_seq = seq = self._last_seq + 1
         self._pending.append((seq, kind, ts_us, payload))
         return seq
+
+    def while_committing(self) -> contextlib.AbstractContextManager[None]:
+        """What the store does beside a :class:`GroupCommitter` for as long as it writes
+        (entered before its writer thread starts, left after it stopped): nothing here."""
+        return contextlib.nullcontext()
 
     def drain(self) -> list[PendingEvent]:
         """Take the buffered events for :meth:`write_group` (the caller then owns them)."""
@@ -525,6 +532,13 @@ class Journal(StoredJournal):
             conn.execute(_KEEP_CHECKPOINT)
             self._checkpointed = True
 
+    def while_committing(self) -> contextlib.AbstractContextManager[None]:
+        """WAL checkpoints by a thread of their own, not inside commits (a file only:
+        :mod:`engine.store.wal_checkpoints`)."""
+        if self._path == MEMORY or self._read_only:
+            return contextlib.nullcontext()
+        return checkpoints_beside(self._connection(), self._path)
+
     def first_of_kind(self, kind: str) -> Event | None:
         """The committed event of ``kind`` with the lowest seq, unchecked (one query:
         :func:`engine.market.recovery.open_market` asks only journals written before
@@ -644,6 +658,7 @@ class GroupCommitter:
         self._waiters: list[tuple[int, asyncio.Future[int]]] = []  # (seq, its waiter)
         self._closing = False
         self._failure: BaseException | None = None
+        self._beside: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
 
     def start(self) -> None:
         """Start the writer thread for the running event loop."""
@@ -651,6 +666,9 @@ class GroupCommitter:
             raise RuntimeError("GroupCommitter already started")
         self._loop = asyncio.get_running_loop()
         self._closing = False
+        beside = self.journal.while_committing()
+        beside.__enter__()  # before the writer thread exists: the connection is still ours
+        self._beside = beside
         self._writer = threading.Thread(target=self._write, name="klaster-journal", daemon=True)
         self._writer.start()
 
@@ -669,6 +687,8 @@ class GroupCommitter:
             self._groups.put(None)
             await asyncio.to_thread(writer.join)
             self._writer = None
+            beside, self._beside = self._beside, contextlib.nullcontext()
+            beside.__exit__(None, None, None)  # the writer thread has stopped
         if self._failure is not None:
             raise JournalFailed("a journal commit failed") from self._failure
 

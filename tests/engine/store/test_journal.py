@@ -30,6 +30,7 @@ from engine.store.journal import (
     PendingEvent,
     chain_hash,
 )
+from engine.store.wal_checkpoints import PERIOD_S, SQLITE_DEFAULT_PAGES
 from tests import REPO
 
 
@@ -360,6 +361,30 @@ def test_a_thousand_concurrent_appends_resolve_in_far_fewer_commits(journal: Jou
     assert sorted(seqs) == list(range(1, 1001))
     assert journal.durable_seq == 1000
     assert [decode(e.payload)["i"] for e in journal.read()] == list(range(1000))
+    assert journal.verify().ok
+
+
+def test_while_a_committer_writes_the_wal_is_checkpointed_beside_it_not_in_its_commits(
+    journal: Journal, path: Path
+) -> None:
+    def autocheckpoint() -> int:
+        return journal._connection().execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+
+    database_bytes = path.stat().st_size
+
+    async def main() -> None:
+        async with GroupCommitter(journal) as committer:
+            assert autocheckpoint() == 0  # no commit copies the log back
+            for i in range(200):  # many small groups, as single orders give
+                await committer.append("OrdersAccepted", TS + i, encode({"i": i}))
+            await asyncio.sleep(4 * PERIOD_S)
+            # A checkpoint beside the writer copied the log into the database file.
+            assert path.stat().st_size > database_bytes
+
+    asyncio.run(main())
+    assert autocheckpoint() == SQLITE_DEFAULT_PAGES  # SQLite's own rule again
+    assert not [t for t in threading.enumerate() if t.name == "klaster-checkpoint"]
+    assert [decode(e.payload)["i"] for e in journal.read()] == list(range(200))
     assert journal.verify().ok
 
 
