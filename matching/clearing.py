@@ -30,7 +30,14 @@ look-ahead and fix-up. All give the same bytes where they apply.
 
 Threads: the per-side passes of large books run bids and asks at once on two threads (the
 kernels release the GIL). Each side writes only its own arrays, so the result is the same
-byte for byte as the sequential run.
+byte for byte as the sequential run. A small book instead calls one kernel for both sides
+(extents, totals, the crossing's window, fills): a numba call costs microseconds, a
+quarter of a book of 1e4 orders a side's sort at a dozen calls.
+
+Trade reduction's long side, about half of its orders in one pro-rata group, is rationed
+per quantity when many orders share each quantity (``kernels._fill_by_quantity``): shares
+and remainders once per quantity, then a pass over the side that writes each fill once,
+without the arrays of the group's length and the selection over its remainders.
 """
 
 from __future__ import annotations
@@ -166,6 +173,7 @@ class _Levels:
     offset: int
     count: int
     prices: np.ndarray | None  # level -> price [tick] in compressed mode, None when dense
+    members: _MemberRanges
 
     def price(self, level: int) -> int:
         if self.prices is None:
@@ -178,20 +186,23 @@ def _levels(book: Book) -> _Levels | None:
     bids, asks = book.bids, book.asks
     if len(bids) == 0 or len(asks) == 0:
         return None
-    lo = int(kernels.extent(asks.price)[0])
-    hi = int(kernels.extent(bids.price)[1])
+    lo, hi, bid_lo, bid_hi, ask_lo, ask_hi = (
+        int(x) for x in kernels.book_extents(bids.price, asks.price, bids.member, asks.member)
+    )
     if hi < lo:
         return None
+    # Member id ranges that do not meet: no member is on both sides.
+    members = _MemberRanges(bid_lo, bid_hi, ask_lo, ask_hi, bid_hi < ask_lo or ask_hi < bid_lo)
     span = hi - lo + 1
     if span <= max(DENSE_LEVELS_MIN, DENSE_LEVELS_PER_ORDER * (len(bids) + len(asks))):
-        return _Levels(bids.price, asks.price, lo, span, None)
+        return _Levels(bids.price, asks.price, lo, span, None, members)
     # np.sort and a mask: np.unique is several times slower here (numpy 2.4).
     prices = np.sort(np.concatenate((bids.price[bids.price >= lo], asks.price[asks.price <= hi])))
     prices = prices[np.concatenate(([True], prices[1:] != prices[:-1]))]
     bid_key = np.searchsorted(prices, bids.price).astype(np.int64)
     bid_key[bids.price < lo] = -1  # below every ask: can never trade
     ask_key = np.searchsorted(prices, asks.price).astype(np.int64)  # above hi -> len(prices)
-    return _Levels(bid_key, ask_key, 0, int(prices.shape[0]), prices)
+    return _Levels(bid_key, ask_key, 0, int(prices.shape[0]), prices, members)
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,12 +227,6 @@ class _MemberRanges:
     apart: bool
 
 
-def _member_ranges(book: Book) -> _MemberRanges:
-    bid_lo, bid_hi = (int(m) for m in kernels.extent(book.bids.member))
-    ask_lo, ask_hi = (int(m) for m in kernels.extent(book.asks.member))
-    return _MemberRanges(bid_lo, bid_hi, ask_lo, ask_hi, bid_hi < ask_lo or ask_hi < bid_lo)
-
-
 def _level_totals(book: Book, levels: _Levels, every_level: bool) -> _Totals:
     """Per-level totals and the uniform crossing. A wide dense span is totalled coarsely,
     then per level only around the crossing, unless ``every_level`` total is needed."""
@@ -234,48 +239,70 @@ def _level_totals(book: Book, levels: _Levels, every_level: bool) -> _Totals:
 
     # Members on one side only (their id ranges do not meet) cannot trade with themselves:
     # no member buckets then.
-    members = _member_ranges(book)
+    members = levels.members
     with_members = not members.apart
     buckets_size = kernels.MEMBER_BUCKETS if with_members else 0
+    bids, asks = book.bids, book.asks
+    bid_totals, ask_totals = np.zeros(slots + 1, np.int64), np.zeros(slots + 1, np.int64)
+    bid_buckets, ask_buckets = np.zeros(buckets_size, np.int64), np.zeros(buckets_size, np.int64)
+    if _threaded(book):
 
-    def side_totals(key: np.ndarray, side: Side) -> tuple[np.ndarray, np.ndarray | None]:
-        totals = np.zeros(slots + 1, np.int64)  # + the slot for outside orders
-        buckets = np.zeros(buckets_size, np.int64)
-        kernels.level_totals(
-            key,
-            side.quantity,
-            side.member,
+        def side_totals(key: np.ndarray, side: Side, totals: np.ndarray, buckets: np.ndarray):
+            kernels.level_totals(
+                key,
+                side.quantity,
+                side.member,
+                levels.offset,
+                count,
+                shift,
+                with_members,
+                totals,
+                buckets,
+            )
+
+        _on_both_sides(
+            book,
+            lambda: side_totals(levels.bid_key, bids, bid_totals, bid_buckets),
+            lambda: side_totals(levels.ask_key, asks, ask_totals, ask_buckets),
+        )
+    else:  # one call: a small book pays microseconds per call
+        kernels.level_totals_both(
+            levels.bid_key,
+            bids.quantity,
+            bids.member,
+            levels.ask_key,
+            asks.quantity,
+            asks.member,
             levels.offset,
             count,
             shift,
             with_members,
-            totals,
-            buckets,
+            bid_totals,
+            ask_totals,
+            bid_buckets,
+            ask_buckets,
         )
-        return totals[:slots], buckets if with_members else None
-
-    (bid, bid_buckets), (ask, ask_buckets) = _on_both_sides(
-        book,
-        lambda: side_totals(levels.bid_key, book.bids),
-        lambda: side_totals(levels.ask_key, book.asks),
-    )
+    bid, ask = bid_totals[:slots], ask_totals[:slots]  # without the slot for outside orders
+    if not with_members:
+        bid_buckets = ask_buckets = None
     if shift == 0:
         cross = tuple(int(x) for x in kernels.crossing(bid, ask, 0, 0))
         return _Totals(bid, ask, bid_buckets, ask_buckets, cross, members)
-    first, last, demand_beyond, supply_beyond = (int(x) for x in kernels.crossing_window(bid, ask))
-    if first > last:  # no volume
-        return _Totals(None, None, bid_buckets, ask_buckets, (0,) * 9, members)
-    first_level = first << shift
-    width = min((last + 1) << shift, count) - first_level
-    window = []
-    for key, side in ((levels.bid_key, book.bids), (levels.ask_key, book.asks)):
-        fine = np.zeros(width, np.int64)
-        kernels.window_totals(key, side.quantity, levels.offset, count, first_level, fine)
-        window.append(fine)
-    cross = [int(x) for x in kernels.crossing(*window, demand_beyond, supply_beyond)]
+    first_level, window = kernels.window_crossing(
+        bid,
+        ask,
+        levels.bid_key,
+        bids.quantity,
+        levels.ask_key,
+        asks.quantity,
+        levels.offset,
+        count,
+        shift,
+    )
+    cross = [int(x) for x in window]
     for at in (1, 2, 3, 4):  # window levels -> levels
         if cross[at] >= 0:
-            cross[at] += first_level
+            cross[at] += int(first_level)
     return _Totals(None, None, bid_buckets, ask_buckets, tuple(cross), members)
 
 
@@ -362,19 +389,36 @@ def _reduced_side(lo: int, hi: int, total: int, volume: int) -> tuple[int, ...]:
 
 def _fill(book: Book, levels: _Levels, plan: _Plan, rationing_code: int) -> tuple:
     """Return (bid fills, ask fills) [Wh] by the plan, before self-trade prevention."""
+    bids, asks = book.bids, book.asks
+    bid_fill, ask_fill = np.empty(len(bids), np.int64), np.empty(len(asks), np.int64)
+    if not _threaded(book):  # one call: a small book pays microseconds per call
+        kernels.fill_both(
+            levels.bid_key,
+            bids.quantity,
+            bids.sequence,
+            levels.ask_key,
+            asks.quantity,
+            asks.sequence,
+            levels.offset,
+            plan.bid,
+            plan.ask,
+            rationing_code,
+            bid_fill,
+            ask_fill,
+        )
+        return bid_fill, ask_fill
 
-    def side_fill(key: np.ndarray, side: Side, side_plan: tuple) -> np.ndarray:
-        fill = np.empty(len(side), np.int64)
+    def side_fill(key: np.ndarray, side: Side, side_plan: tuple, fill: np.ndarray) -> None:
         kernels.fill_side(
             key, side.quantity, side.sequence, levels.offset, *side_plan, rationing_code, fill
         )
-        return fill
 
-    return _on_both_sides(
+    _on_both_sides(
         book,
-        lambda: side_fill(levels.bid_key, book.bids, plan.bid),
-        lambda: side_fill(levels.ask_key, book.asks, plan.ask),
+        lambda: side_fill(levels.bid_key, bids, plan.bid, bid_fill),
+        lambda: side_fill(levels.ask_key, asks, plan.ask, ask_fill),
     )
+    return bid_fill, ask_fill
 
 
 def _prevent_self_trade(
@@ -729,10 +773,15 @@ def _merge_trades(
 # --- plumbing -------------------------------------------------------------------------------
 
 
+def _threaded(book: Book) -> bool:
+    """Whether the book is large enough to run each side's passes on a thread of its own."""
+    return len(book.bids) + len(book.asks) >= PARALLEL_MIN_ORDERS
+
+
 def _on_both_sides(book: Book, bid_call: Callable[[], _T], ask_call: Callable[[], _U]) -> tuple:
     """Run the bid and the ask side's calls, on two threads when the book is large."""
     global _pool
-    if len(book.bids) + len(book.asks) < PARALLEL_MIN_ORDERS:
+    if not _threaded(book):
         return bid_call(), ask_call()
     if _pool is None:
         _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="klaster-clearing")
@@ -750,8 +799,10 @@ def _empty_result(mechanism: str, book: Book, with_trades: bool) -> ClearingResu
 def warm_up() -> None:
     """Compile (or load from numba's cache) every kernel on tiny books, so that the first
     real clearing pays no compile cost. Covers dense, coarse and compressed levels, both
-    rationings, self-trade prevention, the fix-up, unsorted sequences, and both merges (a
-    fill of 8e10 Wh over 2**16 levels and 2**11 orders makes keys too wide to sort)."""
+    rationings, self-trade prevention, the fix-up, unsorted sequences, both merges (a
+    fill of 8e10 Wh over 2**16 levels and 2**11 orders makes keys too wide to sort), and
+    the per-side calls of large books (run once with the thread threshold at 0)."""
+    global PARALLEL_MIN_ORDERS
     dense = make_book(
         [50, 40, 40], [1, 2, 3], [10, 20, 40], [1, 2, 3], bid_member=[1, 2, 3], ask_member=[4, 2, 5]
     )
@@ -774,6 +825,14 @@ def warm_up() -> None:
             for rationing in RATIONING:
                 clear(book, mechanism, rationing=rationing, trades=True)
                 clear(book, mechanism, rationing=rationing, trades=False)
+    threshold = PARALLEL_MIN_ORDERS
+    PARALLEL_MIN_ORDERS = 0
+    try:
+        for book in (dense, wide_keys):
+            for mechanism in MECHANISMS:
+                clear(book, mechanism, trades=False)
+    finally:
+        PARALLEL_MIN_ORDERS = threshold
     from matching.published import published_book  # its one-pass kernel too
 
     published_book(dense, clear(dense, "uniform"), 0.5)
