@@ -23,6 +23,7 @@ from engine.model.rejects import Reject, Rejected, column_shape_rejects
 
 MAX_CLIENT_ORDER_ID = 64
 MAX_REPORTED_ROWS = 100
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -224,40 +225,51 @@ def validate_one(
     tick: Decimal,
 ) -> Rejected | None:
     """The first reason to refuse a single order, checking in the same order and with the
-    same words as :func:`validate_batch` (a test holds the two together)."""
+    same words as :func:`validate_batch` (a test holds the two together). Plain ints and
+    the registry's lists throughout: it runs once per order of the single-order path."""
     role = registry.member_roles[member]
     if role not in TRADING_ROLES:
         return Rejected(Reject.ROLE_FORBIDDEN, "member", f"a {role} member cannot trade")
-    if not registry.active[member]:
+    if not registry.in_force[member]:
         message = wording.not_in_cluster(registry.member_ids[member])
         return Rejected(Reject.ROLE_FORBIDDEN, "member", message)
-    for name in FIELDS:
-        value = getattr(order, name)
-        if type(value) is not int or not -(2**63) <= value < 2**63:
-            return Rejected(Reject.BAD_VALUE, name, f"{name} must be 1 int64 values")
-    side, price, quantity = order.side, order.price, order.quantity
-    start, point = order.interval_start, order.point
-    if side not in (0, 1):
+    start, point, side = order.interval_start, order.point, order.side
+    price, quantity = order.price, order.quantity
+    if not (
+        type(start) is type(point) is type(side) is type(price) is type(quantity) is int
+        and _INT64_MIN <= start <= _INT64_MAX
+        and _INT64_MIN <= point <= _INT64_MAX
+        and _INT64_MIN <= side <= _INT64_MAX
+        and _INT64_MIN <= price <= _INT64_MAX
+        and _INT64_MIN <= quantity <= _INT64_MAX
+    ):  # the first field that is no int64 names the refusal
+        for name in FIELDS:
+            value = getattr(order, name)
+            if type(value) is not int or not _INT64_MIN <= value <= _INT64_MAX:
+                return Rejected(Reject.BAD_VALUE, name, f"{name} must be 1 int64 values")
+    if side != 0 and side != 1:
         return Rejected(Reject.BAD_SIDE, "side", "side must be buy or sell", 0)
     if quantity <= 0:
         return Rejected(
             Reject.BAD_QUANTITY, "quantity", f"quantity must be > 0 Wh, was {quantity}", 0
         )
-    if not 0 <= point < registry.owner.shape[0]:
+    owners = registry.owner_of
+    if not 0 <= point < len(owners):
         message = f"no connection point with code {point}"
         return Rejected(Reject.UNKNOWN_CONNECTION_POINT, "connection_point", message, 0)
-    owner = int(registry.owner[point])
-    if owner != member:
+    if owners[point] != member:
         message = _not_yours(registry, point, member)
         return Rejected(Reject.NOT_YOUR_CONNECTION_POINT, "connection_point", message, 0)
-    limit = int(registry.max_import_wh[point] if side == 0 else registry.max_export_wh[point])
+    limit = (registry.import_limit if side == 0 else registry.export_limit)[point]
     if quantity > limit:
         message = wording.quantity_above_limit(quantity, limit, registry.point_ids[point], side)
         return Rejected(Reject.QUANTITY_ABOVE_LIMIT, "quantity", message, 0)
-    if start % calendar.length_s:
+    length = calendar.length_s
+    if start % length:
         message = wording.not_an_interval_start(start, calendar)
         return Rejected(Reject.BAD_INTERVAL, "interval_start", message, 0)
-    if not calendar.opens_at(start) <= now_s < calendar.final_gate(start):
+    # Open: from opens_at to the final gate (Calendar's arithmetic, inline).
+    if not start - calendar.horizon * length <= now_s < start - calendar.gate_closure_s:
         message = wording.interval_not_open(start, calendar, now_s)
         return Rejected(Reject.INTERVAL_NOT_OPEN, "interval_start", message, 0)
     floor, cap = band(start)

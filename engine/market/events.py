@@ -222,6 +222,9 @@ class EventDecodeError(ValueError):
     """Stored bytes that are no event of their kind."""
 
 
+_FLOAT32, _FLOAT64, _UINT64 = 0xCA, 0xCB, 0xCF  # msgpack markers (an int: memchr)
+
+
 def encode(event: Event) -> bytes:
     """Return the canonical payload bytes of ``event`` (without seq, ts and live fields).
 
@@ -230,8 +233,23 @@ def encode(event: Event) -> bytes:
     since every field was validated before.
     """
     payload = msgspec.structs.replace(event, **event._not_journaled)
+    try:
+        out = _encoder.encode(payload)
+    except (TypeError, ValueError, OverflowError):
+        _check(event, payload)  # names the field, if a field is the fault
+        raise
+    # A float or an int beyond int64 (written as uint64) leaves its marker byte in the
+    # payload; bytes without any of them need no look at the values (one order's do not).
+    if _FLOAT32 in out or _FLOAT64 in out or _UINT64 in out:
+        _check(event, payload)
+    return out
+
+
+def _check(event: Event, payload: Event) -> None:
+    """Raise for a journaled field msgspec would write without a complaint: an int
+    outside int64 or a float (see :func:`encode`)."""
     values = msgspec.structs.astuple(payload)
-    for at in event._journaled_at:  # what msgspec would write without a complaint
+    for at in event._journaled_at:
         value = values[at]
         kind = type(value)
         if kind is int:
@@ -241,7 +259,6 @@ def encode(event: Event) -> bytes:
         elif kind is not str and value is not None and isinstance(value, float | np.floating):
             name = payload.__struct_fields__[at]
             raise TypeError(f"{event.kind}.{name}: floats are not allowed in an event")
-    return _encoder.encode(payload)
 
 
 def decode(seq: int, kind: str, ts_us: int, payload: bytes) -> Event:

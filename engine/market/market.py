@@ -121,18 +121,24 @@ class Market(MarketState):
 
     def handle(self, command: Command) -> Answer:
         """Run one command; return its answer (a rejection changes nothing)."""
-        self.close_due_gates()  # every command sees the market as of the clock
-        return self._handle(command)
+        now_us = self.clock.now_us()  # one reading of the clock: the command's instant
+        self._close_due(now_us)  # every command sees the market as of the clock
+        return self._handle(command, now_us)
 
     def close_due_gates(self) -> None:
         """Close every auction gate the clock has passed, earliest first (the clock's
         :class:`CloseGate` commands)."""
-        now_s = self._now_s()
+        self._close_due(self.clock.now_us())
+
+    def _close_due(self, now_us: int) -> None:
+        """:meth:`close_due_gates` as of ``now_us`` [us]."""
+        now_s = now_us // 1_000_000
         uncleared = self._uncleared  # sorted: look only at the earliest
         while uncleared and self.calendar.auction_gate(uncleared[0]) <= now_s:
-            self._handle(CloseGate(None, uncleared[0]))
+            self._handle(CloseGate(None, uncleared[0]), now_us)
 
-    def _handle(self, command: Command) -> Answer:
+    def _handle(self, command: Command, now_us: int) -> Answer:
+        """Authorise, validate, decide and record ``command`` at ``now_us`` [us]."""
         if type(command) not in COMMAND_TYPES:  # a bug of the caller, not an answer
             raise TypeError(f"not a command: {type(command).__name__}")
         member = self._authorise(command)
@@ -140,21 +146,21 @@ class Market(MarketState):
             return BatchRejected((member,), 1) if is_batch(command) else member
         match command:  # validate completely and decide
             case SubmitOrders(orders=NewOrder() as order):
-                event, answer = self._decide_order(member, order)
+                event, answer = self._decide_order(member, order, now_us)
             case SubmitOrders(orders=batch):
-                event, answer = self._decide_orders(member, batch)
+                event, answer = self._decide_orders(member, batch, now_us)
             case CancelOrder():
-                event, answer = self._decide_cancel(member, command)
+                event, answer = self._decide_cancel(member, command, now_us)
             case ReplaceOrder():
-                event, answer = self._decide_replace(member, command)
+                event, answer = self._decide_replace(member, command, now_us)
             case CloseGate():
-                event, answer = self._decide_close(member, command.interval_start)
+                event, answer = self._decide_close(member, command.interval_start, now_us)
             case RecordReadings():
-                event, answer = self._decide_readings(command.readings)
+                event, answer = self._decide_readings(command.readings, now_us)
             case PublishBands():
-                event, answer = self._decide_bands(command.bands)
+                event, answer = self._decide_bands(command.bands, now_us)
             case ChangeCluster():
-                event, answer = self._decide_change(command)
+                event, answer = self._decide_change(command, now_us)
         if event is not None:
             self._record(event)
         return answer
@@ -186,13 +192,14 @@ class Market(MarketState):
             except Exception:
                 log.exception("a subscriber failed on event %d (%s)", event.seq, event.kind)
 
-    def _stamp(self) -> dict[str, int]:
-        """The next event's seq and timestamp (the market is the journal's single writer)."""
-        return {"seq": self.seq + 1, "ts_us": self.clock.now_us()}
+    def _stamp(self, now_us: int | None = None) -> dict[str, int]:
+        """The next event's seq and timestamp ``now_us`` [us], the clock's when None (the
+        market is the journal's single writer)."""
+        return {"seq": self.seq + 1, "ts_us": self.clock.now_us() if now_us is None else now_us}
 
     # --- deciding, one command each -----------------------------------------------------
 
-    def _decide_order(self, member: int, order: NewOrder) -> Decision:
+    def _decide_order(self, member: int, order: NewOrder, now_us: int) -> Decision:
         cid = order.client_order_id
         if cid is not None:
             known = self._client_ids.get((member, cid))
@@ -206,23 +213,20 @@ class Market(MarketState):
                 return None, reject
         start = order.interval_start
         registry = self.registry_at(start) if type(start) is int else self.registry
-        reject = validate_one(
-            order, member, registry, self.calendar, self.band, self._now_s(), self._tick
-        )
-        if reject is None and self._shut(order.interval_start):
-            message = wording.gate_closed_early(order.interval_start)
+        now_s = now_us // 1_000_000
+        reject = validate_one(order, member, registry, self.calendar, self.band, now_s, self._tick)
+        if reject is None and self._shut(start):
+            message = wording.gate_closed_early(start)
             reject = Rejected(Reject.INTERVAL_NOT_OPEN, "interval_start", message, 0)
         if reject is None:  # what the point booked in the interval, with this order
-            reject = self._point_limits.refuse_one(
-                order.interval_start, order.point, order.side, order.quantity
-            )
+            reject = self._point_limits.refuse_one(start, order.point, order.side, order.quantity)
         if reject is not None:
             return None, reject
         event = OrderAccepted(  # seq and ts_us as _stamp gives them, without its dict
             seq=self.seq + 1,
-            ts_us=self.clock.now_us(),
+            ts_us=now_us,
             client_order_id=cid,
-            interval_start=order.interval_start,
+            interval_start=start,
             member=member,
             order_id=len(self._index) + 1,
             point=order.point,
@@ -232,14 +236,14 @@ class Market(MarketState):
         )
         return event, Done(event.seq, event.order_id)
 
-    def _decide_orders(self, member: int, batch: OrderBatch) -> Decision:
+    def _decide_orders(self, member: int, batch: OrderBatch, now_us: int) -> Decision:
         # A retry of acknowledged orders gets the same answer, whatever happened since.
         order_ids, new = self._repeats(member, batch)
         if isinstance(new, BatchRejected):
             return None, new
         if len(batch) and not new.any():
             return None, BatchAccepted(order_ids, self.seq, repeat=True)
-        rejects = self._validate_batch(batch, member)
+        rejects = self._validate_batch(batch, member, now_us // 1_000_000)
         # Rows grouped by interval (any row refused without a row: a malformed batch).
         grouped = None
         if not any(r.row is None for r in rejects):
@@ -269,7 +273,7 @@ class Market(MarketState):
         if batch.client_order_id is not None:
             client_ids = [c for c, fresh in zip(batch.client_order_id, new, strict=True) if fresh]
         event = OrdersAccepted(
-            **self._stamp(),
+            **self._stamp(now_us),
             client_order_id=client_ids,
             first_order_id=first,
             interval_start=batch.interval_start[new],
@@ -283,14 +287,14 @@ class Market(MarketState):
         order_ids[new] = np.arange(first, first + int(new.sum()), dtype=np.int64)
         return event, BatchAccepted(order_ids, event.seq)
 
-    def _decide_cancel(self, member: int, command: CancelOrder) -> Decision:
+    def _decide_cancel(self, member: int, command: CancelOrder, now_us: int) -> Decision:
         found = self._active_order(member, command.order_id)
         if isinstance(found, Rejected):
             return None, found
-        event = OrderCancelled(**self._stamp(), member=member, order_id=command.order_id)
+        event = OrderCancelled(**self._stamp(now_us), member=member, order_id=command.order_id)
         return event, Done(event.seq, command.order_id)
 
-    def _decide_replace(self, member: int, command: ReplaceOrder) -> Decision:
+    def _decide_replace(self, member: int, command: ReplaceOrder, now_us: int) -> Decision:
         found = self._active_order(member, command.order_id)
         if isinstance(found, Rejected):
             return None, found
@@ -307,7 +311,7 @@ class Market(MarketState):
             int(o["price"][row]) if price is None else price,
             int(o["quantity"][row]) if quantity is None else quantity,
         )
-        now_s = self._now_s()
+        now_s = now_us // 1_000_000
         rejects = validate_batch(
             new, member, self.registry_at(start), self.calendar, self.band, now_s, self._tick
         )
@@ -318,7 +322,7 @@ class Market(MarketState):
         if reject is not None:
             return None, reject
         event = OrderReplaced(
-            **self._stamp(),
+            **self._stamp(now_us),
             member=member,
             new_order_id=len(self._index) + 1,
             order_id=command.order_id,
@@ -327,7 +331,7 @@ class Market(MarketState):
         )
         return event, Done(event.seq, event.new_order_id)
 
-    def _decide_close(self, member: int, start: int) -> Decision:
+    def _decide_close(self, member: int, start: int, now_us: int) -> Decision:
         if start in self._results:
             message = wording.already_cleared(start)
             return None, Rejected(Reject.INTERVAL_NOT_OPEN, "interval_start", message)
@@ -344,7 +348,7 @@ class Market(MarketState):
         c = self.cluster_at(start)
         result = clear(auction, c.mechanism, k=c.k, rationing=c.rationing)
         event = GateClosed(
-            **self._stamp(),
+            **self._stamp(now_us),
             digest=result.digest(),
             interval_start=start,
             price=result.price,
@@ -355,14 +359,15 @@ class Market(MarketState):
         )
         return event, Done(event.seq)
 
-    def _decide_readings(self, batch: ReadingBatch) -> Decision:
-        rejects = validate_readings(batch, self.registry, self.calendar, self._now_s())
+    def _decide_readings(self, batch: ReadingBatch, now_us: int) -> Decision:
+        now_s = now_us // 1_000_000
+        rejects = validate_readings(batch, self.registry, self.calendar, now_s)
         if not rejects:
             rejects = self._points_not_in_force(batch)
         if rejects:
             return None, BatchRejected(tuple(rejects), len(rejects))
         event = MeterReadingsRecorded(
-            **self._stamp(),
+            **self._stamp(now_us),
             export_wh=batch.export_wh,
             import_wh=batch.import_wh,
             interval_start=batch.interval_start,
@@ -370,22 +375,23 @@ class Market(MarketState):
         )
         return event, Done(event.seq)
 
-    def _decide_bands(self, batch: BandBatch) -> Decision:
-        rejects = validate_bands(batch, self.calendar, self._results, self._now_s(), self._tick)
+    def _decide_bands(self, batch: BandBatch, now_us: int) -> Decision:
+        now_s = now_us // 1_000_000
+        rejects = validate_bands(batch, self.calendar, self._results, now_s, self._tick)
         if rejects:
             return None, BatchRejected(tuple(rejects), len(rejects))
         event = PriceBandsPublished(
-            **self._stamp(), cap=batch.cap, floor=batch.floor, interval_start=batch.interval_start
+            **self._stamp(now_us), cap=batch.cap, floor=batch.floor, interval_start=batch.interval_start
         )
         return event, Done(event.seq)
 
-    def _decide_change(self, command: ChangeCluster) -> Decision:
-        decided = decide_change(self, command, self._now_s())
+    def _decide_change(self, command: ChangeCluster, now_us: int) -> Decision:
+        decided = decide_change(self, command, now_us // 1_000_000)
         if isinstance(decided, Rejected):
             return None, decided
         effective, changes, document, files, cancelled = decided
         event = ClusterChanged(
-            **self._stamp(),
+            **self._stamp(now_us),
             cancelled=cancelled,
             changes=changes,
             config=document,
@@ -406,8 +412,22 @@ class Market(MarketState):
         return self.handle(command)  # type: ignore[return-value]
 
     def submit(self, member_id: str, order: NewOrder) -> Done | Rejected:
-        """Book one order (a batch of one)."""
-        return self.handle(SubmitOrders(member_id, order))  # type: ignore[return-value]
+        """Book one order (a batch of one): :meth:`handle` of ``SubmitOrders(member_id,
+        order)``, step for step, without the layers a command of one order does not need
+        (the hot path of ``POST /v1/orders``)."""
+        if type(order) is not NewOrder:
+            return self.handle(SubmitOrders(member_id, order))  # type: ignore[return-value]
+        now_us = self.clock.now_us()
+        uncleared = self._uncleared
+        if uncleared and self.calendar.auction_gate(uncleared[0]) <= now_us // 1_000_000:
+            self._close_due(now_us)
+        member = self.registry.member_code.get(member_id)
+        if member is None:  # any member may submit: the one refusal of _authorise
+            return self._authorise(SubmitOrders(member_id, order))  # type: ignore[return-value]
+        event, answer = self._decide_order(member, order, now_us)
+        if event is not None:
+            self._record(event)
+        return answer  # type: ignore[return-value]
 
     def submit_batch(self, member_id: str, batch: OrderBatch) -> BatchAccepted | BatchRejected:
         """Book every row of ``batch`` or none."""
@@ -738,10 +758,11 @@ class Market(MarketState):
             grouped, batch.point, batch.side, batch.quantity, rows, groups
         )
 
-    def _validate_batch(self, batch: OrderBatch, member: int) -> list[Rejected]:
-        """:func:`validate_batch` with each row checked against the configuration in force
-        for its interval (a batch spanning a change is validated part by part)."""
-        now_s, tick = self._now_s(), self._tick
+    def _validate_batch(self, batch: OrderBatch, member: int, now_s: int) -> list[Rejected]:
+        """:func:`validate_batch` at ``now_s`` [s] with each row checked against the
+        configuration in force for its interval (a batch spanning a change is validated
+        part by part)."""
+        tick = self._tick
         starts = self.versions.starts
         column = batch.interval_start
         shapes = {getattr(getattr(batch, f), "shape", None) for f in FIELDS}

@@ -113,6 +113,10 @@ class MarketState:
 
     def apply(self, event: Event) -> None:
         """Change the state by one recorded event."""
+        if type(event) is OrderAccepted:  # the most frequent, first and without the match
+            self._apply_order_accepted(event)
+            self.seq = event.seq
+            return
         match event:
             case OrdersAccepted():
                 self._apply_orders_accepted(event)

@@ -11,6 +11,7 @@ so a code means the same member in every interval and every column.
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left, bisect_right
 from typing import Any
 
@@ -26,6 +27,7 @@ class Versions:
         self.starts: list[int] = [FIRST_INSTANT_S]
         self.clusters: list[Any] = [cluster]
         self._registries: list[Registry] = [self.codes]
+        self._hit = self._span(0)  # the span of the version found last (see index)
 
     def add(self, effective_s: int, cluster: Any) -> None:
         """Put ``cluster`` in force from ``effective_s`` [s] on, replacing later versions."""
@@ -34,10 +36,26 @@ class Versions:
         self.clusters = [*self.clusters[:keep], cluster]
         self.codes = Registry.of(cluster, self.codes)
         self._registries = [Registry.of(c, self.codes) for c in self.clusters]
+        self._hit = self._span(0)
 
     def index(self, start_s: int) -> int:
-        """The place of the version in force at ``start_s`` [s]."""
-        return max(0, bisect_right(self.starts, start_s) - 1)
+        """The place of the version in force at ``start_s`` [s]. The version found last is
+        remembered with its span: one order asks for its interval's registry, band and
+        limits, and orders cluster in a few intervals of one version."""
+        low, high, at = self._hit
+        if low <= start_s < high:
+            return at
+        at = max(0, bisect_right(self.starts, start_s) - 1)
+        self._hit = self._span(at)
+        return at
+
+    def _span(self, at: int) -> tuple[float, float, int]:
+        """The instants [s] the version at place ``at`` is in force for: (from, until, at),
+        the first from the start of time, the last until its end."""
+        starts = self.starts
+        low = starts[at] if at > 0 else -math.inf
+        high = starts[at + 1] if at + 1 < len(starts) else math.inf
+        return low, high, at
 
     def cluster_at(self, start_s: int) -> Any:
         """The configuration in force for the interval starting at ``start_s`` [s]."""

@@ -3,11 +3,28 @@
 Orders live in numpy columns, not Python objects (house plan: "columnar first"). A
 :class:`Columns` holds named int64 columns of one length that grow by doubling, so that
 appending a batch is a few ``memcpy``s and reading is a zero-copy view.
+
+Single rows (the single-order path: one row in a book, the order index and a member's list
+per order) wait as tuples in a short list and go into the columns together, at the next read
+or batch append or once :data:`PENDING_ROWS` of them wait: writing one numpy element costs
+about as much as appending a whole tuple to a list, and a row is up to seven elements.
 """
 
 from __future__ import annotations
 
+from itertools import chain
+
 import numpy as np
+
+#: Single rows kept as tuples before they are written into the columns together.
+PENDING_ROWS = 1024
+
+
+def _rows_block(rows: list[tuple[int, ...]], width: int) -> np.ndarray:
+    """Rows of ``width`` ints as one (rows x width) int64 array (``np.fromiter`` over the
+    flattened values: about half of what ``np.array`` of the tuples costs)."""
+    flat = np.fromiter(chain.from_iterable(rows), np.int64, len(rows) * width)
+    return flat.reshape(len(rows), width)
 
 
 class Columns:
@@ -16,19 +33,23 @@ class Columns:
     def __init__(self, names: tuple[str, ...], capacity: int = 1024) -> None:
         self._names = names
         self._buffers = {name: np.empty(capacity, np.int64) for name in names}
-        self._capacity = capacity
-        self._length = 0
+        self._length = 0  # rows in the buffers
+        self._rows: list[tuple[int, ...]] = []  # single rows appended after them
 
     def __len__(self) -> int:
-        return self._length
+        return self._length + len(self._rows)
 
     def __getitem__(self, name: str) -> np.ndarray:
         """A view of the filled part of one column (writable: callers update in place)."""
+        if self._rows:
+            self._flush()
         return self._buffers[name][: self._length]
 
     def append(self, **columns: np.ndarray | int) -> int:
         """Append rows: every column given, as arrays of one length or as scalars that
         repeat down the new rows. Returns the index of the first new row."""
+        if self._rows:
+            self._flush()
         sizes = {len(v) for v in columns.values() if np.ndim(v) > 0}
         if len(sizes) > 1:
             raise ValueError(f"columns of different lengths: {sorted(sizes)}")
@@ -41,14 +62,27 @@ class Columns:
         return first
 
     def append_row(self, *values: int) -> int:
-        """Append one row, values in column order (the fast path of single orders)."""
-        row = self._length
-        if row == self._capacity:
-            self._reserve(row + 1)
-        for buffer, value in zip(self._buffers.values(), values, strict=True):
-            buffer[row] = value
-        self._length = row + 1
+        """Append one row, values in column order (the fast path of single orders: it
+        waits as a tuple, see the module docstring)."""
+        if len(values) != len(self._names):
+            raise ValueError(f"a row of {len(self._names)} columns, not {len(values)}")
+        rows = self._rows
+        row = self._length + len(rows)
+        rows.append(values)
+        if len(rows) >= PENDING_ROWS:
+            self._flush()
         return row
+
+    def _flush(self) -> None:
+        """Write the waiting single rows into the columns."""
+        rows = self._rows
+        first, n = self._length, len(rows)
+        self._reserve(first + n)
+        block = _rows_block(rows, len(self._names))
+        for j, name in enumerate(self._names):
+            self._buffers[name][first : first + n] = block[:, j]
+        self._length = first + n
+        rows.clear()
 
     def _reserve(self, size: int) -> None:
         capacity = len(next(iter(self._buffers.values())))
@@ -60,7 +94,6 @@ class Columns:
             new = np.empty(capacity, np.int64)
             new[: self._length] = old[: self._length]
             self._buffers[name] = new
-        self._capacity = capacity
 
 
 class ChunkedColumns:
@@ -68,17 +101,19 @@ class ChunkedColumns:
 
     For an index that only grows (every order ever accepted): doubling a contiguous buffer
     of millions of rows would copy tens of MB in one go and stall every request behind it,
-    where a new chunk costs the same at any size.
+    where a new chunk costs the same at any size. Single rows wait as tuples, as in
+    :class:`Columns`.
     """
 
     def __init__(self, names: tuple[str, ...], chunk_rows: int = 1 << 16) -> None:
         self._names = names
         self._chunk = chunk_rows
         self._chunks: list[np.ndarray] = []  # each (columns x chunk_rows)
-        self._length = 0
+        self._length = 0  # rows in the chunks
+        self._rows: list[tuple[int, ...]] = []  # single rows appended after them
 
     def __len__(self) -> int:
-        return self._length
+        return self._length + len(self._rows)
 
     def _block(self) -> tuple[np.ndarray, int]:
         """The chunk the next row goes to (added when full) and the row's offset in it."""
@@ -89,43 +124,61 @@ class ChunkedColumns:
 
     def append(self, **columns: np.ndarray | int) -> int:
         """Append rows (arrays of one length, or scalars that repeat); return the first."""
+        if self._rows:
+            self._flush()
         sizes = {len(v) for v in columns.values() if np.ndim(v) > 0}
         if len(sizes) > 1:
             raise ValueError(f"columns of different lengths: {sorted(sizes)}")
         n = sizes.pop() if sizes else 1
         first = self._length
+        self._write([columns[name] for name in self._names], n)
+        return first
+
+    def _write(self, values: list[np.ndarray | int], n: int) -> None:
+        """Write ``n`` rows (``values``: one array or repeated scalar per column)."""
         done = 0
         while done < n:
             block, offset = self._block()
             take = min(n - done, self._chunk - offset)
-            for j, name in enumerate(self._names):
-                value = columns[name]
+            for j, value in enumerate(values):
                 block[j, offset : offset + take] = (
                     value[done : done + take] if np.ndim(value) else value
                 )
             self._length += take
             done += take
-        return first
 
     def append_row(self, *values: int) -> int:
-        """Append one row, values in column order."""
-        block, offset = self._block()
-        for j, value in enumerate(values):
-            block[j, offset] = value
-        row = self._length
-        self._length = row + 1
+        """Append one row, values in column order (it waits as a tuple)."""
+        if len(values) != len(self._names):
+            raise ValueError(f"a row of {len(self._names)} columns, not {len(values)}")
+        rows = self._rows
+        row = self._length + len(rows)
+        rows.append(values)
+        if len(rows) >= PENDING_ROWS:
+            self._flush()
         return row
+
+    def _flush(self) -> None:
+        """Write the waiting single rows into the chunks."""
+        rows = self._rows
+        block = _rows_block(rows, len(self._names))
+        self._write(list(block.T), len(rows))
+        rows.clear()
 
     def row(self, i: int) -> list[int]:
         """Row ``i``'s values in column order, as Python ints."""
-        if not 0 <= i < self._length:
-            raise IndexError(f"row {i} of {self._length}")
+        if not 0 <= i < len(self):
+            raise IndexError(f"row {i} of {len(self)}")
+        if i >= self._length:  # a row still waiting
+            return [int(v) for v in self._rows[i - self._length]]
         c, offset = divmod(i, self._chunk)
         return self._chunks[c][:, offset].tolist()
 
     def take(self, rows: np.ndarray) -> np.ndarray:
         """The values of ascending ``rows`` (all below ``len(self)``), one array per column
         (shape columns x rows): one copy per chunk the rows touch."""
+        if self._rows:
+            self._flush()
         out = np.empty((len(self._names), rows.shape[0]), np.int64)
         chunk, offset = np.divmod(rows, self._chunk)
         cuts = [0, *(np.flatnonzero(np.diff(chunk)) + 1).tolist(), rows.shape[0]]

@@ -11,7 +11,7 @@ is -1 and its limits are 0.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -30,6 +30,22 @@ class Registry:
     member_code: dict[str, int]
     point_code: dict[str, int]
     active: np.ndarray  # member code -> bool: in this configuration
+    # The same columns as lists, for checks of one order (a list item is a fraction of
+    # the cost of a numpy element): owner, max import and export [Wh] by point, active by
+    # member.
+    owner_of: list[int] = field(init=False, repr=False, compare=False)
+    import_limit: list[int] = field(init=False, repr=False, compare=False)
+    export_limit: list[int] = field(init=False, repr=False, compare=False)
+    in_force: list[bool] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for name, column in (
+            ("owner_of", self.owner),
+            ("import_limit", self.max_import_wh),
+            ("export_limit", self.max_export_wh),
+            ("in_force", self.active),
+        ):
+            object.__setattr__(self, name, column.tolist())
 
     @classmethod
     def of(cls, cluster, known: Registry | None = None) -> Registry:
