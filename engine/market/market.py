@@ -381,7 +381,10 @@ class Market(MarketState):
         if rejects:
             return None, BatchRejected(tuple(rejects), len(rejects))
         event = PriceBandsPublished(
-            **self._stamp(now_us), cap=batch.cap, floor=batch.floor, interval_start=batch.interval_start
+            **self._stamp(now_us),
+            cap=batch.cap,
+            floor=batch.floor,
+            interval_start=batch.interval_start,
         )
         return event, Done(event.seq)
 
