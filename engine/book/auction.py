@@ -15,6 +15,7 @@ quantities per price and side, with no empty levels; order ids increase with the
 
 from __future__ import annotations
 
+from itertools import chain
 from typing import NamedTuple
 
 import numpy as np
@@ -56,7 +57,10 @@ class IntervalBook:
         self.start_s = start_s
         self.orders = Columns(ORDER_FIELDS, capacity=256)
         self._depth = (SortedDict(), SortedDict())  # BUY, SELL: price -> open Wh
-        self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # side, price, dq
+        # Queued depth updates (side, price [tick], delta [Wh]): columns of batches, and
+        # the scalars of single orders apart (they go into one array at once when merged).
+        self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._pending_one: list[tuple[int, int, int]] = []
 
     def __len__(self) -> int:
         return len(self.orders)
@@ -64,7 +68,7 @@ class IntervalBook:
     @property
     def depth(self) -> tuple[SortedDict, SortedDict]:
         """(bids, asks): open auction quantity [Wh] per price [tick], no empty levels."""
-        if self._pending:
+        if self._pending or self._pending_one:
             self._merge_pending()
         return self._depth
 
@@ -154,25 +158,29 @@ class IntervalBook:
         """Freeze the auction: its orders leave the depth (their fills are in the result)."""
         self.orders["status"][rows] = CLEARED
         self._pending.clear()
+        self._pending_one.clear()
         for levels in self._depth:
             levels.clear()
 
     def _queue_depth(self, side, price, delta) -> None:
         """Queue depth deltas (scalars or columns); merge now and then so that the queue
         of an unread book stays bounded."""
-        self._pending.append((side, price, delta))
-        if len(self._pending) >= PENDING_LIMIT:
+        queue = self._pending_one if type(side) is int else self._pending
+        queue.append((side, price, delta))
+        if len(queue) >= PENDING_LIMIT:
             self._merge_pending()
 
     def _merge_pending(self) -> None:
         """Fold the queued deltas into the depth: per side one sum over (levels + deltas)
         and one rebuild of the SortedDict from already sorted pairs."""
-        pending = self._pending
-        sides, prices, deltas = (
-            np.concatenate([np.atleast_1d(entry[k]) for entry in pending]).astype(np.int64)
-            for k in range(3)
-        )
+        one = self._pending_one
+        flat = np.fromiter(chain.from_iterable(one), np.int64, 3 * len(one))
+        parts = [flat.reshape(-1, 3).T]  # numpy's cost per scalar, not per call
+        for entry in self._pending:  # columns, or scalars of another type than int
+            parts.append(np.stack(np.broadcast_arrays(*map(np.atleast_1d, entry))).astype(np.int64))
+        sides, prices, deltas = np.concatenate(parts, axis=1)
         self._pending.clear()
+        one.clear()
         for s in (BUY, SELL):
             mine = sides == s
             if not mine.any():

@@ -99,15 +99,22 @@ class PointLimits:
     # --- deciding -------------------------------------------------------------------------
 
     def refuse_one(
-        self, start: int, point: int, side: int, quantity: int, replaced: int | None = None
+        self,
+        start: int,
+        point: int,
+        side: int,
+        quantity: int,
+        replaced: int | None = None,
+        limit: int | None = None,
     ) -> Rejected | None:
         """Why one order of ``quantity`` [Wh] does not fit, or None. ``replaced``: the
-        quantity [Wh] of the order it replaces, freed by the replacement."""
+        quantity [Wh] of the order it replaces, freed by the replacement; ``limit``: the
+        point's limit on ``side`` in the interval [Wh], if the caller has it at hand."""
         sums = self._booked.get(start)
         booked = 0 if sums is None else sums.get(2 * point + side, 0)
         if replaced is not None:
             booked -= replaced
-        if booked + quantity <= self._limit(start, side, point):
+        if booked + quantity <= (self._limit(start, side, point) if limit is None else limit):
             return None
         return Rejected(
             Reject.ABOVE_INTERVAL_LIMIT,

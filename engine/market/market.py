@@ -133,9 +133,8 @@ class Market(MarketState):
     def _close_due(self, now_us: int) -> None:
         """:meth:`close_due_gates` as of ``now_us`` [us]."""
         now_s = now_us // 1_000_000
-        uncleared = self._uncleared  # sorted: look only at the earliest
-        while uncleared and self.calendar.auction_gate(uncleared[0]) <= now_s:
-            self._handle(CloseGate(None, uncleared[0]), now_us)
+        while self._first_gate_s <= now_s:  # the earliest gate of the uncleared books
+            self._handle(CloseGate(None, self._uncleared[0]), now_us)
 
     def _handle(self, command: Command, now_us: int) -> Answer:
         """Authorise, validate, decide and record ``command`` at ``now_us`` [us]."""
@@ -212,14 +211,16 @@ class Market(MarketState):
                 reject = Rejected(Reject.CLIENT_ORDER_ID_CONFLICT, "client_order_id", message, 0)
                 return None, reject
         start = order.interval_start
-        registry = self.registry_at(start) if type(start) is int else self.registry
-        now_s = now_us // 1_000_000
-        reject = validate_one(order, member, registry, self.calendar, self.band, now_s, self._tick)
+        registry = self.versions.registry_at(start) if type(start) is int else self.registry
+        now_s, tick = now_us // 1_000_000, self.cluster.tick_pln_mwh
+        reject = validate_one(order, member, registry, self.calendar, self.band, now_s, tick)
         if reject is None and self._shut(start):
             message = wording.gate_closed_early(start)
             reject = Rejected(Reject.INTERVAL_NOT_OPEN, "interval_start", message, 0)
         if reject is None:  # what the point booked in the interval, with this order
-            reject = self._point_limits.refuse_one(start, order.point, order.side, order.quantity)
+            point, side = order.point, order.side
+            limit = (registry.import_limit if side == BUY else registry.export_limit)[point]
+            reject = self._point_limits.refuse_one(start, point, side, order.quantity, limit=limit)
         if reject is not None:
             return None, reject
         event = OrderAccepted(  # seq and ts_us as _stamp gives them, without its dict
@@ -421,8 +422,7 @@ class Market(MarketState):
         if type(order) is not NewOrder:
             return self.handle(SubmitOrders(member_id, order))  # type: ignore[return-value]
         now_us = self.clock.now_us()
-        uncleared = self._uncleared
-        if uncleared and self.calendar.auction_gate(uncleared[0]) <= now_us // 1_000_000:
+        if self._first_gate_s <= now_us // 1_000_000:
             self._close_due(now_us)
         member = self.registry.member_code.get(member_id)
         if member is None:  # any member may submit: the one refusal of _authorise

@@ -15,6 +15,7 @@ effective instant (:mod:`engine.market.versions`), and every decision about an i
 from __future__ import annotations
 
 import dataclasses
+import math
 from bisect import bisect_left
 from collections.abc import Iterable
 from datetime import datetime
@@ -63,6 +64,7 @@ from matching import clear
 from matching.published import published
 
 REPLAY_RUN = 10_000  # single-order events applied together on replay
+BANDS_KEPT = 4096  # configured bands remembered by interval start (a month of 15 minutes)
 
 
 class ReplayMismatch(RuntimeError):
@@ -89,6 +91,9 @@ class MarketState:
         self._books: dict[int, IntervalBook] = {}
         self._results: dict[int, IntervalResult] = {}
         self._uncleared = SortedSet()  # starts of books whose auction is not cleared
+        # The earliest auction gate among them [s] (inf: none): every command asks whether
+        # a gate is due, and a SortedSet's first item is no cheap read.
+        self._first_gate_s: float = math.inf
         self._index = ChunkedColumns(("interval", "row", "member"))  # by order_id - 1
         # What each point has booked per interval and side, against its limits.
         self._point_limits = PointLimits(self.versions.registry_at, self.calendar)
@@ -102,6 +107,9 @@ class MarketState:
         self.readings = Readings(self.versions.registry_at)
         # Bands the coordinator published, overriding the cluster's: start -> (floor, cap).
         self._published_bands: dict[int, tuple[int, int]] = {}
+        # The configured bands asked for, by interval start (every order asks for its
+        # interval's): forgotten when a configuration changes, or when too many.
+        self._configured_bands: dict[int, tuple[int, int]] = {}
         # Re-settlements after late or corrected readings: (interval start, new - old).
         self.adjustments: list[tuple[int, Settlement]] = []
         # The sums that decide the prosumer credits, per section of the history with a
@@ -155,7 +163,15 @@ class MarketState:
     def band(self, start_s: int) -> tuple[int, int]:
         """Return ``(floor, cap)`` [tick] of an interval: published, else the cluster's."""
         published = self._published_bands.get(start_s)
-        return published if published is not None else self.cluster_at(start_s).band(start_s)
+        if published is not None:
+            return published
+        configured = self._configured_bands.get(start_s)
+        if configured is None:
+            if len(self._configured_bands) >= BANDS_KEPT:
+                self._configured_bands.clear()
+            configured = self.versions.cluster_at(start_s).band(start_s)
+            self._configured_bands[start_s] = configured
+        return configured
 
     def replay(self, events: Iterable[Event | OrderRun]) -> dict[str, int]:
         """Apply recorded events to a new market, in order; return how many of each kind.
@@ -277,6 +293,15 @@ class MarketState:
                     self._client_ids[key] = (first + i, tuple(content[i].tolist()))
                     self._client_id_of[first + i] = cid
 
+    def _add_uncleared(self, start: int) -> None:
+        self._uncleared.add(start)
+        self._track_first_gate()
+
+    def _track_first_gate(self) -> None:
+        """Remember the earliest auction gate of the uncleared books [s]."""
+        uncleared = self._uncleared
+        self._first_gate_s = self.calendar.auction_gate(uncleared[0]) if uncleared else math.inf
+
     def _index_by_member(self, member: np.ndarray, first: int) -> None:
         """Add the order ids ``first``, ``first + 1``, ... (one per row of ``member``) to
         their members' lists, keeping each list ascending."""
@@ -299,7 +324,7 @@ class MarketState:
         if book is None:
             book = self._books[start] = IntervalBook(start)
             if start not in self._results:  # a gate closed early may get orders later
-                self._uncleared.add(start)
+                self._add_uncleared(start)
         return book
 
     def _add_rows(self, member, first, starts, point, side, price, quantity) -> np.ndarray:
@@ -354,7 +379,7 @@ class MarketState:
         if book is None:
             book = self._books[start] = IntervalBook(start)
             if start not in self._results:  # a gate closed early may get orders later
-                self._uncleared.add(start)
+                self._add_uncleared(start)
         side, price, quantity = p.side, p.price, p.quantity
         auction = start not in self._results
         row = book.add_one(order_id, member, p.point, side, price, quantity, auction)
@@ -379,6 +404,7 @@ class MarketState:
         # configuration journaled in force from the start) are summed again under it.
         self._unfold(self.readings.read_from(effective))
         self.versions.add(effective, cluster)
+        self._configured_bands.clear()
         self.cluster, self.registry = cluster, self.versions.codes
         for _ in range(len(self._member_orders), len(self.registry.member_ids)):
             self._member_orders.append(Columns(("order_id",), 16))
@@ -454,6 +480,7 @@ class MarketState:
         )
         self._results[start] = cleared
         self._uncleared.discard(start)
+        self._track_first_gate()
         # Sums matter while orders may arrive: without continuous trading none come after
         # the auction (an early gate included), with it none after the final gate.
         if self.cluster.continuous_minutes == 0:
