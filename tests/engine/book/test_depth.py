@@ -1,13 +1,17 @@
 """The interval book's depth: queued deltas merged on read (one by one into a deep book, or
-by a rebuild) always equal the sums of the active orders."""
+by a rebuild) always equal the sums of the active orders, also when the queues of single
+orders (the depth's deltas, the columns' waiting rows) fill up between reads."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engine.book import auction
 from engine.book.auction import IntervalBook
+from engine.model import columns
 
 ops = st.lists(
     st.one_of(
@@ -30,6 +34,20 @@ ops = st.lists(
 @settings(max_examples=300, deadline=None)
 @given(ops)
 def test_depth_equals_the_active_orders_whatever_the_order_of_writes_and_reads(script) -> None:
+    run(script)
+
+
+@settings(max_examples=150, deadline=None)
+@given(ops)
+def test_depth_and_columns_hold_when_their_queues_fill_up_between_reads(script) -> None:
+    with pytest.MonkeyPatch.context() as patch:  # merged every 3 entries, not thousands
+        patch.setattr(auction, "PENDING_LIMIT", 3)
+        patch.setattr(columns, "PENDING_ROWS", 3)
+        run(script)
+
+
+def run(script: list[tuple]) -> None:
+    """Play ``script`` on a new book, checking the invariants at every read and at the end."""
     book = IntervalBook(0)
     next_id = 1
     for op in script:

@@ -22,6 +22,7 @@ from engine.market.events import (
     EventDecodeError,
     GateClosed,
     MeterReadingsRecorded,
+    OrderAccepted,
     OrderCancelled,
 )
 
@@ -175,6 +176,49 @@ def test_columns_outside_the_contract_are_refused(column: np.ndarray, message: s
 def test_ints_outside_int64_are_refused(value: int) -> None:
     with pytest.raises(ValueError, match="OrderCancelled.order_id: ints must fit in int64"):
         events.encode(OrderCancelled(member=1, order_id=value))
+
+
+ORDER_INTS = ("interval_start", "member", "order_id", "point", "price", "quantity", "side")
+
+
+@given(
+    st.tuples(
+        *[
+            st.one_of(
+                INT64,
+                st.integers(2**63, 2**64 + 5),  # written as uint64, or not at all
+                st.integers(-(2**64), -(2**63) - 1),
+                st.floats(allow_nan=False),
+                st.sampled_from([0xCA, 0xCB, 0xCF, 2**32, 2**40]),  # the markers as values
+            )
+            for _ in ORDER_INTS
+        ]
+    ),
+    # client order ids whose UTF-8 holds the markers: CA 80, CB 80, CF 80
+    st.one_of(st.none(), st.text(alphabet="\u0280\u02c0\u03c0abc", max_size=8)),
+)
+def test_one_order_is_refused_for_exactly_its_bad_fields_else_written_canonically(
+    values: tuple[Any, ...], client_order_id: str | None
+) -> None:
+    """The check that looks at the values only when the bytes show a float or uint64 marker
+    refuses what a look at every value refuses, and writes what msgpack writes."""
+    fields = dict(zip(ORDER_INTS, values, strict=True))
+    event = OrderAccepted(seq=3, ts_us=4, client_order_id=client_order_id, **fields)
+    bad = (
+        next((n for n in ORDER_INTS if type(fields[n]) is float), None),
+        next(
+            (n for n in ORDER_INTS if type(fields[n]) is int and not -(2**63) <= fields[n] < 2**63),
+            None,
+        ),
+    )
+    first = min((n for n in bad if n is not None), key=ORDER_INTS.index, default=None)
+    if first is None:
+        expected = msgpack.packb({"client_order_id": client_order_id, **fields})
+        assert events.encode(event) == expected
+        return
+    error = TypeError if type(fields[first]) is float else ValueError
+    with pytest.raises(error, match=f"OrderAccepted.{first}: "):
+        events.encode(event)
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
 """Column storage: grouping starts without a sort agrees with numpy's sort; chunked
-columns hold what contiguous ones hold."""
+columns hold what contiguous ones hold, and both hold what was appended, single rows that
+still wait included."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from engine.model import columns as columns_module
 from engine.model.columns import (
     MAX_COUNTED_SLOTS,
     ChunkedColumns,
@@ -66,3 +68,37 @@ def test_chunked_columns_hold_what_columns_hold(sizes: list[int], chunk: int) ->
         assert chunked.row(i) == [int(flat[name][i]) for name in names]
     with pytest.raises(IndexError):
         chunked.row(len(flat))
+
+
+@given(
+    st.lists(st.one_of(st.integers(0, 5), st.just("read")), max_size=40),
+    st.sampled_from([1, 3, 1024]),
+)
+def test_single_rows_that_wait_read_as_appended(script: list[int | str], pending: int) -> None:
+    """Rows appended one by one, batches and reads interleaved: every read (a column view, a
+    row, a take) sees every row appended before it, in order, whenever the waiting rows
+    are written into the columns (every ``pending`` rows, or at a read or a batch)."""
+    names = ("a", "b")
+    expected: list[tuple[int, int]] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(columns_module, "PENDING_ROWS", pending)
+        flat, chunked = Columns(names, capacity=1), ChunkedColumns(names, chunk_rows=4)
+        for step in script:
+            if step == "read":
+                assert [tuple(r) for r in zip(flat["a"], flat["b"], strict=True)] == expected
+                if expected:
+                    assert chunked.row(len(expected) - 1) == list(expected[-1])
+                    taken = chunked.take(np.arange(len(expected)))
+                    assert [tuple(r) for r in taken.T.tolist()] == expected
+            elif step == 0:  # a batch of three rows
+                a = np.arange(len(expected), len(expected) + 3, dtype=np.int64)
+                assert flat.append(a=a, b=-a) == chunked.append(a=a, b=-a) == len(expected)
+                expected += [(int(v), -int(v)) for v in a]
+            else:
+                row = (len(expected), step)
+                assert flat.append_row(*row) == chunked.append_row(*row) == len(expected)
+                expected.append(row)
+            assert len(flat) == len(chunked) == len(expected)
+        assert [chunked.row(i) for i in range(len(expected))] == [list(r) for r in expected]
+        with pytest.raises(ValueError, match="a row of 2 columns"):
+            flat.append_row(1, 2, 3)
