@@ -20,24 +20,49 @@ import numpy as np
 PENDING_ROWS = 1024
 
 
-def _rows_block(rows: list[tuple[int, ...]], width: int) -> np.ndarray:
-    """Rows of ``width`` ints as one (rows x width) int64 array (``np.fromiter`` over the
-    flattened values: about half of what ``np.array`` of the tuples costs)."""
-    flat = np.fromiter(chain.from_iterable(rows), np.int64, len(rows) * width)
-    return flat.reshape(len(rows), width)
+class _WaitingRows:
+    """What both column stores share: rows written (``_length``) and single rows waiting
+    after them as tuples (``_rows``), written by the store's ``_flush``."""
 
-
-class Columns:
-    """Named int64 columns of equal length, appendable in batches."""
-
-    def __init__(self, names: tuple[str, ...], capacity: int = 1024) -> None:
+    def __init__(self, names: tuple[str, ...]) -> None:
         self._names = names
-        self._buffers = {name: np.empty(capacity, np.int64) for name in names}
-        self._length = 0  # rows in the buffers
+        self._length = 0  # rows in the columns
         self._rows: list[tuple[int, ...]] = []  # single rows appended after them
 
     def __len__(self) -> int:
         return self._length + len(self._rows)
+
+    def append_row(self, *values: int) -> int:
+        """Append one row, values in column order; return its index (the fast path of
+        single orders: it waits as a tuple, see the module docstring)."""
+        if len(values) != len(self._names):
+            raise ValueError(f"a row of {len(self._names)} columns, not {len(values)}")
+        rows = self._rows
+        row = self._length + len(rows)
+        rows.append(values)
+        if len(rows) >= PENDING_ROWS:
+            self._flush()
+        return row
+
+    def _flush(self) -> None:
+        raise NotImplementedError
+
+    def _take_waiting(self) -> np.ndarray:
+        """The waiting rows as one (rows x columns) int64 array, and none waiting any more
+        (``np.fromiter`` over the flattened values: about half of what ``np.array`` of the
+        tuples costs)."""
+        rows = self._rows
+        flat = np.fromiter(chain.from_iterable(rows), np.int64, len(rows) * len(self._names))
+        rows.clear()
+        return flat.reshape(-1, len(self._names))
+
+
+class Columns(_WaitingRows):
+    """Named int64 columns of equal length, appendable in batches."""
+
+    def __init__(self, names: tuple[str, ...], capacity: int = 1024) -> None:
+        super().__init__(names)
+        self._buffers = {name: np.empty(capacity, np.int64) for name in names}
 
     def __getitem__(self, name: str) -> np.ndarray:
         """A view of the filled part of one column (writable: callers update in place)."""
@@ -61,28 +86,14 @@ class Columns:
         self._length = first + n
         return first
 
-    def append_row(self, *values: int) -> int:
-        """Append one row, values in column order (the fast path of single orders: it
-        waits as a tuple, see the module docstring)."""
-        if len(values) != len(self._names):
-            raise ValueError(f"a row of {len(self._names)} columns, not {len(values)}")
-        rows = self._rows
-        row = self._length + len(rows)
-        rows.append(values)
-        if len(rows) >= PENDING_ROWS:
-            self._flush()
-        return row
-
     def _flush(self) -> None:
         """Write the waiting single rows into the columns."""
-        rows = self._rows
-        first, n = self._length, len(rows)
+        first, n = self._length, len(self._rows)
         self._reserve(first + n)
-        block = _rows_block(rows, len(self._names))
+        block = self._take_waiting()
         for j, name in enumerate(self._names):
             self._buffers[name][first : first + n] = block[:, j]
         self._length = first + n
-        rows.clear()
 
     def _reserve(self, size: int) -> None:
         capacity = len(next(iter(self._buffers.values())))
@@ -96,7 +107,7 @@ class Columns:
             self._buffers[name] = new
 
 
-class ChunkedColumns:
+class ChunkedColumns(_WaitingRows):
     """Named int64 columns that grow in fixed chunks and are never copied, read row by row.
 
     For an index that only grows (every order ever accepted): doubling a contiguous buffer
@@ -106,14 +117,9 @@ class ChunkedColumns:
     """
 
     def __init__(self, names: tuple[str, ...], chunk_rows: int = 1 << 16) -> None:
-        self._names = names
+        super().__init__(names)
         self._chunk = chunk_rows
         self._chunks: list[np.ndarray] = []  # each (columns x chunk_rows)
-        self._length = 0  # rows in the chunks
-        self._rows: list[tuple[int, ...]] = []  # single rows appended after them
-
-    def __len__(self) -> int:
-        return self._length + len(self._rows)
 
     def _block(self) -> tuple[np.ndarray, int]:
         """The chunk the next row goes to (added when full) and the row's offset in it."""
@@ -147,23 +153,10 @@ class ChunkedColumns:
             self._length += take
             done += take
 
-    def append_row(self, *values: int) -> int:
-        """Append one row, values in column order (it waits as a tuple)."""
-        if len(values) != len(self._names):
-            raise ValueError(f"a row of {len(self._names)} columns, not {len(values)}")
-        rows = self._rows
-        row = self._length + len(rows)
-        rows.append(values)
-        if len(rows) >= PENDING_ROWS:
-            self._flush()
-        return row
-
     def _flush(self) -> None:
         """Write the waiting single rows into the chunks."""
-        rows = self._rows
-        block = _rows_block(rows, len(self._names))
-        self._write(list(block.T), len(rows))
-        rows.clear()
+        block = self._take_waiting()
+        self._write(list(block.T), block.shape[0])
 
     def row(self, i: int) -> list[int]:
         """Row ``i``'s values in column order, as Python ints."""
