@@ -64,7 +64,7 @@ from matching import clear
 from matching.published import published
 
 REPLAY_RUN = 10_000  # single-order events applied together on replay
-BANDS_KEPT = 4096  # configured bands remembered by interval start (a month of 15 minutes)
+BANDS_KEPT = 4096  # configured bands remembered by interval start (six weeks of 15 minutes)
 
 
 class ReplayMismatch(RuntimeError):
