@@ -51,9 +51,11 @@ class Event(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     _not_journaled: ClassVar[dict[str, Any]] = {"seq": 0, "ts_us": 0}
     _journaled: ClassVar[tuple[str, ...]] = ()  # the payload's fields, set below per type
     _journaled_at: ClassVar[tuple[int, ...]] = ()  # and their places among all fields
-    kind: ClassVar[str] = "Event"
-    """The name the journal stores: the class name (set below per type: a class attribute
-    is read faster than a property, and the journal asks once per event)."""
+
+    @property
+    def kind(self) -> str:
+        """The name the journal stores: the class name."""
+        return type(self).__name__
 
 
 class ClusterConfigured(Event, kw_only=True):
@@ -181,7 +183,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
 """Every event type by the kind the journal stores."""
 
 for _t in EVENT_TYPES.values():
-    _t.kind = _t.__name__
     _t._journaled = tuple(f for f in _t.__struct_fields__ if f not in _t._not_journaled)
     _t._journaled_at = tuple(_t.__struct_fields__.index(f) for f in _t._journaled)
 
