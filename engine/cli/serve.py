@@ -327,6 +327,7 @@ async def run_app(
     journal failure of any of them (see the module docstring), then stop serving; the
     caller stops the runtimes. Each runtime feeds ``metrics.for_cluster(its id)``."""
     import asyncio
+    import gc
     import signal
 
     from aiohttp import web
@@ -371,6 +372,11 @@ async def run_app(
             await asyncio.wait((warming, stopping), return_when=asyncio.FIRST_COMPLETED)
             if warming.done():
                 warming.result()
+                # What the start made (modules, compiled kernels, the replayed market) lives
+                # as long as the process: out of the collector's sight, a full collection
+                # scans only what came after (measured: one took ~100 ms mid-load, set p99).
+                gc.collect()
+                gc.freeze()
                 ready = True
                 bound_host, bound_port = runner.addresses[0][:2]
                 url_host = f"[{bound_host}]" if ":" in bound_host else bound_host
