@@ -25,7 +25,8 @@ from engine.config.demo import demo_cluster
 from engine.market.market import BatchAccepted, Market
 from engine.market.recovery import GroupCommitSink, open_market, replay_journal
 from engine.model.clock import SimulatedClock
-from engine.store.journal import GroupCommitter, Journal
+from engine.store.group_commit import GroupCommitter
+from engine.store.journal import Journal
 
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
 START = T0 + 3600

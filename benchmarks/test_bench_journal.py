@@ -29,7 +29,8 @@ import numpy as np
 import pytest
 
 from engine.market.events import OrderAccepted, OrdersAccepted, decode, encode
-from engine.store.journal import GENESIS_HASH, GroupCommitter, Journal, chain_hash
+from engine.store.group_commit import GroupCommitter
+from engine.store.journal import GENESIS_HASH, Journal, chain_hash
 
 TS = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z [us]
 BATCH_ORDERS = 10_000

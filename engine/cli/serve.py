@@ -250,7 +250,9 @@ async def serve(
             return EXIT_OK
         runtime = led
     else:
-        runtime = Runtime.open(store, cluster, clock)
+        # One cluster: its journal's writer gets a process of its own (no GIL shared with
+        # the loop; engine/store/journal_process.py).
+        runtime = Runtime.open(store, cluster, clock, own_process=True)
     if runtime.node.proposal_differs:  # the journal is the truth; the file a proposal
         how = (
             f"klaster cluster apply {cluster.source} --data {data_dir}"

@@ -43,7 +43,8 @@ from engine.market.state import MarketState, ReplayMismatch
 from engine.model.calendar import FIRST_INSTANT_S
 from engine.model.clock import Clock, WallClock
 from engine.store.chain import VerifyReport
-from engine.store.journal import EventJournal, GroupCommitter, Journal, StoredJournal
+from engine.store.group_commit import GroupCommitter
+from engine.store.journal import EventJournal, Journal, StoredJournal
 from engine.store.lock import DataDirLock
 from engine.store.place import JOURNAL_FILE as JOURNAL_FILE  # its old home: callers import it
 from engine.store.place import DataDirStore, Store
@@ -78,7 +79,7 @@ class JournalSink:
 
 
 class GroupCommitSink:
-    """The market's sink under a :class:`~engine.store.journal.GroupCommitter`: events are
+    """The market's sink under a :class:`~engine.store.group_commit.GroupCommitter`: events are
     appended at once, and whoever acknowledges awaits :meth:`durable` (concurrent
     submissions share one commit)."""
 

@@ -1,11 +1,11 @@
 """The market running on an event loop: what the gateway talks to.
 
 A :class:`Runtime` owns a :class:`~engine.market.market.Market` on a data directory, a
-:class:`~engine.store.journal.GroupCommitter` that makes events durable in shared commits, and a
-ticker task that moves the market with the clock (gate closures happen on time even when
-no order arrives). Everything runs on one event loop, so the market has exactly one writer;
-handlers call the market's methods directly and then ``await runtime.durable(seq)`` before
-they acknowledge anything.
+:class:`~engine.store.group_commit.GroupCommitter` that makes events durable in shared
+commits, and a ticker task that moves the market with the clock (gate closures happen on
+time even when no order arrives). Everything runs on one event loop, so the market has
+exactly one writer; handlers call the market's methods directly and then ``await
+runtime.durable(seq)`` before they acknowledge anything.
 
 A journal write that fails (a full disk, an I/O error) is fatal: the events of the failed
 group are in the market's memory but not on disk, so the runtime records the
@@ -28,7 +28,8 @@ from engine.market.market import Market
 from engine.market.metrics import Metrics
 from engine.market.recovery import Audit, GroupCommitSink, Node, open_market
 from engine.model.clock import Clock, WallClock
-from engine.store.journal import MEMORY, GroupCommitter, Head, JournalFailed
+from engine.store.group_commit import GroupCommitter
+from engine.store.journal import MEMORY, Head, JournalFailed
 from engine.store.place import Store
 from matching.units import ticks_to_pln_mwh_float
 
@@ -39,10 +40,15 @@ log = logging.getLogger("klaster.runtime")
 class Runtime:
     """A cluster's market with durable acknowledgements and a clock-driven ticker."""
 
-    def __init__(self, node: Node, tick_seconds: float = TICK_SECONDS) -> None:
+    def __init__(
+        self, node: Node, tick_seconds: float = TICK_SECONDS, *, own_process: bool = False
+    ) -> None:
         self.node = node
         self.market: Market = node.market
-        self.committer = GroupCommitter(node.journal)
+        # own_process: the journal's writer in a process of its own (a SQLite file only):
+        # what a server of one cluster does; many clusters keep a thread each (a process
+        # costs ~25 MB and a start).
+        self.committer = GroupCommitter(node.journal, own_process=own_process)
         self.sink = GroupCommitSink(self.committer)
         self._tick_seconds = tick_seconds
         self._ticker: asyncio.Task[None] | None = None
@@ -59,10 +65,17 @@ class Runtime:
         :meth:`reaudit`'s."""
 
     @classmethod
-    def open(cls, where: str | Path | Store, cluster: Any, clock: Clock | None = None) -> Runtime:
+    def open(
+        cls,
+        where: str | Path | Store,
+        cluster: Any,
+        clock: Clock | None = None,
+        *,
+        own_process: bool = False,
+    ) -> Runtime:
         """Open (and recover) the market of ``cluster`` on ``where`` (a data directory or a
-        :class:`~engine.store.place.Store`)."""
-        return cls(open_market(where, cluster, clock or WallClock()))
+        :class:`~engine.store.place.Store`); ``own_process``: see :class:`Runtime`."""
+        return cls(open_market(where, cluster, clock or WallClock()), own_process=own_process)
 
     async def start(self, *, tick: bool = True) -> None:
         """Start committing and ticking; from now on events go through the group commit.

@@ -43,15 +43,11 @@ elsewhere (``klaster audit head``, ``/healthz``, the ``klaster_journal_head_seq`
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import os
-import queue
 import sqlite3
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any, NamedTuple, Protocol, Self
@@ -306,6 +302,17 @@ class StoredJournal(_Appender):
         self.commits += 1
         return self._durable_seq
 
+    def written_elsewhere(self, head: Head) -> None:
+        """Take the group up to ``head`` as durable: another process wrote it from
+        :meth:`drain` (:mod:`engine.store.journal_process`), as :meth:`write_group` would."""
+        self._head = head
+        self._durable_seq = head.seq
+        self.commits += 1
+
+    def failed_elsewhere(self, exc: BaseException) -> None:
+        """The other process's write failed with ``exc``: accept nothing more."""
+        self._failure = exc
+
     def read(self, from_seq: int = 1) -> Iterator[Event]:
         """Yield the committed events from ``from_seq`` on, in seq order."""
         make = Event._make
@@ -532,6 +539,11 @@ class Journal(StoredJournal):
             conn.execute(_KEEP_CHECKPOINT)
             self._checkpointed = True
 
+    @property
+    def file(self) -> str | None:
+        """The file a writer process can open (None: in memory, or opened read-only)."""
+        return None if self._path == MEMORY or self._read_only else self._path
+
     def while_committing(self) -> contextlib.AbstractContextManager[None]:
         """WAL checkpoints by a thread of their own, not inside commits (a file only:
         :mod:`engine.store.wal_checkpoints`)."""
@@ -619,185 +631,6 @@ class NullJournal(_Appender):
 
     def close(self, *, discard: bool = False) -> None:
         self._pending = []
-
-
-class GroupCommitter:
-    """Acknowledge appends once durable, committing whatever accumulated as one group.
-
-    The event loop appends (:meth:`enqueue`) and, once per loop iteration, hands everything
-    appended since the last group to a writer thread of its own, which runs
-    ``journal.write_group`` (hashing, one INSERT, the fsync) while the loop keeps accepting
-    appends; those form the next group, handed over as soon as the writer reports back.
-    :meth:`wait` gives a future that resolves once an event's seq is durable. A failed write
-    fails the waiters of that group with the exception, every later one with
-    :class:`JournalFailed`; the market treats it as fatal.
-
-    While it runs it is the journal's only writer: do not call ``journal.commit()``. A
-    cancelled wait does not un-append: the event is still written with its group.
-
-    Why a thread of its own that is told by a queue, and per-waiter futures: the loop pays
-    one queue put and one wake-up per group, and one plain future per acknowledgement (no
-    executor work item, no shield around a shared future).
-    """
-
-    def __init__(self, journal: EventJournal) -> None:
-        self.journal = journal
-        self.groups = 0
-        """Number of groups committed (each one transaction)."""
-        self.largest_group = 0
-        self.on_commit: Callable[[float, int], None] | None = None
-        """Called after each group with (seconds it took, events in it): for metrics."""
-        self.on_failure: Callable[[BaseException], None] | None = None
-        """Called once, on the loop, when a write failed (with its exception), before any
-        waiter hears of it: the owner stops taking commands."""
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._groups: queue.SimpleQueue[list[PendingEvent] | None] = queue.SimpleQueue()
-        self._writer: threading.Thread | None = None
-        self._writing = False  # a group is with the writer thread
-        self._handing = False  # a hand-over is scheduled on the loop
-        self._waiters: list[tuple[int, asyncio.Future[int]]] = []  # (seq, its waiter)
-        self._closing = False
-        self._failure: BaseException | None = None
-        self._beside: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
-
-    def start(self) -> None:
-        """Start the writer thread for the running event loop."""
-        if self._writer is not None:
-            raise RuntimeError("GroupCommitter already started")
-        self._loop = asyncio.get_running_loop()
-        self._closing = False
-        beside = self.journal.while_committing()
-        beside.__enter__()  # before the writer thread exists: the connection is still ours
-        self._beside = beside
-        self._writer = threading.Thread(target=self._write, name="klaster-journal", daemon=True)
-        self._writer.start()
-
-    async def aclose(self) -> None:
-        """Commit what is pending, stop the writer; raise :class:`JournalFailed` if a write
-        failed."""
-        writer = self._writer
-        if writer is None:
-            return
-        self._closing = True
-        try:
-            if self._failure is None:
-                with contextlib.suppress(Exception):  # a failure is raised below
-                    await self.wait(self.journal.last_seq)
-        finally:
-            self._groups.put(None)
-            await asyncio.to_thread(writer.join)
-            self._writer = None
-            beside, self._beside = self._beside, contextlib.nullcontext()
-            beside.__exit__(None, None, None)  # the writer thread has stopped
-        if self._failure is not None:
-            raise JournalFailed("a journal commit failed") from self._failure
-
-    async def __aenter__(self) -> Self:
-        self.start()
-        return self
-
-    async def __aexit__(
-        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
-
-    def enqueue(self, kind: str, ts_us: int, payload: bytes) -> int:
-        """Append an event now (seq order = call order) and return its seq; it becomes
-        durable with the next group (:meth:`wait` for that)."""
-        if self._writer is None or self._closing:
-            raise RuntimeError("GroupCommitter is not running")
-        if self._failure is not None:
-            raise JournalFailed("a journal commit failed") from self._failure
-        seq = self.journal.append(kind, ts_us, payload)
-        if not self._writing and not self._handing:
-            self._handing = True  # after this iteration: its appends share the group
-            self._loop.call_soon(self._hand_over)  # type: ignore[union-attr]
-        return seq
-
-    def wait(self, seq: int) -> asyncio.Future[int]:
-        """A future that resolves to ``seq`` once event ``seq`` is durable (done at once if it
-        is), or fails with the write's exception. One per caller: cancelling it cancels
-        nobody else's."""
-        if self._loop is None:
-            raise RuntimeError("GroupCommitter is not running")
-        future = self._loop.create_future()
-        if seq <= self.journal.durable_seq:
-            future.set_result(seq)
-        elif self._failure is not None:
-            raise JournalFailed("a journal commit failed") from self._failure
-        else:
-            self._waiters.append((seq, future))
-        return future
-
-    def append_nowait(self, kind: str, ts_us: int, payload: bytes) -> asyncio.Future[int]:
-        """Append an event now; the future resolves to its seq once it is durable."""
-        return self.wait(self.enqueue(kind, ts_us, payload))
-
-    async def append(self, kind: str, ts_us: int, payload: bytes) -> int:
-        """Append an event and return its seq once it is durable."""
-        return await self.append_nowait(kind, ts_us, payload)
-
-    # --- on the loop --------------------------------------------------------------------
-
-    def _hand_over(self) -> None:
-        """Give the writer everything appended since the last group (if it is free)."""
-        self._handing = False
-        if self._writing or self._failure is not None:
-            return
-        group = self.journal.drain()
-        if group:
-            self._writing = True
-            self._groups.put(group)
-
-    def _written(self, seq: int, seconds: float, events: int) -> None:
-        self._writing = False
-        self.groups += 1
-        self.largest_group = max(self.largest_group, events)
-        if self.on_commit is not None:
-            self.on_commit(seconds, events)
-        waiting, self._waiters = self._waiters, []
-        for waiter in waiting:
-            if waiter[0] > seq:
-                self._waiters.append(waiter)
-            elif not waiter[1].done():  # a cancelled waiter: nobody to tell
-                waiter[1].set_result(waiter[0])
-        self._hand_over()  # what arrived meanwhile, at once
-
-    def _failed(self, exc: BaseException, last_seq: int) -> None:
-        """The group up to ``last_seq`` failed with ``exc``; everything later cannot be
-        written either."""
-        self._writing = False
-        self._failure = exc
-        if self.on_failure is not None:
-            self.on_failure(exc)
-        waiting, self._waiters = self._waiters, []
-        for seq, future in waiting:
-            if not future.done():
-                if seq <= last_seq:
-                    future.set_exception(exc)
-                else:
-                    future.set_exception(JournalFailed("an earlier journal commit failed"))
-
-    # --- on the writer thread -----------------------------------------------------------
-
-    def _write(self) -> None:
-        loop = self._loop
-        assert loop is not None
-        clock = time.perf_counter
-        while (group := self._groups.get()) is not None:
-            started = clock()
-            try:
-                seq = self.journal.write_group(group)
-            except BaseException as exc:  # no waiter may hang
-                _call(loop, self._failed, exc, group[-1][0])
-                return
-            _call(loop, self._written, seq, clock() - started, len(group))
-
-
-def _call(loop: asyncio.AbstractEventLoop, callback: Callable[..., None], *args: object) -> None:
-    """Run ``callback(*args)`` on ``loop`` from another thread (not once it is closed)."""
-    with contextlib.suppress(RuntimeError):
-        loop.call_soon_threadsafe(callback, *args)
 
 
 def _upgrade(conn: sqlite3.Connection, head: Head) -> None:

@@ -1,7 +1,7 @@
 """The event journal of one cluster on PostgreSQL: the SQLite journal's contract, fenced.
 
 Same events, same hash chain, same checkpoint, same group commit (:class:`PgJournal` is a
-:class:`~engine.store.journal.StoredJournal`; :class:`~engine.store.journal.GroupCommitter`
+:class:`~engine.store.journal.StoredJournal`; :class:`~engine.store.group_commit.GroupCommitter`
 drives it unchanged): a group is one transaction, and a commit that returned is durable
 (PostgreSQL's ``synchronous_commit`` at its default, ``on``). The tables are in
 :mod:`engine.store.postgres`; this cluster's rows are those with its id.

@@ -151,7 +151,8 @@ def test_concurrent_submissions_are_acknowledged_after_one_shared_commit(tmp_pat
 
     from engine.market.market import Market
     from engine.market.recovery import GroupCommitSink
-    from engine.store.journal import GroupCommitter, Journal
+    from engine.store.group_commit import GroupCommitter
+    from engine.store.journal import Journal
 
     cluster = demo_cluster()
     (seller, point), _ = households(cluster)

@@ -17,12 +17,12 @@ import msgpack
 import pytest
 
 from engine.store.chain import Problem
+from engine.store.group_commit import GroupCommitter
 from engine.store.journal import (
     GENESIS_HASH,
     INSERT_ROWS,
     SCHEMA_VERSION,
     Event,
-    GroupCommitter,
     Journal,
     JournalError,
     JournalFailed,
@@ -541,7 +541,8 @@ WRITER = textwrap.dedent(
     """
     import asyncio, sys
     from msgpack import packb as encode
-    from engine.store.journal import GroupCommitter, Journal
+    from engine.store.group_commit import GroupCommitter
+    from engine.store.journal import Journal
 
     path, mode, run = sys.argv[1], sys.argv[2], int(sys.argv[3])
     journal = Journal.open(path)
@@ -570,7 +571,7 @@ WRITER = textwrap.dedent(
 
         async def main():
             global committer
-            committer = GroupCommitter(journal)
+            committer = GroupCommitter(journal, own_process=mode == "process")
             committer.start()
             await asyncio.gather(*(writer(t) for t in range(32)))
 
@@ -579,7 +580,7 @@ WRITER = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("mode", ["sync", "group"])
+@pytest.mark.parametrize("mode", ["sync", "group", "process"])
 def test_every_acknowledged_event_survives_sigkill_exactly_once(path: Path, mode: str) -> None:
     acked: dict[int, int] = {}
     for run in range(2):  # kill, restart on the same file, kill again

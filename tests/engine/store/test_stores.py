@@ -16,7 +16,8 @@ from engine.config.demo import demo_cluster
 from engine.market.recovery import open_market, replay_journal
 from engine.model.clock import SimulatedClock
 from engine.store.chain import GENESIS_HASH, Head, Problem
-from engine.store.journal import GroupCommitter, JournalCorrupt, JournalError, JournalFailed
+from engine.store.group_commit import GroupCommitter
+from engine.store.journal import JournalCorrupt, JournalError, JournalFailed
 from engine.store.lock import DataDirLocked
 from engine.store.place import PostgresStore
 from tests.postgres import Server
