@@ -106,10 +106,12 @@ class WriterProcess:
         self._loop.add_reader(self._from_child, self._readable)
 
     def send(self, group: list[PendingEvent]) -> None:
-        """Hand ``group`` to the child (the previous one is acknowledged)."""
+        """Hand ``group`` to the child (the previous one is acknowledged, so written)."""
         data = marshal.dumps(group)
         self._unsent = LENGTH.pack(len(data)) + data
-        self._writable()
+        self._write()
+        if self._unsent:  # the rest once the child has read some (no watch in the usual case)
+            self._loop.add_writer(self._to_child, self._write_rest)  # type: ignore[union-attr]
 
     async def close(self) -> None:
         """Tell the child there is no more (it closes the file) and wait for it to exit."""
@@ -126,19 +128,20 @@ class WriterProcess:
 
     # --- on the loop --------------------------------------------------------------------
 
-    def _writable(self) -> None:
-        assert self._loop is not None
+    def _write(self) -> None:
         try:
-            sent = os.write(self._to_child, self._unsent) if self._unsent else 0
+            sent = os.write(self._to_child, self._unsent)
         except BlockingIOError:
             sent = 0
         except OSError as exc:  # the child is gone: its end of the pipe is closed
+            self._unsent = b""
             self._fail(WriterGone(f"the journal writer process is gone ({exc})"))
             return
         self._unsent = self._unsent[sent:]
-        if self._unsent:
-            self._loop.add_writer(self._to_child, self._writable)
-        else:
+
+    def _write_rest(self) -> None:
+        self._write()
+        if not self._unsent and self._loop is not None:
             self._loop.remove_writer(self._to_child)
 
     def _readable(self) -> None:
