@@ -131,8 +131,9 @@ def _json_body(request: web.Request) -> bool:
     return False
 
 
-async def _raw(request: web.Request) -> tuple[bytes, bool]:
-    """The body, and whether it is JSON (else msgpack)."""
+async def read_raw(request: web.Request) -> tuple[bytes, bool]:
+    """The body's bytes (400 if empty), and whether it is JSON (else msgpack; 415 if
+    neither)."""
     json_body = _json_body(request)
     raw = await _read(request)
     if not raw:
@@ -184,14 +185,19 @@ def _loose(raw: bytes, json_body: bool, exact: bool) -> Any:
 async def read_body(request: web.Request, *, exact: bool = True) -> Any:
     """Decode the request body by its Content-Type, without a type (see the module
     docstring); ``exact``: JSON numbers with a fraction become ``Decimal`` (else ``float``)."""
-    raw, json_body = await _raw(request)
+    raw, json_body = await read_raw(request)
     return _loose(raw, json_body, exact)
 
 
 async def read_typed(request: web.Request, decoders: Decoders[T]) -> T | Loose:
     """Decode the request body as the type of ``decoders``; a body that is valid JSON or
     msgpack but not of that type comes back as :class:`Loose` (anything else is 400)."""
-    raw, json_body = await _raw(request)
+    raw, json_body = await read_raw(request)
+    return decode_typed(raw, json_body, decoders)
+
+
+def decode_typed(raw: bytes, json_body: bool, decoders: Decoders[T]) -> T | Loose:
+    """:func:`read_typed` of a body already read (:func:`read_raw`)."""
     try:
         return (decoders.json if json_body else decoders.msgpack).decode(raw)
     except msgspec.DecodeError:  # also a ValidationError; NaN literals land here too
