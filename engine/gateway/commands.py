@@ -42,13 +42,13 @@ SIDES = {"buy": 0, "sell": 1}
 
 def new_order(order: api.NewOrder, point_codes: dict[str, int], tick: Decimal) -> NewOrder:
     """One order -> the engine's NewOrder (the hot path: plain ints, no numpy)."""
-    return NewOrder(
-        interval_start=instant(order.interval_start, "interval_start"),
-        point=point_codes.get(order.connection_point, -1),
-        side=SIDES[order.side],
-        price=price_ticks(order.price, tick),
-        quantity=order.quantity_wh,
-        client_order_id=order.client_order_id,
+    return NewOrder(  # positional: keywords cost a third more on the hot path
+        instant(order.interval_start, "interval_start"),
+        point_codes.get(order.connection_point, -1),
+        SIDES[order.side],
+        price_ticks(order.price, tick),
+        order.quantity_wh,
+        order.client_order_id,
     )
 
 

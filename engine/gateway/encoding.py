@@ -114,19 +114,31 @@ class Loose:
         self.value = value
 
 
-async def _raw(request: web.Request) -> bytes:
+def _json_body(request: web.Request) -> bool:
+    """True for a JSON body, False for msgpack; 415 for any other Content-Type."""
+    if request.headers.get("Content-Type") == JSON:  # the usual header: no parsing
+        return True
     content_type = request.content_type
-    if content_type != JSON and content_type not in MSGPACK_TYPES:
+    if content_type == JSON:
+        return True
+    if content_type not in MSGPACK_TYPES:
         raise Problem(
             415,
             "unsupported-media-type",
             f"Content-Type must be {JSON} or {MSGPACK}, was {content_type!r}",
             headers={"Accept-Post": f"{JSON}, {MSGPACK}"},
         )
+    return False
+
+
+async def read_raw(request: web.Request) -> tuple[bytes, bool]:
+    """The body's bytes (400 if empty), and whether it is JSON (else msgpack; 415 if
+    neither)."""
+    json_body = _json_body(request)
     raw = await _read(request)
     if not raw:
         raise Problem(400, "malformed-body", "a body is required")
-    return raw
+    return raw, json_body
 
 
 async def _read(request: web.Request) -> bytes:
@@ -135,8 +147,14 @@ async def _read(request: web.Request) -> bytes:
     declared = request.content_length
     if declared is not None and declared > limit:  # answer now: waiting for it helps no one
         raise _too_large(limit)
-    if request.content.is_eof():  # all of it arrived with the head: nothing to wait for
-        return await request.read()
+    content = request.content
+    if content.is_eof():  # all of it arrived with the head: nothing to wait for
+        if declared is None:
+            return await request.read()
+        raw = content.read_nowait()  # what read() returns, without its copies and awaits
+        if len(raw) > limit:  # as read() checks it (a compressed body grew)
+            raise _too_large(limit)
+        return raw
     seconds = request.app[LIMITS].body_seconds
     try:
         async with asyncio.timeout(seconds):
@@ -167,15 +185,19 @@ def _loose(raw: bytes, json_body: bool, exact: bool) -> Any:
 async def read_body(request: web.Request, *, exact: bool = True) -> Any:
     """Decode the request body by its Content-Type, without a type (see the module
     docstring); ``exact``: JSON numbers with a fraction become ``Decimal`` (else ``float``)."""
-    raw = await _raw(request)
-    return _loose(raw, request.content_type == JSON, exact)
+    raw, json_body = await read_raw(request)
+    return _loose(raw, json_body, exact)
 
 
 async def read_typed(request: web.Request, decoders: Decoders[T]) -> T | Loose:
     """Decode the request body as the type of ``decoders``; a body that is valid JSON or
     msgpack but not of that type comes back as :class:`Loose` (anything else is 400)."""
-    raw = await _raw(request)
-    json_body = request.content_type == JSON
+    raw, json_body = await read_raw(request)
+    return decode_typed(raw, json_body, decoders)
+
+
+def decode_typed(raw: bytes, json_body: bool, decoders: Decoders[T]) -> T | Loose:
+    """:func:`read_typed` of a body already read (:func:`read_raw`)."""
     try:
         return (decoders.json if json_body else decoders.msgpack).decode(raw)
     except msgspec.DecodeError:  # also a ValidationError; NaN literals land here too

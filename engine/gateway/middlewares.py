@@ -70,113 +70,115 @@ def gateway(
     elsewhere: TokenLookup | None = None,
 ) -> Middleware:
     """Observe, render problems, fence a failed journal and authenticate in one middleware
-    (see the docstring). ``elsewhere``: the other clusters' tokens on a server that hosts
-    several (a token of theirs is refused with 403 ``wrong-cluster``, not 401)."""
-    guarded = _guard(tokens, runtime, limiter, elsewhere)
-    if metrics is None:
-        return guarded
-    record = metrics.record_request
-    record_problem = metrics.record_problem
+    (see the docstring), one coroutine per request: authentication is a plain call
+    (:func:`_authenticator`). ``elsewhere``: the other clusters' tokens on a server that
+    hosts several (a token of theirs is refused with 403 ``wrong-cluster``, not 401)."""
+    authenticate = _authenticator(tokens, runtime, limiter, elsewhere)
+    own = f"{CLUSTER_PATHS}{runtime.market.cluster.id}/"
+    record = record_problem = None
+    if metrics is not None:
+        record, record_problem = metrics.record_request, metrics.record_problem
     clock = time.perf_counter
     # A cluster's app mounted among several names its routes with the id: label the template.
-    own = f"{CLUSTER_PATHS}{runtime.market.cluster.id}/"
     template = CLUSTER_PATHS + "{cluster_id}/"
+    labels: dict[object, str | None] = {}  # resource -> its route label (None: a stream)
 
-    def counted(response: web.StreamResponse) -> web.StreamResponse:
-        slug = response.get(PROBLEM_TYPE) if response.status >= 400 else None
-        if slug is not None:
-            record_problem(slug)
-        return response
+    def label(request: web.Request) -> str | None:
+        """The route's template, "unmatched" without one; None for a stream (it lasts
+        minutes: not a request latency)."""
+        resource = request.match_info.route.resource
+        try:
+            return labels[resource]
+        except KeyError:
+            route = resource.canonical if resource is not None else "unmatched"
+            if route.startswith(own):
+                route = template + route[len(own) :]
+            found = labels[resource] = None if route in STREAM_ROUTES else route
+            return found
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        resource = request.match_info.route.resource
-        route = resource.canonical if resource is not None else "unmatched"
-        if route.startswith(own):
-            route = template + route[len(own) :]
-        if route in STREAM_ROUTES:  # a stream lasts minutes: not a request latency
-            return counted(await guarded(request, handler))
         started = clock()
         status = 500
         try:
-            response = counted(await guarded(request, handler))
+            try:
+                path = request.path
+                if path.startswith(CLUSTER_PATHS):  # addressed to a cluster: is it this one?
+                    if not path.startswith(own):
+                        raise unknown_cluster(path)
+                    path = "/v1/" + path[len(own) :]  # the same route as a server of one has
+                if runtime.failure is not None and path not in UNFENCED_PATHS:
+                    raise journal_failed()
+                if path in PUBLIC_PATHS:
+                    if path not in PAGE_PATHS:
+                        request[FORMAT] = response_format(request)
+                elif not path.startswith(PAGE_FILES):
+                    authenticate(request, path)
+                response = await handler(request)
+            except Problem as problem:
+                response = problem.response()
+            except web.HTTPException as exc:
+                if exc.status < 400:
+                    status = exc.status
+                    raise
+                response = http_problem(exc)
+            except (asyncio.CancelledError, ConnectionResetError):
+                raise
+            except Exception:
+                if runtime.failure is not None:  # the journal failed under this request
+                    response = journal_failed().response()
+                else:
+                    response = _bug(request)  # a bug: say so without details, keep them logged
             status = response.status
+            if status >= 400 and record_problem is not None:
+                slug = response.get(PROBLEM_TYPE)
+                if slug is not None:
+                    record_problem(slug)
             return response
-        except web.HTTPException as exc:
-            status = exc.status
-            raise
         finally:
-            record(route, request.method, status, clock() - started)
+            if record is not None and (route := label(request)) is not None:
+                record(route, request.method, status, clock() - started)
 
     return middleware
 
 
-def _guard(
+def _authenticator(
     tokens: TokenLookup, runtime: Runtime, limiter: RateLimiter, elsewhere: TokenLookup | None
-) -> Middleware:
-    """Problems around the journal's fence around authentication around the handler, in
-    one coroutine."""
+) -> Callable[[web.Request, str], None]:
+    """Authenticate a request to ``path`` (its route as a server of one cluster has it):
+    set its caller and response format (a stream: its token), or raise the problem."""
     known = [runtime.market.registry, _callers(runtime.market.registry)]
     cluster_id = runtime.market.cluster.id
-    own = f"{CLUSTER_PATHS}{cluster_id}/"
     member_for = tokens.member_for
     take = limiter.take
 
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        try:
-            path = request.path
-            if path.startswith(CLUSTER_PATHS):  # addressed to a cluster: is it this one?
-                if not path.startswith(own):
-                    raise unknown_cluster(path)
-                path = "/v1/" + path[len(own) :]  # the same route as a server of one has it
-            if runtime.failure is not None and path not in UNFENCED_PATHS:
-                raise journal_failed()
-            if path in PUBLIC_PATHS:
-                if path not in PAGE_PATHS:
-                    request[FORMAT] = response_format(request)
-                return await handler(request)
-            if path.startswith(PAGE_FILES):
-                return await handler(request)
-            scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-            bearer = token.strip() if scheme.lower() == "bearer" else None
-            if bearer is None and path == STREAM_PATH:
-                bearer = _protocol_bearer(request)
-            member_id = None if bearer is None else member_for(bearer)
-            if member_id is None:
-                if bearer and elsewhere is not None and elsewhere.member_for(bearer):
-                    raise _wrong_cluster(cluster_id)
-                expired_us = None if not bearer else tokens.expired_at(bearer)
-                raise _unauthorized() if expired_us is None else _expired(expired_us)
-            registry = runtime.market.registry
-            if registry is not known[0]:  # a configuration change numbered new members
-                known[:] = [registry, _callers(registry)]
-            caller = known[1].get(member_id)
-            if caller is None:  # a token for a member this cluster's market does not know
-                raise _unknown_member(member_id)
-            wait = take(member_id)
-            if wait:
-                raise _rate_limited(limiter, wait)
-            request[CALLER] = caller
-            if path != STREAM_PATH:  # a stream picks its format with ?format=
-                request[FORMAT] = response_format(request)
-            else:
-                request[BEARER] = bearer
-            return await handler(request)
-        except Problem as problem:
-            return problem.response()
-        except web.HTTPException as exc:
-            if exc.status < 400:
-                raise
-            return http_problem(exc)
-        except (asyncio.CancelledError, ConnectionResetError):
-            raise
-        except Exception:
-            if runtime.failure is not None:  # the journal failed under this request
-                return journal_failed().response()
-            return _bug(request)  # a bug: say so without details, keep them in the log
+    def authenticate(request: web.Request, path: str) -> None:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        bearer = token.strip() if scheme.lower() == "bearer" else None
+        if bearer is None and path == STREAM_PATH:
+            bearer = _protocol_bearer(request)
+        member_id = None if bearer is None else member_for(bearer)
+        if member_id is None:
+            if bearer and elsewhere is not None and elsewhere.member_for(bearer):
+                raise _wrong_cluster(cluster_id)
+            expired_us = None if not bearer else tokens.expired_at(bearer)
+            raise _unauthorized() if expired_us is None else _expired(expired_us)
+        registry = runtime.market.registry
+        if registry is not known[0]:  # a configuration change numbered new members
+            known[:] = [registry, _callers(registry)]
+        caller = known[1].get(member_id)
+        if caller is None:  # a token for a member this cluster's market does not know
+            raise _unknown_member(member_id)
+        wait = take(member_id)
+        if wait:
+            raise _rate_limited(limiter, wait)
+        request[CALLER] = caller
+        if path != STREAM_PATH:  # a stream picks its format with ?format=
+            request[FORMAT] = response_format(request)
+        else:
+            request[BEARER] = bearer
 
-    return middleware
+    return authenticate
 
 
 def _protocol_bearer(request: web.Request) -> str | None:

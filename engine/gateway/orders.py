@@ -1,9 +1,10 @@
 """Order handlers: submit (one, a list, columns), cancel, replace, list own orders.
 
 The pipeline of a submission, top to bottom: decode the body into its type, convert units
-at the edge, let the market validate and book (all or nothing), count the orders (once per
-request), await durability, acknowledge. A repeated ``client_order_id`` with the same
-content gets the first answer again with 200 (nothing new booked); with other content 409.
+at the edge (the usual single order in one step, :mod:`engine.gateway.single_order`), let
+the market validate and book (all or nothing), count the orders (once per request), await
+durability, acknowledge. A repeated ``client_order_id`` with the same content gets the
+first answer again with 200 (nothing new booked); with other content 409.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from engine import api
 from engine.api.routes import MAX_ORDERS_PAGE, ORDERS_PAGE
 from engine.api.wire import Decoders
 from engine.book.new_orders import OrderBatch
-from engine.gateway import commands, params, validation, views
-from engine.gateway.encoding import Loose, read_body, read_typed, respond
+from engine.gateway import commands, params, single_order, validation, views
+from engine.gateway.encoding import Loose, decode_typed, read_body, read_raw, read_typed, respond
 from engine.gateway.keys import CALLER, METRICS, RUNTIME
 from engine.gateway.problems import from_batch, from_rejected, unprocessable
 from engine.gateway.quantities import price_ticks
@@ -39,14 +40,20 @@ async def submit(request: web.Request) -> web.Response:
     app = request.app
     runtime = app[RUNTIME]
     market = runtime.market
-    body = await read_typed(request, ORDERS)
-    if type(body) is Loose:
-        body = commands.loose_order(body)
+    raw, json_body = await read_raw(request)
     tick = market.cluster.tick_pln_mwh
-    if type(body) is not api.NewOrder:
-        batch, points = commands.order_rows(body, market.registry.point_code, tick)
-        return await _submit_batch(request, who.member_id, batch, points)
-    order = commands.new_order(body, market.registry.point_code, tick)
+    codes = market.registry.point_code
+    usual = single_order.decode(raw, json_body, codes, tick)
+    if usual is not None:  # straight into the command
+        order, point = usual
+    else:  # any other body: decoded into the API's types, refused field by field
+        body = decode_typed(raw, json_body, ORDERS)
+        if type(body) is Loose:
+            body = commands.loose_order(body)
+        if type(body) is not api.NewOrder:
+            batch, points = commands.order_rows(body, codes, tick)
+            return await _submit_batch(request, who.member_id, batch, points)
+        order, point = commands.new_order(body, codes, tick), body.connection_point
     done = market.submit(who.member_id, order)
     rejected = isinstance(done, Rejected)
     metrics = app[METRICS]
@@ -54,7 +61,7 @@ async def submit(request: web.Request) -> web.Response:
         buy = order.side == 0
         metrics.record_orders(int(buy), int(not buy), not rejected)
     if rejected:
-        raise from_rejected(done, [body.connection_point])
+        raise from_rejected(done, [point])
     await runtime.durable(done.seq)
     status = 200 if done.repeat else 201  # 200: a retry, nothing new was booked
     return respond(request, api.OrderAccepted(done.order_id, order.client_order_id), status)

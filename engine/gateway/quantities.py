@@ -99,6 +99,13 @@ def format_price(ticks: int, tick: Decimal) -> str:
 def price_ticks(number: Decimal, tick: Decimal, field: str = "price", sent: Any = None) -> int:
     """A finite price [PLN/MWh] -> ticks, exactly: within the limit, whole ticks only.
     ``sent``: the value as the client sent it, for the message (default: ``number``)."""
+    try:  # the usual price: one exact division (a whole number of ticks is within the
+        # limit exactly when the price is: ticks * tick == number)
+        ticks = pln_mwh_to_ticks(number, tick)
+        if -MAX_ABS_PRICE_TICKS <= ticks <= MAX_ABS_PRICE_TICKS:
+            return ticks
+    except ValueError:  # off tick, or too many digits: refused below, in the order of checks
+        pass
     limit = MAX_ABS_PRICE_TICKS * tick
     shown = str(number) if sent is None else _show(sent)
     if abs(number) > limit:

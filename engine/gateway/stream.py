@@ -98,8 +98,8 @@ class Hub:
 
     def on_event(self, event: Event) -> None:
         """The market's subscriber: called right after the event was applied."""
-        seq = event.seq
-        if isinstance(event, OrderAccepted | OrdersAccepted):
+        seq, kind = event.seq, type(event)
+        if kind is OrderAccepted or kind is OrdersAccepted:  # every order: no isinstance
             if self.market.cluster.continuous_minutes > 0:  # only then can an order trade
                 self._continuous(seq, event.interval_start)  # (counts fills with no stream)
             if self.streams:

@@ -4,6 +4,10 @@ One :class:`Metrics` per process, on its own ``CollectorRegistry`` (tests make f
 Names carry the ``klaster_`` prefix, base units (seconds, Wh) and ``_total`` on counters;
 labels are bounded sets (side, outcome, route template, method, status class, problem type):
 never a member or an order id. Everything is updated per batch or per event, not per order.
+The two updated on every request (``klaster_orders_total`` and
+``klaster_http_request_duration_seconds``) are counted in plain numbers and written at
+scrape time (:mod:`engine.market.plain_metrics`): the same samples, without the library's
+locks on the loop.
 Besides the market's own: the standard ``process_*`` metrics of this process (CPU seconds,
 resident memory, open file descriptors, start time: prometheus_client's
 ``ProcessCollector``) and, when given, ``klaster_build_info`` (version, Python, numba) as
@@ -13,8 +17,8 @@ the labels of a constant 1.
 from __future__ import annotations
 
 import copy
+from bisect import bisect_left
 from collections.abc import Mapping
-from typing import Any
 
 from prometheus_client import (
     CollectorRegistry,
@@ -26,6 +30,8 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from engine.market.plain_metrics import PlainCounter, PlainHistogram
 
 SIDES = ("buy", "sell")
 OUTCOMES = ("accepted", "rejected")
@@ -62,8 +68,9 @@ class Metrics:
         self._by_cluster = by_cluster
         self.cluster: str | None = None  # the cluster this view records for
         self._families = (
-            Counter("klaster_orders_total", "Orders received, by side and outcome",
-                    (*c, "side", "outcome"), registry=r),
+            # Counted per request (the single-order path): in plain numbers.
+            PlainCounter("klaster_orders_total", "Orders received, by side and outcome",
+                         (*c, "side", "outcome"), registry=r),
             Histogram("klaster_clearing_duration_seconds", "Gate closure: freeze, clear, journal",
                       c, buckets=LATENCY_BUCKETS, registry=r),
             Counter("klaster_cleared_volume_wh_total", "Energy traded in auctions", c,
@@ -87,14 +94,15 @@ class Metrics:
                   registry=r),
             Gauge("klaster_websocket_streams", "Open WebSocket streams", c, registry=r),
         )  # fmt: skip
-        self.requests = Histogram(
+        self.requests = PlainHistogram(
             "klaster_http_request_duration_seconds",
             "HTTP request latency by route",
             ("route", "method", "status"),
-            buckets=LATENCY_BUCKETS,
-            registry=r,
+            LATENCY_BUCKETS,
+            r,
         )
-        self._request_children: dict[tuple[str, str, int], Any] = {}
+        self._request_cells: dict[tuple[str, str, int], list[float]] = {}
+        self._bounds = self.requests.bounds
         self.problems = Counter(
             "klaster_problems_total",
             "Refusals answered as problem details, by problem type (its last URI segment)",
@@ -131,8 +139,8 @@ class Metrics:
             self.journal_head,
             self.streams,
         ) = (f.labels(*cluster) if cluster else f for f in plain)
-        self._order_children = {
-            (side, outcome): self.orders.labels(*cluster, side, outcome)
+        self._order_cells = {
+            (side, outcome): self.orders.cell(*cluster, side, outcome)
             for side in SIDES
             for outcome in OUTCOMES
         }
@@ -144,19 +152,19 @@ class Metrics:
         """Count a command's orders (one call per batch)."""
         outcome = "accepted" if accepted else "rejected"
         if buy:
-            self._order_children["buy", outcome].inc(buy)
+            self._order_cells["buy", outcome][0] += buy
         if sell:
-            self._order_children["sell", outcome].inc(sell)
+            self._order_cells["sell", outcome][0] += sell
 
     def record_request(self, route: str, method: str, status: int, seconds: float) -> None:
         """Observe one request; ``route`` is the route template, never the raw path.
-        Children are kept per label set (routes x methods x statuses, a bounded set):
-        ``labels()`` costs more than the observation itself."""
+        Cells are kept per label set (routes x methods x statuses, a bounded set)."""
         key = (route, method, status)
-        child = self._request_children.get(key)
-        if child is None:
-            child = self._request_children[key] = self.requests.labels(route, method, str(status))
-        child.observe(seconds)
+        cell = self._request_cells.get(key)
+        if cell is None:
+            cell = self._request_cells[key] = self.requests.cell(route, method, str(status))
+        cell[bisect_left(self._bounds, seconds)] += 1
+        cell[-1] += seconds
 
     def record_clearing(self, seconds: float, volume_wh: int, price_pln_mwh: float) -> None:
         self.clearing.observe(seconds)

@@ -133,8 +133,8 @@ class TokenTable:
         self._db = db
         self._clock = clock  # now [µs since the epoch]: when expiries count
         self._scope = scope
-        # token hash -> (member, expiry [µs] or None), for tokens not revoked
-        self._cache: dict[bytes, tuple[str, int | None]] = {}
+        # token -> (member, expiry [µs] or None), for tokens not revoked
+        self._cache: dict[str, tuple[str, int | None]] = {}
         self._caching = True  # False: every lookup asks the database
 
     def close(self) -> None:
@@ -164,25 +164,26 @@ class TokenTable:
         that outlive a request (ask again; it costs a dictionary lookup while nothing
         changed).
 
-        Live tokens are cached per hash; unknown tokens are not (a client must not be able
-        to grow the cache). The cache is dropped once another connection has committed a
-        change (:meth:`_stale`), so a revocation counts from the next request.
+        Live tokens are cached by their text, so that a request with a known token costs
+        no hash (in the memory of the process that is handed the token anyway; the file
+        keeps hashes only); unknown tokens are not (a client must not be able to grow the
+        cache). The cache is dropped once another connection has committed a change
+        (:meth:`_stale`), so a revocation counts from the next request.
 
         A token is ASCII (urlsafe base64); anything else, such as the bytes of a header that
         aiohttp decoded with ``surrogateescape``, is unknown (not an encoding error)."""
-        if not token.isascii():
-            return None
         if self._stale():
             self._cache.clear()
-        digest = token_hash(token)
-        known = self._cache.get(digest)
+        known = self._cache.get(token)
         if known is None:
-            row = self._db.execute(self._LIVE, (*self._scope, digest)).fetchone()
+            if not token.isascii():
+                return None
+            row = self._db.execute(self._LIVE, (*self._scope, token_hash(token))).fetchone()
             if row is None:
                 return None
             known = (row[0], row[1])
             if self._caching:
-                self._cache[digest] = known
+                self._cache[token] = known
         member, expires_us = known
         if expires_us is not None and self._clock() >= expires_us:
             return None

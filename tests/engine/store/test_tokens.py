@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.store import tokens
-from engine.store.tokens import TOKEN_ID_CHARS, TOKENS_FILE, TokenStore
+from engine.store.tokens import TOKEN_ID_CHARS, TOKENS_FILE, TokenStore, token_hash
 from tests import REPO
 
 
@@ -246,3 +246,26 @@ def test_a_store_of_the_first_schema_is_migrated_and_its_tokens_keep_working(
     db.close()
     with TokenStore.open(tmp_path) as store:  # opening again changes nothing
         assert len(store) == 3 and store.member_for(old) == "dom-01"
+
+
+def test_a_cached_token_is_not_hashed_again_and_still_refused_once_revoked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hashed: list[str] = []
+
+    def counted(token: str) -> bytes:
+        hashed.append(token)
+        return token_hash(token)
+
+    with TokenStore.open(tmp_path) as server, TokenStore.open(tmp_path) as cli:
+        token, other = cli.issue("dom-05"), cli.issue("dom-06")
+        monkeypatch.setattr(tokens, "token_hash", counted)
+        for _ in range(5):
+            assert server.member_for(token) == "dom-05"
+        assert hashed == [token]  # the first lookup only: then the cache answers
+        assert server.member_for(token[:-1] + "?") is None  # near misses are looked up
+        cli.revoke("dom-05")  # another connection: counts at the next lookup
+        assert server.member_for(token) is None
+        assert server.member_for(other) == "dom-06"
+        server.revoke("dom-06")  # this store's own revocation
+        assert server.member_for(other) is None
