@@ -107,7 +107,10 @@ def add_commands(commands: Any) -> None:
     )
     revoke.add_argument("member", metavar="MEMBER", help="whose tokens to revoke")
     revoke.add_argument(
-        "--token-id", metavar="ID", help="revoke only this token (its id as listed)"
+        "--token-id",
+        metavar="ID",
+        help="revoke only this token (its id as listed; one that starts with '-' as"
+        " --token-id=ID, or it reads as an option)",
     )
     for action in (add, listing, revoke):
         action.add_argument(

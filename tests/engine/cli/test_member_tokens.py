@@ -92,7 +92,7 @@ def test_revoke_by_member_or_by_token_id(tmp_path: Path) -> None:
     add = ("members", "add", "dom-02", "--data", data, "--config", DEMO_CONFIG)
     first = klaster(*add).stdout.strip()
     second = klaster(*add).stdout.strip()
-    done = klaster("members", "revoke", "dom-02", "--token-id", first[:8], "--data", data)
+    done = klaster("members", "revoke", "dom-02", f"--token-id={first[:8]}", "--data", data)
     assert done.returncode == 0 and json.loads(done.stdout)["token_id"] == first[:8]
     with TokenStore.open(tmp_path) as store:
         assert store.member_for(first) is None and store.member_for(second) == "dom-02"
@@ -103,6 +103,24 @@ def test_revoke_by_member_or_by_token_id(tmp_path: Path) -> None:
     assert klaster("members", "revoke", "nobody", "--data", data).returncode == 2
     revoked = [r for r in listed(tmp_path) if r["member"] == "dom-02"]
     assert len(revoked) == 2 and all(r["revoked"] for r in revoked)
+
+
+def test_a_token_id_that_starts_with_a_dash_is_revoked_with_the_equals_form(
+    tmp_path: Path,
+) -> None:
+    # Ids are the token's first characters (urlsafe base64): one in 64 starts with "-",
+    # which argparse would read as an option after a separate "--token-id".
+    with TokenStore.open(tmp_path) as store:
+        tokens = [store.issue("dom-02") for _ in range(2000)]
+    dashed = next(t for t in tokens if t.startswith("-"))
+    done = klaster(
+        "members", "revoke", "dom-02", f"--token-id={dashed[:8]}", "--data", str(tmp_path)
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["token_id"] == dashed[:8]
+    with TokenStore.open(tmp_path) as store:
+        assert store.member_for(dashed) is None
+        assert all(store.member_for(t) == "dom-02" for t in tokens if t != dashed)
 
 
 def test_add_with_an_expiry_lists_it_and_the_token_dies_then(tmp_path: Path) -> None:

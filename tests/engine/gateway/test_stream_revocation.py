@@ -100,7 +100,7 @@ async def _revoke_while_streaming(server: Server, data: Path) -> None:
         on_second = await open_stream(session, server.url, second)
         other_member = await open_stream(session, server.url, server.tokens["dom-02"])
 
-        await revoke(data, "dom-01", "--token-id", first[:8])
+        await revoke(data, "dom-01", f"--token-id={first[:8]}")  # an id may start with "-"
         await closed_for_a_revoked_token(on_first)
         await still_open(on_second, other_member)
         coordinator = server.tokens["oke"]
