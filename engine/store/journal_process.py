@@ -17,8 +17,9 @@ The protocol (little-endian), one group in flight at a time:
   ``-1`` followed by ``u32`` length and ``"ExceptionName\\nmessage"`` (UTF-8); then the child
   exits. End of input: the child closes the file and exits 0.
 
-The child dies with its parent (``PR_SET_PDEATHSIG``), so that a restarted server never
-finds an old writer still at the file: a group cut off mid-write is rolled back by SQLite,
+The child dies with its parent (``PR_SET_PDEATHSIG``) and ignores SIGINT and SIGTERM (its
+parent stops it by closing its input, after the last commit), so that a restarted server
+never finds an old writer still at the file: a group cut off mid-write is rolled back by SQLite,
 and it was never acknowledged.
 """
 
@@ -29,6 +30,7 @@ import contextlib
 import fcntl
 import marshal
 import os
+import signal
 import sqlite3
 import struct
 import subprocess
@@ -219,11 +221,15 @@ def _widen(fd: int) -> None:
 # --- the child ----------------------------------------------------------------------------
 
 
-def _die_with_parent(parent: int) -> None:
-    """Be killed when the parent dies (Linux), and exit now if it already has."""
+def _live_as_long_as_the_parent(parent: int) -> None:
+    """Stop only when the parent says so (the end of input) or dies: be killed with it
+    (Linux), exit now if it already has, and ignore SIGINT and SIGTERM, which a terminal's
+    Ctrl-C or a service manager stopping the whole group sends to this process too; the
+    parent, stopping gracefully, still commits what is pending through it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if sys.platform.startswith("linux"):
         import ctypes
-        import signal
 
         pr_set_pdeathsig = 1
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
@@ -260,7 +266,7 @@ def _write_all(fd: int, data: bytes) -> None:
 def main(argv: list[str]) -> int:
     """The child: write the groups read from stdin to the journal at ``argv[0]``."""
     path, parent = argv[0], int(argv[1])
-    _die_with_parent(parent)
+    _live_as_long_as_the_parent(parent)
     out = os.dup(1)  # the records go here; anything printed goes to stderr
     os.dup2(2, 1)
     clock = time.perf_counter

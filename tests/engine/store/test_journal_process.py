@@ -124,6 +124,24 @@ def test_a_killed_writer_process_fails_every_waiter(tmp_path: Path) -> None:
     assert len(failures) == 1 and isinstance(failures[0], WriterGone)
 
 
+def test_the_writer_process_outlives_the_signals_that_stop_its_parent(tmp_path: Path) -> None:
+    # Ctrl-C in a terminal and a service manager stopping a group signal every process of
+    # it: the parent, stopping gracefully, must still commit through its writer.
+    async def main(journal: Journal) -> None:
+        async with GroupCommitter(journal, own_process=True) as committer:
+            await committer.append("GateClosed", TS, b"")
+            assert committer.writer_pid is not None
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                os.kill(committer.writer_pid, signum)
+            await asyncio.sleep(0.2)
+            assert await committer.append("GateClosed", TS, b"") == 2
+            committer.enqueue("GateClosed", TS, b"")  # pending when the committer closes
+
+    with Journal.open(tmp_path / "j.sqlite") as journal:
+        asyncio.run(main(journal))
+        assert journal.durable_seq == 3 and journal.verify().ok
+
+
 def test_a_file_another_writer_moved_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "j.sqlite"
     with Journal.open(path) as journal:
