@@ -92,7 +92,10 @@ def test_a_run_acknowledges_exactly_what_the_server_then_lists(
     assert report["run_id"].startswith("lt-") and len(report["run_id"]) == 11
     assert report["errors"] == {} and report["unexpected_errors"] == 0
     assert report["requests"] > 0
-    assert report["orders"] == report["requests"] * (batch or 1)
+    # Full requests, but for the last of an agent whose member's points ran out of room (a
+    # fast server gets there within the run): a short batch.
+    short = report["requests"] * (batch or 1) - report["orders"]
+    assert 0 <= short <= report["booked_up_agents"] * ((batch or 1) - 1)
     assert report["members"] == 3  # three agents, one member each (round-robin)
     assert report["skipped"] == {"oke": "role coordinator", "tauron-dystrybucja": "role dso"}
     verification = report["verification"]
