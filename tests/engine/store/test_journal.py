@@ -16,6 +16,7 @@ from pathlib import Path
 import msgpack
 import pytest
 
+from engine.store import wal_checkpoints
 from engine.store.chain import Problem
 from engine.store.group_commit import GroupCommitter
 from engine.store.journal import (
@@ -385,6 +386,36 @@ def test_while_a_committer_writes_the_wal_is_checkpointed_beside_it_not_in_its_c
     assert autocheckpoint() == SQLITE_DEFAULT_PAGES  # SQLite's own rule again
     assert not [t for t in threading.enumerate() if t.name == "klaster-checkpoint"]
     assert [decode(e.payload)["i"] for e in journal.read()] == list(range(200))
+    assert journal.verify().ok
+
+
+def test_under_a_steady_stream_of_commits_the_wal_stays_near_its_limit(
+    journal: Journal, path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A PASSIVE checkpoint copies only the frames there when it began; the writer restarts
+    # the log only once all are copied. With commits one after the other the log grew
+    # without end (over 100 MB in 14 s of single orders) until a FULL checkpoint catches up.
+    limit = 256 << 10
+    monkeypatch.setattr(wal_checkpoints, "WAL_LIMIT_BYTES", limit)
+    monkeypatch.setattr(wal_checkpoints, "PERIOD_S", 0.02)
+    wal = Path(f"{path}-wal")
+    largest = 0
+
+    async def main() -> int:
+        nonlocal largest
+        async with GroupCommitter(journal) as committer:
+            i = 0
+            while committer.groups < 1500:  # ~10 pages each: 60 MB of log without a restart
+                await committer.append("OrdersAccepted", TS + i, encode({"i": i}))
+                largest = max(largest, wal.stat().st_size)
+                i += 1
+            size_limit = journal._connection().execute("PRAGMA journal_size_limit").fetchone()
+            assert size_limit == (limit,)
+            return i
+
+    n = asyncio.run(main())
+    assert largest < 8 * limit, largest  # the limit, what one period adds, a FULL's wait
+    assert [decode(e.payload)["i"] for e in journal.read()] == list(range(n))
     assert journal.verify().ok
 
 
