@@ -65,18 +65,26 @@ def checkpoints_beside(writer: sqlite3.Connection, path: str) -> Iterator[None]:
         writer.execute("PRAGMA journal_size_limit=-1")  # SQLite's default: no limit
 
 
+def checkpoint(conn: sqlite3.Connection) -> bool:
+    """One checkpoint on ``conn`` (a connection of its own, busy timeout 0): ``PASSIVE``, then
+    ``FULL`` if the log is still over :data:`WAL_LIMIT_BYTES`. Return whether every frame of
+    the log is in the database file now (the writer's next commit then restarts the log)."""
+    [(_, log_frames, copied)] = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+    page_bytes = conn.execute("PRAGMA page_size").fetchone()[0]
+    if log_frames * page_bytes > WAL_LIMIT_BYTES:
+        [(_, log_frames, copied)] = conn.execute("PRAGMA wal_checkpoint(FULL)").fetchall()
+    return copied == log_frames
+
+
 def _checkpoint_until(path: str, stop: threading.Event) -> None:
     # timeout=0: a FULL checkpoint that finds the writer busy gives up at once, never
     # holding up the writer's next commit while it waits
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=0)
     failing = False
     try:
-        page_bytes = conn.execute("PRAGMA page_size").fetchone()[0]
         while not stop.wait(PERIOD_S):
             try:
-                [(_, log_frames, _)] = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                if log_frames * page_bytes > WAL_LIMIT_BYTES:
-                    conn.execute("PRAGMA wal_checkpoint(FULL)").fetchall()
+                checkpoint(conn)
                 failing = False
             except sqlite3.Error as exc:  # the log only grows: say so once, go on trying
                 if not failing:
