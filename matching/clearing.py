@@ -667,11 +667,36 @@ def _merge_sorted(
         packed.sort()  # numpy's sort: vectorised where the CPU has the instructions
         return packed, order, use_order, index_bits, fill_bits
 
-    bid, ask = _on_both_sides(
-        book,
-        lambda: side_keys(book.bids, levels.bid_key, bid_fill, True),
-        lambda: side_keys(book.asks, levels.ask_key, ask_fill, False),
-    )
+    bid = ask = None
+    if not _threaded(book):  # one call for both sides: a small book pays per call
+        bids, asks = book.bids, book.asks
+        bid_packed, ask_packed = np.empty(len(bids), np.int64), np.empty(len(asks), np.int64)
+        (status, bid_count, bid_index_bits, bid_fill_bits, ask_count, *ask_bits) = (
+            merge.pack_filled_both(
+                levels.bid_key,
+                bid_fill,
+                bids.sequence,
+                levels.ask_key,
+                ask_fill,
+                asks.sequence,
+                levels.offset,
+                levels.count,
+                bid_packed,
+                ask_packed,
+            )
+        )
+        if status == 0:
+            bid_packed, ask_packed = bid_packed[:bid_count], ask_packed[:ask_count]
+            bid_packed.sort()
+            ask_packed.sort()
+            bid = (bid_packed, _EMPTY, False, bid_index_bits, bid_fill_bits)
+            ask = (ask_packed, _EMPTY, False, *ask_bits)
+    if bid is None:
+        bid, ask = _on_both_sides(
+            book,
+            lambda: side_keys(book.bids, levels.bid_key, bid_fill, True),
+            lambda: side_keys(book.asks, levels.ask_key, ask_fill, False),
+        )
     if bid is None or ask is None:
         return None
     capacity = max(bid[0].shape[0] + ask[0].shape[0] - 1, 0) if with_trades else 0

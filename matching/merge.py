@@ -341,6 +341,89 @@ def pack_filled(
     return k
 
 
+@njit(cache=True)
+def _bit_length(x):
+    """The bits of a non-negative int64, as Python's ``int.bit_length``."""
+    bits = 0
+    while x >> bits:
+        bits += 1
+    return bits
+
+
+@njit(cache=True, nogil=True)
+def pack_filled_both(
+    bid_key,
+    bid_fill,
+    bid_sequence,
+    ask_key,
+    ask_fill,
+    ask_sequence,
+    offset,
+    nlev,
+    bid_packed,
+    ask_packed,
+):
+    """:func:`pack_filled` of both sides in one call, for a small book (a numba call costs
+    microseconds, a Python step as much): the checks that the per-side wrapper makes (the
+    sequences in order, the keys within 63 bits) are made here. Returns (status, then per
+    side the keys written, the index bits and the fill bits); status 0 when both sides are
+    packed, 1 when a side's sequences are out of order or a key needs more than 63 bits,
+    which the per-side path handles."""
+    rank_bits = _bit_length(max(nlev - 1, 1))
+    bid_index_bits = _bit_length(max(bid_key.shape[0] - 1, 1))
+    ask_index_bits = _bit_length(max(ask_key.shape[0] - 1, 1))
+    bid_largest = 0
+    for i in range(bid_fill.shape[0]):  # vectorises
+        bid_largest = max(bid_largest, bid_fill[i])
+    ask_largest = 0
+    for j in range(ask_fill.shape[0]):
+        ask_largest = max(ask_largest, ask_fill[j])
+    bid_fill_bits = _bit_length(bid_largest)
+    ask_fill_bits = _bit_length(ask_largest)
+    if (
+        rank_bits + max(bid_index_bits + bid_fill_bits, ask_index_bits + ask_fill_bits) > 63
+        or not _non_decreasing(bid_sequence)
+        or not _non_decreasing(ask_sequence)
+    ):
+        return 1, 0, 0, 0, 0, 0, 0
+    no_order = bid_key[:0]
+    bid_count = pack_filled(
+        bid_key,
+        offset,
+        nlev,
+        bid_fill,
+        no_order,
+        False,
+        True,
+        bid_index_bits,
+        bid_fill_bits,
+        bid_packed,
+    )
+    ask_count = pack_filled(
+        ask_key,
+        offset,
+        nlev,
+        ask_fill,
+        no_order,
+        False,
+        False,
+        ask_index_bits,
+        ask_fill_bits,
+        ask_packed,
+    )
+    return 0, bid_count, bid_index_bits, bid_fill_bits, ask_count, ask_index_bits, ask_fill_bits
+
+
+@njit(cache=True)
+def _non_decreasing(values):
+    """True if ``values`` never decreases (as ``kernels.is_non_decreasing``; each kernel
+    module keeps its whole call graph)."""
+    decreases = 0
+    for i in range(1, values.shape[0]):  # counted, not left at the first: it vectorises
+        decreases += values[i] < values[i - 1]
+    return decreases == 0
+
+
 @njit(cache=True, nogil=True)
 def merge_sorted(
     bids,
