@@ -368,35 +368,40 @@ def _ration_group(group, quantity, sequence, total, allocation, rationing, fill)
             fill[i] = take
             left -= take
         return
+    # The group's quantities gathered once, shares and remainders in arrays of the group
+    # (the loops vectorise), and each fill written once, in the pass that also counts the
+    # orders above and at the threshold.
+    share = np.empty(n, dtype=np.int64)
     remainders = np.empty(n, dtype=np.int64)
-    given = 0
     largest = 0
     for t in range(n):
-        largest = max(largest, quantity[group[t]])
+        q = quantity[group[t]]
+        share[t] = q
+        largest = max(largest, q)
+    given = 0
     if largest < _EXACT_FLOAT // max(allocation, 1):  # each product exact in a double
         # A multiplication by the reciprocal instead of two divisions per order: the
         # estimate is off by at most one, which the remainder shows and one step fixes.
         inverse = 1.0 / total
         for t in range(n):
-            i = group[t]
-            product = quantity[i] * allocation
+            product = share[t] * allocation
             base = np.int64(product * inverse)
             rem = product - base * total
             step = np.int64(rem >= total) - np.int64(rem < 0)
             base += step
-            rem -= step * total
-            fill[i] = base
-            remainders[t] = rem
+            share[t] = base
+            remainders[t] = rem - step * total
             given += base
     else:
         for t in range(n):
-            i = group[t]
-            base, rem = _muldiv(quantity[i], allocation, total)
-            fill[i] = base
+            base, rem = _muldiv(share[t], allocation, total)
+            share[t] = base
             remainders[t] = rem
             given += base
     leftover = allocation - given
     if leftover == 0:
+        for t in range(n):
+            fill[group[t]] = share[t]
         return
     # The leftover Wh go to the largest remainders: everything above the leftover-th largest
     # remainder gets one, and the ties at that remainder are served by (sequence, index).
@@ -405,11 +410,11 @@ def _ration_group(group, quantity, sequence, total, allocation, rationing, fill)
     above = 0
     ties = 0
     for t in range(n):
-        if remainders[t] > threshold:
-            fill[group[t]] += 1
-            above += 1
-        elif remainders[t] == threshold:
-            ties += 1
+        r = remainders[t]
+        more = r > threshold
+        fill[group[t]] = share[t] + more
+        above += more
+        ties += r == threshold
     tied = np.empty(ties, dtype=np.int64)
     ties = 0
     for t in range(n):

@@ -98,16 +98,20 @@ def filled_levels(level_fill, descending, offset, prices, dense):
 
 @njit(cache=True)
 def level_starts(ends, level_of, nlev, other):
-    """Per level of one side, a row: the start [Wh] of its range, and the first of the
-    other side's filled levels (a row of ``other``) whose range reaches past it."""
-    starts = np.zeros((nlev + 1, 2), dtype=np.int64)
+    """Per level of one side, a row: the start [Wh] of its range, the first of the other
+    side's filled levels (a row of ``other``) whose range reaches past it, and that
+    level's end [Wh] and price [tick] (so that an order within it reads one row)."""
+    starts = np.zeros((nlev + 1, 4), dtype=np.int64)
     k = 0
     before = 0
     for t in range(ends.shape[0]):
         while k < other.shape[0] - 1 and other[k, 0] <= before:
             k += 1
-        starts[level_of[t], 0] = before
-        starts[level_of[t], 1] = k
+        level = level_of[t]
+        starts[level, 0] = before
+        starts[level, 1] = k
+        starts[level, 2] = other[k, 0]
+        starts[level, 3] = other[k, 1]
         before = ends[t, 0]
     return starts
 
@@ -132,21 +136,38 @@ def order_values(
     ``use_order`` is False), so that ``starts`` (per level, of :func:`level_starts`,
     advanced as orders take their ranges) gives each its start within its level in
     priority order. ``other`` holds the other side's filled levels (:func:`filled_levels`).
+
+    Orders come in the order of their index, so their levels at random: a level's row is
+    the one read from memory that misses the caches, and it holds the other side's level
+    its next order starts in, which as a rule covers that order's whole range.
     """
     n = key.shape[0]
     last = other.shape[0] - 1
+    # The filled orders first, in that order, without a branch: whether a random order
+    # fills is a coin flip, which a branch per order would mispredict half the time.
+    filled = np.empty(n + 1, dtype=np.int64)
+    c = 0
     for t in range(n):
         i = order[t] if use_order else t
-        f = fill[i]
-        if f == 0:
-            value[i] = 0
-            continue
+        value[i] = 0
+        filled[c] = i
+        c += fill[i] > 0
+    for t in range(c):
+        i = filled[t]
         level = key[i] - offset
         x = starts[level, 0]
-        stop = x + f
-        starts[level, 0] = stop
-        # The first of the other side's levels ending past x, searched from the level's
-        # first, which is as a rule the answer itself.
+        stop = x + fill[i]
+        end = starts[level, 2]
+        own = price[i]
+        if (x < end) & (stop <= end):  # one piece, in the other side's level of the row
+            p = starts[level, 3]
+            if pricing == PRICE_MIDPOINT:
+                p = (p + own + 1) // 2
+            value[i] = (stop - x) * p
+            starts[level, 0] = stop
+            continue
+        # The first of the other side's levels ending past x, searched from the row's,
+        # which is as a rule the answer itself or the next.
         k = starts[level, 1]
         if other[k, 0] <= x:  # gallop, then bisect: other[lo, 0] <= x < other[hi, 0]
             lo = k
@@ -163,7 +184,6 @@ def order_values(
                 else:
                     hi = mid
             k = hi
-        own = price[i]
         total = 0
         while x < stop:
             piece = min(other[k, 0], stop) - x
@@ -173,7 +193,11 @@ def order_values(
             total += piece * p
             x += piece
             k += 1
-        starts[level, 1] = k - 1  # the next order of this level starts in that one or later
+        k -= 1  # the next order of this level starts in that one or later
+        starts[level, 0] = stop
+        starts[level, 1] = k
+        starts[level, 2] = other[k, 0]
+        starts[level, 3] = other[k, 1]
         value[i] = total
 
 
@@ -339,6 +363,89 @@ def pack_filled(
         packed[k] = (((rank << index_bits) | t) << fill_bits) | f
         k += f > 0
     return k
+
+
+@njit(cache=True)
+def _bit_length(x):
+    """The bits of a non-negative int64, as Python's ``int.bit_length``."""
+    bits = 0
+    while x >> bits:
+        bits += 1
+    return bits
+
+
+@njit(cache=True, nogil=True)
+def pack_filled_both(
+    bid_key,
+    bid_fill,
+    bid_sequence,
+    ask_key,
+    ask_fill,
+    ask_sequence,
+    offset,
+    nlev,
+    bid_packed,
+    ask_packed,
+):
+    """:func:`pack_filled` of both sides in one call, for a small book (a numba call costs
+    microseconds, a Python step as much): the checks that the per-side wrapper makes (the
+    sequences in order, the keys within 63 bits) are made here. Returns (status, then per
+    side the keys written, the index bits and the fill bits); status 0 when both sides are
+    packed, 1 when a side's sequences are out of order or a key needs more than 63 bits,
+    which the per-side path handles."""
+    rank_bits = _bit_length(max(nlev - 1, 1))
+    bid_index_bits = _bit_length(max(bid_key.shape[0] - 1, 1))
+    ask_index_bits = _bit_length(max(ask_key.shape[0] - 1, 1))
+    bid_largest = 0
+    for i in range(bid_fill.shape[0]):  # vectorises
+        bid_largest = max(bid_largest, bid_fill[i])
+    ask_largest = 0
+    for j in range(ask_fill.shape[0]):
+        ask_largest = max(ask_largest, ask_fill[j])
+    bid_fill_bits = _bit_length(bid_largest)
+    ask_fill_bits = _bit_length(ask_largest)
+    if (
+        rank_bits + max(bid_index_bits + bid_fill_bits, ask_index_bits + ask_fill_bits) > 63
+        or not _non_decreasing(bid_sequence)
+        or not _non_decreasing(ask_sequence)
+    ):
+        return 1, 0, 0, 0, 0, 0, 0
+    no_order = bid_key[:0]
+    bid_count = pack_filled(
+        bid_key,
+        offset,
+        nlev,
+        bid_fill,
+        no_order,
+        False,
+        True,
+        bid_index_bits,
+        bid_fill_bits,
+        bid_packed,
+    )
+    ask_count = pack_filled(
+        ask_key,
+        offset,
+        nlev,
+        ask_fill,
+        no_order,
+        False,
+        False,
+        ask_index_bits,
+        ask_fill_bits,
+        ask_packed,
+    )
+    return 0, bid_count, bid_index_bits, bid_fill_bits, ask_count, ask_index_bits, ask_fill_bits
+
+
+@njit(cache=True)
+def _non_decreasing(values):
+    """True if ``values`` never decreases (as ``kernels.is_non_decreasing``; each kernel
+    module keeps its whole call graph)."""
+    decreases = 0
+    for i in range(1, values.shape[0]):  # counted, not left at the first: it vectorises
+        decreases += values[i] < values[i - 1]
+    return decreases == 0
 
 
 @njit(cache=True, nogil=True)

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matching import Book, clear, make_book, pairing
+from matching import Book, clear, clearing, make_book, merge, pairing
 from matching.reference import MECHANISMS, RATIONING, clear_reference
 
 # The monkeypatched walk stays patched across examples, as it should.
@@ -98,3 +98,37 @@ def test_an_ask_across_many_bid_levels_is_valued_piece_by_piece() -> None:
     expected = clear_reference(book, "pay-as-bid")
     assert np.array_equal(result.bid_value, expected.bid_value)
     assert np.array_equal(result.ask_value, expected.ask_value)
+
+
+@SETTINGS
+@given(
+    book=books_without_shared_members(),
+    mechanism=st.sampled_from(MECHANISMS),
+    rationing=st.sampled_from(RATIONING),
+    trades=st.booleans(),
+)
+@pytest.mark.parametrize("packing", ["both sides in one call", "per side"])
+def test_each_packing_of_the_sort_keys_gives_the_reference_bytes(
+    packing: str,
+    book: Book,
+    mechanism: str,
+    rationing: str,
+    trades: bool,
+) -> None:
+    """A small book packs both sides' keys in one call (``merge.pack_filled_both``) when
+    their sequences are in order; a large one, or one out of order, packs per side."""
+
+    def refuse(*args: object) -> int:
+        raise AssertionError(f"packed the other way than {packing}")
+
+    with pytest.MonkeyPatch.context() as patch:  # for this example only
+        if packing == "per side":
+            patch.setattr(clearing, "PARALLEL_MIN_ORDERS", 0)  # every book counts as large
+            patch.setattr(merge, "pack_filled_both", refuse)
+        elif all(np.all(np.diff(side.sequence) >= 0) for side in (book.bids, book.asks)):
+            patch.setattr(merge, "pack_filled", refuse)
+        result = clear(book, mechanism, rationing=rationing, trades=trades)
+    expected = clear_reference(book, mechanism, rationing=rationing)
+    if not trades:
+        result.trades = expected.trades  # the digest then covers fills, values and prices
+    assert result.digest() == expected.digest()
