@@ -649,7 +649,7 @@ def ask_values_at_bid_prices(
     the filled bids in priority order (sorted keys of :func:`pack_bid_priced`; which bid
     of a level fills which Wh does not change ``F``). The asks (sorted keys of
     :func:`pack_filled`) come in priority order, so their ranges follow each other and one
-    pass over both sides evaluates every ``F``; no bid's value or trade is written.
+    walk over both sides evaluates every ``F``; no bid's value or trade is written.
     ``ask_value`` holds zeros for the unfilled asks. Both sides fill the same volume.
     """
     nb = bids.shape[0]
@@ -659,24 +659,32 @@ def ask_values_at_bid_prices(
     bid_fill_mask = (1 << bid_fill_bits) - 1
     ask_fill_mask = (1 << ask_fill_bits) - 1
     ask_index_mask = (1 << ask_index_bits) - 1
+    # One piece a step, the heads chosen with selects: a branch on whether an ask's range
+    # ends in the current bid mispredicts about once an ask on a book the predictor has not
+    # seen (a walk with that branch took 6.5-8.4 ns an ask over 8-32 books of 1e4 orders a
+    # side in turn, this one 6.2-6.7; only the same book over and over taught it, 1.9).
+    # The head ask's value is stored after every piece; its last store stays.
     pb = 0
+    pa = 0
     key_b = bids[0]
-    end_b = key_b & bid_fill_mask  # where the current bid's fill ends in the volume [Wh]
-    level = nlev - 1 - (key_b >> bid_fill_bits)
-    price = offset + level if dense else prices[level]
-    x = 0  # [Wh] valued so far
-    for pa in range(na):
-        key_a = asks[pa]
-        stop = x + (key_a & ask_fill_mask)
+    key_a = asks[0]
+    end_b = key_b & bid_fill_mask  # where the head bid's fill ends in the volume [Wh]
+    end_a = key_a & ask_fill_mask
+    done = 0  # [Wh] valued so far
+    v = 0  # the head ask's value so far [Wh*tick]
+    while True:
+        level = nlev - 1 - (key_b >> bid_fill_bits)
+        price = offset + level if dense else prices[level]
+        stop = min(end_b, end_a)
+        v += (stop - done) * price
+        done = stop
         t = (key_a >> ask_fill_bits) & ask_index_mask
-        v = 0
-        while end_b < stop:  # the volume ends at the last bid's end: pb stays < nb
-            v += (end_b - x) * price
-            x = end_b
-            pb += 1
-            key_b = bids[pb]
-            end_b += key_b & bid_fill_mask
-            level = nlev - 1 - (key_b >> bid_fill_bits)
-            price = offset + level if dense else prices[level]
-        ask_value[ask_order[t] if ask_use_order else t] = v + (stop - x) * price
-        x = stop
+        ask_value[ask_order[t] if ask_use_order else t] = v
+        next_b, next_a, pb, pa = _next_heads(end_b, end_a, stop, pb, pa)
+        if pa == na:  # the bids run out with the asks: both fill the volume
+            return
+        key_b = bids[pb]
+        key_a = asks[pa]
+        end_b += (key_b & bid_fill_mask) * next_b
+        end_a += (key_a & ask_fill_mask) * next_a
+        v *= 1 - next_a
