@@ -28,6 +28,12 @@ are checked before anything is laid out, so a book where members trade both ways
 cluster's gate closure) pays only that check before :mod:`matching.pairing` walks with
 look-ahead and fix-up. All give the same bytes where they apply.
 
+Pay-as-bid fills and values without the trade list do not pair at all: a bid pays its own
+limit (fill times price), and an ask's value is the bids' prices integrated over its range
+of the volume, which needs the bids sorted by level alone (int32 keys, which numpy sorts
+about twice as fast, where rank and fill fit 31 bits) and the asks in priority order
+(:func:`_pay_as_bid_values`).
+
 Threads: the per-side passes of large books run bids and asks at once on two threads (the
 kernels release the GIL). Each side writes only its own arrays, so the result is the same
 byte for byte as the sequential run. A small book instead calls one kernel for both sides
@@ -139,6 +145,13 @@ def clear(
             trade_list = _pair(
                 book, levels, plan, bid_fill, ask_fill, mechanism, bid_value, ask_value
             )
+        elif (
+            mechanism == "pay-as-bid"
+            and not trades
+            and not values_by_levels
+            and (values := _pay_as_bid_values(book, levels, bid_fill, ask_fill))
+        ):
+            bid_value, ask_value = values
         elif not values_by_levels and (
             merged := _merge_sorted(book, levels, plan, bid_fill, ask_fill, mechanism, trades)
         ):
@@ -726,6 +739,60 @@ def _merge_sorted(
     return values, Trades(*(a[: n if with_trades else 0] for a in out))
 
 
+def _pay_as_bid_values(
+    book: Book, levels: _Levels, bid_fill: np.ndarray, ask_fill: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Pay-as-bid values [Wh*tick] without pairing: a bid's is its fill times its price,
+    an ask's the bids' prices integrated over its range of the volume, from the bids sorted
+    by level alone (int32 keys where they fit) and the asks sorted in priority order. None
+    when a key would need more than 63 bits."""
+    bids, asks = book.bids, book.asks
+    bid_short, bid_long = np.empty(len(bids), np.int32), np.empty(len(bids), np.int64)
+    ask_packed, bid_value = np.empty(len(asks), np.int64), np.empty(len(bids), np.int64)
+    order, use_order = _EMPTY, False
+    while True:
+        status, short, bid_count, bid_fill_bits, ask_count, *ask_bits = merge.pack_bid_priced(
+            levels.bid_key,
+            bid_fill,
+            bids.price,
+            levels.ask_key,
+            ask_fill,
+            asks.sequence,
+            order,
+            use_order,
+            levels.offset,
+            levels.count,
+            bid_short,
+            bid_long,
+            ask_packed,
+            bid_value,
+        )
+        if status != 2:
+            break
+        order, use_order = np.argsort(asks.sequence, kind="stable"), True
+    if status != 0:
+        return None
+    bid_keys = (bid_short if short else bid_long)[:bid_count]
+    ask_keys = ask_packed[:ask_count]
+    _on_both_sides(book, bid_keys.sort, ask_keys.sort)  # numpy's sort, vectorised
+    ask_value = np.zeros(len(asks), np.int64)
+    dense = levels.prices is None
+    merge.ask_values_at_bid_prices(
+        bid_keys,
+        bid_fill_bits,
+        ask_keys,
+        order,
+        use_order,
+        *ask_bits,
+        levels.count,
+        levels.offset,
+        _EMPTY if dense else levels.prices,
+        dense,
+        ask_value,
+    )
+    return bid_value, ask_value
+
+
 def _merge_values(
     book: Book,
     levels: _Levels,
@@ -833,7 +900,8 @@ def warm_up() -> None:
     """Compile (or load from numba's cache) every kernel on tiny books, so that the first
     real clearing pays no compile cost. Covers dense, coarse and compressed levels, both
     rationings, self-trade prevention, the fix-up, unsorted sequences, both merges (a
-    fill of 8e10 Wh over 2**16 levels and 2**11 orders makes keys too wide to sort), and
+    fill of 8e10 Wh over 2**16 levels and 2**11 orders makes keys too wide to sort), the
+    pay-as-bid values' bids' keys of both widths, and
     the per-side calls of large books (run once with the thread threshold at 0)."""
     global PARALLEL_MIN_ORDERS
     dense = make_book(
@@ -849,11 +917,12 @@ def warm_up() -> None:
         bid_sequence=[1, 0],
     )
     wide = make_book([10**8, 0], [5, 5], [-(10**8), 0], [3, 3])
+    long_bid_keys = make_book([50, 40], [1 << 31, 1], [10, 20], [1 << 31, 1])  # int64 keys
     ticks = np.arange(2048) * 32
     huge_top = np.ones(2048, np.int64)
     huge_top[-1] = 80_000_000_000
     wide_keys = make_book(ticks, huge_top, ticks, huge_top[::-1].copy())
-    for book in (dense, fixup, wide, wide_keys):
+    for book in (dense, fixup, wide, wide_keys, long_bid_keys):
         for mechanism in MECHANISMS:
             for rationing in RATIONING:
                 clear(book, mechanism, rationing=rationing, trades=True)

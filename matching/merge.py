@@ -23,6 +23,12 @@ merge. The fill per level follows from the clearing's plan (full levels fill the
 the marginal one its allocation); only fills that self-trade prevention or trade reduction
 changed are added up again (:func:`level_fills`).
 
+Pay-as-bid values alone (no trade list) need no pairing: a bid pays its own limit, and an
+ask's value is ``F(end) - F(start)`` over its range, ``F`` the integral of the bids' price
+over the volume; the bids sorted by level alone give ``F`` (no position in their keys, int32
+where it fits), the asks sorted as above give the ranges in order, and one pass evaluates
+every ``F`` (:func:`ask_values_at_bid_prices`).
+
 The walks choose with selects, not branches, which head runs out next: a coin flip that
 costs a mispredicted branch per trade otherwise.
 
@@ -547,3 +553,138 @@ def merge_sorted(
         end_a += (asks[pa] & ask_fill_mask) * next_a
         vb *= 1 - next_b
         va *= 1 - next_a
+
+
+@njit(cache=True, nogil=True)
+def pack_bid_priced(
+    bid_key,
+    bid_fill,
+    bid_price,
+    ask_key,
+    ask_fill,
+    ask_sequence,
+    ask_order,
+    ask_use_order,
+    offset,
+    nlev,
+    bid_short,
+    bid_long,
+    ask_packed,
+    bid_value,
+):
+    """Lay out a pay-as-bid clearing's values (bids pay their own limits): write each bid's
+    value [Wh*tick] (fill times its price) and, for the filled bids, one key each of the
+    level's rank (levels descending) above the fill [Wh], no position: the asks' values
+    need only how much each bid level fills, not which bid fills it. Those keys go to
+    ``bid_short`` (int32, which numpy sorts about twice as fast) when they fit 31 bits,
+    else to ``bid_long``. The filled asks' keys go to ``ask_packed`` as in
+    :func:`pack_filled`, positions in (sequence, index) order (``ask_order`` when
+    ``ask_use_order``).
+
+    Returns (status, whether the bids' keys are short, the bids' keys written and their
+    fill bits, the asks' keys written, their index bits and fill bits): status 0 when
+    packed, 1 when a key needs more than 63 bits, 2 when the asks' sequences are out of
+    order and no ``ask_order`` was given.
+    """
+    rank_bits = _bit_length(max(nlev - 1, 1))
+    ask_index_bits = _bit_length(max(ask_key.shape[0] - 1, 1))
+    bid_largest = 0
+    for i in range(bid_fill.shape[0]):  # vectorises
+        bid_largest = max(bid_largest, bid_fill[i])
+    ask_largest = 0
+    for j in range(ask_fill.shape[0]):
+        ask_largest = max(ask_largest, ask_fill[j])
+    bid_fill_bits = _bit_length(bid_largest)
+    ask_fill_bits = _bit_length(ask_largest)
+    if rank_bits + max(bid_fill_bits, ask_index_bits + ask_fill_bits) > 63:
+        return 1, False, 0, 0, 0, 0, 0
+    if not ask_use_order and not _non_decreasing(ask_sequence):
+        return 2, False, 0, 0, 0, 0, 0
+    for i in range(bid_fill.shape[0]):  # vectorises
+        bid_value[i] = bid_fill[i] * bid_price[i]
+    short = rank_bits + bid_fill_bits <= 31
+    bid_count = 0
+    if short:  # the same loop twice: one store type each
+        for i in range(bid_key.shape[0]):
+            f = bid_fill[i]
+            bid_short[bid_count] = ((nlev - 1 - (bid_key[i] - offset)) << bid_fill_bits) | f
+            bid_count += f > 0
+    else:
+        for i in range(bid_key.shape[0]):
+            f = bid_fill[i]
+            bid_long[bid_count] = ((nlev - 1 - (bid_key[i] - offset)) << bid_fill_bits) | f
+            bid_count += f > 0
+    ask_count = pack_filled(
+        ask_key,
+        offset,
+        nlev,
+        ask_fill,
+        ask_order,
+        ask_use_order,
+        False,
+        ask_index_bits,
+        ask_fill_bits,
+        ask_packed,
+    )
+    return 0, short, bid_count, bid_fill_bits, ask_count, ask_index_bits, ask_fill_bits
+
+
+@njit(cache=True, nogil=True)
+def ask_values_at_bid_prices(
+    bids,
+    bid_fill_bits,
+    asks,
+    ask_order,
+    ask_use_order,
+    ask_index_bits,
+    ask_fill_bits,
+    nlev,
+    offset,
+    prices,
+    dense,
+    ask_value,
+):
+    """Each filled ask's pay-as-bid value [Wh*tick]: the integral of the bids' price over
+    the ask's range of the volume, ``F(end) - F(start)`` with ``F`` piecewise linear over
+    the filled bids in priority order (sorted keys of :func:`pack_bid_priced`; which bid
+    of a level fills which Wh does not change ``F``). The asks (sorted keys of
+    :func:`pack_filled`) come in priority order, so their ranges follow each other and one
+    walk over both sides evaluates every ``F``; no bid's value or trade is written.
+    ``ask_value`` holds zeros for the unfilled asks. Both sides fill the same volume.
+    """
+    nb = bids.shape[0]
+    na = asks.shape[0]
+    if nb == 0 or na == 0:
+        return
+    bid_fill_mask = (1 << bid_fill_bits) - 1
+    ask_fill_mask = (1 << ask_fill_bits) - 1
+    ask_index_mask = (1 << ask_index_bits) - 1
+    # One piece a step, the heads chosen with selects: a branch on whether an ask's range
+    # ends in the current bid mispredicts about once an ask on a book the predictor has not
+    # seen (a walk with that branch took 6.5-8.4 ns an ask over 8-32 books of 1e4 orders a
+    # side in turn, this one 6.2-6.7; only the same book over and over taught it, 1.9).
+    # The head ask's value is stored after every piece; its last store stays.
+    pb = 0
+    pa = 0
+    key_b = bids[0]
+    key_a = asks[0]
+    end_b = key_b & bid_fill_mask  # where the head bid's fill ends in the volume [Wh]
+    end_a = key_a & ask_fill_mask
+    done = 0  # [Wh] valued so far
+    v = 0  # the head ask's value so far [Wh*tick]
+    while True:
+        level = nlev - 1 - (key_b >> bid_fill_bits)
+        price = offset + level if dense else prices[level]
+        stop = min(end_b, end_a)
+        v += (stop - done) * price
+        done = stop
+        t = (key_a >> ask_fill_bits) & ask_index_mask
+        ask_value[ask_order[t] if ask_use_order else t] = v
+        next_b, next_a, pb, pa = _next_heads(end_b, end_a, stop, pb, pa)
+        if pa == na:  # the bids run out with the asks: both fill the volume
+            return
+        key_b = bids[pb]
+        key_a = asks[pa]
+        end_b += (key_b & bid_fill_mask) * next_b
+        end_a += (key_a & ask_fill_mask) * next_a
+        v *= 1 - next_a

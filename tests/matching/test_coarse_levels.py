@@ -83,6 +83,7 @@ def test_each_merge_gives_the_reference_bytes_without_the_general_walk(
     monkeypatch.setattr(pairing, "pair_walk", refuse)
     if merge == "levels":  # as when a sort key would not fit 63 bits
         monkeypatch.setattr(clearing, "_merge_sorted", lambda *args: None)
+        monkeypatch.setattr(clearing, "_pay_as_bid_values", lambda *args: None)
     elif merge == "levels for pay-as-bid values":  # as for a large book: from every level's total
         monkeypatch.setattr(clearing, "VALUES_BY_LEVELS_MIN_ORDERS", 0)
     result = clearing.clear(book, mechanism, rationing=rationing, trades=trades)
