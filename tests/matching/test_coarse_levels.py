@@ -93,21 +93,26 @@ def test_each_merge_gives_the_reference_bytes_without_the_general_walk(
     assert result.digest() == expected.digest()
 
 
-def test_keys_too_wide_for_63_bits_take_the_merge_over_levels(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """One order of 8e10 Wh (37 bits of fill), 2,048 orders (11 bits of position) and
-    65,536 levels (16 bits of rank) do not fit a sort key: the merge over levels runs."""
+def book_with_keys_too_wide() -> Book:
+    """One order of 8e10 Wh (37 bits of fill), 2,048 orders (11 bits of position) and 65,536
+    levels (16 bits of rank): more than a 63-bit sort key holds."""
     rng = np.random.default_rng(7)
     n = 2048
     quantity = np.ones(n, np.int64)
     quantity[5] = 80_000_000_000
-    book = make_book(
+    return make_book(
         np.append(rng.integers(30_000, 65_535, n - 1), 65_535),
         quantity,
         np.append(rng.integers(0, 35_000, n - 1), 0),
         quantity[::-1].copy(),
     )
+
+
+def test_keys_too_wide_for_63_bits_take_the_merge_over_levels(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A book whose sort keys would need more than 63 bits: the merge over levels runs."""
+    book = book_with_keys_too_wide()
     sorted_merge = clearing._merge_sorted
     refused = []
 

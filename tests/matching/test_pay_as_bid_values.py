@@ -20,6 +20,7 @@ from matching import Book, clearing, make_book, merge, pairing
 from matching.reference import RATIONING, clear_reference
 from matching.units import MAX_SIDE_WH
 from tests.matching.test_clearing_properties import DIFFERENTIAL_SETTINGS, books
+from tests.matching.test_coarse_levels import book_with_keys_too_wide
 from tests.matching.test_merge_path import books_without_shared_members
 
 # The patched kernels stay patched across examples, as they should.
@@ -123,16 +124,7 @@ def test_an_ask_across_many_bid_levels_integrates_their_prices(
 def test_keys_too_wide_for_63_bits_take_another_way(monkeypatch: pytest.MonkeyPatch) -> None:
     """A fill of 8e10 Wh (37 bits), 2,048 asks (11 bits) and 65,536 levels (16 bits) do not
     fit an ask's key: the values come from elsewhere, with the same bytes."""
-    rng = np.random.default_rng(7)
-    n = 2048
-    quantity = np.ones(n, np.int64)
-    quantity[5] = 80_000_000_000
-    book = make_book(
-        np.append(rng.integers(30_000, 65_535, n - 1), 65_535),
-        quantity,
-        np.append(rng.integers(0, 35_000, n - 1), 0),
-        quantity[::-1].copy(),
-    )
+    book = book_with_keys_too_wide()
     values = clearing._pay_as_bid_values
     returned = []
 
