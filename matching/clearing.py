@@ -805,32 +805,63 @@ def _merge_values(
     range overlaps on the other side."""
     bid, ask = layout
     pricing = _PRICING[mechanism]
+    if pricing == merge.PRICE_BID:  # a buyer pays its own limit (on the other thread)
+        bid_value = _started(book, lambda: np.multiply(bid_fill, book.bids.price))
+    else:
+        values = _side_values(book, levels, levels.bid_key, book.bids, bid_fill, bid, ask, pricing)
+        bid_value = lambda: values  # noqa: E731
+    ask_value = _side_values(book, levels, levels.ask_key, book.asks, ask_fill, ask, bid, pricing)
+    return bid_value(), ask_value
 
-    def side_values(key: np.ndarray, side: Side, fill: np.ndarray, own: _Laid, other: _Laid):
-        value = np.empty(len(side), np.int64)
-        if pricing == merge.PRICE_BID and own is bid:  # a buyer pays its own limit
-            np.multiply(fill, side.price, out=value)
-            return value
-        starts = merge.level_starts(own.ends, own.level_of, levels.count, other.ends)
-        merge.order_values(
-            key,
-            levels.offset,
-            fill,
-            side.price,
-            own.order,
-            own.use_order,
-            starts,
-            other.ends,
-            pricing,
-            value,
+
+def _side_values(
+    book: Book,
+    levels: _Levels,
+    key: np.ndarray,
+    side: Side,
+    fill: np.ndarray,
+    own: _Laid,
+    other: _Laid,
+    pricing: int,
+) -> np.ndarray:
+    """One side's values [Wh*tick]. A large book's run on two threads, each over the
+    orders of the levels that hold half the volume: a level's orders take their ranges in
+    turn, so levels can be shared out but a level's orders cannot."""
+    n = len(side)
+    value = np.empty(n, np.int64)
+    starts = merge.level_starts(own.ends, own.level_of, levels.count, other.ends)
+
+    def filled(first: int, stop: int, mid: int) -> tuple[np.ndarray, np.ndarray]:
+        low, high = np.empty(stop - first + 1, np.int64), np.empty(stop - first + 1, np.int64)
+        c_low, c_high = merge.filled_by_level(
+            key, levels.offset, fill, own.order, own.use_order, first, stop, mid, low, high, value
         )
-        return value
+        return low[:c_low], high[:c_high]
 
-    return _on_both_sides(
-        book,
-        lambda: side_values(levels.bid_key, book.bids, bid_fill, bid, ask),
-        lambda: side_values(levels.ask_key, book.asks, ask_fill, ask, bid),
+    def values(*orders: np.ndarray) -> None:
+        for filled_orders in orders:  # in (sequence, index) order
+            merge.order_values(
+                filled_orders,
+                key,
+                levels.offset,
+                fill,
+                side.price,
+                starts,
+                other.ends,
+                pricing,
+                value,
+            )
+
+    if not _threaded(book):
+        values(filled(0, n, levels.count)[0])  # every filled order's level is below count
+        return value
+    ends = own.ends[:, 0]
+    mid = int(own.level_of[min(np.searchsorted(ends, ends[-1] // 2), len(ends) - 1)])
+    (low_a, high_a), (low_b, high_b) = _on_both_sides(
+        book, lambda: filled(0, n // 2, mid), lambda: filled(n // 2, n, mid)
     )
+    _on_both_sides(book, lambda: values(low_a, low_b), lambda: values(high_a, high_b))
+    return value
 
 
 def _merge_trades(
@@ -879,14 +910,22 @@ def _threaded(book: Book) -> bool:
 
 
 def _on_both_sides(book: Book, bid_call: Callable[[], _T], ask_call: Callable[[], _U]) -> tuple:
-    """Run the bid and the ask side's calls, on two threads when the book is large."""
+    """Run two independent calls (as a rule the bid and the ask side's), on two threads
+    when the book is large."""
+    ask_result = _started(book, ask_call)
+    return bid_call(), ask_result()
+
+
+def _started(book: Book, call: Callable[[], _T]) -> Callable[[], _T]:
+    """Start ``call`` on the other thread when the book is large (else run it now); the
+    function returned waits for its result."""
     global _pool
     if not _threaded(book):
-        return bid_call(), ask_call()
+        result = call()
+        return lambda: result
     if _pool is None:
         _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="klaster-clearing")
-    ask_future = _pool.submit(ask_call)
-    return bid_call(), ask_future.result()
+    return _pool.submit(call).result
 
 
 def _empty_result(mechanism: str, book: Book, with_trades: bool) -> ClearingResult:

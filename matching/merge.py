@@ -123,42 +123,56 @@ def level_starts(ends, level_of, nlev, other):
 
 
 @njit(cache=True, nogil=True)
+def filled_by_level(key, offset, fill, order, use_order, first, stop, mid, low, high, value):
+    """The filled orders among positions ``[first, stop)`` of (sequence, index) order
+    (``order``, or the index order when ``use_order`` is False), in that order, split by
+    level: those below ``mid`` into ``low``, the rest into ``high`` (each holds at least
+    ``stop - first`` + 1 slots). Zeroes those orders' ``value``; returns both counts.
+
+    Without a branch: whether a random order fills is a coin flip, which a branch per order
+    would mispredict half the time.
+    """
+    c_low = 0
+    c_high = 0
+    for t in range(first, stop):
+        i = order[t] if use_order else t
+        value[i] = 0
+        filled = fill[i] > 0
+        level = key[i] - offset
+        low[c_low] = i
+        high[c_high] = i
+        c_low += filled & (level < mid)
+        c_high += filled & (level >= mid)
+    return c_low, c_high
+
+
+@njit(cache=True, nogil=True)
 def order_values(
+    filled,
     key,
     offset,
     fill,
     price,
-    order,
-    use_order,
     starts,
     other,
     pricing,
     value,
 ):
-    """Each order's value [Wh*tick]: the sum over the other side's levels its range
-    overlaps of the overlap [Wh] times the trade price there.
+    """The value [Wh*tick] of each order of ``filled`` (indices, of :func:`filled_by_level`):
+    the sum over the other side's levels its range overlaps of the overlap [Wh] times the
+    trade price there.
 
-    Orders are visited in (sequence, index) order (``order``, or the index order when
-    ``use_order`` is False), so that ``starts`` (per level, of :func:`level_starts`,
-    advanced as orders take their ranges) gives each its start within its level in
-    priority order. ``other`` holds the other side's filled levels (:func:`filled_levels`).
+    ``filled`` comes in (sequence, index) order, so that ``starts`` (per level, of
+    :func:`level_starts`, advanced as orders take their ranges) gives each its start within
+    its level in priority order; calls on sets of orders of disjoint levels may run at once.
+    ``other`` holds the other side's filled levels (:func:`filled_levels`).
 
     Orders come in the order of their index, so their levels at random: a level's row is
     the one read from memory that misses the caches, and it holds the other side's level
     its next order starts in, which as a rule covers that order's whole range.
     """
-    n = key.shape[0]
     last = other.shape[0] - 1
-    # The filled orders first, in that order, without a branch: whether a random order
-    # fills is a coin flip, which a branch per order would mispredict half the time.
-    filled = np.empty(n + 1, dtype=np.int64)
-    c = 0
-    for t in range(n):
-        i = order[t] if use_order else t
-        value[i] = 0
-        filled[c] = i
-        c += fill[i] > 0
-    for t in range(c):
+    for t in range(filled.shape[0]):
         i = filled[t]
         level = key[i] - offset
         x = starts[level, 0]

@@ -68,15 +68,20 @@ def test_coarse_totals_give_the_reference_bytes(
     trades=st.booleans(),
 )
 @pytest.mark.parametrize("merge", ["sorted orders", "levels", "levels for pay-as-bid values"])
+@pytest.mark.parametrize("threads", [1, 2])
 def test_each_merge_gives_the_reference_bytes_without_the_general_walk(
     coarse_everywhere: None,
     monkeypatch: pytest.MonkeyPatch,
     merge: str,
+    threads: int,
     book: Book,
     mechanism: str,
     rationing: str,
     trades: bool,
 ) -> None:
+    if threads == 2:  # every book counts as large: each side's values split by level
+        monkeypatch.setattr(clearing, "PARALLEL_MIN_ORDERS", 0)
+
     def refuse(*args: object) -> int:
         raise AssertionError("the general pairing walk ran")
 
