@@ -721,22 +721,76 @@ def _merge_sorted(
         else (_EMPTY, _EMPTY)
     )
     dense = levels.prices is None
-    n = merge.merge_sorted(
-        *bid,
-        *ask,
-        levels.count,
-        levels.offset,
-        _EMPTY if dense else levels.prices,
-        dense,
-        _PRICING.get(mechanism, merge.PRICE_FIXED),
-        plan.buyer_price or 0,
-        plan.seller_price or 0,
-        with_trades,
-        with_values,
-        *out,
-        *values,
+    args = (levels.count, levels.offset, _EMPTY if dense else levels.prices, dense)
+    args += (_PRICING.get(mechanism, merge.PRICE_FIXED), plan.buyer_price or 0)
+    args += (plan.seller_price or 0, with_trades, with_values)
+    first, last = _walk_sorted(book, bid, ask, args, out, values if with_values else None)
+    return values, Trades(*(a[first:last] if with_trades else a[:0] for a in out))
+
+
+def _walk_sorted(
+    book: Book,
+    bid: tuple,
+    ask: tuple,
+    args: tuple,
+    out: list[np.ndarray],
+    values: tuple[np.ndarray, np.ndarray] | None,
+) -> tuple[int, int]:
+    """Run :func:`merge.merge_sorted` over the sorted keys ``bid`` and ``ask`` (packed,
+    order, use_order, index bits, fill bits; ``args`` the walk's other arguments before
+    the trade columns ``out``); return the rows of the trades written. A large book's walk
+    that writes trades runs in two halves at once, cut at the end of the first half of the
+    bids: the lower half backwards (its keys reversed, its trades into reversed views of the
+    rows below the cut), the upper half forwards from the cut. An ask across the cut is
+    valued from its trades afterwards (both halves stored their part of its value in the
+    same place)."""
+    bid_keys, ask_keys = bid[0], ask[0]
+    if len(bid_keys) == 0 or len(ask_keys) == 0:
+        return 0, 0
+    value_args = (_EMPTY, _EMPTY) if values is None else values
+    # Values alone are written at random and bound by memory traffic: one walk, one thread
+    # (two halves measured as slow as the whole at 1e6 orders a side).
+    if not (_threaded(book) and len(out[0])) or len(bid_keys) < 2:
+        return 0, int(merge.merge_sorted(*bid, *ask, *args, *out, *value_args))
+    m, cut, j, at = (int(x) for x in merge.volume_cut(bid_keys, bid[4], ask_keys, ask[4]))
+    fill_mask = (1 << ask[4]) - 1
+    key = int(ask_keys[j])  # the ask across the cut, or ending at it
+    ask_end = at + (key & fill_mask)
+    straddles = ask_end > cut
+    middle = m + j  # at least the trades below the cut: m bids and j asks end below it
+
+    def lower_half() -> int:
+        lower_bids = bid_keys[:m][::-1].copy()  # copies: the walk reads its keys forwards
+        lower_asks = np.empty(j + 1, np.int64)
+        lower_asks[0] = key - (key & fill_mask) + (cut - at)  # filled up to the cut only
+        lower_asks[1:] = ask_keys[:j][::-1]
+        below = [column[:middle][::-1] for column in out]
+        return merge.merge_sorted(
+            lower_bids, *bid[1:], lower_asks, *ask[1:], *args, *below, *value_args
+        )
+
+    if straddles:  # the upper half has the rest of it (the keys are this clearing's own)
+        ask_keys[j] = key - (key & fill_mask) + (ask_end - cut)
+    upper_asks = ask_keys[j:] if straddles else ask_keys[j + 1 :]
+    above = [column[middle:] for column in out]
+    below_count, above_count = _on_both_sides(
+        book,
+        lower_half,
+        lambda: merge.merge_sorted(
+            bid_keys[m:], *bid[1:], upper_asks, *ask[1:], *args, *above, *value_args
+        ),
     )
-    return values, Trades(*(a[: n if with_trades else 0] for a in out))
+    first, last = middle - int(below_count), middle + int(above_count)
+    if straddles and values is not None:  # the ask's trades meet at the cut
+        seller, quantity, price = out[1], out[2], out[4]
+        ia = seller[middle]
+        lo, hi = middle - 1, middle + 1
+        while lo >= first and seller[lo] == ia:
+            lo -= 1
+        while hi < last and seller[hi] == ia:
+            hi += 1
+        values[1][ia] = int(quantity[lo + 1 : hi] @ price[lo + 1 : hi])
+    return first, last
 
 
 def _pay_as_bid_values(
@@ -969,9 +1023,10 @@ def warm_up() -> None:
     threshold = PARALLEL_MIN_ORDERS
     PARALLEL_MIN_ORDERS = 0
     try:
-        for book in (dense, wide_keys):
+        for book in (dense, wide_keys):  # with the trades: the walk in two halves
             for mechanism in MECHANISMS:
                 clear(book, mechanism, trades=False)
+                clear(book, mechanism, trades=True)
     finally:
         PARALLEL_MIN_ORDERS = threshold
     from matching.published import published_book  # its one-pass kernel too

@@ -503,6 +503,11 @@ def merge_sorted(
     and ``ask_value``, which hold zeros for the rest). Index, fill and the level's price
     [tick] all come from the keys: one sequential stream per side. Returns the trades.
 
+    A walk cut in two (:func:`volume_cut`) runs this on each half's keys, the lower half's
+    reversed, and the key of the ask across the cut holds only that half's part of its fill.
+    So the walk itself stays as it is: passing it a start, or the first ask's fill, instead
+    made it 4-40% slower at 1e6 orders a side (measured in one process against this one).
+
     Both sides fill the same volume, so they run out together.
     """
     nb = bids.shape[0]
@@ -567,6 +572,31 @@ def merge_sorted(
         end_a += (asks[pa] & ask_fill_mask) * next_a
         vb *= 1 - next_b
         va *= 1 - next_a
+
+
+@njit(cache=True, nogil=True)
+def volume_cut(bids, bid_fill_bits, asks, ask_fill_bits):
+    """Where to cut a walk over sorted keys in two: at the end of the first half of the
+    bids. Returns that bid's position ``m`` (the walk's halves meet after bid ``m - 1``),
+    the volume there [Wh], the ask whose fill runs up to or over it, and that ask's start
+    [Wh]."""
+    bid_fill_mask = (1 << bid_fill_bits) - 1
+    ask_fill_mask = (1 << ask_fill_bits) - 1
+    m = bids.shape[0] // 2
+    cut = 0
+    for i in range(m):  # sums that vectorise; the ask is then a short search away
+        cut += bids[i] & bid_fill_mask
+    j = asks.shape[0] // 2
+    at = 0
+    for i in range(j):
+        at += asks[i] & ask_fill_mask
+    while at >= cut:  # ask j starts at `at`: step back to the one that starts below the cut
+        j -= 1
+        at -= asks[j] & ask_fill_mask
+    while at + (asks[j] & ask_fill_mask) < cut:
+        at += asks[j] & ask_fill_mask
+        j += 1
+    return m, cut, j, at
 
 
 @njit(cache=True, nogil=True)

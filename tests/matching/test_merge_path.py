@@ -132,3 +132,50 @@ def test_each_packing_of_the_sort_keys_gives_the_reference_bytes(
     if not trades:
         result.trades = expected.trades  # the digest then covers fills, values and prices
     assert result.digest() == expected.digest()
+
+
+@SETTINGS
+@given(
+    book=books_without_shared_members(),
+    mechanism=st.sampled_from(MECHANISMS),
+    rationing=st.sampled_from(RATIONING),
+)
+def test_a_walk_in_two_halves_gives_the_reference_bytes(
+    monkeypatch: pytest.MonkeyPatch, book: Book, mechanism: str, rationing: str
+) -> None:
+    """A large book's walk with trades runs in two halves at once from a cut at the end of
+    the first half of the bids: the same trades in the same rows, and an ask across the cut
+    gets both halves' value."""
+    cuts = []
+    volume_cut = merge.volume_cut
+
+    def spy(*args: object) -> object:
+        cuts.append(volume_cut(*args))
+        return cuts[-1]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(clearing, "PARALLEL_MIN_ORDERS", 0)  # every book counts as large
+        patch.setattr(merge, "volume_cut", spy)
+        result = clear(book, mechanism, rationing=rationing, trades=True)
+    assert result.digest() == clear_reference(book, mechanism, rationing=rationing).digest()
+    if np.count_nonzero(result.bid_filled) >= 2:
+        assert cuts
+
+
+@pytest.mark.parametrize(
+    ("ask_quantity", "across"),
+    [([1, 1], "an ask ends at the cut"), ([2], "an ask straddles the cut")],
+)
+def test_a_walk_cut_in_two_at_an_ask_end_or_inside_an_ask(
+    monkeypatch: pytest.MonkeyPatch, ask_quantity: list[int], across: str
+) -> None:
+    """The cut after the first of two bids of 1 Wh falls at an ask's end or inside one."""
+    monkeypatch.setattr(clearing, "PARALLEL_MIN_ORDERS", 0)
+    n = len(ask_quantity)
+    book = make_book(
+        [100, 100], [1, 1], [90] * n, ask_quantity, bid_member=[1, 2], ask_member=[3, 4][:n]
+    )
+    for mechanism in ("uniform", "pay-as-bid", "pair-midpoint"):  # (trade reduction: none)
+        result = clear(book, mechanism, trades=True)
+        assert result.digest() == clear_reference(book, mechanism).digest(), across
+        assert len(result.trades) == 2
