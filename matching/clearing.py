@@ -69,6 +69,10 @@ DENSE_LEVELS_MIN = 1 << 16
 DENSE_LEVELS_PER_ORDER = 8
 #: Books with at least this many orders run the two sides' passes on two threads.
 PARALLEL_MIN_ORDERS = 100_000
+#: Books with at least this many orders split even a single pass over their columns (the
+#: extents, the crossing window's totals) a side a thread: waking the other thread costs
+#: about 50 us here, more than such a pass saves below this.
+SPLIT_PASS_MIN_ORDERS = 500_000
 #: A member id range up to this many bytes per order (plus 64 KiB) is checked with a byte per
 #: id for members on both sides; a wider one takes the general pairing walk.
 MEMBER_BYTES_PER_ORDER = 4
@@ -207,9 +211,16 @@ def _levels(book: Book) -> _Levels | None:
     bids, asks = book.bids, book.asks
     if len(bids) == 0 or len(asks) == 0:
         return None
-    lo, hi, bid_lo, bid_hi, ask_lo, ask_hi = (
-        int(x) for x in kernels.book_extents(bids.price, asks.price, bids.member, asks.member)
-    )
+    if _huge(book):
+        (_, hi, bid_lo, bid_hi), (lo, _, ask_lo, ask_hi) = _on_both_sides(
+            book,
+            lambda: kernels.side_extents(bids.price, bids.member),
+            lambda: kernels.side_extents(asks.price, asks.member),
+        )
+        extents = (lo, hi, bid_lo, bid_hi, ask_lo, ask_hi)
+    else:
+        extents = kernels.book_extents(bids.price, asks.price, bids.member, asks.member)
+    lo, hi, bid_lo, bid_hi, ask_lo, ask_hi = (int(x) for x in extents)
     if hi < lo:
         return None
     # Member id ranges that do not meet: no member is on both sides.
@@ -309,22 +320,48 @@ def _level_totals(book: Book, levels: _Levels, every_level: bool) -> _Totals:
     if shift == 0:
         cross = tuple(int(x) for x in kernels.crossing(bid, ask, 0, 0))
         return _Totals(bid, ask, bid_buckets, ask_buckets, cross, members)
-    first_level, window = kernels.window_crossing(
-        bid,
-        ask,
-        levels.bid_key,
-        bids.quantity,
-        levels.ask_key,
-        asks.quantity,
-        levels.offset,
-        count,
-        shift,
-    )
+    if _huge(book):  # the window's totals a side a thread: each a pass over a side
+        first_level, window = _window_crossing_by_sides(book, levels, bid, ask, shift)
+    else:
+        first_level, window = kernels.window_crossing(
+            bid,
+            ask,
+            levels.bid_key,
+            bids.quantity,
+            levels.ask_key,
+            asks.quantity,
+            levels.offset,
+            count,
+            shift,
+        )
     cross = [int(x) for x in window]
     for at in (1, 2, 3, 4):  # window levels -> levels
         if cross[at] >= 0:
             cross[at] += int(first_level)
     return _Totals(None, None, bid_buckets, ask_buckets, tuple(cross), members)
+
+
+def _window_crossing_by_sides(
+    book: Book, levels: _Levels, bid: np.ndarray, ask: np.ndarray, shift: int
+) -> tuple[int, tuple]:
+    """:func:`kernels.window_crossing` with each side's totals of the window on a thread
+    of its own."""
+    first, last, demand_beyond, supply_beyond = kernels.crossing_window(bid, ask)
+    if first > last:  # no volume
+        return 0, (0, -1, -1, -1, -1, 0, 0, 0, 0)
+    first_level = first << shift
+    width = min((last + 1) << shift, levels.count) - first_level
+    bid_fine, ask_fine = np.zeros(width, np.int64), np.zeros(width, np.int64)
+
+    def side_totals(key: np.ndarray, side: Side, fine: np.ndarray) -> None:
+        kernels.window_totals(key, side.quantity, levels.offset, levels.count, first_level, fine)
+
+    _on_both_sides(
+        book,
+        lambda: side_totals(levels.bid_key, book.bids, bid_fine),
+        lambda: side_totals(levels.ask_key, book.asks, ask_fine),
+    )
+    return first_level, kernels.crossing(bid_fine, ask_fine, demand_beyond, supply_beyond)
 
 
 # --- the mechanism's plan -------------------------------------------------------------------
@@ -963,6 +1000,11 @@ def _threaded(book: Book) -> bool:
     return len(book.bids) + len(book.asks) >= PARALLEL_MIN_ORDERS
 
 
+def _huge(book: Book) -> bool:
+    """Whether the book is large enough to split even a single pass between two threads."""
+    return len(book.bids) + len(book.asks) >= SPLIT_PASS_MIN_ORDERS
+
+
 def _on_both_sides(book: Book, bid_call: Callable[[], _T], ask_call: Callable[[], _U]) -> tuple:
     """Run two independent calls (as a rule the bid and the ask side's), on two threads
     when the book is large."""
@@ -996,7 +1038,7 @@ def warm_up() -> None:
     fill of 8e10 Wh over 2**16 levels and 2**11 orders makes keys too wide to sort), the
     pay-as-bid values' bids' keys of both widths, and
     the per-side calls of large books (run once with the thread threshold at 0)."""
-    global PARALLEL_MIN_ORDERS
+    global PARALLEL_MIN_ORDERS, SPLIT_PASS_MIN_ORDERS
     dense = make_book(
         [50, 40, 40], [1, 2, 3], [10, 20, 40], [1, 2, 3], bid_member=[1, 2, 3], ask_member=[4, 2, 5]
     )
@@ -1020,15 +1062,15 @@ def warm_up() -> None:
             for rationing in RATIONING:
                 clear(book, mechanism, rationing=rationing, trades=True)
                 clear(book, mechanism, rationing=rationing, trades=False)
-    threshold = PARALLEL_MIN_ORDERS
-    PARALLEL_MIN_ORDERS = 0
+    thresholds = PARALLEL_MIN_ORDERS, SPLIT_PASS_MIN_ORDERS
+    PARALLEL_MIN_ORDERS = SPLIT_PASS_MIN_ORDERS = 0
     try:
         for book in (dense, wide_keys):  # with the trades: the walk in two halves
             for mechanism in MECHANISMS:
                 clear(book, mechanism, trades=False)
                 clear(book, mechanism, trades=True)
     finally:
-        PARALLEL_MIN_ORDERS = threshold
+        PARALLEL_MIN_ORDERS, SPLIT_PASS_MIN_ORDERS = thresholds
     from matching.published import published_book  # its one-pass kernel too
 
     published_book(dense, clear(dense, "uniform"), 0.5)

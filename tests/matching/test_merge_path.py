@@ -155,6 +155,7 @@ def test_a_walk_in_two_halves_gives_the_reference_bytes(
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(clearing, "PARALLEL_MIN_ORDERS", 0)  # every book counts as large
+        patch.setattr(clearing, "SPLIT_PASS_MIN_ORDERS", 0)  # and huge
         patch.setattr(merge, "volume_cut", spy)
         result = clear(book, mechanism, rationing=rationing, trades=True)
     assert result.digest() == clear_reference(book, mechanism, rationing=rationing).digest()
