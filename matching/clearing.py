@@ -779,15 +779,12 @@ def _walk_sorted(
     that writes trades runs in two halves at once, cut at the end of the first half of the
     bids: the lower half backwards (its keys reversed, its trades into reversed views of the
     rows below the cut), the upper half forwards from the cut. An ask across the cut is
-    valued from its trades afterwards (both halves stored their part of its value in the
-    same place)."""
+    valued afterwards (:func:`_value_across_cut`)."""
     bid_keys, ask_keys = bid[0], ask[0]
     if len(bid_keys) == 0 or len(ask_keys) == 0:
         return 0, 0
     value_args = (_EMPTY, _EMPTY) if values is None else values
-    # Values alone are written at random and bound by memory traffic: one walk, one thread
-    # (two halves measured as slow as the whole at 1e6 orders a side).
-    if not (_threaded(book) and len(out[0])) or len(bid_keys) < 2:
+    if not _threaded(book) or len(bid_keys) < 2:
         return 0, int(merge.merge_sorted(*bid, *ask, *args, *out, *value_args))
     m, cut, j, at = (int(x) for x in merge.volume_cut(bid_keys, bid[4], ask_keys, ask[4]))
     fill_mask = (1 << ask[4]) - 1
@@ -818,16 +815,28 @@ def _walk_sorted(
         ),
     )
     first, last = middle - int(below_count), middle + int(above_count)
-    if straddles and values is not None:  # the ask's trades meet at the cut
-        seller, quantity, price = out[1], out[2], out[4]
-        ia = seller[middle]
-        lo, hi = middle - 1, middle + 1
-        while lo >= first and seller[lo] == ia:
-            lo -= 1
-        while hi < last and seller[hi] == ia:
-            hi += 1
-        values[1][ia] = int(quantity[lo + 1 : hi] @ price[lo + 1 : hi])
+    if straddles and values is not None:  # both halves stored their part in one place
+        t = (key >> ask[4]) & ((1 << ask[3]) - 1)
+        value = _value_across_cut(bid, ask, args, m, cut, key, at, ask_end)
+        values[1][ask[1][t] if ask[2] else t] = value
     return first, last
+
+
+def _value_across_cut(
+    bid: tuple, ask: tuple, args: tuple, m: int, cut: int, key: int, at: int, ask_end: int
+) -> int:
+    """The value [Wh*tick] of the ask whose fill ``[at, ask_end)`` [Wh] spans the cut of a
+    walk in two halves (``key`` its sort key; bid ``m`` starts at the cut): the same walk
+    over that ask alone and the bids that overlap it, cut to the overlap, with their
+    positions for indices and values into arrays of their own."""
+    bids = merge.bids_over(bid[0], bid[3], bid[4], m, cut, at, ask_end)
+    ask_fill_mask = (1 << ask[4]) - 1
+    ask_rank = ~((((1 << ask[3]) - 1) << ask[4]) | ask_fill_mask)
+    asks = np.array([(key & ask_rank) | (ask_end - at)], np.int64)
+    bid_value, ask_value = np.zeros(len(bids), np.int64), np.zeros(1, np.int64)
+    walk = (*args[:-2], False, True, *[_EMPTY] * 5, bid_value, ask_value)  # values only
+    merge.merge_sorted(bids, _EMPTY, False, *bid[3:], asks, _EMPTY, False, *ask[3:], *walk)
+    return int(ask_value[0])
 
 
 def _pay_as_bid_values(
@@ -1065,7 +1074,10 @@ def warm_up() -> None:
     thresholds = PARALLEL_MIN_ORDERS, SPLIT_PASS_MIN_ORDERS
     PARALLEL_MIN_ORDERS = SPLIT_PASS_MIN_ORDERS = 0
     try:
-        for book in (dense, wide_keys):  # with the trades: the walk in two halves
+        # A merge cut in two across an ask, with the trades into reversed views of the
+        # columns (of more than one row: numpy calls an array of one contiguous).
+        straddle = make_book([50] * 4, [1] * 4, [40, 40], [1, 3])
+        for book in (dense, wide_keys, straddle):
             for mechanism in MECHANISMS:
                 clear(book, mechanism, trades=False)
                 clear(book, mechanism, trades=True)

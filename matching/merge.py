@@ -600,6 +600,34 @@ def volume_cut(bids, bid_fill_bits, asks, ask_fill_bits):
 
 
 @njit(cache=True, nogil=True)
+def bids_over(bids, bid_index_bits, bid_fill_bits, m, cut, lo, hi):
+    """The sorted keys of the bids whose fills overlap ``[lo, hi)`` [Wh] of a walk cut in
+    two (bid ``m`` starts at the cut, ``cut`` [Wh]), each cut to the overlap and given its
+    position among them for an index: a walk over these and the one ask that spans the cut
+    values that ask."""
+    fill_mask = (1 << bid_fill_bits) - 1
+    rank = ~((((1 << bid_index_bits) - 1) << bid_fill_bits) | fill_mask)
+    first = m
+    start = cut
+    while start > lo:
+        first -= 1
+        start -= bids[first] & fill_mask
+    last = m
+    end = cut
+    while end < hi:
+        end += bids[last] & fill_mask
+        last += 1
+    out = np.empty(last - first, np.int64)
+    x = start  # where bid `first` starts [Wh]
+    for p in range(last - first):
+        key = bids[first + p]
+        fill = key & fill_mask
+        out[p] = (key & rank) | (p << bid_fill_bits) | (min(x + fill, hi) - max(x, lo))
+        x += fill
+    return out
+
+
+@njit(cache=True, nogil=True)
 def pack_bid_priced(
     bid_key,
     bid_fill,
