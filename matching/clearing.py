@@ -776,67 +776,107 @@ def _walk_sorted(
     """Run :func:`merge.merge_sorted` over the sorted keys ``bid`` and ``ask`` (packed,
     order, use_order, index bits, fill bits; ``args`` the walk's other arguments before
     the trade columns ``out``); return the rows of the trades written. A large book's walk
-    that writes trades runs in two halves at once, cut at the end of the first half of the
-    bids: the lower half backwards (its keys reversed, its trades into reversed views of the
-    rows below the cut), the upper half forwards from the cut. An ask across the cut is
-    valued afterwards (:func:`_value_across_cut`)."""
+    runs in two halves at once (:class:`_Cut`), the lower half's trades into reversed views
+    of the rows below the cut."""
     bid_keys, ask_keys = bid[0], ask[0]
     if len(bid_keys) == 0 or len(ask_keys) == 0:
         return 0, 0
     value_args = (_EMPTY, _EMPTY) if values is None else values
     if not _threaded(book) or len(bid_keys) < 2:
         return 0, int(merge.merge_sorted(*bid, *ask, *args, *out, *value_args))
-    m, cut, j, at = (int(x) for x in merge.volume_cut(bid_keys, bid[4], ask_keys, ask[4]))
-    fill_mask = (1 << ask[4]) - 1
-    key = int(ask_keys[j])  # the ask across the cut, or ending at it
-    ask_end = at + (key & fill_mask)
-    straddles = ask_end > cut
-    middle = m + j  # at least the trades below the cut: m bids and j asks end below it
+    cut = _Cut.of(bid_keys, bid[4], ask_keys, ask[4])
+    middle = cut.m + cut.j  # at least the trades below the cut: m bids and j asks end there
 
     def lower_half() -> int:
-        lower_bids = bid_keys[:m][::-1].copy()  # copies: the walk reads its keys forwards
-        lower_asks = np.empty(j + 1, np.int64)
-        lower_asks[0] = key - (key & fill_mask) + (cut - at)  # filled up to the cut only
-        lower_asks[1:] = ask_keys[:j][::-1]
+        bids, asks = cut.lower(bid_keys, ask_keys)
         below = [column[:middle][::-1] for column in out]
-        return merge.merge_sorted(
-            lower_bids, *bid[1:], lower_asks, *ask[1:], *args, *below, *value_args
-        )
+        return merge.merge_sorted(bids, *bid[1:], asks, *ask[1:], *args, *below, *value_args)
 
-    if straddles:  # the upper half has the rest of it (the keys are this clearing's own)
-        ask_keys[j] = key - (key & fill_mask) + (ask_end - cut)
-    upper_asks = ask_keys[j:] if straddles else ask_keys[j + 1 :]
+    bids, asks = cut.upper(bid_keys, ask_keys)
     above = [column[middle:] for column in out]
     below_count, above_count = _on_both_sides(
         book,
         lower_half,
-        lambda: merge.merge_sorted(
-            bid_keys[m:], *bid[1:], upper_asks, *ask[1:], *args, *above, *value_args
-        ),
+        lambda: merge.merge_sorted(bids, *bid[1:], asks, *ask[1:], *args, *above, *value_args),
     )
-    first, last = middle - int(below_count), middle + int(above_count)
-    if straddles and values is not None:  # both halves stored their part in one place
-        t = (key >> ask[4]) & ((1 << ask[3]) - 1)
-        value = _value_across_cut(bid, ask, args, m, cut, key, at, ask_end)
-        values[1][ask[1][t] if ask[2] else t] = value
-    return first, last
+    if cut.straddles and values is not None:  # both halves stored their part in one place
+        bids, asks = cut.across(bid_keys, bid[3], bid[4], ask[3])
+        bid_value, ask_value = np.zeros(len(bids), np.int64), np.zeros(1, np.int64)
+        alone = (*args[:-2], False, True, *[_EMPTY] * 5, bid_value, ask_value)  # values only
+        merge.merge_sorted(bids, _EMPTY, False, *bid[3:], asks, _EMPTY, False, *ask[3:], *alone)
+        values[1][cut.ask_index(ask)] = ask_value[0]
+    return middle - int(below_count), middle + int(above_count)
 
 
-def _value_across_cut(
-    bid: tuple, ask: tuple, args: tuple, m: int, cut: int, key: int, at: int, ask_end: int
-) -> int:
-    """The value [Wh*tick] of the ask whose fill ``[at, ask_end)`` [Wh] spans the cut of a
-    walk in two halves (``key`` its sort key; bid ``m`` starts at the cut): the same walk
-    over that ask alone and the bids that overlap it, cut to the overlap, with their
-    positions for indices and values into arrays of their own."""
-    bids = merge.bids_over(bid[0], bid[3], bid[4], m, cut, at, ask_end)
-    ask_fill_mask = (1 << ask[4]) - 1
-    ask_rank = ~((((1 << ask[3]) - 1) << ask[4]) | ask_fill_mask)
-    asks = np.array([(key & ask_rank) | (ask_end - at)], np.int64)
-    bid_value, ask_value = np.zeros(len(bids), np.int64), np.zeros(1, np.int64)
-    walk = (*args[:-2], False, True, *[_EMPTY] * 5, bid_value, ask_value)  # values only
-    merge.merge_sorted(bids, _EMPTY, False, *bid[3:], asks, _EMPTY, False, *ask[3:], *walk)
-    return int(ask_value[0])
+@dataclass(frozen=True, slots=True)
+class _Cut:
+    """A walk over both sides' sorted keys (fill in the low ``fill_bits``) cut in two at the
+    end of the first half of the bids, so that two threads walk the halves at once: the
+    lower backwards over its keys reversed, the upper forwards. The ask across the cut
+    takes part in both, each with its share of the fill; both halves store their part of
+    its value in the same place, so it is valued afterwards on its own (:meth:`across`).
+    """
+
+    m: int  # the first bid above the cut
+    volume: int  # [Wh] where the cut falls
+    j: int  # the ask across the cut, or ending at it
+    start: int  # [Wh] where that ask starts
+    key: int  # and its sort key
+    fill_bits: int  # of the asks' keys
+
+    @classmethod
+    def of(
+        cls, bid_keys: np.ndarray, bid_fill_bits: int, ask_keys: np.ndarray, ask_fill_bits: int
+    ) -> _Cut:
+        m, volume, j, start = merge.volume_cut(bid_keys, bid_fill_bits, ask_keys, ask_fill_bits)
+        return cls(int(m), int(volume), int(j), int(start), int(ask_keys[j]), ask_fill_bits)
+
+    @property
+    def end(self) -> int:
+        """Where the ask across the cut ends [Wh]."""
+        return self.start + (self.key & ((1 << self.fill_bits) - 1))
+
+    @property
+    def straddles(self) -> bool:
+        return self.end > self.volume
+
+    def _with_fill(self, fill: int) -> int:
+        return self.key & ~((1 << self.fill_bits) - 1) | fill
+
+    def lower(self, bid_keys: np.ndarray, ask_keys: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The lower half's keys, reversed (copies: the walk reads forwards), the ask across
+        the cut filled only up to it."""
+        asks = np.empty(self.j + 1, np.int64)
+        asks[0] = self._with_fill(self.volume - self.start)
+        asks[1:] = ask_keys[: self.j][::-1]
+        return bid_keys[: self.m][::-1].copy(), asks
+
+    def upper(self, bid_keys: np.ndarray, ask_keys: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The upper half's keys: views, the ask across the cut (its key changed in place:
+        the keys are the clearing's own) filled with the rest."""
+        if not self.straddles:
+            return bid_keys[self.m :], ask_keys[self.j + 1 :]
+        ask_keys[self.j] = self._with_fill(self.end - self.volume)
+        return bid_keys[self.m :], ask_keys[self.j :]
+
+    def across(
+        self, bid_keys: np.ndarray, bid_index_bits: int, bid_fill_bits: int, ask_index_bits: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Keys for a walk over the ask across the cut alone: the bids its range overlaps,
+        cut to the overlap, with positions for indices (:func:`merge.bids_over`), and the
+        ask with index 0 and its whole fill."""
+        bids = merge.bids_over(
+            bid_keys, bid_index_bits, bid_fill_bits, self.m, self.volume, self.start, self.end
+        )
+        index = ((1 << ask_index_bits) - 1) << self.fill_bits
+        ask = self.key & ~index & ~((1 << self.fill_bits) - 1) | (self.end - self.start)
+        return bids, np.array([ask], np.int64)
+
+    def ask_index(self, ask: tuple) -> int:
+        """The index in its side of the ask across the cut (``ask``: order, use_order,
+        index bits as in :func:`_walk_sorted`)."""
+        t = (self.key >> self.fill_bits) & ((1 << ask[3]) - 1)
+        return int(ask[1][t]) if ask[2] else t
 
 
 def _pay_as_bid_values(
@@ -877,19 +917,26 @@ def _pay_as_bid_values(
     _on_both_sides(book, bid_keys.sort, ask_keys.sort)  # numpy's sort, vectorised
     ask_value = np.zeros(len(asks), np.int64)
     dense = levels.prices is None
-    merge.ask_values_at_bid_prices(
-        bid_keys,
-        bid_fill_bits,
-        ask_keys,
-        order,
-        use_order,
-        *ask_bits,
-        levels.count,
-        levels.offset,
-        _EMPTY if dense else levels.prices,
-        dense,
-        ask_value,
-    )
+    prices = (levels.count, levels.offset, _EMPTY if dense else levels.prices, dense)
+
+    def walk(bids: np.ndarray, asks: np.ndarray, out: np.ndarray = ask_value) -> None:
+        merge.ask_values_at_bid_prices(
+            bids, bid_fill_bits, asks, order, use_order, *ask_bits, *prices, out
+        )
+
+    if not _threaded(book) or len(bid_keys) < 2:
+        walk(bid_keys, ask_keys)
+        return bid_value, ask_value
+    cut = _Cut.of(bid_keys, bid_fill_bits, ask_keys, ask_bits[1])  # two halves at once
+    upper = cut.upper(bid_keys, ask_keys)
+    _on_both_sides(book, lambda: walk(*cut.lower(bid_keys, ask_keys)), lambda: walk(*upper))
+    if cut.straddles:  # both halves stored their part in one place
+        alone = np.zeros(1, np.int64)
+        bids, asks = cut.across(bid_keys, 0, bid_fill_bits, ask_bits[0])
+        merge.ask_values_at_bid_prices(
+            bids, bid_fill_bits, asks, _EMPTY, False, *ask_bits, *prices, alone
+        )
+        ask_value[cut.ask_index((ask_keys, order, use_order, ask_bits[0]))] = alone[0]
     return bid_value, ask_value
 
 

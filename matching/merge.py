@@ -606,7 +606,8 @@ def bids_over(bids, bid_index_bits, bid_fill_bits, m, cut, lo, hi):
     position among them for an index: a walk over these and the one ask that spans the cut
     values that ask."""
     fill_mask = (1 << bid_fill_bits) - 1
-    rank = ~((((1 << bid_index_bits) - 1) << bid_fill_bits) | fill_mask)
+    index_mask = (1 << bid_index_bits) - 1
+    rank = ~((index_mask << bid_fill_bits) | fill_mask)
     first = m
     start = cut
     while start > lo:
@@ -617,12 +618,13 @@ def bids_over(bids, bid_index_bits, bid_fill_bits, m, cut, lo, hi):
     while end < hi:
         end += bids[last] & fill_mask
         last += 1
-    out = np.empty(last - first, np.int64)
+    out = np.empty(last - first, bids.dtype)  # (a cut fill fits where the fill did)
     x = start  # where bid `first` starts [Wh]
     for p in range(last - first):
         key = bids[first + p]
         fill = key & fill_mask
-        out[p] = (key & rank) | (p << bid_fill_bits) | (min(x + fill, hi) - max(x, lo))
+        position = (p & index_mask) << bid_fill_bits  # (none in keys without an index)
+        out[p] = (key & rank) | position | (min(x + fill, hi) - max(x, lo))
         x += fill
     return out
 
