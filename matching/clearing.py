@@ -36,9 +36,14 @@ about twice as fast, where rank and fill fit 31 bits) and the asks in priority o
 
 Threads: the per-side passes of large books run bids and asks at once on two threads (the
 kernels release the GIL). Each side writes only its own arrays, so the result is the same
-byte for byte as the sequential run. A small book instead calls one kernel for both sides
-(extents, totals, the crossing's window, fills): a numba call costs microseconds, a
-quarter of a book of 1e4 orders a side's sort at a dozen calls.
+byte for byte as the sequential run. The walks (the sorted merge, pay-as-bid values) run in
+two halves at once from a cut in the volume (:class:`_Cut`): the lower half backwards over
+its keys reversed, the upper forwards; pay-as-bid values over levels are shared out by
+level. From ``SPLIT_PASS_MIN_ORDERS`` even a single pass over the columns (the extents, the
+crossing window's totals) is split a side a thread: waking the other thread costs about
+50 us on this machine. A small book instead calls one kernel for both sides (extents,
+totals, the crossing's window, fills): a numba call costs microseconds, a quarter of a book
+of 1e4 orders a side's sort at a dozen calls.
 
 Memory: importing this module keeps freed heap memory in the process (:mod:`matching.heap`),
 so that the arrays of one clearing reuse the pages of the last one's instead of faulting

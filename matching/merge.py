@@ -32,6 +32,12 @@ every ``F`` (:func:`ask_values_at_bid_prices`).
 The walks choose with selects, not branches, which head runs out next: a coin flip that
 costs a mispredicted branch per trade otherwise.
 
+A large book's walk runs in two halves on two threads: :func:`volume_cut` cuts the volume
+at the end of the first half of the bids; the lower half is the same walk over its keys
+reversed (its trades into reversed views of the rows below the cut), the upper the walk
+from the cut, and the one ask across the cut, whose value both halves store in the same
+place, is walked again alone against the bids it meets (:func:`bids_over`).
+
 Cost: O(orders + levels) for each kernel, and the sort; the ranges of one side's orders are
 disjoint, so all of them together overlap at most (their count + the other side's levels)
 levels. Integers: a key is checked to fit 63 bits before packing; a value is at most a side's
