@@ -878,8 +878,8 @@ class _Cut:
         return bids, np.array([ask], np.int64)
 
     def ask_index(self, ask: tuple) -> int:
-        """The index in its side of the ask across the cut (``ask``: order, use_order,
-        index bits as in :func:`_walk_sorted`)."""
+        """The index in its side of the ask across the cut (``ask``: keys, order, use_order,
+        index bits, as in :func:`_walk_sorted`)."""
         t = (self.key >> self.fill_bits) & ((1 << ask[3]) - 1)
         return int(ask[1][t]) if ask[2] else t
 
