@@ -39,11 +39,11 @@ kernels release the GIL). Each side writes only its own arrays, so the result is
 byte for byte as the sequential run. The walks (the sorted merge, pay-as-bid values) run in
 two halves at once from a cut in the volume (:class:`_Cut`): the lower half backwards over
 its keys reversed, the upper forwards; pay-as-bid values over levels are shared out by
-level. From ``SPLIT_PASS_MIN_ORDERS`` even a single pass over the columns (the extents, the
-crossing window's totals) is split a side a thread: waking the other thread costs about
-50 us on this machine. A small book instead calls one kernel for both sides (extents,
-totals, the crossing's window, fills): a numba call costs microseconds, a quarter of a book
-of 1e4 orders a side's sort at a dozen calls.
+level. From ``SPLIT_PASS_MIN_ORDERS`` even the single pass of the crossing window's totals
+is split a side a thread: waking the other thread costs about 50 us on this machine. A
+small book instead calls one kernel for both sides (extents, totals, the crossing's window,
+fills): a numba call costs microseconds, a quarter of a book of 1e4 orders a side's sort at
+a dozen calls.
 
 Memory: importing this module keeps freed heap memory in the process (:mod:`matching.heap`),
 so that the arrays of one clearing reuse the pages of the last one's instead of faulting
@@ -74,9 +74,9 @@ DENSE_LEVELS_MIN = 1 << 16
 DENSE_LEVELS_PER_ORDER = 8
 #: Books with at least this many orders run the two sides' passes on two threads.
 PARALLEL_MIN_ORDERS = 100_000
-#: Books with at least this many orders split even a single pass over their columns (the
-#: extents, the crossing window's totals) a side a thread: waking the other thread costs
-#: about 50 us here, more than such a pass saves below this.
+#: Books with at least this many orders split even the single pass of the crossing window's
+#: totals a side a thread: waking the other thread costs about 50 us here, more than such a
+#: pass saves below this.
 SPLIT_PASS_MIN_ORDERS = 500_000
 #: A member id range up to this many bytes per order (plus 64 KiB) is checked with a byte per
 #: id for members on both sides; a wider one takes the general pairing walk.
@@ -216,16 +216,11 @@ def _levels(book: Book) -> _Levels | None:
     bids, asks = book.bids, book.asks
     if len(bids) == 0 or len(asks) == 0:
         return None
-    if _huge(book):
-        (_, hi, bid_lo, bid_hi), (lo, _, ask_lo, ask_hi) = _on_both_sides(
-            book,
-            lambda: kernels.side_extents(bids.price, bids.member),
-            lambda: kernels.side_extents(asks.price, asks.member),
-        )
-        extents = (lo, hi, bid_lo, bid_hi, ask_lo, ask_hi)
-    else:
-        extents = kernels.book_extents(bids.price, asks.price, bids.member, asks.member)
-    lo, hi, bid_lo, bid_hi, ask_lo, ask_hi = (int(x) for x in extents)
+    # One thread even for a huge book: split a side a thread, this pass measured no faster
+    # within a clearing (both halves wait on memory), only in a loop over hot arrays.
+    lo, hi, bid_lo, bid_hi, ask_lo, ask_hi = (
+        int(x) for x in kernels.book_extents(bids.price, asks.price, bids.member, asks.member)
+    )
     if hi < lo:
         return None
     # Member id ranges that do not meet: no member is on both sides.

@@ -50,15 +50,6 @@ def extent(price):
 
 
 @njit(cache=True, nogil=True)
-def side_extents(price, member):
-    """Return (lowest, highest) price [tick] and (lowest, highest) member id of a non-empty
-    side: the half of :func:`book_extents` for a thread of its own."""
-    price_lo, price_hi = extent(price)
-    member_lo, member_hi = extent(member)
-    return price_lo, price_hi, member_lo, member_hi
-
-
-@njit(cache=True, nogil=True)
 def book_extents(bid_price, ask_price, bid_member, ask_member):
     """Return, for non-empty sides, the lowest ask price, the highest bid price [tick] and
     the (lowest, highest) member id of the bids and of the asks: one call for what would
