@@ -919,9 +919,9 @@ def _pay_as_bid_values(
     dense = levels.prices is None
     prices = (levels.count, levels.offset, _EMPTY if dense else levels.prices, dense)
 
-    def walk(bids: np.ndarray, asks: np.ndarray, out: np.ndarray = ask_value) -> None:
+    def walk(bids: np.ndarray, asks: np.ndarray) -> None:
         merge.ask_values_at_bid_prices(
-            bids, bid_fill_bits, asks, order, use_order, *ask_bits, *prices, out
+            bids, bid_fill_bits, asks, order, use_order, *ask_bits, *prices, ask_value
         )
 
     if not _threaded(book) or len(bid_keys) < 2:
@@ -953,12 +953,15 @@ def _merge_values(
     bid, ask = layout
     pricing = _PRICING[mechanism]
     if pricing == merge.PRICE_BID:  # a buyer pays its own limit (on the other thread)
-        bid_value = _started(book, lambda: np.multiply(bid_fill, book.bids.price))
-    else:
-        values = _side_values(book, levels, levels.bid_key, book.bids, bid_fill, bid, ask, pricing)
-        bid_value = lambda: values  # noqa: E731
-    ask_value = _side_values(book, levels, levels.ask_key, book.asks, ask_fill, ask, bid, pricing)
-    return bid_value(), ask_value
+        pending = _started(book, lambda: np.multiply(bid_fill, book.bids.price))
+        ask_value = _side_values(
+            book, levels, levels.ask_key, book.asks, ask_fill, ask, bid, pricing
+        )
+        return pending(), ask_value
+    return (
+        _side_values(book, levels, levels.bid_key, book.bids, bid_fill, bid, ask, pricing),
+        _side_values(book, levels, levels.ask_key, book.asks, ask_fill, ask, bid, pricing),
+    )
 
 
 def _side_values(
