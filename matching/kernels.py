@@ -25,6 +25,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from matching.units import K_SCALE  # (an int, frozen in)
+
 RATION_PRO_RATA = 0
 RATION_TIME_PRIORITY = 1
 NO_MEMBER = np.iinfo(np.int64).min
@@ -32,6 +34,8 @@ MEMBER_BUCKETS = 1024  # 8 KiB of sums: stays in L1 while the orders stream past
 #: A pro-rata group across levels on a side whose quantities [Wh] all lie below this is
 #: rationed per quantity (:func:`_fill_by_quantity`).
 QUANTITY_TABLE = 1 << 13
+#: Mechanism codes: the index in ``matching.mechanisms.MECHANISMS``.
+UNIFORM, PAY_AS_BID, PAIR_MIDPOINT, TRADE_REDUCTION = 0, 1, 2, 3
 
 _LOW20 = (1 << 20) - 1
 _EXACT_FLOAT = 1 << 53  # integers below this are exact in a double
@@ -283,6 +287,250 @@ def crossing(bid_totals, ask_totals, demand_beyond, supply_beyond):
         supply_below,
         bid_totals[bid_level],
         ask_totals[ask_level],
+    )
+
+
+@njit(cache=True)
+def _marginal_side(lo, hi, margin, total, allocation):
+    """Levels lo..hi fill completely, the marginal level shares ``allocation`` of its
+    ``total`` [Wh]; a margin that fills completely joins the full range (one pass less)."""
+    if allocation < total:
+        return (lo, hi, margin, margin, total, allocation)
+    return (min(lo, margin), max(hi, margin), 0, -1, 0, 0)
+
+
+@njit(cache=True)
+def _reduced_side(lo, hi, total, volume):
+    """Trade reduction of one side's levels lo..hi: the short side fills completely, the
+    long side is one group rationed to the volume."""
+    if total <= volume:
+        return (lo, hi, 0, -1, 0, 0)
+    return (0, -1, lo, hi, total, volume)
+
+
+@njit(cache=True)
+def plan(cross, mechanism, k_ppm, offset, nlev, prices, dense):
+    """What fills under ``mechanism`` (a code above), from :func:`crossing`'s ``cross``
+    over levels ``0..nlev-1`` (price ``offset + level`` when ``dense``, else
+    ``prices[level]``): (volume [Wh], uniform price, buyer's price, seller's price [tick],
+    the bids' plan, the asks' plan), each plan (full_lo, full_hi, group_lo, group_hi,
+    group_total, allocation) as :func:`fill_side` takes it. Volume 0: nothing trades. A
+    price the mechanism does not set (per trade) is 0.
+    """
+    (
+        volume,
+        bid_level,
+        ask_level,
+        unfilled_bid,
+        unfilled_ask,
+        demand_above,
+        supply_below,
+        bid_total,
+        ask_total,
+    ) = cross
+    top = nlev - 1
+    if mechanism == TRADE_REDUCTION:  # SPEC section 3: the marginal levels are excluded
+        volume = min(demand_above, supply_below)
+        buyer = offset + bid_level if dense else prices[bid_level]
+        seller = offset + ask_level if dense else prices[ask_level]
+        return (
+            volume,
+            0,
+            buyer,
+            seller,
+            _reduced_side(bid_level + 1, top, demand_above, volume),
+            _reduced_side(0, ask_level - 1, supply_below, volume),
+        )
+    price = 0
+    if mechanism == UNIFORM and volume > 0:  # SPEC section 1: in the competitive interval
+        lower = offset + ask_level if dense else prices[ask_level]
+        if unfilled_bid >= 0:
+            lower = max(lower, offset + unfilled_bid if dense else prices[unfilled_bid])
+        upper = offset + bid_level if dense else prices[bid_level]
+        if unfilled_ask >= 0:
+            upper = min(upper, offset + unfilled_ask if dense else prices[unfilled_ask])
+        price = lower + (k_ppm * (upper - lower) + K_SCALE // 2) // K_SCALE
+    return (
+        volume,
+        price,
+        price,
+        price,
+        _marginal_side(bid_level + 1, top, bid_level, bid_total, volume - demand_above),
+        _marginal_side(0, ask_level - 1, ask_level, ask_total, volume - supply_below),
+    )
+
+
+@njit(cache=True, nogil=True)
+def one_price_fills(
+    bid_key,
+    bid_quantity,
+    bid_sequence,
+    bid_member,
+    ask_key,
+    ask_quantity,
+    ask_sequence,
+    ask_member,
+    offset,
+    nlev,
+    prices,
+    dense,
+    shift,
+    with_members,
+    mechanism,
+    k_ppm,
+    rationing,
+    bid_fill,
+    ask_fill,
+):
+    """A small book's whole clearing under a mechanism with one price a side (uniform,
+    trade reduction) in one call: totals (``2**shift`` levels a slot, then the crossing's
+    window per level, as :func:`window_crossing`), the crossing, :func:`plan` and the fills
+    (:func:`fill_both`), for what would otherwise be five calls and as many Python steps.
+    Levels as :func:`level_totals` reads them.
+
+    Returns (status, volume [Wh], uniform price, buyer's price, seller's price [tick]):
+    status 0 when done (volume 0: nothing trades, the fills are not written), 1 when a
+    member may trade with itself (``with_members`` and a hash bucket's bids and asks
+    together exceed the volume): then self-trade prevention is the caller's, over the
+    whole pipeline.
+    """
+    slots = ((nlev - 1) >> shift) + 1
+    bid_totals = np.zeros(slots + 1, np.int64)
+    ask_totals = np.zeros(slots + 1, np.int64)
+    buckets = MEMBER_BUCKETS if with_members else 0
+    bid_buckets = np.zeros(buckets, np.int64)
+    ask_buckets = np.zeros(buckets, np.int64)
+    level_totals_both(
+        bid_key,
+        bid_quantity,
+        bid_member,
+        ask_key,
+        ask_quantity,
+        ask_member,
+        offset,
+        nlev,
+        shift,
+        with_members,
+        bid_totals,
+        ask_totals,
+        bid_buckets,
+        ask_buckets,
+    )
+    bid, ask = bid_totals[:slots], ask_totals[:slots]  # without the slot for outside orders
+    first = 0
+    if shift == 0:
+        cross = crossing(bid, ask, 0, 0)
+    else:
+        first, cross = window_crossing(
+            bid, ask, bid_key, bid_quantity, ask_key, ask_quantity, offset, nlev, shift
+        )
+    volume, bid_level, ask_level, unfilled_bid, unfilled_ask = cross[:5]
+    if volume == 0:
+        return 0, 0, 0, 0, 0
+    cross = (  # window levels -> levels
+        volume,
+        bid_level + first,
+        ask_level + first,
+        unfilled_bid + first if unfilled_bid >= 0 else -1,
+        unfilled_ask + first if unfilled_ask >= 0 else -1,
+        cross[5],
+        cross[6],
+        cross[7],
+        cross[8],
+    )
+    volume, price, buyer, seller, bid_plan, ask_plan = plan(
+        cross, mechanism, k_ppm, offset, nlev, prices, dense
+    )
+    if volume == 0:
+        return 0, 0, 0, 0, 0
+    for b in range(buckets):
+        if bid_buckets[b] + ask_buckets[b] > volume:
+            return 1, 0, 0, 0, 0
+    fill_both(
+        bid_key,
+        bid_quantity,
+        bid_sequence,
+        ask_key,
+        ask_quantity,
+        ask_sequence,
+        offset,
+        bid_plan,
+        ask_plan,
+        rationing,
+        bid_fill,
+        ask_fill,
+    )
+    return 0, volume, price, buyer, seller
+
+
+@njit(cache=True)
+def coarse_shift(nlev, coarse_min, coarse_slots):
+    """Levels a slot of the first totals of a dense span of ``nlev`` levels, as a power of
+    two: 0 (a slot per level) up to ``coarse_min`` levels, else the least that leaves at
+    most ``coarse_slots`` slots."""
+    shift = 0
+    if nlev > coarse_min:
+        while (nlev - 1) >> shift >= coarse_slots:
+            shift += 1
+    return shift
+
+
+@njit(cache=True, nogil=True)
+def one_price_clearing(
+    bid_price,
+    bid_quantity,
+    bid_sequence,
+    bid_member,
+    ask_price,
+    ask_quantity,
+    ask_sequence,
+    ask_member,
+    dense_min,
+    dense_per_order,
+    coarse_min,
+    coarse_slots,
+    mechanism,
+    k_ppm,
+    rationing,
+    bid_fill,
+    ask_fill,
+):
+    """:func:`one_price_fills` of a book of non-empty sides whose crossing range spans at
+    most ``max(dense_min, dense_per_order * orders)`` ticks (then prices are levels), from
+    the prices on: the extents, and over ``coarse_min`` levels slots of a power of two
+    levels, at most ``coarse_slots`` of them (the wrapper's rules, passed in). Returns as
+    :func:`one_price_fills`, and status 2 for a wider span, which takes levels ranked by
+    price (the wrapper's)."""
+    lo, hi, bid_lo, bid_hi, ask_lo, ask_hi = book_extents(
+        bid_price, ask_price, bid_member, ask_member
+    )
+    if hi < lo:
+        return 0, 0, 0, 0, 0
+    span = hi - lo + 1
+    if span > max(dense_min, dense_per_order * (bid_price.shape[0] + ask_price.shape[0])):
+        return 2, 0, 0, 0, 0
+    shift = coarse_shift(span, coarse_min, coarse_slots)
+    apart = bid_hi < ask_lo or ask_hi < bid_lo  # no member on both sides
+    return one_price_fills(
+        bid_price,
+        bid_quantity,
+        bid_sequence,
+        bid_member,
+        ask_price,
+        ask_quantity,
+        ask_sequence,
+        ask_member,
+        lo,
+        span,
+        bid_price[:0],
+        True,
+        shift,
+        not apart,
+        mechanism,
+        k_ppm,
+        rationing,
+        bid_fill,
+        ask_fill,
     )
 
 
