@@ -12,12 +12,13 @@ path.
 
 from __future__ import annotations
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matching import Book, make_book
 from matching.clearing import clear
-from matching.kernels import QUANTITY_TABLE
+from matching.kernels import QUANTITY_TABLE, _kth_largest
 from matching.reference import clear_reference
 
 FEW_QUANTITIES = st.sampled_from([1, 2, 3, 4, 6])
@@ -80,3 +81,24 @@ def test_equal_remainders_of_different_quantities_share_the_leftover_by_sequence
     result = clear(book, "trade-reduction", rationing="pro-rata")
     assert result.bid_filled[:5].tolist() == [0, 2, 1, 2, 0]
     assert result.digest() == clear_reference(book, "trade-reduction").digest()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    data=st.data(),
+    n=st.integers(1, 6000),
+    bound=st.sampled_from([2, 7, 1000, 1 << 20, 1 << 40]),
+    clustered=st.booleans(),
+)
+def test_the_selection_of_the_leftovers_threshold_is_the_kth_largest(
+    data: st.DataObject, n: int, bound: int, clustered: bool
+) -> None:
+    """The general path's selection (``kernels._kth_largest``: a histogram of the top bits,
+    then one bucket partitioned) against a sort, on groups large enough for many buckets,
+    with values spread over ``[0, bound)`` or clustered at its top (as trade reduction's
+    remainders are when the long side loses little)."""
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    low = bound - max(bound // 50, 1) if clustered else 0
+    values = rng.integers(low, bound, n, dtype=np.int64)
+    k = data.draw(st.integers(1, n))
+    assert _kth_largest(values, k, bound) == np.sort(values)[::-1][k - 1]
