@@ -129,23 +129,34 @@ def clear(
     if rationing not in RATIONING:
         raise ValueError(f"rationing must be one of {', '.join(RATIONING)}, was {rationing!r}")
     k_ppm = k_to_ppm(k)
+    # A small book clears up to its fills in one kernel call, as a rule (the Python steps
+    # between five calls cost as much as a call); under one price a side and without the
+    # trade list, that is the whole clearing.
     small = not _threaded(book) and len(book.bids) > 0 and len(book.asks) > 0
-    if small and not trades and mechanism in _ONE_PRICE:  # one call does it all, as a rule
+    if small and not trades and mechanism in _ONE_PRICE:
         done = _one_price_clearing(book, mechanism, k_ppm, _RATIONING_CODES[rationing])
-        if done is not None:
+        if isinstance(done, ClearingResult):
             return done
+        small = done != kernels.MAY_SELF_TRADE  # the steps prevent it
     levels = _levels(book)
     if levels is None:
         return _empty_result(mechanism, book, trades)
     values_by_levels = _values_by_levels(book, levels, mechanism, trades)
-    totals = _level_totals(book, levels, values_by_levels)
-    plan = _plan(mechanism, levels, totals, k_ppm)
-    if plan is None:
-        return _empty_result(mechanism, book, trades)
-    bid_fill, ask_fill = _fill(book, levels, plan, _RATIONING_CODES[rationing])
-    volume = _prevent_self_trade(book, levels, plan.volume, totals, bid_fill, ask_fill)
-    if volume == 0:  # a member only met itself: no volume, so no price
-        return _empty_result(mechanism, book, trades)
+    at_once = _fills_at_once(book, levels, mechanism, k_ppm, rationing) if small else None
+    if at_once is not None:  # a small book's fills in one call, as a rule
+        totals, plan, bid_fill, ask_fill = at_once
+        if plan is None:
+            return _empty_result(mechanism, book, trades)
+        volume = plan.volume
+    else:
+        totals = _level_totals(book, levels, values_by_levels)
+        plan = _plan(mechanism, levels, totals, k_ppm)
+        if plan is None:
+            return _empty_result(mechanism, book, trades)
+        bid_fill, ask_fill = _fill(book, levels, plan, _RATIONING_CODES[rationing])
+        volume = _prevent_self_trade(book, levels, plan.volume, totals, bid_fill, ask_fill)
+        if volume == 0:  # a member only met itself: no volume, so no price
+            return _empty_result(mechanism, book, trades)
     # Values: left to the result (filled * price) where a side has one price, else summed
     # over the trades: in the merge when the walk is one (no member on both sides), else
     # over the paired trades.
@@ -203,11 +214,11 @@ def clear(
 
 def _one_price_clearing(
     book: Book, mechanism: str, k_ppm: int, rationing_code: int
-) -> ClearingResult | None:
+) -> ClearingResult | int:
     """The fills of a small book under a mechanism with one price a side, in one kernel
-    call from the prices on (:func:`kernels.one_price_clearing`); None when the prices span
-    too many ticks to be levels, or when self-trade prevention has to run: the whole
-    pipeline does those."""
+    call from the prices on (:func:`kernels.one_price_clearing`); else why not: the
+    kernel's status when the prices span too many ticks to be levels or self-trade
+    prevention has to run, which the pipeline's steps do."""
     bids, asks = book.bids, book.asks
     bid_fill, ask_fill = np.empty(len(bids), np.int64), np.empty(len(asks), np.int64)
     status, volume, price, buyer, seller = kernels.one_price_clearing(
@@ -230,7 +241,7 @@ def _one_price_clearing(
         ask_fill,
     )
     if status != 0:
-        return None
+        return status
     if volume == 0:
         return _empty_result(mechanism, book, False)
     return ClearingResult(
@@ -245,6 +256,43 @@ def _one_price_clearing(
         None,
         None,
     )
+
+
+def _fills_at_once(
+    book: Book, levels: _Levels, mechanism: str, k_ppm: int, rationing: str
+) -> tuple[_Totals, _Plan | None, np.ndarray, np.ndarray] | None:
+    """A small book's totals, plan and fills in one kernel call
+    (:func:`kernels.fills_at_once`): (totals without per-level arrays, the plan or None when
+    nothing trades, the fills); None when self-trade prevention has to run, which the
+    pipeline's steps then do."""
+    bids, asks = book.bids, book.asks
+    bid_fill, ask_fill = np.empty(len(bids), np.int64), np.empty(len(asks), np.int64)
+    dense = levels.prices is None
+    status, volume, price, buyer, seller, bid, ask = kernels.fills_at_once(
+        levels.bid_key,
+        bids.quantity,
+        bids.sequence,
+        bids.member,
+        levels.ask_key,
+        asks.quantity,
+        asks.sequence,
+        asks.member,
+        levels.offset,
+        levels.count,
+        _EMPTY if dense else levels.prices,
+        dense,
+        kernels.coarse_shift(levels.count, COARSE_MIN_LEVELS, COARSE_SLOTS) if dense else 0,
+        not levels.members.apart,
+        MECHANISMS.index(mechanism),
+        k_ppm,
+        _RATIONING_CODES[rationing],
+        bid_fill,
+        ask_fill,
+    )
+    if status != 0:
+        return None
+    totals = _Totals(None, None, None, None, (), levels.members)
+    return totals, _Plan.of(mechanism, volume, price, buyer, seller, bid, ask), bid_fill, ask_fill
 
 
 # --- levels and totals ------------------------------------------------------------------------
@@ -429,25 +477,40 @@ class _Plan:
     bid: tuple[int, int, int, int, int, int]
     ask: tuple[int, int, int, int, int, int]
 
+    @classmethod
+    def of(
+        cls,
+        mechanism: str,
+        volume: int,
+        price: int,
+        buyer_price: int,
+        seller_price: int,
+        bid: tuple[int, int, int, int, int, int],
+        ask: tuple[int, int, int, int, int, int],
+    ) -> _Plan | None:
+        """The plan from :func:`kernels.plan`'s tuple, the prices the mechanism does not
+        set as None; None when nothing trades."""
+        if volume == 0:
+            return None
+        one_price = mechanism in _ONE_PRICE
+        return cls(
+            volume,
+            price if mechanism == "uniform" else None,
+            buyer_price if one_price else None,
+            seller_price if one_price else None,
+            bid,
+            ask,
+        )
+
 
 def _plan(mechanism: str, levels: _Levels, totals: _Totals, k_ppm: int) -> _Plan | None:
     """The mechanism's plan (:func:`kernels.plan`), or None when nothing trades."""
     code = MECHANISMS.index(mechanism)
     dense = levels.prices is None
     prices = _EMPTY if dense else levels.prices
-    volume, price, buyer, seller, bid, ask = kernels.plan(
-        totals.crossing, code, k_ppm, levels.offset, levels.count, prices, dense
-    )
-    if volume == 0:
-        return None
-    one_price = mechanism in _ONE_PRICE
-    return _Plan(
-        volume,
-        price if code == kernels.UNIFORM else None,
-        buyer if one_price else None,
-        seller if one_price else None,
-        bid,
-        ask,
+    return _Plan.of(
+        mechanism,
+        *kernels.plan(totals.crossing, code, k_ppm, levels.offset, levels.count, prices, dense),
     )
 
 

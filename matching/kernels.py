@@ -36,6 +36,8 @@ MEMBER_BUCKETS = 1024  # 8 KiB of sums: stays in L1 while the orders stream past
 QUANTITY_TABLE = 1 << 13
 #: Mechanism codes: the index in ``matching.mechanisms.MECHANISMS``.
 UNIFORM, PAY_AS_BID, PAIR_MIDPOINT, TRADE_REDUCTION = 0, 1, 2, 3
+#: Statuses of :func:`fills_at_once` and :func:`one_price_clearing` besides 0 (done).
+MAY_SELF_TRADE, LEVELS_TOO_WIDE = 1, 2
 
 _LOW20 = (1 << 20) - 1
 _EXACT_FLOAT = 1 << 53  # integers below this are exact in a double
@@ -361,7 +363,7 @@ def plan(cross, mechanism, k_ppm, offset, nlev, prices, dense):
 
 
 @njit(cache=True, nogil=True)
-def one_price_fills(
+def fills_at_once(
     bid_key,
     bid_quantity,
     bid_sequence,
@@ -382,17 +384,16 @@ def one_price_fills(
     bid_fill,
     ask_fill,
 ):
-    """A small book's whole clearing under a mechanism with one price a side (uniform,
-    trade reduction) in one call: totals (``2**shift`` levels a slot, then the crossing's
-    window per level, as :func:`window_crossing`), the crossing, :func:`plan` and the fills
-    (:func:`fill_both`), for what would otherwise be five calls and as many Python steps.
-    Levels as :func:`level_totals` reads them.
+    """A small book's clearing up to the fills in one call: totals (``2**shift`` levels a
+    slot, then the crossing's window per level, as :func:`window_crossing`), the crossing,
+    :func:`plan` and the fills (:func:`fill_both`), for what would otherwise be five calls
+    and as many Python steps. Levels as :func:`level_totals` reads them.
 
-    Returns (status, volume [Wh], uniform price, buyer's price, seller's price [tick]):
-    status 0 when done (volume 0: nothing trades, the fills are not written), 1 when a
-    member may trade with itself (``with_members`` and a hash bucket's bids and asks
-    together exceed the volume): then self-trade prevention is the caller's, over the
-    whole pipeline.
+    Returns (status, volume [Wh], uniform price, buyer's price, seller's price [tick], the
+    bids' plan, the asks' plan) as :func:`plan` gives them: status 0 when done (volume 0:
+    nothing trades, the fills are not written), 1 when a member may trade with itself
+    (``with_members`` and a hash bucket's bids and asks together exceed the volume): then
+    self-trade prevention is the caller's, over the whole pipeline.
     """
     slots = ((nlev - 1) >> shift) + 1
     bid_totals = np.zeros(slots + 1, np.int64)
@@ -424,9 +425,10 @@ def one_price_fills(
         first, cross = window_crossing(
             bid, ask, bid_key, bid_quantity, ask_key, ask_quantity, offset, nlev, shift
         )
+    none = (0, -1, 0, -1, 0, 0)
     volume, bid_level, ask_level, unfilled_bid, unfilled_ask = cross[:5]
     if volume == 0:
-        return 0, 0, 0, 0, 0
+        return 0, 0, 0, 0, 0, none, none
     cross = (  # window levels -> levels
         volume,
         bid_level + first,
@@ -442,10 +444,10 @@ def one_price_fills(
         cross, mechanism, k_ppm, offset, nlev, prices, dense
     )
     if volume == 0:
-        return 0, 0, 0, 0, 0
+        return 0, 0, 0, 0, 0, none, none
     for b in range(buckets):
         if bid_buckets[b] + ask_buckets[b] > volume:
-            return 1, 0, 0, 0, 0
+            return MAY_SELF_TRADE, 0, 0, 0, 0, none, none
     fill_both(
         bid_key,
         bid_quantity,
@@ -460,7 +462,7 @@ def one_price_fills(
         bid_fill,
         ask_fill,
     )
-    return 0, volume, price, buyer, seller
+    return 0, volume, price, buyer, seller, bid_plan, ask_plan
 
 
 @njit(cache=True)
@@ -495,12 +497,14 @@ def one_price_clearing(
     bid_fill,
     ask_fill,
 ):
-    """:func:`one_price_fills` of a book of non-empty sides whose crossing range spans at
+    """:func:`fills_at_once` of a book of non-empty sides whose crossing range spans at
     most ``max(dense_min, dense_per_order * orders)`` ticks (then prices are levels), from
     the prices on: the extents, and over ``coarse_min`` levels slots of a power of two
-    levels, at most ``coarse_slots`` of them (the wrapper's rules, passed in). Returns as
-    :func:`one_price_fills`, and status 2 for a wider span, which takes levels ranked by
-    price (the wrapper's)."""
+    levels, at most ``coarse_slots`` of them (the wrapper's rules, passed in). For a
+    mechanism with one price a side (uniform, trade reduction) that is the whole clearing
+    when no trade list is asked for. Returns (status, volume, uniform price, buyer's price,
+    seller's price) of :func:`fills_at_once`, and LEVELS_TOO_WIDE for a wider span, which
+    takes levels ranked by price (the wrapper's)."""
     lo, hi, bid_lo, bid_hi, ask_lo, ask_hi = book_extents(
         bid_price, ask_price, bid_member, ask_member
     )
@@ -508,10 +512,10 @@ def one_price_clearing(
         return 0, 0, 0, 0, 0
     span = hi - lo + 1
     if span > max(dense_min, dense_per_order * (bid_price.shape[0] + ask_price.shape[0])):
-        return 2, 0, 0, 0, 0
+        return LEVELS_TOO_WIDE, 0, 0, 0, 0
     shift = coarse_shift(span, coarse_min, coarse_slots)
     apart = bid_hi < ask_lo or ask_hi < bid_lo  # no member on both sides
-    return one_price_fills(
+    status, volume, price, buyer, seller, _, _ = fills_at_once(
         bid_price,
         bid_quantity,
         bid_sequence,
@@ -532,6 +536,7 @@ def one_price_clearing(
         bid_fill,
         ask_fill,
     )
+    return status, volume, price, buyer, seller
 
 
 @njit(cache=True)
