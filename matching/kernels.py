@@ -391,9 +391,9 @@ def fills_at_once(
 
     Returns (status, volume [Wh], uniform price, buyer's price, seller's price [tick], the
     bids' plan, the asks' plan) as :func:`plan` gives them: status 0 when done (volume 0:
-    nothing trades, the fills are not written), 1 when a member may trade with itself
-    (``with_members`` and a hash bucket's bids and asks together exceed the volume): then
-    self-trade prevention is the caller's, over the whole pipeline.
+    nothing trades, the fills are not written), MAY_SELF_TRADE when a member may (with
+    ``with_members``, a hash bucket's bids and asks together exceed the volume): then
+    self-trade prevention is the caller's, over the whole pipeline, and no fill is written.
     """
     slots = ((nlev - 1) >> shift) + 1
     bid_totals = np.zeros(slots + 1, np.int64)
