@@ -78,6 +78,14 @@ DENSE_LEVELS_MIN = 1 << 16
 DENSE_LEVELS_PER_ORDER = 8
 #: Books with at least this many orders run the two sides' passes on two threads.
 PARALLEL_MIN_ORDERS = 100_000
+#: Books of fewer orders than this clear up to their fills in one kernel call on one thread
+#: (the steps after it still use two from ``PARALLEL_MIN_ORDERS``): measured against the
+#: per-side steps on two threads, 8-10 alternating processes a tree, wall time against the
+#: sort, one call was faster at 5e4 orders a side (uniform 0.78 -> 0.53x, pay-as-bid 1.88 ->
+#: 1.66x) and at 1e5 (uniform 0.56 -> 0.50x, pair-midpoint 1.47 -> 1.38x, trade list 1.42 ->
+#: 1.34x), slower at 1.9e5 (pay-as-bid 1.23 -> 1.30x): two hand-overs to the other thread
+#: cost ~100 us.
+AT_ONCE_MAX_ORDERS = 250_000
 #: Books with at least this many orders split even the single pass of the crossing window's
 #: totals a side a thread: waking the other thread costs about 50 us here, more than such a
 #: pass saves below this.
@@ -132,7 +140,8 @@ def clear(
     # A small book clears up to its fills in one kernel call, as a rule (the Python steps
     # between five calls cost as much as a call); under one price a side and without the
     # trade list, that is the whole clearing.
-    small = not _threaded(book) and len(book.bids) > 0 and len(book.asks) > 0
+    orders = len(book.bids) + len(book.asks)
+    small = orders < AT_ONCE_MAX_ORDERS and len(book.bids) > 0 and len(book.asks) > 0
     if small and not trades and mechanism in _ONE_PRICE:
         done = _one_price_clearing(book, mechanism, k_ppm, _RATIONING_CODES[rationing])
         if isinstance(done, ClearingResult):
@@ -1169,7 +1178,7 @@ def warm_up() -> None:
     fill of 8e10 Wh over 2**16 levels and 2**11 orders makes keys too wide to sort), the
     pay-as-bid values' bids' keys of both widths, and
     the per-side calls of large books (run once with the thread threshold at 0)."""
-    global PARALLEL_MIN_ORDERS, SPLIT_PASS_MIN_ORDERS
+    global PARALLEL_MIN_ORDERS, SPLIT_PASS_MIN_ORDERS, AT_ONCE_MAX_ORDERS
     dense = make_book(
         [50, 40, 40], [1, 2, 3], [10, 20, 40], [1, 2, 3], bid_member=[1, 2, 3], ask_member=[4, 2, 5]
     )
@@ -1193,8 +1202,8 @@ def warm_up() -> None:
             for rationing in RATIONING:
                 clear(book, mechanism, rationing=rationing, trades=True)
                 clear(book, mechanism, rationing=rationing, trades=False)
-    thresholds = PARALLEL_MIN_ORDERS, SPLIT_PASS_MIN_ORDERS
-    PARALLEL_MIN_ORDERS = SPLIT_PASS_MIN_ORDERS = 0
+    thresholds = PARALLEL_MIN_ORDERS, SPLIT_PASS_MIN_ORDERS, AT_ONCE_MAX_ORDERS
+    PARALLEL_MIN_ORDERS = SPLIT_PASS_MIN_ORDERS = AT_ONCE_MAX_ORDERS = 0
     try:
         # A merge cut in two across an ask, with the trades into reversed views of the
         # columns (of more than one row: numpy calls an array of one contiguous).
@@ -1204,7 +1213,7 @@ def warm_up() -> None:
                 clear(book, mechanism, trades=False)
                 clear(book, mechanism, trades=True)
     finally:
-        PARALLEL_MIN_ORDERS, SPLIT_PASS_MIN_ORDERS = thresholds
+        PARALLEL_MIN_ORDERS, SPLIT_PASS_MIN_ORDERS, AT_ONCE_MAX_ORDERS = thresholds
     from matching.published import published_book  # its one-pass kernel too
 
     published_book(dense, clear(dense, "uniform"), 0.5)

@@ -81,6 +81,7 @@ def test_each_merge_gives_the_reference_bytes_without_the_general_walk(
 ) -> None:
     if threads == 2:  # every book counts as large: each side's values split by level
         monkeypatch.setattr(clearing, "PARALLEL_MIN_ORDERS", 0)
+        monkeypatch.setattr(clearing, "AT_ONCE_MAX_ORDERS", 0)  # and no one call
         monkeypatch.setattr(clearing, "SPLIT_PASS_MIN_ORDERS", 0)
 
     def refuse(*args: object) -> int:

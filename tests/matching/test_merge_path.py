@@ -124,6 +124,7 @@ def test_each_packing_of_the_sort_keys_gives_the_reference_bytes(
     with pytest.MonkeyPatch.context() as patch:  # for this example only
         if packing == "per side":
             patch.setattr(clearing, "PARALLEL_MIN_ORDERS", 0)  # every book counts as large
+            patch.setattr(clearing, "AT_ONCE_MAX_ORDERS", 0)  # and no one call
             patch.setattr(merge, "pack_filled_both", refuse)
         elif all(np.all(np.diff(side.sequence) >= 0) for side in (book.bids, book.asks)):
             patch.setattr(merge, "pack_filled", refuse)
@@ -156,6 +157,7 @@ def test_a_walk_in_two_halves_gives_the_reference_bytes(
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(clearing, "PARALLEL_MIN_ORDERS", 0)  # every book counts as large
+        patch.setattr(clearing, "AT_ONCE_MAX_ORDERS", 0)  # and no one call
         patch.setattr(clearing, "SPLIT_PASS_MIN_ORDERS", 0)  # and huge
         patch.setattr(merge, "volume_cut", spy)
         result = clear(book, mechanism, rationing=rationing, trades=trades)
@@ -177,6 +179,7 @@ def test_a_walk_cut_in_two_at_an_ask_end_or_inside_an_ask(
 ) -> None:
     """The cut after the first of two bids of 1 Wh falls at an ask's end or inside one."""
     monkeypatch.setattr(clearing, "PARALLEL_MIN_ORDERS", 0)
+    monkeypatch.setattr(clearing, "AT_ONCE_MAX_ORDERS", 0)  # and no one call
     n = len(ask_quantity)
     book = make_book(
         [100, 100], [1, 1], [90] * n, ask_quantity, bid_member=[1, 2], ask_member=[3, 4][:n]
@@ -195,6 +198,7 @@ def test_one_seller_across_the_cut_is_valued_over_every_bid_it_meets(
     """A cluster's PV farm selling to hundreds of households: its one ask spans the whole
     volume, so every bid of both halves is part of its value."""
     monkeypatch.setattr(clearing, "PARALLEL_MIN_ORDERS", 0)
+    monkeypatch.setattr(clearing, "AT_ONCE_MAX_ORDERS", 0)  # and no one call
     monkeypatch.setattr(clearing, "SPLIT_PASS_MIN_ORDERS", 0)
     rng = np.random.default_rng(3)
     quantity = rng.integers(1, 4, 500)

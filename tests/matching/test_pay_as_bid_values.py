@@ -91,6 +91,7 @@ def test_pay_as_bid_values_without_pairing_give_the_reference_bytes(
     with pytest.MonkeyPatch.context() as patch:  # for this example only
         if per_side:
             patch.setattr(clearing, "PARALLEL_MIN_ORDERS", 0)  # sorts on two threads
+            patch.setattr(clearing, "AT_ONCE_MAX_ORDERS", 0)  # and no one call
         if coarse:
             patch.setattr(clearing, "COARSE_MIN_LEVELS", 0)
             patch.setattr(clearing, "COARSE_SLOTS", 3)

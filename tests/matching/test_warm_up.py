@@ -18,15 +18,20 @@ from matching.mechanisms import MECHANISMS, RATIONING
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def random_book(n: int, ticks: int) -> Book:
+def random_book(n: int, ticks: int, members: int | None = None) -> Book:
     """``n`` orders a side over ``ticks`` price levels (dense, or ranked when few orders
-    spread over many ticks), every order its own member."""
+    spread over many ticks), every order its own member, or ``members`` members on both
+    sides (then self-trade prevention runs)."""
     rng = np.random.default_rng(n)
+    shared = {}
+    if members is not None:
+        shared = {f"{side}_member": rng.integers(0, members, n) for side in ("bid", "ask")}
     return make_book(
         rng.integers(ticks // 10, ticks, n),
         rng.integers(1, 2_000, n),
         rng.integers(0, ticks * 9 // 10, n),
         rng.integers(1, 2_000, n),
+        **shared,
     )
 
 
@@ -47,7 +52,15 @@ def clear_after_warm_up(large: bool) -> None:
     before = compiled()
     if large:  # every book takes the paths of the largest
         clearing.PARALLEL_MIN_ORDERS = clearing.SPLIT_PASS_MIN_ORDERS = 0
-    for book in (random_book(300, 1_000), random_book(300, 10**6), random_book(3_000, 10**5)):
+        clearing.AT_ONCE_MAX_ORDERS = 0
+    books = (
+        random_book(300, 1_000),
+        random_book(300, 10**6),
+        random_book(3_000, 10**5),
+        random_book(3_000, 10**5, members=5),  # a member may trade with itself
+        random_book(300, 10**6, members=5),
+    )
+    for book in books:
         for mechanism in MECHANISMS:
             for rationing in RATIONING:
                 for trades in (False, True):
