@@ -40,14 +40,16 @@ byte for byte as the sequential run. The walks (the sorted merge, pay-as-bid val
 two halves at once from a cut in the volume (:class:`_Cut`): the lower half backwards over
 its keys reversed, the upper forwards; pay-as-bid values over levels are shared out by
 level. From ``SPLIT_PASS_MIN_ORDERS`` even the single pass of the crossing window's totals
-is split a side a thread: waking the other thread costs about 50 us on this machine. A
-small book instead calls one kernel for both sides (extents, totals, the crossing's window,
-fills): a numba call costs microseconds, a quarter of a book of 1e4 orders a side's sort at
-a dozen calls. Under a mechanism with one price a side and without the trade list, a small
-book whose prices can be levels clears in a single call (:func:`kernels.one_price_clearing`:
-extents to fills, the plan included; the Python steps around the calls cost as much as a
-call, ~14 us of 50 at 1e4 orders a side); it declines, and the steps run, where a member
-may trade with itself.
+is split a side a thread: waking the other thread costs about 50 us on this machine.
+
+One call up to the fills: a book of fewer than ``AT_ONCE_MAX_ORDERS`` orders gets its
+totals, the crossing's window, the plan and its fills from one kernel on one thread
+(:func:`kernels.fills_at_once`): a numba call and the Python step around it cost
+microseconds each (~14 us of a 50 us uniform clearing at 1e4 orders a side), and up to
+there a thread's two hand-overs cost more than the passes they split. Under a mechanism
+with one price a side and without the trade list, a book whose prices can be levels clears
+in that one call from its prices on (:func:`kernels.one_price_clearing`). The call declines
+where a member may trade with itself, and the steps run as for a large book.
 
 Memory: importing this module keeps freed heap memory in the process (:mod:`matching.heap`),
 so that the arrays of one clearing reuse the pages of the last one's instead of faulting
