@@ -142,10 +142,11 @@ def clear(
     # A small book clears up to its fills in one kernel call, as a rule (the Python steps
     # between five calls cost as much as a call); under one price a side and without the
     # trade list, that is the whole clearing.
-    orders = len(book.bids) + len(book.asks)
-    small = orders < AT_ONCE_MAX_ORDERS and len(book.bids) > 0 and len(book.asks) > 0
+    rationing_code = _RATIONING_CODES[rationing]
+    bids, asks = len(book.bids), len(book.asks)
+    small = bids + asks < AT_ONCE_MAX_ORDERS and bids > 0 and asks > 0
     if small and not trades and mechanism in _ONE_PRICE:
-        done = _one_price_clearing(book, mechanism, k_ppm, _RATIONING_CODES[rationing])
+        done = _one_price_clearing(book, mechanism, k_ppm, rationing_code)
         if isinstance(done, ClearingResult):
             return done
         small = done != kernels.MAY_SELF_TRADE  # the steps prevent it
@@ -153,7 +154,7 @@ def clear(
     if levels is None:
         return _empty_result(mechanism, book, trades)
     values_by_levels = _values_by_levels(book, levels, mechanism, trades)
-    at_once = _fills_at_once(book, levels, mechanism, k_ppm, rationing) if small else None
+    at_once = _fills_at_once(book, levels, mechanism, k_ppm, rationing_code) if small else None
     if at_once is not None:  # a small book's fills in one call, as a rule
         totals, plan, bid_fill, ask_fill = at_once
         if plan is None:
@@ -164,7 +165,7 @@ def clear(
         plan = _plan(mechanism, levels, totals, k_ppm)
         if plan is None:
             return _empty_result(mechanism, book, trades)
-        bid_fill, ask_fill = _fill(book, levels, plan, _RATIONING_CODES[rationing])
+        bid_fill, ask_fill = _fill(book, levels, plan, rationing_code)
         volume = _prevent_self_trade(book, levels, plan.volume, totals, bid_fill, ask_fill)
         if volume == 0:  # a member only met itself: no volume, so no price
             return _empty_result(mechanism, book, trades)
@@ -270,7 +271,7 @@ def _one_price_clearing(
 
 
 def _fills_at_once(
-    book: Book, levels: _Levels, mechanism: str, k_ppm: int, rationing: str
+    book: Book, levels: _Levels, mechanism: str, k_ppm: int, rationing_code: int
 ) -> tuple[_Totals, _Plan | None, np.ndarray, np.ndarray] | None:
     """A small book's totals, plan and fills in one kernel call
     (:func:`kernels.fills_at_once`): (totals without per-level arrays, the plan or None when
@@ -296,7 +297,7 @@ def _fills_at_once(
         not levels.members.apart,
         MECHANISMS.index(mechanism),
         k_ppm,
-        _RATIONING_CODES[rationing],
+        rationing_code,
         bid_fill,
         ask_fill,
     )
