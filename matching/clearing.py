@@ -968,37 +968,50 @@ def _pay_as_bid_values(
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Pay-as-bid values [Wh*tick] without pairing: a bid's is its fill times its price,
     an ask's the bids' prices integrated over its range of the volume, from the bids sorted
-    by level alone (int32 keys where they fit) and the asks sorted in priority order. None
-    when a key would need more than 63 bits."""
+    by level alone (int32 keys where they fit) and the asks sorted in priority order (a
+    large book packs and sorts each side on a thread of its own). None when a key would
+    need more than 63 bits."""
     bids, asks = book.bids, book.asks
     bid_short, bid_long = np.empty(len(bids), np.int32), np.empty(len(bids), np.int64)
     ask_packed, bid_value = np.empty(len(asks), np.int64), np.empty(len(bids), np.int64)
-    order, use_order = _EMPTY, False
-    while True:
-        status, short, bid_count, bid_fill_bits, ask_count, *ask_bits = merge.pack_bid_priced(
-            levels.bid_key,
-            bid_fill,
-            bids.price,
-            levels.ask_key,
-            ask_fill,
-            asks.sequence,
-            order,
-            use_order,
-            levels.offset,
-            levels.count,
-            bid_short,
-            bid_long,
-            ask_packed,
-            bid_value,
+    if _threaded(book):  # each side packed and sorted on a thread of its own
+        bid, ask = _on_both_sides(
+            book,
+            lambda: _bid_level_keys(book, levels, bid_fill, bid_short, bid_long, bid_value),
+            lambda: _ask_priority_keys(book, levels, ask_fill, ask_packed),
         )
-        if status != 2:
-            break
-        order, use_order = np.argsort(asks.sequence, kind="stable"), True
-    if status != 0:
-        return None
-    bid_keys = (bid_short if short else bid_long)[:bid_count]
-    ask_keys = ask_packed[:ask_count]
-    _on_both_sides(book, bid_keys.sort, ask_keys.sort)  # numpy's sort, vectorised
+        if bid is None or ask is None:
+            return None
+        bid_keys, bid_fill_bits = bid
+        ask_keys, order, use_order, *ask_bits = ask
+    else:  # one call: a small book pays microseconds per call
+        order, use_order = _EMPTY, False
+        while True:
+            status, short, bid_count, bid_fill_bits, ask_count, *ask_bits = merge.pack_bid_priced(
+                levels.bid_key,
+                bid_fill,
+                bids.price,
+                levels.ask_key,
+                ask_fill,
+                asks.sequence,
+                order,
+                use_order,
+                levels.offset,
+                levels.count,
+                bid_short,
+                bid_long,
+                ask_packed,
+                bid_value,
+            )
+            if status != 2:
+                break
+            order, use_order = np.argsort(asks.sequence, kind="stable"), True
+        if status != 0:
+            return None
+        bid_keys = (bid_short if short else bid_long)[:bid_count]
+        ask_keys = ask_packed[:ask_count]
+        bid_keys.sort()  # numpy's sort, vectorised
+        ask_keys.sort()
     ask_value = np.zeros(len(asks), np.int64)
     dense = levels.prices is None
     prices = (levels.count, levels.offset, _EMPTY if dense else levels.prices, dense)
@@ -1022,6 +1035,53 @@ def _pay_as_bid_values(
         )
         ask_value[cut.ask_index((ask_keys, order, use_order, ask_bits[0]))] = alone[0]
     return bid_value, ask_value
+
+
+def _bid_level_keys(
+    book: Book,
+    levels: _Levels,
+    bid_fill: np.ndarray,
+    bid_short: np.ndarray,
+    bid_long: np.ndarray,
+    bid_value: np.ndarray,
+) -> tuple[np.ndarray, int] | None:
+    """The bids' values [Wh*tick] into ``bid_value`` and their level keys, sorted
+    (:func:`merge.pack_bid_levels`), with their fill bits; None when a key needs more than
+    63 bits."""
+    status, short, count, fill_bits = merge.pack_bid_levels(
+        levels.bid_key,
+        bid_fill,
+        book.bids.price,
+        levels.offset,
+        levels.count,
+        bid_short,
+        bid_long,
+        bid_value,
+    )
+    if status != 0:
+        return None
+    keys = (bid_short if short else bid_long)[:count]
+    keys.sort()  # numpy's sort, vectorised
+    return keys, fill_bits
+
+
+def _ask_priority_keys(
+    book: Book, levels: _Levels, ask_fill: np.ndarray, packed: np.ndarray
+) -> tuple | None:
+    """The filled asks' keys in priority order (:func:`merge.pack_ask_priority`, sorted),
+    with (sequence, index) order, whether it is used, the index bits and the fill bits;
+    None when a key needs more than 63 bits."""
+    sequence = book.asks.sequence
+    use_order = not kernels.is_non_decreasing(sequence)
+    order = np.argsort(sequence, kind="stable") if use_order else _EMPTY
+    status, count, index_bits, fill_bits = merge.pack_ask_priority(
+        levels.ask_key, ask_fill, sequence, order, use_order, levels.offset, levels.count, packed
+    )
+    if status != 0:
+        return None
+    keys = packed[:count]
+    keys.sort()  # numpy's sort, vectorised
+    return keys, order, use_order, index_bits, fill_bits
 
 
 def _merge_values(

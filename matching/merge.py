@@ -652,34 +652,43 @@ def pack_bid_priced(
     ask_packed,
     bid_value,
 ):
-    """Lay out a pay-as-bid clearing's values (bids pay their own limits): write each bid's
-    value [Wh*tick] (fill times its price) and, for the filled bids, one key each of the
-    level's rank (levels descending) above the fill [Wh], no position: the asks' values
-    need only how much each bid level fills, not which bid fills it. Those keys go to
-    ``bid_short`` (int32, which numpy sorts about twice as fast) when they fit 31 bits,
-    else to ``bid_long``. The filled asks' keys go to ``ask_packed`` as in
-    :func:`pack_filled`, positions in (sequence, index) order (``ask_order`` when
-    ``ask_use_order``).
-
-    Returns (status, whether the bids' keys are short, the bids' keys written and their
-    fill bits, the asks' keys written, their index bits and fill bits): status 0 when
+    """Lay out a pay-as-bid clearing's values (bids pay their own limits) in one call, for
+    a small book: :func:`pack_bid_levels` of the bids and :func:`pack_ask_priority` of the
+    asks. Returns (status, whether the bids' keys are short, the bids' keys written and
+    their fill bits, the asks' keys written, their index bits and fill bits): status 0 when
     packed, 1 when a key needs more than 63 bits, 2 when the asks' sequences are out of
     order and no ``ask_order`` was given.
     """
+    status, ask_count, ask_index_bits, ask_fill_bits = pack_ask_priority(
+        ask_key, ask_fill, ask_sequence, ask_order, ask_use_order, offset, nlev, ask_packed
+    )
+    if status != 0:
+        return status, False, 0, 0, 0, 0, 0
+    status, short, bid_count, bid_fill_bits = pack_bid_levels(
+        bid_key, bid_fill, bid_price, offset, nlev, bid_short, bid_long, bid_value
+    )
+    if status != 0:
+        return status, False, 0, 0, 0, 0, 0
+    return 0, short, bid_count, bid_fill_bits, ask_count, ask_index_bits, ask_fill_bits
+
+
+@njit(cache=True, nogil=True)
+def pack_bid_levels(bid_key, bid_fill, bid_price, offset, nlev, bid_short, bid_long, bid_value):
+    """The bids' side of a pay-as-bid clearing's values: write each bid's value [Wh*tick]
+    (fill times its price) and, for the filled bids, one key each of the level's rank
+    (levels descending) above the fill [Wh], no position: the asks' values need only how
+    much each bid level fills, not which bid fills it. Those keys go to ``bid_short``
+    (int32, which numpy sorts about twice as fast) when they fit 31 bits, else to
+    ``bid_long``. Returns (status, whether the keys are short, the keys written, their fill
+    bits); status 1 when a key needs more than 63 bits.
+    """
     rank_bits = _bit_length(max(nlev - 1, 1))
-    ask_index_bits = _bit_length(max(ask_key.shape[0] - 1, 1))
     bid_largest = 0
     for i in range(bid_fill.shape[0]):  # vectorises
         bid_largest = max(bid_largest, bid_fill[i])
-    ask_largest = 0
-    for j in range(ask_fill.shape[0]):
-        ask_largest = max(ask_largest, ask_fill[j])
     bid_fill_bits = _bit_length(bid_largest)
-    ask_fill_bits = _bit_length(ask_largest)
-    if rank_bits + max(bid_fill_bits, ask_index_bits + ask_fill_bits) > 63:
-        return 1, False, 0, 0, 0, 0, 0
-    if not ask_use_order and not _non_decreasing(ask_sequence):
-        return 2, False, 0, 0, 0, 0, 0
+    if rank_bits + bid_fill_bits > 63:
+        return 1, False, 0, 0
     for i in range(bid_fill.shape[0]):  # vectorises
         bid_value[i] = bid_fill[i] * bid_price[i]
     short = rank_bits + bid_fill_bits <= 31
@@ -694,6 +703,29 @@ def pack_bid_priced(
             f = bid_fill[i]
             bid_long[bid_count] = ((nlev - 1 - (bid_key[i] - offset)) << bid_fill_bits) | f
             bid_count += f > 0
+    return 0, short, bid_count, bid_fill_bits
+
+
+@njit(cache=True, nogil=True)
+def pack_ask_priority(
+    ask_key, ask_fill, ask_sequence, ask_order, ask_use_order, offset, nlev, ask_packed
+):
+    """The asks' side of a pay-as-bid clearing's values: the filled asks' keys of
+    :func:`pack_filled` in ``ask_packed``, positions in (sequence, index) order
+    (``ask_order`` when ``ask_use_order``). Returns (status, the keys written, their index
+    bits, their fill bits); status 1 when a key needs more than 63 bits, 2 when the
+    sequences are out of order and no ``ask_order`` was given.
+    """
+    rank_bits = _bit_length(max(nlev - 1, 1))
+    ask_index_bits = _bit_length(max(ask_key.shape[0] - 1, 1))
+    ask_largest = 0
+    for j in range(ask_fill.shape[0]):  # vectorises
+        ask_largest = max(ask_largest, ask_fill[j])
+    ask_fill_bits = _bit_length(ask_largest)
+    if rank_bits + ask_index_bits + ask_fill_bits > 63:
+        return 1, 0, 0, 0
+    if not ask_use_order and not _non_decreasing(ask_sequence):
+        return 2, 0, 0, 0
     ask_count = pack_filled(
         ask_key,
         offset,
@@ -706,7 +738,7 @@ def pack_bid_priced(
         ask_fill_bits,
         ask_packed,
     )
-    return 0, short, bid_count, bid_fill_bits, ask_count, ask_index_bits, ask_fill_bits
+    return 0, ask_count, ask_index_bits, ask_fill_bits
 
 
 @njit(cache=True, nogil=True)

@@ -6,7 +6,8 @@ A bid pays its own limit, so its value is its fill times its price; an ask's is 
 prices integrated over its range of the volume (``merge.ask_values_at_bid_prices``), from
 the bids sorted by level alone and the asks in priority order. The books here cover dense
 and ranked levels, coarse totals, shuffled sequences (the asks then keep a (sequence,
-index) order), bids' keys of 31 bits and wider, and the per-side sorts of a large book.
+index) order), bids' keys of 31 bits and wider, and the per-side packing and sorts of a
+large book.
 """
 
 from __future__ import annotations
