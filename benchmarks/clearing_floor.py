@@ -129,9 +129,12 @@ def _pieces(book: Book) -> dict[str, Callable[[], object]]:
     assert expected_trades is not None
     assert np.array_equal(trades[0][:count], expected_trades.buyer)
     assert np.array_equal(trades[2][:count], expected_trades.quantity)
-    pay_as_bid = lambda: merge.ask_values_at_bid_prices(  # noqa: E731
-        level_sorted, level_fill_bits, ask_sorted, _EMPTY, False, *ask_bits, *prices, ask_value
-    )
+
+    def pay_as_bid() -> None:
+        merge.ask_values_at_bid_prices(
+            level_sorted, level_fill_bits, ask_sorted, _EMPTY, False, *ask_bits, *prices, ask_value
+        )
+
     pay_as_bid()
     assert np.array_equal(ask_value, clear(book, "pay-as-bid", trades=False).ask_value)
     return {
@@ -152,11 +155,10 @@ def _clearings(book: Book) -> dict[str, Callable[[], object]]:
     """The clearings as they run, timed in rounds of their own (the pieces' arrays would
     otherwise change which pages the clearing's arrays reuse)."""
     return {
-        f"clear() {mechanism}": lambda mechanism=mechanism, trades=trades: clear(
-            book, mechanism, trades=trades
-        )
-        for mechanism, trades in (("pay-as-bid", False), ("pair-midpoint", False))
-    } | {"clear() uniform+trades": lambda: clear(book, "uniform", trades=True)}
+        "clear() pay-as-bid": lambda: clear(book, "pay-as-bid", trades=False),
+        "clear() pair-midpoint": lambda: clear(book, "pair-midpoint", trades=False),
+        "clear() uniform+trades": lambda: clear(book, "uniform", trades=True),
+    }
 
 
 def _ratios(size: int, rounds: int) -> dict[str, float]:

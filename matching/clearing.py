@@ -1072,11 +1072,21 @@ def _ask_priority_keys(
     with (sequence, index) order, whether it is used, the index bits and the fill bits;
     None when a key needs more than 63 bits."""
     sequence = book.asks.sequence
-    use_order = not kernels.is_non_decreasing(sequence)
-    order = np.argsort(sequence, kind="stable") if use_order else _EMPTY
-    status, count, index_bits, fill_bits = merge.pack_ask_priority(
-        levels.ask_key, ask_fill, sequence, order, use_order, levels.offset, levels.count, packed
-    )
+    order, use_order = _EMPTY, False
+    while True:  # the kernel checks the sequences' order: sorted by them only when needed
+        status, count, index_bits, fill_bits = merge.pack_ask_priority(
+            levels.ask_key,
+            ask_fill,
+            sequence,
+            order,
+            use_order,
+            levels.offset,
+            levels.count,
+            packed,
+        )
+        if status != 2:
+            break
+        order, use_order = np.argsort(sequence, kind="stable"), True
     if status != 0:
         return None
     keys = packed[:count]
